@@ -1,0 +1,3 @@
+from briefml.cli import app
+
+app()

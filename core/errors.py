@@ -1,0 +1,17 @@
+"""Errors the engine raises for the user. Each message says what is wrong and what to do."""
+
+
+class BriefmlError(ValueError):
+    """Base class: a problem with the user's input, worded for the user."""
+
+
+class DataError(BriefmlError):
+    """The table cannot be read or cannot be trained on as it is."""
+
+
+class PlanError(BriefmlError):
+    """A brief or a plan cannot be turned into a valid task or search."""
+
+
+class BundleError(BriefmlError):
+    """A bundle is damaged, tampered with or from an incompatible version."""

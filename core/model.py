@@ -1,0 +1,56 @@
+"""The trained model as the engine hands it on: an input schema plus weighted members."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core import runtime
+from core.runtime import InputReport, Member
+
+
+class TabularModel:
+    """A fitted model that takes raw input rows (the columns of the training table).
+
+    Made by the search (`core.build`); saved and loaded by `core.bundle`. All prediction goes
+    through `core.runtime`, the same code a bundle's `predict.py` runs, so the in-memory model
+    and a downloaded bundle cannot disagree.
+    """
+
+    def __init__(self, schema: dict, members: list[Member]):
+        self.schema = schema
+        self.members = members
+
+    @property
+    def task_type(self) -> str:
+        return self.schema["task_type"]
+
+    @property
+    def classes_(self) -> list:
+        return list(self.schema.get("classes") or [])
+
+    @property
+    def target(self) -> str:
+        return self.schema["target"]
+
+    def feature_frame(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
+        return runtime.prepare_frame(df, self.schema)
+
+    def raw_output(self, df: pd.DataFrame) -> np.ndarray:
+        """Probabilities (n, K) for classification, values (n,) for regression."""
+        frame, _ = self.feature_frame(df)
+        return runtime.ensemble_output(self.members, frame, self.schema)
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        if self.task_type == "regression":
+            raise ValueError("predict_proba is only defined for classification models.")
+        return self.raw_output(df)
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        output = self.raw_output(df)
+        if self.task_type == "regression":
+            return output
+        return np.asarray(self.classes_, dtype=object)[output.argmax(axis=1)]
+
+    def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
+        return runtime.predict_table(self.members, df, self.schema)

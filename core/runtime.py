@@ -1,0 +1,786 @@
+"""Prediction runtime: turn raw input rows into model features and predictions.
+
+This module is the single source of truth for how an input table becomes predictions.
+The engine uses it while training and evaluating, `briefml predict` uses it, and the bundle
+ships a copy of it as `predict.py`. Because of that last use it must stay standalone:
+it imports only the standard library, numpy, pandas, and (lazily) catboost / skops.
+Never import anything from briefml here.
+
+Schema (``schema.json`` in a bundle) is a plain dict::
+
+    {"target": "species", "task_type": "multiclass", "classes": ["Adelie", ...],
+     "columns": [{"name": "island", "kind": "categorical", "categories": [...]},
+                 {"name": "bill_length_mm", "kind": "numeric", "min": 32.1, "max": 59.6},
+                 {"name": "comment", "kind": "text"}, {"name": "day", "kind": "datetime"},
+                 {"name": "member", "kind": "boolean"}]}
+
+Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
+parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISSING_CATEGORY = "__missing__"
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+
+
+class SchemaError(ValueError):
+    """The input table does not fit the model's schema; the message says how to fix it."""
+
+
+@dataclass
+class InputReport:
+    """What `prepare_frame` had to do to the input, so callers can tell the user."""
+
+    ignored_columns: list[str] = field(default_factory=list)
+    unseen_categories: dict[str, int] = field(default_factory=dict)  # column -> rows
+    coerced_to_missing: dict[str, int] = field(default_factory=dict)  # column -> rows
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.ignored_columns:
+            out.append(
+                f"Ignored {len(self.ignored_columns)} column(s) the model does not use: "
+                + ", ".join(self.ignored_columns[:10])
+            )
+        for col, n in self.unseen_categories.items():
+            out.append(f"Column '{col}': {n} row(s) have a category not seen in training.")
+        for col, n in self.coerced_to_missing.items():
+            out.append(f"Column '{col}': {n} value(s) could not be read and were treated as missing.")
+        return out
+
+
+# --------------------------------------------------------------------------- features
+
+
+def feature_names(schema: dict) -> list[str]:
+    """Names of the model's feature columns, in order, after datetime expansion."""
+    names: list[str] = []
+    for col in schema["columns"]:
+        if col["kind"] == "datetime":
+            names.extend(f"{col['name']}__{part}" for part in DATETIME_PARTS)
+        else:
+            names.append(col["name"])
+    return names
+
+
+def feature_kinds(schema: dict) -> dict[str, str]:
+    """Feature name -> kind ('numeric', 'categorical' or 'text') after preparation."""
+    kinds: dict[str, str] = {}
+    for col in schema["columns"]:
+        if col["kind"] == "datetime":
+            kinds.update({f"{col['name']}__{part}": "numeric" for part in DATETIME_PARTS})
+        elif col["kind"] in ("numeric", "boolean"):
+            kinds[col["name"]] = "numeric"
+        else:
+            kinds[col["name"]] = col["kind"]
+    return kinds
+
+
+def source_column(feature: str) -> str:
+    """The input column a prepared feature came from (undoes datetime expansion)."""
+    base, sep, part = feature.rpartition("__")
+    return base if sep and part in DATETIME_PARTS else feature
+
+
+def _to_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    text = values.astype("string").str.strip()
+    percent = text.str.endswith("%", na=False)
+    cleaned = text.str.replace(r"[,\s$€£%]", "", regex=True)
+    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    return numbers.where(~percent, numbers / 100.0)
+
+
+def _to_boolean(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64").where(values.isin([0, 1]))
+    text = values.astype("string").str.strip().str.lower()
+    out = pd.Series(np.nan, index=values.index, dtype="float64")
+    out[text.isin(_TRUE).fillna(False).astype(bool)] = 1.0
+    out[text.isin(_FALSE).fillna(False).astype(bool)] = 0.0
+    return out
+
+
+def _to_category(values: pd.Series) -> pd.Series:
+    """Categories as Python strings (object dtype), missing as NaN."""
+    if pd.api.types.is_float_dtype(values):
+        # 1.0 and 1 must be the same category: print whole floats without '.0'
+        as_text = values.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    else:
+        as_text = values.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
+    return as_text.astype(object)
+
+
+def _to_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if pd.isna(v) else str(v)).astype(object)
+
+
+def _datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
+    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    parts = {f"{name}__{p}": getattr(stamps.dt, p).astype("float64") for p in DATETIME_PARTS}
+    return pd.DataFrame(parts, index=values.index)
+
+
+def prepare_frame(df: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, InputReport]:
+    """Check `df` against the schema and return the model's feature frame.
+
+    Raises SchemaError naming every missing column. Extra columns are ignored, unseen
+    categories are kept (the models handle them) and counted, and values that cannot be
+    read as the column's type become missing and are counted.
+    """
+    report = InputReport()
+    expected = [c["name"] for c in schema["columns"]]
+    missing = [name for name in expected if name not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"The input is missing {len(missing)} column(s) the model needs: "
+            + ", ".join(f"'{m}'" for m in missing)
+            + ". Add them (empty values are allowed) and try again."
+        )
+    target = schema.get("target")
+    report.ignored_columns = [c for c in df.columns if c not in expected and c != target]
+
+    pieces: list[pd.Series | pd.DataFrame] = []
+    for col in schema["columns"]:
+        name, kind, raw = col["name"], col["kind"], df[col["name"]]
+        if kind == "numeric":
+            values = _to_number(raw)
+        elif kind == "boolean":
+            values = _to_boolean(raw)
+        elif kind == "categorical":
+            values = _to_category(raw)
+            known = set(col.get("categories") or [])
+            if known:
+                unseen = int((values.notna() & ~values.isin(known)).sum())
+                if unseen:
+                    report.unseen_categories[name] = unseen
+        elif kind == "text":
+            values = _to_text(raw)
+        elif kind == "datetime":
+            parts = _datetime_parts(raw, name)
+            lost = int((parts.iloc[:, 0].isna() & raw.notna()).sum())
+            if lost:
+                report.coerced_to_missing[name] = lost
+            pieces.append(parts)
+            continue
+        else:
+            raise SchemaError(f"Column '{name}' has an unknown kind '{kind}' in schema.json.")
+        if kind in ("numeric", "boolean"):
+            lost = int((values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")).sum())
+            if lost:
+                report.coerced_to_missing[name] = lost
+        pieces.append(values.rename(name))
+    frame = pd.concat(pieces, axis=1) if pieces else pd.DataFrame(index=df.index)
+    return frame[feature_names(schema)], report
+
+
+# --------------------------------------------------------------------------- members
+
+
+@dataclass
+class Member:
+    """One fitted model of an ensemble.
+
+    kind 'catboost': a CatBoost model fitted on the prepared frame, with categorical
+    features filled with MISSING_CATEGORY and text with "".
+    kind 'sklearn': a scikit-learn Pipeline fitted on the prepared frame as is.
+    Classifiers are fitted on label indices 0..K-1 (positions in schema['classes']).
+    """
+
+    kind: str
+    estimator: Any
+    weight: float = 1.0
+    name: str = ""
+
+
+def catboost_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """The prepared frame as CatBoost wants it: no NaN in categorical or text columns."""
+    out = frame.copy()
+    for name, kind in feature_kinds(schema).items():
+        if kind == "categorical":
+            out[name] = out[name].where(out[name].notna(), MISSING_CATEGORY).astype(str)
+        elif kind == "text":
+            out[name] = out[name].astype(str)
+    return out
+
+
+def member_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    """Class probabilities (n, K) for a classifier, predictions (n,) for a regressor."""
+    x = catboost_frame(frame, schema) if member.kind == "catboost" else frame
+    if schema["task_type"] == "regression":
+        return np.asarray(member.estimator.predict(x), dtype="float64").reshape(-1)
+    proba = np.asarray(member.estimator.predict_proba(x), dtype="float64")
+    return proba
+
+
+def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    """Weighted average of the members' outputs (weights are normalised)."""
+    total = sum(m.weight for m in members)
+    if not members or total <= 0:
+        raise ValueError("A model needs at least one member with a positive weight.")
+    out = None
+    for member in members:
+        part = member_output(member, frame, schema) * (member.weight / total)
+        out = part if out is None else out + part
+    return out
+
+
+def predictions_table(output: np.ndarray, schema: dict, index: pd.Index) -> pd.DataFrame:
+    """Output columns: the target (the prediction) and one proba_<class> per class."""
+    target = schema["target"]
+    if schema["task_type"] == "regression":
+        return pd.DataFrame({target: output}, index=index)
+    classes = schema["classes"]
+    table = pd.DataFrame({target: [classes[i] for i in output.argmax(axis=1)]}, index=index)
+    for i, cls in enumerate(classes):
+        table[f"proba_{cls}"] = output[:, i]
+    return table
+
+
+def predict_table(
+    members: list[Member], df: pd.DataFrame, schema: dict
+) -> tuple[pd.DataFrame, InputReport]:
+    """Raw input rows in, prediction table out (see `predictions_table`)."""
+    frame, report = prepare_frame(df, schema)
+    return predictions_table(ensemble_output(members, frame, schema), schema, df.index), report
+
+
+# --------------------------------------------------------------------------- output files
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Make a cell safe to open in a spreadsheet: text that starts like a formula gets a quote.
+
+    Numbers are left alone (a negative number is not a formula).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell)
+    return out
+
+
+# --------------------------------------------------------------------------- explanations
+#
+# SHAP values are computed per member in the member's own space, then summed back into the
+# input column each feature came from (one-hot and TF-IDF features, datetime parts), and, for
+# classifiers, put into probability space so that members can be added up with the
+# ensemble's weights:
+#
+#   base[k] + sum over columns of values[row, column, k] == the model's probability of class k
+#
+# holds exactly (to float precision) for every row. Explainers that work in log-odds
+# (CatBoost, gradient boosting, logistic regression) are mapped to probabilities by scaling
+# each row's contributions with the slope of the link between the base and the row's output
+# (always positive for binary tasks, so signs and order are kept; for multiclass the softmax
+# Jacobian at the midpoint is used and the small remainder is spread by size). The base value
+# in probability space is the link applied to the explainer's expected log-odds.
+
+
+class ExplanationError(ValueError):
+    """A member of the model cannot be explained; the message says which and why."""
+
+
+@dataclass
+class Contributions:
+    """SHAP values by input column.
+
+    values: (rows, columns, outputs); base: (outputs,); output: (rows, outputs) where outputs
+    are the classes for classification (probability space) and a single value for regression.
+    """
+
+    columns: list[str]
+    base: np.ndarray
+    values: np.ndarray
+    output: np.ndarray
+    space: str  # "probability" or "prediction"
+
+
+def input_columns(schema: dict) -> list[str]:
+    return [c["name"] for c in schema["columns"]]
+
+
+def _column_matrix(features: list[str], schema: dict) -> np.ndarray:
+    """(features, input columns) 0/1 matrix that sums feature values into their column."""
+    columns = input_columns(schema)
+    position = {name: i for i, name in enumerate(columns)}
+    matrix = np.zeros((len(features), len(columns)))
+    for i, feature in enumerate(features):
+        matrix[i, position[source_column(feature)]] = 1.0
+    return matrix
+
+
+def _as_3d(values: Any) -> np.ndarray:
+    """shap returns (n, f), (n, f, k) or a list of k (n, f) arrays; always give (n, f, k)."""
+    if isinstance(values, list):
+        return np.stack([np.asarray(v, dtype="float64") for v in values], axis=2)
+    arr = np.asarray(values, dtype="float64")
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _catboost_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from catboost import Pool
+
+    kinds = feature_kinds(schema)
+    pool = Pool(
+        catboost_frame(frame, schema),
+        cat_features=[n for n, k in kinds.items() if k == "categorical"] or None,
+        text_features=[n for n, k in kinds.items() if k == "text"] or None,
+    )
+    raw = np.asarray(member.estimator.get_feature_importance(pool, type="ShapValues"), dtype="float64")
+    if raw.ndim == 3:  # multiclass: (n, k, f + 1)
+        raw = raw.transpose(0, 2, 1)
+    else:
+        raw = raw[:, :, None]
+    return raw[0, -1, :], raw[:, :-1, :], list(frame.columns)
+
+
+def _transformed_feature_columns(preprocess: Any, frame: pd.DataFrame, width: int) -> list[str]:
+    """For each column of the transformed matrix, the prepared-frame column it came from."""
+    from sklearn.compose import ColumnTransformer
+
+    transformer = preprocess
+    if not isinstance(transformer, ColumnTransformer):
+        steps = getattr(preprocess, "steps", [])
+        found = [s for _, s in steps if isinstance(s, ColumnTransformer)]
+        if len(found) != 1:
+            raise ExplanationError("the pipeline has no single ColumnTransformer to map features back")
+        transformer = found[0]
+    sources: list[str | None] = [None] * width
+    for name, step, cols in transformer.transformers_:
+        part = transformer.output_indices_.get(name, slice(0, 0))
+        if part.stop <= part.start:
+            continue
+        if isinstance(cols, str):
+            cols = [cols]
+        cols = [frame.columns[c] if isinstance(c, (int, np.integer)) else c for c in cols]
+        n_out = part.stop - part.start
+        if len(cols) == 1:
+            owners = cols * n_out
+        elif len(cols) == n_out:
+            owners = list(cols)
+        else:
+            owners = _owners_by_name(step, cols, n_out)
+        sources[part.start : part.stop] = owners
+    if any(s is None for s in sources):
+        raise ExplanationError("some transformed features could not be traced to an input column")
+    return sources  # type: ignore[return-value]
+
+
+def _owners_by_name(step: Any, cols: list[str], n_out: int) -> list[str]:
+    """Match output names like 'island_Biscoe' to the longest input column they start with."""
+    names = list(step.get_feature_names_out(cols))
+    if len(names) != n_out:
+        raise ExplanationError("a transformer's feature names do not match its output width")
+    by_length = sorted(cols, key=len, reverse=True)
+    owners = []
+    for out_name in names:
+        match = next((c for c in by_length if out_name == c or out_name.startswith(c + "_")), None)
+        match = match or next((c for c in by_length if out_name.endswith("_" + c)), None)
+        if match is None:
+            raise ExplanationError(f"feature '{out_name}' could not be traced to an input column")
+        owners.append(match)
+    return owners
+
+
+def _dense(matrix: Any) -> np.ndarray:
+    if hasattr(matrix, "toarray"):
+        return np.asarray(matrix.toarray(), dtype="float64")
+    return np.asarray(matrix, dtype="float64")
+
+
+def _is_linear(estimator: Any) -> bool:
+    return type(estimator).__module__.startswith("sklearn.linear_model") and hasattr(estimator, "coef_")
+
+
+def needs_reference(member: Member) -> bool:
+    """Whether explaining this member needs the mean of its training features (see sklearn_reference)."""
+    if member.kind != "sklearn":
+        return False
+    return _is_linear(member.estimator[-1]) or not _tree_explainer_supports(member.estimator[-1])
+
+
+def _tree_explainer_supports(estimator: Any) -> bool:
+    import shap
+
+    try:
+        shap.TreeExplainer(estimator)
+    except Exception:  # shap raises its own InvalidModelError and others for unsupported models
+        return False
+    return True
+
+
+def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float]:
+    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use."""
+    return _dense(member.estimator[:-1].transform(frame)).mean(axis=0).tolist()
+
+
+def _sklearn_shap(
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    import shap
+
+    preprocess, estimator = member.estimator[:-1], member.estimator[-1]
+    matrix = _dense(preprocess.transform(frame))
+    features = _transformed_feature_columns(preprocess[-1] if hasattr(preprocess, "steps") else preprocess, frame, matrix.shape[1])
+    if needs_reference(member):
+        if reference is None:
+            raise ExplanationError(
+                f"member '{member.name}' needs a reference row; pass the explanation from explain_model"
+            )
+        background = np.asarray(reference, dtype="float64").reshape(1, -1)
+        if _is_linear(estimator):
+            explainer = shap.LinearExplainer(estimator, background)
+            values, base = explainer.shap_values(matrix), explainer.expected_value
+        else:
+            predict = estimator.predict if schema["task_type"] == "regression" else estimator.predict_proba
+            # two antithetic permutations per row: exactly additive, and affordable on a sample
+            evals = 2 * (2 * matrix.shape[1] + 1)
+            explained = shap.PermutationExplainer(predict, background)(matrix, max_evals=evals, silent=True)
+            values, base = explained.values, np.asarray(explained.base_values)[0]
+    else:
+        explainer = shap.TreeExplainer(estimator)
+        values, base = explainer.shap_values(matrix, check_additivity=False), explainer.expected_value
+    return np.atleast_1d(np.asarray(base, dtype="float64")), _as_3d(values), features
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def _binary_logodds_to_probability(base: np.ndarray, values: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds SHAP of the positive class → probability SHAP for both classes."""
+    m0 = float(base[0])
+    m1 = m0 + values[:, :, 0].sum(axis=1)
+    p0, p1 = _sigmoid(m0), proba[:, 1]
+    change = m1 - m0
+    safe = np.abs(change) > 1e-9
+    slope = np.where(safe, (p1 - p0) / np.where(safe, change, 1.0), p0 * (1 - p0))
+    positive = values[:, :, 0] * slope[:, None]
+    return np.array([1 - p0, p0]), np.stack([-positive, positive], axis=2)
+
+
+def _multiclass_logodds_to_probability(base: np.ndarray, values: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class softmax-input SHAP → probability SHAP, exactly additive per row and class."""
+    p_base = _softmax(base)
+    mid = _softmax(base[None, :] + values.sum(axis=1) / 2)  # (n, k)
+    # softmax Jacobian d p_k / d m_j = p_k (delta_kj - p_j), at the midpoint of each row
+    jac = mid[:, :, None] * (np.eye(len(base))[None] - mid[:, None, :])
+    linear = np.einsum("nkj,nfj->nfk", jac, values)
+    remainder = (proba - p_base[None, :]) - linear.sum(axis=1)  # (n, k)
+    size = np.abs(linear)
+    total = size.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, size / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
+    return p_base, linear + share * remainder[:, None, :]
+
+
+def _to_output_space(
+    base: np.ndarray, values: np.ndarray, output: np.ndarray, schema: dict, member: Member
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put one member's SHAP into the space of its output (probabilities or predictions)."""
+    if schema["task_type"] == "regression":
+        return base[:1], values[:, :, :1]
+    k = output.shape[1]
+    reconstructed = base[None, :] + values.sum(axis=1)
+    if reconstructed.shape[1] == k and np.allclose(reconstructed, output, atol=1e-6):
+        return base, values  # already probabilities (random forests and permutation SHAP)
+    if k == 2 and values.shape[2] == 2:  # some explainers give log-odds for both classes
+        base, values = base[1:], values[:, :, 1:]
+    if k == 2 and values.shape[2] == 1:
+        if not np.allclose(_sigmoid(base[0] + values[:, :, 0].sum(axis=1)), output[:, 1], atol=1e-4):
+            raise ExplanationError(f"SHAP values of member '{member.name}' do not add up to its output")
+        return _binary_logodds_to_probability(base, values, output)
+    if not np.allclose(_softmax(reconstructed), output, atol=1e-4):
+        raise ExplanationError(f"SHAP values of member '{member.name}' do not add up to its output")
+    return _multiclass_logodds_to_probability(base, values, output)
+
+
+def member_contributions(
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None = None
+) -> Contributions:
+    """One member's SHAP values by input column, in its output space (see module notes)."""
+    if member.kind == "catboost":
+        base, values, features = _catboost_shap(member, frame, schema)
+    elif member.kind == "sklearn":
+        base, values, features = _sklearn_shap(member, frame, schema, reference)
+    else:
+        raise ExplanationError(f"member '{member.name}' has an unknown kind '{member.kind}'")
+    output = member_output(member, frame, schema)
+    output_2d = output.reshape(-1, 1) if output.ndim == 1 else output
+    base, values = _to_output_space(base, values, output_2d, schema, member)
+    by_column = np.einsum("nfk,fc->nck", values, _column_matrix(features, schema))
+    space = "prediction" if schema["task_type"] == "regression" else "probability"
+    return Contributions(input_columns(schema), base, by_column, output_2d, space)
+
+
+def explain_frame(
+    members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None
+) -> Contributions:
+    """The ensemble's SHAP values by input column: the weighted sum of its members' values."""
+    total = sum(m.weight for m in members)
+    references = references or {}
+    combined: Contributions | None = None
+    for i, member in enumerate(members):
+        part = member_contributions(member, frame, schema, references.get(str(i)))
+        share = member.weight / total
+        if combined is None:
+            combined = Contributions(part.columns, part.base * share, part.values * share, part.output * share, part.space)
+        else:
+            combined.base = combined.base + part.base * share
+            combined.values = combined.values + part.values * share
+            combined.output = combined.output + part.output * share
+    if combined is None:
+        raise ValueError("A model needs at least one member with a positive weight.")
+    return combined
+
+
+def explained_output_index(output: np.ndarray, schema: dict) -> np.ndarray:
+    """Which output each row is explained for: the value (regression), the positive class
+    (binary, the second class), or the predicted class (multiclass)."""
+    if schema["task_type"] == "regression":
+        return np.zeros(len(output), dtype=int)
+    if schema["task_type"] == "binary":
+        return np.ones(len(output), dtype=int)
+    return output.argmax(axis=1)
+
+
+def explanation_table(contrib: Contributions, schema: dict, index: pd.Index) -> pd.DataFrame:
+    """Per-row columns: shap_base, shap_<column>... for the explained output of each row."""
+    which = explained_output_index(contrib.output, schema)
+    rows = np.arange(len(which))
+    table = pd.DataFrame({"shap_base": contrib.base[which]}, index=index)
+    if schema["task_type"] != "regression":
+        table.insert(0, "shap_class", [schema["classes"][i] for i in which])
+    for c, name in enumerate(contrib.columns):
+        table[f"shap_{name}"] = contrib.values[rows, c, which]
+    return table
+
+
+# --------------------------------------------------------------------------- bundles
+#
+# A bundle is a zip (or the folder it was unpacked into) holding manifest.json, schema.json,
+# the members' model files and this file as predict.py. Models are never pickled: CatBoost
+# members are .cbm files and scikit-learn members are skops files, loaded with the explicit
+# list of types below. skops itself trusts plain scikit-learn estimators; these are the
+# extra (non-estimator) types the engine's pipelines contain. Anything else in a file stops
+# the load.
+
+MANIFEST = "manifest.json"
+SCHEMA = "schema.json"
+EXPLAINER_REFERENCE = "explainer_reference.json"
+TRUSTED_SKOPS_TYPES = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss._loss.CyHalfSquaredError",
+    "collections.OrderedDict",
+)
+
+
+class BundleIntegrityError(ValueError):
+    """A bundle file is missing, changed after the bundle was built, or not safe to load."""
+
+
+def sha256_hex(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bundle_files(path: str | Any) -> dict[str, bytes]:
+    """All files of a bundle zip or unpacked bundle folder, by their path inside the bundle."""
+    import zipfile
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        return {
+            p.relative_to(path).as_posix(): p.read_bytes()
+            for p in sorted(path.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+    if not path.exists():
+        raise BundleIntegrityError(f"No bundle at '{path}'. Check the path and try again.")
+    if not zipfile.is_zipfile(path):
+        raise BundleIntegrityError(f"'{path}' is not a bundle zip file. Download the bundle again.")
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+
+
+def verify_manifest(files: dict[str, bytes]) -> dict:
+    """Check every file listed in manifest.json against its SHA-256; return the manifest.
+
+    Raises BundleIntegrityError naming the first file that is missing or does not match.
+    """
+    import json
+
+    if MANIFEST not in files:
+        raise BundleIntegrityError("The bundle has no manifest.json, so it cannot be checked. Download it again.")
+    try:
+        manifest = json.loads(files[MANIFEST])
+    except ValueError as exc:
+        raise BundleIntegrityError(f"The bundle's manifest.json cannot be read ({exc}). Download it again.") from exc
+    for name, expected in sorted(manifest.get("files", {}).items()):
+        if name not in files:
+            raise BundleIntegrityError(f"The bundle is missing '{name}', which its manifest lists. Download it again.")
+        if sha256_hex(files[name]) != expected:
+            raise BundleIntegrityError(
+                f"The bundle file '{name}' does not match its SHA-256 in manifest.json: it was changed "
+                "after the bundle was built. Do not use it; download the bundle again."
+            )
+    return manifest
+
+
+def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
+    if entry["kind"] == "catboost":
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        estimator = CatBoostRegressor() if task_type == "regression" else CatBoostClassifier()
+        estimator.load_model(blob=data)
+    elif entry["kind"] == "sklearn":
+        import skops.io as sio
+
+        untrusted = sio.get_untrusted_types(data=data)
+        refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
+        if refused:
+            raise BundleIntegrityError(
+                f"The model file '{entry['file']}' contains types this runtime does not trust: "
+                + ", ".join(refused) + ". It was not loaded."
+            )
+        estimator = sio.loads(data, trusted=list(untrusted))
+    else:
+        raise BundleIntegrityError(f"Unknown model kind '{entry['kind']}' in manifest.json.")
+    return Member(kind=entry["kind"], estimator=estimator, weight=float(entry["weight"]), name=entry.get("name", ""))
+
+
+@dataclass
+class BundleModel:
+    """A loaded bundle: predict with `predict_table(df)`, explain with `explain_table(df)`."""
+
+    schema: dict
+    members: list[Member]
+    manifest: dict
+    metrics: dict = field(default_factory=dict)
+    references: dict = field(default_factory=dict)
+
+    def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
+        return predict_table(self.members, df, self.schema)
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        table, _ = self.predict_table(df)
+        return table[self.schema["target"]].to_numpy()
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        frame, _ = prepare_frame(df, self.schema)
+        return ensemble_output(self.members, frame, self.schema)
+
+    def explain_table(self, df: pd.DataFrame) -> pd.DataFrame:
+        frame, _ = prepare_frame(df, self.schema)
+        return explanation_table(explain_frame(self.members, frame, self.schema, self.references), self.schema, df.index)
+
+
+def load(path: str | Any | None = None) -> BundleModel:
+    """Load a bundle (zip or unpacked folder; default: the folder this file is in).
+
+    Every file is checked against manifest.json first; a changed file stops the load.
+    """
+    import json
+    from pathlib import Path
+
+    files = read_bundle_files(Path(__file__).resolve().parent if path is None else path)
+    manifest = verify_manifest(files)
+    schema = json.loads(files[SCHEMA])
+    members = [_load_member(entry, files[entry["file"]], schema["task_type"]) for entry in manifest["members"]]
+    metrics = json.loads(files["metrics.json"]) if "metrics.json" in files else {}
+    references = json.loads(files[EXPLAINER_REFERENCE]) if EXPLAINER_REFERENCE in files else {}
+    return BundleModel(schema, members, manifest, metrics, references)
+
+
+def read_input_table(path: str | Any) -> pd.DataFrame:
+    """Read the rows to predict: CSV by default, Parquet or Excel by extension."""
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+
+
+def predict_file(
+    model: BundleModel, input_path: str | Any, output_path: str | Any | None = None, *, explain: bool = False
+) -> tuple[pd.DataFrame, InputReport]:
+    """Predict every row of a file; write a spreadsheet-safe CSV if `output_path` is given."""
+    df = read_input_table(input_path)
+    table, report = model.predict_table(df)
+    if explain:
+        table = pd.concat([table, model.explain_table(df)], axis=1)
+    if output_path is not None:
+        spreadsheet_safe(table).to_csv(output_path, index=False)
+    return table, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python predict.py in.csv -o out.csv [--explain] [--bundle PATH]`."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Predict with a briefml bundle.")
+    parser.add_argument("input", help="CSV (or .tsv, .parquet, .xlsx) file with the rows to predict")
+    parser.add_argument("-o", "--output", help="where to write the predictions CSV (default: print it)")
+    parser.add_argument("--explain", action="store_true", help="add SHAP contributions per input column")
+    parser.add_argument("--bundle", help="bundle zip or folder (default: the folder of predict.py)")
+    args = parser.parse_args(argv)
+    try:
+        model = load(args.bundle)
+        table, report = predict_file(model, args.input, args.output, explain=args.explain)
+    except (ValueError, ImportError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in report.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.output is None:
+        spreadsheet_safe(table).to_csv(sys.stdout, index=False)
+    else:
+        print(f"Wrote {len(table)} prediction(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

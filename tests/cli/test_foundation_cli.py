@@ -1,0 +1,85 @@
+"""The foundation's commands, run as a user runs them: real processes, real Postgres."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BRIEFML = [sys.executable, "-m", "briefml"]
+
+
+def run(args, env_extra=None, timeout=120):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(env_extra or {})
+    return subprocess.run(BRIEFML + args, capture_output=True, text=True, env=env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_database_gives_one_clear_line_with_the_password_masked():
+    result = run(["db", "upgrade"],
+                 {"DATABASE_URL": "postgresql://alice:s3cret@127.0.0.1:1/nowhere"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Cannot reach the database at postgresql+psycopg://alice:***@127.0.0.1:1/nowhere" in lines[0]
+    assert "s3cret" not in result.stderr
+
+
+def test_db_upgrade_against_a_standalone_server_url(scratch_database_url):
+    # postgres:// is accepted and rewritten, as users paste it from their hosting panel
+    url = scratch_database_url.replace("postgresql+psycopg://", "postgres://")
+    result = run(["db", "upgrade"], {"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "Database at revision 0002." in result.stdout
+    again = run(["db", "current"], {"DATABASE_URL": url})
+    assert "current: 0002" in again.stdout
+
+
+@pytest.mark.slow
+def test_up_serves_the_app_refuses_a_second_copy_and_stops_cleanly(tmp_path):
+    home = tmp_path / "home"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["BRIEFML_HOME"] = str(home)
+    up = subprocess.Popen(BRIEFML + ["up", "--port", str(port)], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("briefml up did not serve the app within 90 s")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+            assert page.status == 200
+        assert (home / "pgdata" / "PG_VERSION").exists()  # the embedded server's data
+
+        second = run(["up", "--port", str(free_port())], {"BRIEFML_HOME": str(home)})
+        assert second.returncode == 2
+        assert "already running" in second.stderr and "Traceback" not in second.stderr
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+    assert up.returncode == 0, output
+    assert "Stopping" in output
+    assert not (home / "pgdata" / "postmaster.pid").exists()  # Postgres stopped too

@@ -1,0 +1,77 @@
+"""The one settings object. Environment variables use the BRIEFML_ prefix, except the
+conventional DATABASE_URL. Only webapp/ reads st.secrets; everything else reads this."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIEFML_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "BRIEFML_DATABASE_URL"),
+        description="Postgres URL; unset means the embedded server under `home`.",
+    )
+    home: Path = Field(default=Path("~/.briefml"), description="Data directory.")
+
+    # planning
+    llm: str | None = Field(default=None, description="init_chat_model string; unset = offline")
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_send_examples: bool = True
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+
+    # uploads and builds
+    max_upload_mb: int = Field(default=200, ge=1)
+    max_rows: int = Field(default=5_000_000, ge=1)
+    max_columns: int = Field(default=2_000, ge=1)
+    default_budget_seconds: float = Field(default=60.0, gt=0)
+    max_budget_seconds: float = Field(default=3600.0, gt=0)
+    max_concurrent_builds_per_project: int = Field(default=2, ge=1)
+
+    # accounts
+    open_signup: bool = True
+    session_hours: float = Field(default=12.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+
+    # web server
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8501, ge=1, le=65535)
+    dev_mode: bool = False
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        return re.sub(r"^(postgres|postgresql)(\+[a-z0-9]+)?://", "postgresql+psycopg://", value.strip())
+
+    @field_validator("llm", "llm_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value if value and str(value).strip() else None
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def embedded_data_dir(self) -> Path:
+        return self.home_dir / "pgdata"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -172,6 +172,7 @@ class Dataset(SQLModel, table=True):
     name: str = Field(max_length=300)
     version: int = 1
     filename: str = Field(max_length=500)
+    sheet: str | None = Field(default=None, max_length=300)  # the Excel sheet that was read
     content_sha256: str = Field(foreign_key="artifacts.sha256", max_length=64)
     rows: int = 0
     columns: int = 0

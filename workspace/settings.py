@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     default_budget_seconds: float = Field(default=60.0, gt=0)
     max_budget_seconds: float = Field(default=3600.0, gt=0)
     max_concurrent_builds_per_project: int = Field(default=2, ge=1)
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    worker_stalled_seconds: float = Field(
+        default=30.0, gt=0, description="no heartbeat for this long: the build's worker is gone"
+    )
 
     # accounts
     open_signup: bool = True

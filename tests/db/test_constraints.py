@@ -53,3 +53,19 @@ def test_email_is_unique(db):
     with pytest.raises(sa.exc.IntegrityError):
         with session_scope() as session:
             session.add(User(email="ada@example.com"))
+
+
+def test_deleting_the_user_who_made_a_version_keeps_the_version(db):
+    project_id, sha = _project_with_bundle()
+    with session_scope() as session:
+        user = User(email="maker@example.com")
+        session.add(user)
+        session.flush()
+        version = _version(project_id, sha, 1)
+        version.created_by = user.id
+        session.add(version)
+    with session_scope() as session:
+        session.delete(session.get(User, user.id))  # ON DELETE SET NULL clears the link
+    with session_scope() as session:
+        kept = session.exec(select(ModelVersion)).one()
+    assert kept.created_by is None and kept.metric == "roc_auc"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 15:53:06.413027
+Create Date: 2026-11-21 15:57:32.207095
 """
 from typing import Sequence, Union
 
@@ -91,6 +91,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('sheet', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('content_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('rows', sa.Integer(), nullable=False),
     sa.Column('columns', sa.Integer(), nullable=False),

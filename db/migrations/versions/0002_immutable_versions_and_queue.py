@@ -20,12 +20,22 @@ down_revision: Union[str, None] = "0001"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
+# A version's content never changes. Its links to the build, dataset and user that made it
+# may only be cleared (ON DELETE SET NULL), so deleting those never fails on the trigger.
 IMMUTABLE_FUNCTION = """
 CREATE FUNCTION briefml_model_versions_immutable() RETURNS trigger AS $$
+DECLARE
+    links CONSTANT text[] := ARRAY['build_id', 'dataset_id', 'created_by'];
 BEGIN
-    RAISE EXCEPTION 'model version % of project % is immutable; build a new version instead',
-        OLD.version, OLD.project_id
-        USING ERRCODE = 'integrity_constraint_violation';
+    IF (to_jsonb(NEW) - links) IS DISTINCT FROM (to_jsonb(OLD) - links)
+       OR (NEW.build_id IS NOT NULL AND NEW.build_id IS DISTINCT FROM OLD.build_id)
+       OR (NEW.dataset_id IS NOT NULL AND NEW.dataset_id IS DISTINCT FROM OLD.dataset_id)
+       OR (NEW.created_by IS NOT NULL AND NEW.created_by IS DISTINCT FROM OLD.created_by) THEN
+        RAISE EXCEPTION 'model version % of project % is immutable; build a new version instead',
+            OLD.version, OLD.project_id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
 """

@@ -1,0 +1,152 @@
+"""Headless commands: `briefml build` and `briefml predict` (no database needed).
+
+The lead's `briefml/cli.py` registers these with ``app.command()(build)`` and
+``app.command()(predict)``. The contract scripts rely on:
+
+- ``briefml build DATA --intent TEXT [--budget SECONDS] [--seed N] [--out BUNDLE.zip] [--json]``
+  trains and writes a bundle; with ``--json`` the last stdout line is one JSON object
+  (`core.build.BuildResult.to_json_summary`). A progress bar goes to stderr unless ``--json``.
+- ``briefml predict BUNDLE.zip INPUT [-o OUT.csv]`` writes a CSV with the target column
+  (the prediction) and, for classification, one ``proba_<class>`` column per class.
+
+User errors print one line on stderr and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from core.callbacks import BuildCallbacks
+
+USER_ERROR_EXIT = 2
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(USER_ERROR_EXIT)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from core.errors import BriefmlError
+    from core.runtime import SchemaError
+
+    return (BriefmlError, SchemaError, FileNotFoundError, IsADirectoryError)
+
+
+class ProgressBarCallbacks(BuildCallbacks):
+    """Draws the build's progress (share of the budget used) on stderr with rich."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.fields[phase]:<9}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[best]}"), TimeElapsedColumn(), console=console, transient=False,
+        )
+        self.task = None
+        self.best: float | None = None
+
+    def on_build_start(self, *, budget_seconds: float, plan: dict) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("build", total=100, phase="start", best="")
+
+    def on_phase(self, phase: str, *, share_of_budget_used: float) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, phase=phase, completed=100 * share_of_budget_used)
+
+    def on_trial_end(self, trial, *, share_of_budget_used: float) -> None:
+        if self.task is None:
+            return
+        if trial.score is not None and (self.best is None or trial.score > self.best):
+            self.best = trial.score
+        from core.metrics import to_value
+
+        best = f"best {trial.metric} {to_value(trial.metric, self.best):.4g}" if self.best is not None else ""
+        self.progress.update(self.task, completed=100 * share_of_budget_used, best=best)
+        self.progress.console.print(
+            f"  {trial.trial_id} {trial.estimator:<24} {trial.status:<7} "
+            + (f"{trial.metric}={to_value(trial.metric, trial.score):.4g}" if trial.score is not None
+               else (trial.error or "")[:80])
+            + f"  ({trial.seconds:.1f}s)", highlight=False,
+        )
+
+    def on_build_end(self, *, status: str, summary: dict) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, phase=status, completed=100)
+            self.progress.stop()
+
+
+def _write_bundle(result, out: Path) -> Path:
+    import core.bundle as bundle
+
+    writer = getattr(bundle, "bundle_from_result", None)
+    return writer(result, out) if writer is not None else bundle.build_bundle(result, out)
+
+
+def build(
+    data: Annotated[Path, typer.Argument(help="The training table: CSV, TSV, Parquet or Excel.")],
+    intent: Annotated[str, typer.Option("--intent", help="The brief: what to predict, in plain words.")],
+    budget: Annotated[float, typer.Option("--budget", help="Training time budget in seconds.")] = 60.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same plan).")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the bundle zip.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Train a model from a table and a brief, with no database, and write a bundle."""
+    started_at = time.monotonic()  # the budget covers loading the file too
+    console = Console(stderr=True, highlight=False)
+    if budget <= 0:
+        _fail(f"The budget must be a positive number of seconds, not {budget:g}.")
+    out = out or Path(f"{Path(data).stem}_model.zip")
+    try:
+        from core.build import build_model
+        from core.loading import load_table
+
+        df = load_table(Path(data))
+        callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
+        result = build_model(df, intent, budget_seconds=budget, seed=seed, callbacks=callbacks,
+                             started_at=started_at)
+        path = _write_bundle(result, out)
+    except _user_errors() as exc:
+        _fail(str(exc))
+        return
+    summary = result.to_json_summary()
+    summary["bundle"] = str(path)
+    if json_output:
+        sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
+        sys.stdout.flush()
+        return
+    metric = summary["metric"]
+    console.print(
+        f"Target '{summary['target']}' ({summary['task_type']}); held-out {metric} "
+        f"{summary['holdout_metrics'].get(metric)} vs baseline {summary['baseline_metrics'].get(metric)}."
+    )
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]Warning:[/] {warning}")
+    console.print(f"Bundle written to {path}")
+
+
+def predict(
+    bundle: Annotated[Path, typer.Argument(help="A bundle zip written by `briefml build`.")],
+    input: Annotated[Path, typer.Argument(help="The rows to predict: CSV, TSV, Parquet or Excel.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the CSV.")] = None,
+) -> None:
+    """Predict every row of INPUT with a bundle and write a CSV of predictions."""
+    console = Console(stderr=True, highlight=False)
+    output = output or Path(input).with_name(f"{Path(input).stem}_predictions.csv")
+    try:
+        from core.bundle import predict_file
+
+        _, report = predict_file(bundle, input, output)
+    except _user_errors() as exc:
+        _fail(str(exc))
+        return
+    for warning in report.warnings():
+        console.print(f"[yellow]Warning:[/] {warning}")
+    console.print(f"Predictions written to {output}")

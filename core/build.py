@@ -1,0 +1,620 @@
+"""The whole build: profile → checks → plan → hold out a test split → search → ensemble →
+evaluate once on the held-out rows → refit on all rows → explain → report.
+
+Planning and training are separable (`plan_build`, then `run_build`), because the web app
+shows the plan for approval before anything trains; `build_model` does both.
+
+The wall-clock budget covers everything from the start of `run_build`: the search stops
+early enough to leave time for the refit of the best model and for evaluation and
+explanation. A member whose refit does not fit in what is left ships as the average of
+its cross-validation fold models instead (still a valid model, trained on less data).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from core import metrics
+from core.callbacks import BuildCallbacks
+from core.ensemble import GreedyEnsemble
+from core.errors import BriefmlError, DataError, PlanError
+from core.evaluate import evaluate_holdout
+from core.model import TabularModel
+from core.registry import REGISTRY, FitContext
+from core.runtime import Member, prepare_frame
+from core.schema import build_schema, encode_target
+from core.search import BudgetClock, ModelSearch, TrialRecord, full_output, refit_seconds_estimate
+from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
+
+TEST_SHARE = 0.2
+MAX_TEST_ROWS = 25000
+POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, report and the bundle
+MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
+REFIT_SAFETY = 1.3  # fit times vary on a busy machine; an interrupted refit is wasted time
+EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
+EXPLAIN_PILOT_ROWS = 25
+BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class BuildPlan:
+    """What the planner proposed, validated: shown to the user before training."""
+
+    spec: TaskSpec
+    search_plan: SearchPlan
+    profile: DataProfile
+    findings: list[Finding]
+    planner_name: str = "offline"
+    planner_fell_back: bool = False
+    brief: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "spec": self.spec.model_dump(mode="json"),
+            "search_plan": self.search_plan.model_dump(mode="json"),
+            "planner": self.planner_name, "planner_fell_back": self.planner_fell_back,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class BuildResult:
+    """Everything a build produced. JSON-able fields are plain dicts / lists / floats."""
+
+    spec: TaskSpec
+    search_plan: SearchPlan
+    profile: DataProfile
+    findings: list[Finding]
+    leaderboard: list[TrialResult]
+    model: TabularModel
+    holdout_metrics: dict
+    baseline_metrics: dict
+    confidence_intervals: dict
+    details: dict  # curves and confusion matrix, or residuals
+    slices: dict
+    ensemble: dict  # {"used": bool, "weights": {trial: w}, "score", "best_single": {...}}
+    explanation: dict | None
+    report: str
+    warnings: list[str]
+    timings: dict[str, float]
+    planner_name: str
+    planner_fell_back: bool
+    seed: int
+    budget_seconds: float
+    brief: str = ""
+    validation: str = ""
+    rows: dict = field(default_factory=dict)  # {"train": n, "test": n, "all": n}
+    refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
+    train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
+
+    @property
+    def schema(self) -> dict:
+        return self.model.schema
+
+    @property
+    def metric(self) -> str:
+        return self.spec.metric
+
+    @property
+    def curves(self) -> dict:
+        return self.details.get("curves", {})
+
+    @property
+    def confusion(self) -> dict | None:
+        return self.details.get("confusion_matrix")
+
+    @property
+    def residuals(self) -> dict | None:
+        return self.details.get("residuals")
+
+    def leaderboard_rows(self) -> list[dict]:
+        """The leaderboard as JSON rows; `value` is the metric as people read it."""
+        return [
+            {**t.model_dump(mode="json"), "value": metrics.to_value(t.metric, t.score)}
+            for t in self.leaderboard
+        ]
+
+    def to_json_summary(self) -> dict:
+        """The object `briefml build --json` prints (plain JSON types only)."""
+        return _json_safe({
+            "target": self.spec.target,
+            "task_type": str(self.spec.task_type),
+            "metric": self.spec.metric,
+            "positive_class": self.spec.positive_class,
+            "classes": self.model.classes_ or None,
+            "feature_columns": list(self.spec.feature_columns),
+            "excluded_columns": self.spec.excluded_columns,
+            "warnings": list(self.warnings),
+            "leaderboard": self.leaderboard_rows(),
+            "ensemble": self.ensemble,
+            "holdout_metrics": self.holdout_metrics,
+            "baseline_metrics": self.baseline_metrics,
+            "confidence_intervals": self.confidence_intervals,
+            "validation": self.validation,
+            "rows": self.rows,
+            "refit": self.refit,
+            "timings": self.timings,
+            "planner": self.planner_name,
+            "planner_fell_back": self.planner_fell_back,
+            "seed": self.seed,
+            "budget_seconds": self.budget_seconds,
+        })
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf → None, numpy scalars → Python, tuples → lists, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(float(value)) else None
+    return value
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _default_planner():
+    from core.planning.offline import OfflinePlanner
+
+    return OfflinePlanner()
+
+
+def _ask(planner, fallback_holder: dict, method: str, *args):
+    """Call the planner; if a non-offline planner fails, fall back to the offline one."""
+    try:
+        return getattr(planner, method)(*args)
+    except BriefmlError:
+        raise
+    except Exception as exc:
+        if getattr(planner, "name", "") == "offline":
+            raise
+        fallback_holder["fell_back"] = True
+        fallback_holder["notes"].append(f"The {planner.name} planner failed ({exc}); used the offline planner.")
+        return getattr(_default_planner(), method)(*args)
+
+
+def _spec_from_proposal(proposal, brief: str) -> TaskSpec:
+    if proposal.spec is None or proposal.ambiguous:
+        options = "; ".join(f"'{c.column}' ({c.why})" for c in proposal.candidates[:5])
+        raise PlanError(
+            (proposal.message or f"Could not tell what to predict from the brief '{brief}'.")
+            + (f" Candidates: {options}." if options else "")
+            + " Name the column to predict in the brief, e.g. 'predict <column>'."
+        )
+    return proposal.spec
+
+
+def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: float = 60.0,
+               seed: int = 0, spec: TaskSpec | None = None,
+               search_plan: SearchPlan | None = None) -> BuildPlan:
+    """Profile, check and plan: the task spec and the search plan, validated.
+
+    Pass `spec` and/or `search_plan` (e.g. approved and edited by a user) to skip asking the
+    planner for them; they are validated all the same.
+    """
+    from core.checks import run_checks
+    from core.planning.validate import validate_search_plan, validate_task_proposal
+    from core.profile import profile_frame
+    from core.spec import TaskProposal
+
+    planner = planner or _default_planner()
+    timings: dict[str, float] = {}
+    state = {"fell_back": bool(getattr(planner, "fell_back", False)), "notes": []}
+    t = time.monotonic()
+    profile = profile_frame(df)
+    timings["profile"] = time.monotonic() - t
+    t = time.monotonic()
+    findings = run_checks(df, profile, seed=seed)
+    if spec is None:
+        proposal = _ask(planner, state, "propose_task", brief, profile, findings)
+        spec = _spec_from_proposal(proposal, brief)
+    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
+    checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+    spec = checked.spec
+    if checked.message:
+        state["notes"].append(checked.message)
+    timings["checks"] = time.monotonic() - t
+    t = time.monotonic()
+    if search_plan is None:
+        search_plan = _ask(planner, state, "propose_search", spec, profile, budget_seconds)
+    search_plan = validate_search_plan(search_plan.model_copy(update={"budget_seconds": float(budget_seconds)}), spec)
+    timings["plan"] = time.monotonic() - t
+    return BuildPlan(
+        spec=spec, search_plan=search_plan, profile=profile, findings=findings,
+        planner_name=getattr(planner, "name", type(planner).__name__),
+        planner_fell_back=state["fell_back"] or bool(getattr(planner, "fell_back", False)),
+        brief=brief, timings=timings, notes=state["notes"],
+    )
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class _Data:
+    raw: pd.DataFrame  # rows with a target, index 0..n-1
+    x: pd.DataFrame  # prepared features
+    y: np.ndarray
+    schema: dict
+    train: np.ndarray
+    test: np.ndarray
+    n_classes: int
+
+
+def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) -> _Data:
+    spec = plan.spec
+    raw = df[df[spec.target].notna()].reset_index(drop=True)
+    dropped = len(df) - len(raw)
+    if dropped:
+        warnings.append(f"{dropped} row(s) with no value in '{spec.target}' were left out.")
+    schema = build_schema(raw, spec, plan.profile)
+    y = encode_target(raw[spec.target], schema)
+    if spec.task_type == "regression":
+        keep = np.isfinite(y)
+        if not keep.all():
+            warnings.append(f"{int((~keep).sum())} row(s) whose '{spec.target}' is not a number were left out.")
+            raw, y = raw[keep].reset_index(drop=True), y[keep]
+    n_classes = len(schema.get("classes") or [])
+    if spec.task_type != "regression" and n_classes < 2:
+        raise DataError(f"Column '{spec.target}' has only one value; a classifier needs at least two classes.")
+    if len(raw) < 10:
+        raise DataError(f"Only {len(raw)} row(s) have a value in '{spec.target}'; at least 10 are needed to "
+                        "train and test a model.")
+    x, _ = prepare_frame(raw, schema)
+    train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
+    return _Data(raw, x, y, schema, train, test, n_classes)
+
+
+def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], schema: dict):
+    n = len(y)
+    test_size = min(MAX_TEST_ROWS, max(2, int(round(n * TEST_SHARE))))
+    stratify = None
+    if task_type != "regression":
+        counts = np.bincount(y, minlength=len(schema["classes"]))
+        rare = [schema["classes"][i] for i, c in enumerate(counts) if 0 < c < 2]
+        if rare:
+            warnings.append(
+                "Class(es) " + ", ".join(f"'{r}'" for r in rare) + " appear only once; they cannot be "
+                "both learned and tested, so test results for them mean little. Add more examples."
+            )
+        else:
+            stratify = y
+        if stratify is not None and test_size < len(counts):
+            test_size = len(counts)
+    train, test = train_test_split(np.arange(n), test_size=test_size, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(test)
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _search_deadline_fn(clock: BudgetClock, n_all: int):
+    post = POST_SEARCH_SHARE * clock.budget_seconds
+
+    def deadline(search: ModelSearch) -> float:
+        # keep time to refit the best trial of the two leading families (the likely ensemble)
+        leaders: dict[str, TrialRecord] = {}
+        for record in sorted((r for r in search.records_.values() if r.result.status == "ok"),
+                             key=lambda r: -r.result.score):
+            leaders.setdefault(record.candidate.estimator, record)
+        # a refit that cannot fit anyway ships as fold models: reserve nothing for it
+        reserve, cap = 0.0, MAX_REFIT_SHARE * clock.budget_seconds
+        for record in list(leaders.values())[:2]:
+            needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, n_all)
+            if reserve + needed <= cap:
+                reserve += needed
+        return clock.end - post - reserve
+
+    return deadline
+
+
+def _fold_output(record: TrialRecord, x: pd.DataFrame, schema: dict, n_classes: int) -> np.ndarray:
+    return np.mean([full_output(m, x, schema, n_classes) for m in record.models], axis=0)
+
+
+def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool) -> GreedyEnsemble:
+    ok = {tid: r for tid, r in search.records_.items() if r.result.status == "ok"}
+    rows = search.folds_.valid_rows
+    ens = GreedyEnsemble(search.spec.metric, data.n_classes, rounds=25 if use_ensemble else 0)
+    y_search = data.y[data.train]
+    return ens.fit({tid: r.oof[rows] for tid, r in ok.items()},
+                   {tid: r.result.score for tid, r in ok.items()}, y_search[rows])
+
+
+def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: BudgetClock,
+                  seed: int, callbacks: BuildCallbacks, weight: float) -> tuple[list[Member], str]:
+    """Refit one ensemble member on all rows if it fits in the time left; else fold models."""
+    family = REGISTRY[record.candidate.estimator]
+    n_all = len(data.y)
+    estimate = refit_seconds_estimate(record, search.folds_, n_all)
+    post_left = 0.5 * POST_SEARCH_SHARE * clock.budget_seconds
+    hard_end = clock.end - post_left
+    if time.monotonic() + estimate * REFIT_SAFETY <= hard_end and not callbacks.should_stop():
+        rows_per_fold = float(np.mean([len(tr) for tr, _ in search.folds_.splits]))
+        growth = min(1.3, max(1.0, n_all / rows_per_fold))
+        params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
+        ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
+                         deadline=hard_end, should_stop=callbacks.should_stop, n_classes=data.n_classes)
+        try:
+            fitted = family.fit(params, data.x, data.y, ctx)
+            if not fitted.info.get("interrupted"):
+                return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], "all rows"
+        except Exception as exc:  # keep the validated fold models instead
+            callbacks.on_log(f"Refit of {record.result.trial_id} failed ({exc}); using its fold models.")
+    members = [
+        Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
+        for i, m in enumerate(record.models)
+        if data.n_classes == 0 or len(getattr(m.estimator, "classes_", range(data.n_classes))) == data.n_classes
+    ] or [Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}") for i, m in enumerate(record.models)]
+    for m in members:
+        m.weight = weight / len(members)
+    return members, "fold models"
+
+
+def _report(planner, context: dict) -> str:
+    try:
+        if planner is not None:
+            return planner.write_report(context)
+    except Exception:
+        pass
+    try:
+        from core.planning.report import template_report
+
+        return template_report(context)
+    except Exception:
+        s = context
+        return (f"# Model for '{s['spec']['target']}'\n\n{s['spec']['task_type']} task, metric "
+                f"{s['spec']['metric']}. Held-out {s['spec']['metric']}: "
+                f"{s['holdout_metrics'].get(s['spec']['metric'])} (baseline "
+                f"{s['baseline_metrics'].get(s['spec']['metric'])}).\n")
+
+
+def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: BuildCallbacks,
+             seconds_allowed: float) -> dict | None:
+    """SHAP explanation sized to the time left: a small pilot first, then as many rows as
+    the pilot's speed says will fit (SHAP cost varies a lot with the members' trees)."""
+    try:
+        from core.explain import explain_model
+    except ImportError:
+        return None
+    try:
+        start = time.monotonic()
+        explanation = explain_model(model, raw, seed=seed, max_rows=EXPLAIN_PILOT_ROWS)
+        per_row = (time.monotonic() - start) / max(1, min(len(raw), EXPLAIN_PILOT_ROWS))
+        rows = int(min(EXPLAIN_ROWS, len(raw), (seconds_allowed - (time.monotonic() - start)) / max(per_row, 1e-6)))
+        if rows > 2 * EXPLAIN_PILOT_ROWS:
+            explanation = explain_model(model, raw, seed=seed, max_rows=rows)
+        return explanation
+    except Exception as exc:  # an explanation is a bonus, never a reason to lose the model
+        callbacks.on_log(f"Could not explain the model: {exc}")
+        return None
+
+
+def _warnings_from(findings: list[Finding]) -> list[str]:
+    return [f.message for f in findings if f.severity == Severity.WARNING]
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds: float | None = None,
+              seed: int = 0, callbacks: BuildCallbacks | None = None,
+              clock: BudgetClock | None = None) -> BuildResult:
+    """Train, evaluate and refit according to an approved plan."""
+    from core.checks import raise_for_errors
+
+    callbacks = callbacks or BuildCallbacks()
+    budget = float(budget_seconds if budget_seconds is not None else plan.search_plan.budget_seconds)
+    clock = clock or BudgetClock(budget)
+    timings = dict(plan.timings)
+    warnings = list(plan.notes) + _warnings_from(plan.findings)
+    callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
+    status = "failed"
+    try:
+        result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, raise_for_errors)
+        status = "finished"
+        return result
+    except BriefmlError as exc:
+        status = "cancelled" if callbacks.should_stop() else "failed"
+        callbacks.on_build_end(status=status, summary={"error": str(exc)})
+        raise
+    except Exception as exc:
+        callbacks.on_build_end(status="failed", summary={"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    finally:
+        if status == "finished":
+            callbacks.on_build_end(status="finished", summary=result.to_json_summary())
+
+
+def _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, raise_for_errors):
+    def phase(name: str) -> float:
+        callbacks.on_phase(name, share_of_budget_used=clock.share_used())
+        return time.monotonic()
+
+    raise_for_errors(plan.findings)
+    t = phase("prepare")
+    data = _prepare(df, plan, seed, warnings)
+    timings["prepare"] = time.monotonic() - t
+    # OpenMP threads spin-wait: on small tables one thread is faster on a busy machine
+    with threadpool_limits(limits=1 if len(data.y) < 20000 else 2, user_api="openmp"):
+        return _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, timings,
+                                   warnings, phase)
+
+
+def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, timings, warnings, phase):
+    spec = plan.spec
+
+    t = phase("search")
+    search = ModelSearch(spec=spec, plan=plan.search_plan, planner=planner or _RulesRefiner(),
+                         profile=plan.profile, seed=seed, callbacks=callbacks)
+    search.fit(data.x.iloc[data.train].reset_index(drop=True), data.y[data.train], schema=data.schema,
+               clock=clock, search_deadline=_search_deadline_fn(clock, len(data.y)),
+               n_classes=data.n_classes)
+    timings["search"] = time.monotonic() - t
+    if callbacks.should_stop():
+        raise BriefmlError("The build was cancelled.")
+    failed = [r for r in search.leaderboard_ if r.status == "failed"]
+    if failed:
+        warnings.append(f"{len(failed)} trial(s) failed and were skipped (see the leaderboard).")
+    if search.best_ is None:
+        errors = "; ".join(f"{r.estimator}: {r.error}" for r in failed[:3])
+        raise BriefmlError(
+            f"No model finished training within the {budget:g}-second budget"
+            + (f" ({errors})" if errors else "") + ". Give the build more time and try again."
+        )
+
+    t = phase("ensemble")
+    ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble)
+    timings["ensemble"] = time.monotonic() - t
+
+    t = phase("evaluate")
+    x_test = data.x.iloc[data.test]
+    test_outputs = {tid: _fold_output(search.records_[tid], x_test, data.schema, data.n_classes)
+                    for tid in ensemble.weights_}
+    evaluation = evaluate_holdout(
+        schema=data.schema, metric=spec.metric, y_test=data.y[data.test],
+        output=ensemble.blend(test_outputs), y_train=data.y[data.train],
+        raw_test=data.raw.iloc[data.test], seed=seed,
+        max_bootstrap_seconds=max(0.2, 0.02 * clock.budget_seconds),
+    )
+    timings["evaluate"] = time.monotonic() - t
+
+    t = phase("refit")
+    members, refit = [], {}
+    for tid, weight in sorted(ensemble.weights_.items(), key=lambda kv: -kv[1]):
+        new, how = _refit_member(search.records_[tid], data, search, clock, seed, callbacks, weight)
+        members += new
+        refit[tid] = how
+    if any(how != "all rows" for how in refit.values()):
+        warnings.append("Not enough budget left to refit every chosen model on all rows; some ship as "
+                        "the average of their cross-validation models.")
+    model = TabularModel(data.schema, members)
+    timings["refit"] = time.monotonic() - t
+
+    t = phase("explain")
+    explanation = None
+    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
+    if explain_seconds > 0:
+        explanation = _explain(model, data.raw, seed, callbacks, explain_seconds)
+    else:
+        warnings.append("The budget was used up before the model could be explained; "
+                        "no SHAP importance was computed. Give the build more time to get one.")
+    timings["explain"] = time.monotonic() - t
+
+    best = search.best_.result
+    ensemble_info = {
+        "used": bool(ensemble.improves_), "weights": dict(ensemble.weights_),
+        "score": ensemble.score_, "value": metrics.to_value(spec.metric, ensemble.score_),
+        "best_single": {"trial_id": best.trial_id, "estimator": best.estimator, "score": best.score,
+                        "value": metrics.to_value(spec.metric, best.score)},
+    }
+    result = BuildResult(
+        spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=plan.findings,
+        leaderboard=list(search.leaderboard_), model=model,
+        holdout_metrics=_json_safe(evaluation["holdout_metrics"]),
+        baseline_metrics=_json_safe(evaluation["baseline_metrics"]),
+        confidence_intervals=_json_safe(evaluation["confidence_intervals"]),
+        details=_json_safe(evaluation["details"]), slices=_json_safe(evaluation["slices"]),
+        ensemble=_json_safe(ensemble_info), explanation=explanation, report="",
+        warnings=warnings, timings=timings, planner_name=plan.planner_name,
+        planner_fell_back=plan.planner_fell_back, seed=seed, budget_seconds=budget, brief=plan.brief,
+        validation=search.folds_.scheme,
+        rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test))},
+        refit=refit, train_sample=data.raw.head(5).copy(),
+    )
+    t = phase("report")
+    result.report = _report(planner, _report_context(result))
+    timings["report"] = time.monotonic() - t
+    timings["total"] = clock.elapsed() + (0.0 if plan.timings.get("inside_clock") else
+                                          sum(plan.timings.values()))
+    timings.pop("inside_clock", None)
+    timings["training"] = timings["search"] + timings["refit"]
+    return result
+
+
+class _RulesRefiner:
+    """Refinements by rules when no planner was given (plans passed in directly)."""
+
+    name = "offline"
+
+    def refine(self, spec, profile, leaderboard, max_new):
+        from core.planning.search_rules import refine_candidates
+
+        return refine_candidates(spec, profile, leaderboard, max_new)
+
+
+def _report_context(result: BuildResult) -> dict:
+    """What a report writer gets: plain JSON, no model objects."""
+    summary = result.to_json_summary()
+    return {
+        **summary,
+        "brief": result.brief,
+        "spec": result.spec.model_dump(mode="json"),
+        "search_plan": result.search_plan.model_dump(mode="json"),
+        "findings": [f.model_dump(mode="json") for f in result.findings],
+        "slices": result.slices,
+        "details": result.details,
+        "explanation": result.explanation,
+        "profile": {"rows": result.profile.rows, "columns": result.profile.columns},
+    }
+
+
+def _overrides(spec_overrides) -> tuple[TaskSpec | None, SearchPlan | None]:
+    if spec_overrides is None:
+        return None, None
+    if isinstance(spec_overrides, TaskSpec):
+        return spec_overrides, None
+    if isinstance(spec_overrides, SearchPlan):
+        return None, spec_overrides
+    if isinstance(spec_overrides, BuildPlan):
+        return spec_overrides.spec, spec_overrides.search_plan
+    if isinstance(spec_overrides, dict):
+        spec = spec_overrides.get("spec")
+        plan = spec_overrides.get("search_plan")
+        return (TaskSpec.model_validate(spec) if isinstance(spec, dict) else spec,
+                SearchPlan.model_validate(plan) if isinstance(plan, dict) else plan)
+    if isinstance(spec_overrides, (tuple, list)) and len(spec_overrides) == 2:
+        return spec_overrides[0], spec_overrides[1]
+    raise PlanError("spec_overrides must be a TaskSpec, a SearchPlan, or both in a dict "
+                    "{'spec': ..., 'search_plan': ...}.")
+
+
+def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: float = 60,
+                seed: int = 0, callbacks: BuildCallbacks | None = None,
+                spec_overrides=None, started_at: float | None = None) -> BuildResult:
+    """The whole pipeline in one call; see the module docstring.
+
+    planner: any `core.planner.Planner` (default: the offline rules planner).
+    spec_overrides: an approved TaskSpec and/or SearchPlan (see `_overrides`) used instead
+    of asking the planner. The budget counts from the start of this call, or from
+    `started_at` (a `time.monotonic()` value) when the caller already spent time on it,
+    e.g. the CLI loading the file.
+    """
+    clock = BudgetClock(budget_seconds, start=started_at)
+    planner = planner or _default_planner()
+    spec, search_plan = _overrides(spec_overrides)
+    plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+                      spec=spec, search_plan=search_plan)
+    plan.timings["inside_clock"] = 1.0  # planning time is already on the clock
+    result = run_build(df, plan, planner=planner, budget_seconds=budget_seconds, seed=seed,
+                       callbacks=callbacks, clock=clock)
+    return result

@@ -1,0 +1,70 @@
+"""Load and check prediction bundles; predict files with them.
+
+Loading goes through `core.runtime.load`, the same code a bundle's `predict.py` runs, so
+`briefml predict` and `python predict.py` cannot differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core import runtime
+from core.errors import BundleError
+from core.model import TabularModel
+
+
+@dataclass
+class LoadedBundle:
+    """A checked, loaded bundle. `explanation` is what `core.explain.explain_row` needs."""
+
+    path: Path
+    model: TabularModel
+    manifest: dict
+    schema: dict
+    metrics: dict
+    references: dict
+
+    @property
+    def explanation(self) -> dict:
+        return {"references": self.references}
+
+    @property
+    def runtime_model(self) -> runtime.BundleModel:
+        return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references)
+
+
+def verify_manifest(path: str | Path) -> dict:
+    """Check every file of the bundle at `path` against manifest.json; return the manifest.
+
+    Raises BundleError naming the file that is missing or does not match.
+    """
+    try:
+        return runtime.verify_manifest(runtime.read_bundle_files(path))
+    except runtime.BundleIntegrityError as exc:
+        raise BundleError(str(exc)) from exc
+
+
+def load_bundle(path: str | Path) -> LoadedBundle:
+    """Check and load the bundle (zip or unpacked folder) at `path`."""
+    try:
+        loaded = runtime.load(path)
+    except runtime.BundleIntegrityError as exc:
+        raise BundleError(str(exc)) from exc
+    except (KeyError, ValueError) as exc:
+        raise BundleError(f"The bundle at '{path}' cannot be read ({exc}). Build or download it again.") from exc
+    model = TabularModel(loaded.schema, loaded.members)
+    return LoadedBundle(Path(path), model, loaded.manifest, loaded.schema, loaded.metrics, loaded.references)
+
+
+def predict_file(
+    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False
+) -> tuple[pd.DataFrame, runtime.InputReport]:
+    """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
+
+    Raises BundleError for a damaged bundle and runtime.SchemaError for input that does not fit.
+    """
+    bundle = load_bundle(bundle_path)
+    return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain)

@@ -1,0 +1,201 @@
+"""SHAP explanations of a `TabularModel`, by original input column.
+
+The arithmetic (member explainers, summing one-hot / TF-IDF / datetime features back into
+their input column, putting classifiers in probability space, weighting ensemble members)
+lives in `core.runtime`, so a bundle's `predict.py --explain` gives the same numbers. This
+module adds what the app needs on top: sampling for cost, global importance, data for
+beeswarm / bar / dependence charts, and one-row waterfalls. Everything returned is JSON-able.
+
+Spaces: regression models are explained in the prediction's units; classifiers in
+probability space (CatBoost and other log-odds explainers are mapped; see `core.runtime`),
+so that `expected_value + sum(values) == predicted probability` for every row. Binary
+tasks explain the positive class (the second class in the schema); multiclass tasks give
+importance summed over classes and per class, and row-level charts use each row's
+predicted class.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import runtime
+from core.model import TabularModel
+
+TOP_FEATURES = 10
+DEPENDENCE_FEATURES = 3
+
+
+def explain_model(
+    model: TabularModel, frame_sample: pd.DataFrame, *, seed: int = 0, max_rows: int = 2000
+) -> dict:
+    """Global SHAP explanation of `model` on (a sample of) raw input rows.
+
+    Returns a JSON-able dict: ``space``, ``task_type``, ``classes``, ``explained_class``,
+    ``sample_size`` / ``rows_available``, ``expected_value`` (per class for classifiers),
+    ``importance`` ([{column, mean_abs_shap}] sorted, largest first), ``importance_by_class``
+    (multiclass), ``beeswarm`` (per-row values and SHAP of the top columns), ``dependence``
+    (value/SHAP pairs of the top few columns), ``references`` (what `explain_row` and the
+    bundle need to explain linear members), and ``members`` / ``notes``.
+    """
+    rows = _sample(frame_sample, max_rows, seed)
+    frame, _ = model.feature_frame(rows)
+    references = {
+        str(i): runtime.sklearn_reference(m, frame)
+        for i, m in enumerate(model.members)
+        if runtime.needs_reference(m)
+    }
+    contrib = runtime.explain_frame(model.members, frame, model.schema, references)
+    which = runtime.explained_output_index(contrib.output, model.schema)
+    per_row = contrib.values[np.arange(len(which)), :, which]  # (rows, columns)
+    importance = _importance(contrib)
+    top = [item["column"] for item in importance[:TOP_FEATURES]]
+    return {
+        "space": contrib.space,
+        "task_type": model.task_type,
+        "classes": model.classes_,
+        "explained_class": _explained_class(model),
+        "sample_size": len(rows),
+        "rows_available": len(frame_sample),
+        "seed": seed,
+        "expected_value": _expected_value(contrib, model),
+        "importance": importance,
+        "importance_by_class": _importance_by_class(contrib, model),
+        "top_features": top,
+        "beeswarm": _beeswarm(rows, contrib.columns, per_row, top),
+        "dependence": _dependence(rows, contrib.columns, per_row, top[:DEPENDENCE_FEATURES]),
+        "references": references,
+        "members": [
+            {"name": m.name, "kind": m.kind, "weight": float(m.weight)} for m in model.members
+        ],
+        "notes": _notes(model, len(rows), len(frame_sample)),
+    }
+
+
+def explain_row(model: TabularModel, row_df: pd.DataFrame, *, explanation: dict | None = None) -> dict:
+    """Waterfall data for the first row of `row_df`.
+
+    Returns ``base_value``, ``output`` (base + contributions), ``prediction``, ``explained_class``,
+    ``space`` and ``contributions`` ([{column, value, contribution}] largest magnitude first).
+    Models with linear members need `explanation` (from `explain_model`) for their reference.
+    """
+    row = row_df.iloc[:1]
+    frame, report = model.feature_frame(row)
+    references = (explanation or {}).get("references") or {}
+    contrib = runtime.explain_frame(model.members, frame, model.schema, references)
+    k = int(runtime.explained_output_index(contrib.output, model.schema)[0])
+    values = contrib.values[0, :, k]
+    items = [
+        {"column": col, "value": _json_value(row[col].iloc[0]), "contribution": float(v)}
+        for col, v in zip(contrib.columns, values)
+    ]
+    items.sort(key=lambda item: abs(item["contribution"]), reverse=True)
+    prediction = model.predict(row)[0]
+    return {
+        "space": contrib.space,
+        "explained_class": None if model.task_type == "regression" else model.classes_[k],
+        "prediction": _json_value(prediction),
+        "base_value": float(contrib.base[k]),
+        "output": float(contrib.base[k] + values.sum()),
+        "contributions": items,
+        "warnings": report.warnings(),
+    }
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _sample(df: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    if len(df) <= max_rows:
+        return df
+    return df.sample(n=max_rows, random_state=seed)
+
+
+def _explained_class(model: TabularModel) -> Any:
+    if model.task_type == "binary":
+        return model.classes_[1]
+    return None
+
+
+def _expected_value(contrib: runtime.Contributions, model: TabularModel) -> Any:
+    if model.task_type == "regression":
+        return float(contrib.base[0])
+    return {str(cls): float(v) for cls, v in zip(model.classes_, contrib.base)}
+
+
+def _importance(contrib: runtime.Contributions) -> list[dict]:
+    """Mean |SHAP| per column; binary counts the positive class once, multiclass sums classes."""
+    values = contrib.values[:, :, 1:] if contrib.values.shape[2] == 2 else contrib.values
+    scores = np.abs(values).mean(axis=0).sum(axis=1)
+    order = np.argsort(-scores, kind="stable")
+    return [{"column": contrib.columns[i], "mean_abs_shap": float(scores[i])} for i in order]
+
+
+def _importance_by_class(contrib: runtime.Contributions, model: TabularModel) -> dict | None:
+    if model.task_type != "multiclass":
+        return None
+    scores = np.abs(contrib.values).mean(axis=0)  # (columns, classes)
+    return {
+        str(cls): {col: float(scores[c, k]) for c, col in enumerate(contrib.columns)}
+        for k, cls in enumerate(model.classes_)
+    }
+
+
+def _beeswarm(rows: pd.DataFrame, columns: list[str], per_row: np.ndarray, top: list[str]) -> dict:
+    position = {c: i for i, c in enumerate(columns)}
+    return {
+        "columns": top,
+        "shap": {c: [float(v) for v in per_row[:, position[c]]] for c in top},
+        "values": {c: [_json_value(v) for v in rows[c]] for c in top},
+    }
+
+
+def _dependence(rows: pd.DataFrame, columns: list[str], per_row: np.ndarray, top: list[str]) -> list[dict]:
+    position = {c: i for i, c in enumerate(columns)}
+    out = []
+    for col in top:
+        numeric = pd.api.types.is_numeric_dtype(rows[col]) and not pd.api.types.is_bool_dtype(rows[col])
+        out.append(
+            {
+                "column": col,
+                "kind": "numeric" if numeric else "categorical",
+                "values": [_json_value(v) for v in rows[col]],
+                "shap": [float(v) for v in per_row[:, position[col]]],
+            }
+        )
+    return out
+
+
+def _notes(model: TabularModel, sample_size: int, available: int) -> list[str]:
+    notes = []
+    if sample_size < available:
+        notes.append(f"Explained a random sample of {sample_size} of {available} rows to keep it fast.")
+    if model.task_type != "regression":
+        notes.append(
+            "Values are in probability points; log-odds explainers were mapped to probabilities "
+            "so that members add up."
+        )
+    if len(model.members) > 1:
+        notes.append("Ensemble values are the weighted sum of the members' values.")
+    return notes
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: numbers as float/int, missing as None, anything else as text."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

@@ -1,0 +1,290 @@
+"""The one LLM adapter: every call to a chat model in briefml goes through `LLMAdapter`.
+
+It builds the model from a LangChain `init_chat_model` string ("openai:gpt-4.1-mini",
+"anthropic:claude-sonnet-4-5", "ollama:qwen2.5"), asks for typed (pydantic) answers only,
+feeds validation errors back to the model for another try, and counts tokens and cost from
+the usage metadata the provider returns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+
+from core.errors import BriefmlError, PlanError
+from core.llm.prompts import render_prompt
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+# Providers whose LangChain integration reads an API key from the environment; checked before
+# the model is built so a missing key is reported at start-up, not at the first build.
+API_KEY_VARIABLES: dict[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "together": "TOGETHER_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
+
+# pip extras declared in pyproject.toml, so the install hint names the briefml extra.
+PROVIDER_EXTRAS: dict[str, str] = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama"}
+
+# USD per million tokens (input, output), list prices; a model missing here has cost None.
+PRICES_PER_MILLION_TOKENS: dict[str, tuple[float, float]] = {
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "claude-sonnet-4-5": (3.00, 15.00),
+    "claude-sonnet-4-0": (3.00, 15.00),
+    "claude-haiku-4-5": (1.00, 5.00),
+    "claude-opus-4-1": (15.00, 75.00),
+}
+FREE_PROVIDERS = {"ollama"}  # runs locally: tokens cost nothing
+
+
+class LLMSetupError(BriefmlError):
+    """The configured LLM cannot be used (unknown provider, missing package or API key)."""
+
+
+class LLMAnswerError(BriefmlError):
+    """The model gave no valid answer within the allowed number of tries."""
+
+
+class LLMUsage(BaseModel):
+    """Tokens and estimated cost of every call made through one adapter."""
+
+    model: str = ""
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
+def split_model_string(llm: str) -> tuple[str | None, str]:
+    """'openai:gpt-4.1-mini' → ('openai', 'gpt-4.1-mini'); no prefix → (None, name)."""
+    provider, sep, name = llm.partition(":")
+    if not sep:
+        return None, llm.strip()
+    return provider.strip().lower().replace("-", "_"), name.strip()
+
+
+def price_per_million(llm: str) -> tuple[float, float] | None:
+    """List price of a model string, or None when it is not in the small price table."""
+    provider, name = split_model_string(llm)
+    if provider in FREE_PROVIDERS:
+        return (0.0, 0.0)
+    return PRICES_PER_MILLION_TOKENS.get(name)
+
+
+def create_chat_model(
+    llm: str, *, base_url: str | None = None, api_key: str | None = None
+) -> BaseChatModel:
+    """Build a LangChain chat model from a `BRIEFML_LLM` string.
+
+    Raises `LLMSetupError` with a message that says how to fix the setting.
+    """
+    from langchain.chat_models import init_chat_model
+
+    provider, name = split_model_string(llm)
+    if not name:
+        raise LLMSetupError(
+            f"BRIEFML_LLM={llm!r} names no model. Write it as 'provider:model', "
+            "for example 'openai:gpt-4.1-mini', or unset it to use the offline planner."
+        )
+    _require_known_provider(llm, provider)
+    _require_api_key(llm, provider, api_key)
+    # No temperature or other sampling settings: some models (reasoning ones) refuse them.
+    kwargs: dict[str, Any] = {}
+    if base_url:
+        kwargs["base_url"] = base_url
+    if api_key:
+        kwargs["api_key"] = api_key
+    try:
+        return init_chat_model(llm, **kwargs)
+    except ImportError as exc:
+        extra = PROVIDER_EXTRAS.get(provider or "")
+        hint = (
+            f"pip install 'briefml[{extra}]'" if extra else f"install the package named here: {exc}"
+        )
+        raise LLMSetupError(
+            f"The LangChain package for provider {provider!r} (BRIEFML_LLM={llm!r}) is not "
+            f"installed. To use this model, {hint}; until then the offline planner is used."
+        ) from exc
+    except ValueError as exc:
+        if provider is None:  # LangChain could not infer the provider from the model name
+            raise LLMSetupError(
+                f"BRIEFML_LLM={llm!r} does not say which provider serves the model. Write it as "
+                "'provider:model', for example 'openai:gpt-4.1-mini', 'anthropic:"
+                "claude-sonnet-4-5' or 'ollama:qwen2.5'; until then the offline planner is used."
+            ) from exc
+        raise LLMSetupError(
+            f"BRIEFML_LLM={llm!r} cannot be used: {_first_line(exc)}. Check the model name and "
+            "the base URL; until then the offline planner is used."
+        ) from exc
+    except Exception as exc:  # providers raise their own types; each means "unusable"
+        raise LLMSetupError(
+            f"BRIEFML_LLM={llm!r} cannot be used: {_first_line(exc)}. Write it as "
+            "'provider:model' with a provider LangChain knows (openai, anthropic, ollama, ...), "
+            "for example 'openai:gpt-4.1-mini'; until then the offline planner is used."
+        ) from exc
+
+
+def _require_known_provider(llm: str, provider: str | None) -> None:
+    known = _known_providers()
+    if provider is None or known is None or provider in known:
+        return
+    raise LLMSetupError(
+        f"Unknown LLM provider {provider!r} in BRIEFML_LLM={llm!r}. Use one LangChain knows, "
+        f"such as {', '.join(sorted(PROVIDER_EXTRAS))} (all: {', '.join(sorted(known))}); "
+        "for example 'openai:gpt-4.1-mini'. Until then the offline planner is used."
+    )
+
+
+def _known_providers() -> set[str] | None:
+    # LangChain keeps its provider table private; without it, init_chat_model's own error serves
+    try:
+        from langchain.chat_models.base import _BUILTIN_PROVIDERS
+    except ImportError:
+        return None
+    return set(_BUILTIN_PROVIDERS)
+
+
+def _require_api_key(llm: str, provider: str | None, api_key: str | None) -> None:
+    variable = API_KEY_VARIABLES.get(provider or "")
+    if variable and not api_key and not os.environ.get(variable):
+        raise LLMSetupError(
+            f"BRIEFML_LLM={llm!r} needs an API key, and none is set. Set {variable} (or "
+            "BRIEFML_LLM_API_KEY); until then the offline planner is used."
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class LLMAdapter:
+    """Typed questions to one chat model, with retries and usage accounting.
+
+    `ask(schema, ...)` returns an instance of `schema` that also passed `check`, or raises
+    `LLMAnswerError` after `1 + max_retries` tries. Each failed try is answered with the
+    validation error, so the model can correct itself.
+    """
+
+    def __init__(self, chat_model: BaseChatModel, *, model_name: str = "", max_retries: int = 2):
+        self.chat_model = chat_model
+        self.model_name = model_name
+        self.max_retries = max_retries
+        self.usage = LLMUsage(
+            model=model_name, cost_usd=0.0 if price_per_million(model_name) else None
+        )
+
+    @classmethod
+    def from_model_string(
+        cls,
+        llm: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_retries: int = 2,
+    ) -> LLMAdapter:
+        """Adapter for a `BRIEFML_LLM` string; raises `LLMSetupError` when it is unusable."""
+        model = create_chat_model(llm, base_url=base_url, api_key=api_key)
+        return cls(model, model_name=llm, max_retries=max_retries)
+
+    def ask(
+        self,
+        schema: type[AnswerT],
+        *,
+        system: str,
+        user: str,
+        check: Callable[[AnswerT], Any] | None = None,
+    ) -> Any:
+        """Ask for a `schema` answer; return `check(answer)` (or the answer without a check).
+
+        `check` turns the answer into what the caller needs and raises `PlanError` or a
+        pydantic `ValidationError` when it is unusable; that message is sent back to the model.
+        """
+        structured = self.chat_model.with_structured_output(schema, include_raw=True)
+        messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+        problems: list[str] = []
+        for _ in range(1 + self.max_retries):
+            try:
+                reply = structured.invoke(messages)
+            except Exception as exc:  # noqa: BLE001 - network, rate limit, provider: a failed try
+                problems.append(f"the model could not be reached: {_first_line(exc)}")
+                continue
+            self._count_usage(reply.get("raw"))
+            problem, result = self._judge(reply, schema, check)
+            if problem is None:
+                return result
+            problems.append(problem)
+            messages += _feedback(reply.get("raw"), problem)
+        raise LLMAnswerError(
+            f"The model gave no valid {schema.__name__} after {len(problems)} tries; "
+            f"last problem: {' '.join(problems[-1].split())}"
+        )
+
+    @staticmethod
+    def _judge(
+        reply: dict, schema: type[AnswerT], check: Callable[[AnswerT], Any] | None
+    ) -> tuple[str | None, Any]:
+        parsed = reply.get("parsed")
+        if reply.get("parsing_error") is not None:
+            return _describe_error(reply["parsing_error"]), None
+        if parsed is None:
+            return f"the answer did not call the {schema.__name__} tool", None
+        if check is None:
+            return None, parsed
+        try:
+            return None, check(parsed)
+        except (PlanError, ValidationError) as exc:
+            return _describe_error(exc), None
+
+    def _count_usage(self, raw: Any) -> None:
+        self.usage.calls += 1
+        metadata = getattr(raw, "usage_metadata", None) or {}
+        added_in = int(metadata.get("input_tokens", 0) or 0)
+        added_out = int(metadata.get("output_tokens", 0) or 0)
+        self.usage.input_tokens += added_in
+        self.usage.output_tokens += added_out
+        price = price_per_million(self.model_name)
+        if price is not None:
+            self.usage.cost_usd = (self.usage.cost_usd or 0.0) + (
+                added_in * price[0] + added_out * price[1]
+            ) / 1_000_000
+
+
+def _describe_error(exc: BaseException) -> str:
+    # pydantic messages end in documentation links that only cost tokens.
+    lines = [ln for ln in str(exc).splitlines() if "errors.pydantic.dev" not in ln]
+    return "\n".join(lines)[:2000]
+
+
+def _feedback(raw: Any, problem: str) -> list[BaseMessage]:
+    """Messages that tell the model what was wrong with its last answer.
+
+    The previous answer is quoted as plain text rather than replayed as a tool call, because
+    some providers refuse a tool call that is not followed by a tool result.
+    """
+    previous = ""
+    if isinstance(raw, AIMessage):
+        calls = raw.tool_calls or []
+        previous = str(calls[0].get("args")) if calls else str(raw.content)
+    return [
+        AIMessage(previous[:4000] or "(no answer)"),
+        HumanMessage(render_prompt("retry.md", problem=problem)),
+    ]

@@ -1,0 +1,520 @@
+"""Estimator families: what the search may train, each with its search space and bounds.
+
+One small wrapper class per family (FLAML's model.py contract): it declares its parameters
+and their bounds, gives strong defaults, and turns a config into a fitted model member.
+Plans from any planner (rules or LLM) are validated here with `validate_candidate` before
+anything is trained.
+
+Every family trains on the prepared frame of `core.runtime.prepare_frame` (CatBoost on
+`core.runtime.catboost_frame` of it) and classifiers on label indices 0..K-1, so the member
+it returns predicts through `core.runtime` exactly as a bundle will. scikit-learn members are
+Pipelines of standard classes only (skops saves them with an explicit trusted-types list).
+
+`search_space` maps a parameter to ``(low, high)`` (numbers; ints where the family says so)
+or to a list of allowed choices. `validate_candidate` rejects unknown names and clips
+numbers that fall outside their bounds (and says so in `Candidate.why`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+from core.errors import PlanError
+from core.runtime import MISSING_CATEGORY, feature_kinds
+from core.spec import Candidate
+
+THREADS = 2  # the target machine has two cores
+# HistGradientBoosting's native categorical support stores a functools.partial of
+# check_array inside the model, which the bundle's skops trusted-types list does not allow;
+# until it does, categories reach it as ordinal codes (still split well by the trees).
+NATIVE_HGB_CATEGORIES = False
+
+
+@dataclass
+class FitContext:
+    """What a family needs besides the data to fit one model."""
+
+    task_type: str
+    schema: dict
+    seed: int = 0
+    deadline: float = math.inf  # time.monotonic() value after which training must stop
+    should_stop: Callable[[], bool] = lambda: False
+    n_classes: int = 0
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline or self.should_stop()
+
+
+@dataclass
+class FittedModel:
+    """A fitted estimator, its member kind for core.runtime, and facts for a refit."""
+
+    kind: str  # 'catboost' or 'sklearn'
+    estimator: Any
+    info: dict = field(default_factory=dict)  # e.g. {'iterations': 412, 'interrupted': False}
+
+
+def _columns_by_kind(schema: dict) -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = {"numeric": [], "categorical": [], "text": []}
+    for name, kind in feature_kinds(schema).items():
+        by_kind[kind].append(name)
+    return by_kind
+
+
+class EstimatorFamily:
+    """Base class of a registry entry. Subclasses declare `name` and `search_space`."""
+
+    name: str = ""
+    description: str = ""
+    tasks: tuple[str, ...] = ("binary", "multiclass", "regression")
+    search_space: dict[str, tuple | list] = {}
+    int_params: frozenset[str] = frozenset()
+    classification_only: frozenset[str] = frozenset()
+    regression_only: frozenset[str] = frozenset()
+    uses_text: bool = True  # False: text columns are left out by this family
+
+    def supports(self, task_type: str) -> bool:
+        return str(task_type) in self.tasks
+
+    def space(self, task_type: str) -> dict[str, tuple | list]:
+        """The parameters that apply to this task type, with their bounds or choices."""
+        skip = self.regression_only if str(task_type) != "regression" else self.classification_only
+        return {k: v for k, v in self.search_space.items() if k not in skip}
+
+    def default_params(self, task_type: str, n_rows: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def fit(self, params: dict, x: pd.DataFrame, y: np.ndarray, ctx: FitContext,
+            x_valid: pd.DataFrame | None = None, y_valid: np.ndarray | None = None) -> FittedModel:
+        """Fit on prepared features; `x_valid` (if given) may be used for early stopping."""
+        raise NotImplementedError
+
+    def refit_params(self, params: dict, infos: list[dict], growth: float) -> dict:
+        """Params for a refit on more data, from what the validation fits learned."""
+        return dict(params)
+
+
+# --------------------------------------------------------------------------- CatBoost
+
+
+class _CatBoostTimeGuard:
+    """CatBoost callback: stop training at the deadline or when the build is cancelled."""
+
+    def __init__(self, ctx: FitContext):
+        self.ctx = ctx
+        self.interrupted = False
+
+    def after_iteration(self, info) -> bool:
+        if self.ctx.out_of_time():
+            self.interrupted = True
+            return False
+        return True
+
+
+class CatBoostFamily(EstimatorFamily):
+    name = "catboost"
+    description = "CatBoost gradient boosting; categorical and text features handled natively"
+    search_space = {
+        "iterations": (20, 5000),
+        "learning_rate": (0.005, 0.5),
+        "depth": (2, 10),
+        "l2_leaf_reg": (0.1, 100.0),
+        "random_strength": (0.0, 10.0),
+        "bagging_temperature": (0.0, 10.0),
+        "one_hot_max_size": (1, 255),
+        "border_count": (16, 255),
+        "early_stopping_rounds": (10, 500),
+    }
+    int_params = frozenset({"iterations", "depth", "one_hot_max_size", "border_count",
+                            "early_stopping_rounds"})
+
+    def default_params(self, task_type: str, n_rows: int) -> dict[str, Any]:
+        # CatBoost's own defaults are strong; the learning rate is left to CatBoost's auto rule
+        return {"iterations": 1000, "depth": 6, "early_stopping_rounds": 100}
+
+    def _estimator(self, params: dict, ctx: FitContext, learning_rate: float | None = None):
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        by_kind = _columns_by_kind(ctx.schema)
+        kwargs = {k: v for k, v in params.items() if k != "early_stopping_rounds"}
+        if learning_rate is not None:
+            kwargs["learning_rate"] = learning_rate
+        common = dict(
+            random_seed=ctx.seed, thread_count=THREADS, verbose=0, allow_writing_files=False,
+            cat_features=by_kind["categorical"] or None, text_features=by_kind["text"] or None,
+        )
+        if ctx.task_type == "regression":
+            return CatBoostRegressor(loss_function="RMSE", **common, **kwargs)
+        loss = "Logloss" if ctx.task_type == "binary" else "MultiClass"
+        return CatBoostClassifier(loss_function=loss, **common, **kwargs)
+
+    def fit(self, params, x, y, ctx, x_valid=None, y_valid=None, learning_rate=None):
+        from core.runtime import catboost_frame
+
+        model = self._estimator(params, ctx, learning_rate)
+        guard = _CatBoostTimeGuard(ctx)
+        fit_kwargs: dict[str, Any] = {"callbacks": [guard]}
+        if x_valid is not None and len(x_valid) and _valid_has_train_classes(y, y_valid, ctx):
+            fit_kwargs["eval_set"] = (catboost_frame(x_valid, ctx.schema), y_valid)
+            fit_kwargs["early_stopping_rounds"] = int(params.get("early_stopping_rounds", 100))
+        model.fit(catboost_frame(x, ctx.schema), y, **fit_kwargs)
+        best = model.get_best_iteration()
+        info = {
+            "iterations": int(best + 1 if best is not None else model.tree_count_),
+            "learning_rate": float(model.get_all_params()["learning_rate"]),
+            "interrupted": guard.interrupted,
+        }
+        return FittedModel("catboost", model, info)
+
+    def refit_params(self, params, infos, growth):
+        out = dict(params)
+        iterations = np.mean([i["iterations"] for i in infos]) * growth
+        out["iterations"] = max(10, int(round(iterations)))
+        out["learning_rate"] = float(np.mean([i["learning_rate"] for i in infos]))
+        out.pop("early_stopping_rounds", None)
+        return out
+
+
+def _valid_has_train_classes(y, y_valid, ctx: FitContext) -> bool:
+    """CatBoost refuses an eval set with a class it did not see in training."""
+    if ctx.task_type == "regression" or y_valid is None:
+        return True
+    return set(np.unique(y_valid)) <= set(np.unique(y))
+
+
+# --------------------------------------------------------------------------- sklearn helpers
+
+
+def _ordinal_trees_preprocessor(schema: dict, max_categories: int) -> tuple[ColumnTransformer, list[int]]:
+    """Numbers as they are (the trees handle NaN), categories as ordinal codes; no text."""
+    by_kind = _columns_by_kind(schema)
+    steps = []
+    if by_kind["numeric"]:
+        steps.append(("num", "passthrough", by_kind["numeric"]))
+    if by_kind["categorical"]:
+        steps.append((
+            "cat",
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=np.nan,
+                encoded_missing_value=np.nan, max_categories=max_categories,
+            ),
+            by_kind["categorical"],
+        ))
+    if not steps:
+        raise ValueError("This model family needs at least one numeric or categorical column.")
+    n_num = len(by_kind["numeric"])
+    cat_idx = list(range(n_num, n_num + len(by_kind["categorical"])))
+    return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0), cat_idx
+
+
+def _staged_fit(pipeline: Pipeline, x, y, ctx: FitContext, size_param: str, total: int,
+                step: int) -> dict:
+    """Grow a warm-started ensemble in steps until `total`, the deadline, or a cancel.
+
+    The preprocessor is fitted once; each step adds `step` trees / iterations. This is
+    what makes forests and HistGradientBoosting interruptible.
+    """
+    prep, model = pipeline.steps[0][1], pipeline.steps[-1][1]
+    features = prep.fit_transform(x)
+    done, interrupted = 0, False
+    # OpenMP threads spin-wait: on small tables two threads on a busy machine are much slower
+    threads = 1 if len(x) < 20000 else THREADS
+    while done < total:
+        done = min(total, done + step)
+        model.set_params(**{size_param: done})
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            model.fit(features, y)
+        if getattr(model, "n_iter_", done) < done:  # HistGradientBoosting stopped early
+            break
+        if done < total and ctx.out_of_time():
+            interrupted = True
+            break
+    size = int(getattr(model, "n_iter_", done))
+    return {"iterations": size, "interrupted": interrupted}
+
+
+# --------------------------------------------------------------------------- HistGradientBoosting
+
+
+class HistGradientBoostingFamily(EstimatorFamily):
+    name = "hist_gradient_boosting"
+    description = "scikit-learn HistGradientBoosting with native categories and early stopping"
+    search_space = {
+        "learning_rate": (0.005, 0.5),
+        "max_iter": (20, 3000),
+        "max_leaf_nodes": (4, 512),
+        "min_samples_leaf": (1, 500),
+        "l2_regularization": (0.0, 100.0),
+        "max_features": (0.1, 1.0),
+        "max_bins": (16, 255),
+    }
+    int_params = frozenset({"max_iter", "max_leaf_nodes", "min_samples_leaf", "max_bins"})
+    uses_text = False
+
+    def default_params(self, task_type, n_rows):
+        if n_rows < 1000:  # too few rows for early stopping: slower, smaller, regularised
+            return {"learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15,
+                    "min_samples_leaf": 10, "l2_regularization": 1.0}
+        return {"learning_rate": 0.1, "max_iter": 1000, "max_leaf_nodes": 31,
+                "min_samples_leaf": 20, "l2_regularization": 0.0}
+
+    def fit(self, params, x, y, ctx, x_valid=None, y_valid=None):
+        prep, cat_idx = _ordinal_trees_preprocessor(
+            ctx.schema, max_categories=int(params.get("max_bins", 255)) - 1)
+        cls = HistGradientBoostingRegressor if ctx.task_type == "regression" else HistGradientBoostingClassifier
+        total = int(params.get("max_iter", 300))
+        model = cls(
+            **{k: v for k, v in params.items() if k != "max_iter"},
+            categorical_features=(cat_idx or None) if NATIVE_HGB_CATEGORIES else None,
+            warm_start=True, random_state=ctx.seed,
+            early_stopping=len(x) >= 1000, n_iter_no_change=20, validation_fraction=0.1,
+        )
+        pipeline = Pipeline([("prepare", prep), ("model", model)])
+        info = _staged_fit(pipeline, x, y, ctx, "max_iter", total, step=max(25, total // 10))
+        model.set_params(warm_start=False)
+        return FittedModel("sklearn", pipeline, info)
+
+    # refit_params: unchanged; the refit early-stops on its own internal validation share
+
+
+# --------------------------------------------------------------------------- forests
+
+
+class _ForestFamily(EstimatorFamily):
+    classifier: type = RandomForestClassifier
+    regressor: type = RandomForestRegressor
+    search_space = {
+        "n_estimators": (10, 2000),
+        "max_features": ["sqrt", "log2", 0.2, 0.3, 0.5, 0.7, 1.0],
+        "min_samples_leaf": (1, 100),
+        "max_samples": (0.05, 1.0),
+        "max_depth": (2, 60),
+    }
+    int_params = frozenset({"n_estimators", "min_samples_leaf", "max_depth"})
+    uses_text = False
+
+    def default_params(self, task_type, n_rows):
+        params: dict[str, Any] = {
+            "n_estimators": 300,
+            "max_features": "sqrt" if task_type != "regression" else 0.5,
+            "min_samples_leaf": 1 if n_rows < 5000 else (3 if n_rows < 20000 else 5),
+        }
+        if n_rows > 50000:  # bound memory and time on big tables
+            params["max_samples"] = round(max(0.05, 50000 / n_rows), 3)
+        return params
+
+    def fit(self, params, x, y, ctx, x_valid=None, y_valid=None):
+        prep, _ = _ordinal_trees_preprocessor(ctx.schema, max_categories=250)
+        cls = self.regressor if ctx.task_type == "regression" else self.classifier
+        total = int(params.get("n_estimators", 300))
+        extra = {"bootstrap": True} if "max_samples" in params else {}
+        model = cls(**{k: v for k, v in params.items() if k != "n_estimators"}, **extra,
+                    warm_start=True, n_jobs=THREADS, random_state=ctx.seed)
+        pipeline = Pipeline([("prepare", prep), ("model", model)])
+        info = _staged_fit(pipeline, x, y, ctx, "n_estimators", total, step=max(25, total // 8))
+        model.set_params(warm_start=False)
+        return FittedModel("sklearn", pipeline, info)
+
+    def refit_params(self, params, infos, growth):
+        out = dict(params)
+        out["n_estimators"] = max(10, int(min(i["iterations"] for i in infos)))
+        return out
+
+
+class RandomForestFamily(_ForestFamily):
+    name = "random_forest"
+    description = "scikit-learn random forest"
+
+
+class ExtraTreesFamily(_ForestFamily):
+    name = "extra_trees"
+    description = "scikit-learn extremely randomised trees"
+    classifier = ExtraTreesClassifier
+    regressor = ExtraTreesRegressor
+
+
+# --------------------------------------------------------------------------- linear
+
+
+class LinearFamily(EstimatorFamily):
+    name = "linear"
+    description = ("logistic regression (classification) or ridge (regression) on scaled "
+                   "numbers, one-hot categories and TF-IDF text")
+    search_space = {
+        "C": (1e-4, 1e4),
+        "alpha": (1e-4, 1e4),
+        "max_categories": (2, 500),
+        "max_text_features": (100, 200000),
+        "ngram_max": (1, 3),
+        "text_min_df": (1, 20),
+    }
+    int_params = frozenset({"max_categories", "max_text_features", "ngram_max", "text_min_df"})
+    classification_only = frozenset({"C"})
+    regression_only = frozenset({"alpha"})
+
+    def default_params(self, task_type, n_rows):
+        params: dict[str, Any] = {"max_categories": 50, "max_text_features": 5000, "ngram_max": 1,
+                                  "text_min_df": 2 if n_rows >= 500 else 1}
+        params["alpha" if task_type == "regression" else "C"] = 1.0
+        return params
+
+    def _preprocessor(self, params, schema) -> ColumnTransformer:
+        by_kind = _columns_by_kind(schema)
+        steps = []
+        if by_kind["numeric"]:
+            steps.append(("num", Pipeline([
+                ("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                         keep_empty_features=True)),
+                ("scale", StandardScaler()),
+            ]), by_kind["numeric"]))
+        if by_kind["categorical"]:
+            steps.append(("cat", Pipeline([
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY,
+                                         keep_empty_features=True)),
+                ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                         max_categories=int(params.get("max_categories", 50)))),
+            ]), by_kind["categorical"]))
+        for i, column in enumerate(by_kind["text"]):
+            steps.append((f"text{i}", TfidfVectorizer(
+                max_features=int(params.get("max_text_features", 5000)),
+                ngram_range=(1, int(params.get("ngram_max", 1))),
+                min_df=int(params.get("text_min_df", 1)), sublinear_tf=True,
+            ), column))
+        if not steps:
+            raise ValueError("The linear model needs at least one feature column.")
+        return ColumnTransformer(steps, remainder="drop")
+
+    def fit(self, params, x, y, ctx, x_valid=None, y_valid=None):
+        if ctx.task_type == "regression":
+            model = Ridge(alpha=float(params.get("alpha", 1.0)))
+        else:
+            model = LogisticRegression(C=float(params.get("C", 1.0)), max_iter=2000)
+        try:
+            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema)), ("model", model)])
+            pipeline.fit(x, y)
+        except ValueError as exc:
+            if "empty vocabulary" not in str(exc) or params.get("text_min_df", 1) == 1:
+                raise
+            params = {**params, "text_min_df": 1}  # tiny tables: keep every word
+            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema)), ("model", model)])
+            pipeline.fit(x, y)
+        return FittedModel("sklearn", pipeline, {"interrupted": False})
+
+
+class TfidfLinearFamily(LinearFamily):
+    name = "tfidf_linear"
+    description = "linear model led by the text columns: word and bigram TF-IDF, wide vocabulary"
+
+    def default_params(self, task_type, n_rows):
+        params = super().default_params(task_type, n_rows)
+        params.update({"max_text_features": 50000, "ngram_max": 2})
+        params["alpha" if task_type == "regression" else "C"] = 4.0 if task_type != "regression" else 1.0
+        return params
+
+
+# --------------------------------------------------------------------------- registry
+
+REGISTRY: dict[str, EstimatorFamily] = {
+    family.name: family
+    for family in [
+        CatBoostFamily(),
+        HistGradientBoostingFamily(),
+        RandomForestFamily(),
+        ExtraTreesFamily(),
+        LinearFamily(),
+        TfidfLinearFamily(),
+    ]
+}
+
+
+def get_family(name: str) -> EstimatorFamily:
+    """The family called `name`; PlanError listing the known names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise PlanError(
+            f"Unknown estimator '{name}'. Use one of: {', '.join(REGISTRY)}."
+        ) from None
+
+
+def describe_registry(task_type: str | None = None) -> list[dict]:
+    """JSON-able description of the families (for LLM prompts and the UI)."""
+    out = []
+    for fam in REGISTRY.values():
+        if task_type is not None and not fam.supports(task_type):
+            continue
+        space = fam.space(task_type) if task_type else fam.search_space
+        out.append({
+            "name": fam.name, "description": fam.description,
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in space.items()},
+            "integer_params": sorted(fam.int_params & set(space)),
+        })
+    return out
+
+
+def _check_value(family: EstimatorFamily, param: str, value: Any, bounds: tuple | list,
+                 notes: list[str]) -> Any:
+    if isinstance(bounds, list):
+        if value not in bounds:
+            raise PlanError(
+                f"Parameter '{param}' of '{family.name}' must be one of {bounds}, not {value!r}."
+            )
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise PlanError(
+            f"Parameter '{param}' of '{family.name}' must be a number between "
+            f"{bounds[0]} and {bounds[1]}, not {value!r}."
+        )
+    low, high = bounds
+    clipped = min(max(value, low), high)
+    if param in family.int_params:
+        clipped = int(round(clipped))
+    if clipped != value:
+        notes.append(f"{param}={value!r} clipped to {clipped!r} (bounds {low}..{high})")
+    return clipped
+
+
+def validate_candidate(candidate: Candidate, task_type: str) -> Candidate:
+    """Check a candidate against the registry; return a clean copy.
+
+    Raises PlanError for an unknown estimator, a family that does not fit the task, an
+    unknown parameter, or a choice outside its list. Numbers outside their bounds are
+    clipped (integers rounded) and the clipping is noted in the returned candidate's `why`.
+    """
+    family = get_family(candidate.estimator)
+    if not family.supports(task_type):
+        raise PlanError(f"The estimator '{family.name}' cannot be used for a {task_type} task.")
+    space = family.space(task_type)
+    unknown = sorted(set(candidate.params) - set(space))
+    if unknown:
+        raise PlanError(
+            f"Unknown parameter(s) {', '.join(repr(u) for u in unknown)} for '{family.name}' "
+            f"on a {task_type} task. Allowed: {', '.join(space)}."
+        )
+    notes: list[str] = []
+    params = {p: _check_value(family, p, v, space[p], notes) for p, v in candidate.params.items()}
+    why = candidate.why
+    if notes:
+        why = (why + " " if why else "") + "[registry: " + "; ".join(notes) + "]"
+    return candidate.model_copy(update={"params": params, "why": why})

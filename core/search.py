@@ -1,0 +1,287 @@
+"""The budgeted model search: plan → propose → train one → record → stop when the budget says so.
+
+Every trial is validated the same way (k-fold cross-validation or one holdout, fixed by the
+seed), so its out-of-fold predictions can be ensembled afterwards. `TrialResult.score` is
+the validation score with "higher is better": losses such as log loss and RMSE are negated.
+
+The budget is held by giving each trial (and each fold) a deadline: CatBoost stops through a
+callback, forests and HistGradientBoosting grow in warm-started steps that check the clock,
+and linear models are fast. `callbacks.should_stop()` is checked between trials and inside
+training, so a cancel takes effect within seconds.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from core import metrics
+from core.callbacks import BuildCallbacks
+from core.errors import BriefmlError, PlanError
+from core.registry import REGISTRY, FitContext, FittedModel, validate_candidate
+from core.runtime import Member, member_output
+from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
+
+HOLDOUT_SHARE = 0.2
+MIN_TRIAL_SECONDS = 0.5  # below this much time left, no new trial is started
+REFINE_BATCH = 3
+
+
+# --------------------------------------------------------------------------- budget
+
+
+class BudgetClock:
+    """Wall-clock budget shared by the whole build."""
+
+    def __init__(self, budget_seconds: float, start: float | None = None):
+        self.budget_seconds = float(budget_seconds)
+        self.start = time.monotonic() if start is None else start
+
+    @property
+    def end(self) -> float:
+        return self.start + self.budget_seconds
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def share_used(self) -> float:
+        return min(1.0, self.elapsed() / self.budget_seconds) if self.budget_seconds > 0 else 1.0
+
+
+# --------------------------------------------------------------------------- validation folds
+
+
+@dataclass
+class Folds:
+    """(train rows, validation rows) pairs; `valid_rows` are the rows with OOF predictions."""
+
+    scheme: str
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    valid_rows: np.ndarray
+
+
+def _can_stratify(y: np.ndarray, n_splits: int) -> bool:
+    _, counts = np.unique(y, return_counts=True)
+    return len(counts) > 1 and counts.min() >= n_splits
+
+
+def make_folds(y: np.ndarray, task_type: str, scheme: str, seed: int) -> Folds:
+    """Split rows for validation; stratified for classification where every class allows it."""
+    n = len(y)
+    if scheme in ("auto", "", None):
+        from core.planning.search_rules import choose_validation
+
+        scheme = choose_validation(n)
+    classify = task_type != "regression"
+    if scheme == "holdout":
+        stratify = y if classify and _can_stratify(y, 2) else None
+        train, valid = train_test_split(np.arange(n), test_size=HOLDOUT_SHARE,
+                                        random_state=seed, stratify=stratify)
+        return Folds("holdout", [(np.sort(train), np.sort(valid))], np.sort(valid))
+    if not scheme.startswith("cv") or not scheme[2:].isdigit():
+        raise PlanError(f"Unknown validation '{scheme}'; use 'auto', 'cv5', 'cv3' or 'holdout'.")
+    k = max(2, min(int(scheme[2:]), n))
+    if classify and _can_stratify(y, 2):
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        with warnings.catch_warnings():
+            # a class rarer than k rows cannot be in every fold; its rows are spread anyway
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(splitter.split(np.zeros(n), y))
+    else:
+        splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n)))
+    return Folds(f"cv{k}", splits, np.arange(n))
+
+
+# --------------------------------------------------------------------------- one trial
+
+
+@dataclass
+class TrialRecord:
+    """A trial's result plus what ensembling and refitting need."""
+
+    result: TrialResult
+    candidate: Candidate
+    oof: np.ndarray | None = None  # rows of the search data; NaN where not validated
+    models: list[FittedModel] = field(default_factory=list)
+    fit_seconds: list[float] = field(default_factory=list)
+
+
+def full_output(fitted: FittedModel, x: pd.DataFrame, schema: dict, n_classes: int) -> np.ndarray:
+    """A fitted model's output with one column per class, even if it missed a class."""
+    out = member_output(Member(fitted.kind, fitted.estimator), x, schema)
+    if schema["task_type"] == "regression" or out.shape[1] == n_classes:
+        return out
+    full = np.zeros((len(out), n_classes))
+    full[:, np.asarray(fitted.estimator.classes_, dtype=int)] = out
+    return full
+
+
+def _new_trial_id(index: int) -> str:
+    return f"t{index:03d}"
+
+
+def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarray, *,
+              schema: dict, folds: Folds, metric: str, n_classes: int, seed: int,
+              deadline: float, callbacks: BuildCallbacks) -> TrialRecord:
+    """Fit one candidate on every fold, score its out-of-fold predictions."""
+    family = REGISTRY[candidate.estimator]
+    start = time.monotonic()
+    shape = (len(y), n_classes) if n_classes else (len(y),)
+    oof = np.full(shape, np.nan)
+    record = TrialRecord(result=None, candidate=candidate)  # type: ignore[arg-type]
+    status, error = "ok", None
+    try:
+        for i, (train_rows, valid_rows) in enumerate(folds.splits):
+            fold_start = time.monotonic()
+            folds_left = len(folds.splits) - i
+            ctx = FitContext(
+                task_type=schema["task_type"], schema=schema, seed=seed,
+                deadline=fold_start + max(0.0, deadline - fold_start) / folds_left,
+                should_stop=callbacks.should_stop, n_classes=n_classes,
+            )
+            x_valid, y_valid = x.iloc[valid_rows], y[valid_rows]
+            fitted = family.fit(dict(candidate.params), x.iloc[train_rows], y[train_rows], ctx,
+                                x_valid, y_valid)
+            record.models.append(fitted)
+            record.fit_seconds.append(time.monotonic() - fold_start)
+            oof[valid_rows] = full_output(fitted, x_valid, schema, n_classes)
+            if callbacks.should_stop():
+                status = "stopped"
+                break
+        rows = folds.valid_rows
+        score = (metrics.score(metric, y[rows], oof[rows], n_classes)
+                 if status == "ok" else None)
+        if score is not None and not np.isfinite(score):
+            raise ValueError(f"the validation {metric} is not a finite number")
+    except Exception as exc:  # a failed trial is recorded and skipped, never fatal
+        status, error, score = "failed", f"{type(exc).__name__}: {exc}"[:500], None
+        record.models = []
+    record.oof = oof if status == "ok" else None
+    record.result = TrialResult(
+        trial_id=trial_id, estimator=candidate.estimator, params=dict(candidate.params),
+        score=score, metric=metric, seconds=round(time.monotonic() - start, 3), status=status,
+        error=error, parent=candidate.parent,
+    )
+    return record
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int) -> float:
+    """Time a refit on `n_all` rows should take, from the folds' fit times."""
+    if not record.fit_seconds:
+        return 0.0
+    per_fold = float(np.mean(record.fit_seconds))
+    rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
+    return per_fold * max(1.0, n_all / max(rows_per_fold, 1.0))
+
+
+class ModelSearch:
+    """The budgeted search over registry candidates (scikit-learn shape: `fit` returns self).
+
+    Parameters: planner (proposes refinements; may be None for "defaults only"), the metric
+    to maximise, seed, callbacks, and `reserve` — a function telling how many seconds to keep
+    free after the search for the best trial's refit (called after every trial).
+
+    Learned: `leaderboard_` (every TrialResult in order), `records_` (trial id → TrialRecord),
+    `folds_`, `best_` (the best TrialRecord or None).
+    """
+
+    def __init__(self, *, spec: TaskSpec, plan: SearchPlan, planner=None, profile=None,
+                 seed: int = 0, callbacks: BuildCallbacks | None = None,
+                 max_trials: int = 100, refine_batch: int = REFINE_BATCH):
+        self.spec = spec
+        self.plan = plan
+        self.planner = planner
+        self.profile = profile
+        self.seed = seed
+        self.callbacks = callbacks or BuildCallbacks()
+        self.max_trials = max_trials
+        self.refine_batch = refine_batch
+
+    # ---- steps
+
+    def _validated(self, candidates: list[Candidate]) -> list[Candidate]:
+        out = []
+        for cand in candidates:
+            try:
+                out.append(validate_candidate(cand, str(self.spec.task_type)))
+            except BriefmlError as exc:
+                self.callbacks.on_log(f"Skipped a proposed candidate: {exc}")
+        return out
+
+    def _propose(self) -> list[Candidate]:
+        """Ask the planner for refinements of the leaderboard so far."""
+        if self.planner is None:
+            return []
+        try:
+            proposed = self.planner.refine(self.spec, self.profile, list(self.leaderboard_),
+                                           self.refine_batch)
+        except Exception as exc:  # a planner failure ends refinement, not the build
+            self.callbacks.on_log(f"The planner could not propose refinements: {exc}")
+            return []
+        return self._validated(list(proposed or []))
+
+    def _is_new(self, cand: Candidate) -> bool:
+        key = (cand.estimator, sorted(cand.params.items(), key=lambda kv: kv[0]))
+        return all((r.candidate.estimator, sorted(r.candidate.params.items(), key=lambda kv: kv[0])) != key
+                   for r in self.records_.values())
+
+    def _trial_deadline(self, search_deadline: float, queued: int) -> float:
+        """A trial may not take all the time left while other first candidates wait."""
+        now = time.monotonic()
+        left = max(0.0, search_deadline - now)
+        share = 1.0 if queued == 0 else 0.6
+        return now + left * share
+
+    def _record(self, record: TrialRecord, clock: BudgetClock) -> None:
+        self.records_[record.result.trial_id] = record
+        self.leaderboard_.append(record.result)
+        ok = [r for r in self.records_.values() if r.result.status == "ok"]
+        self.best_ = max(ok, key=lambda r: r.result.score) if ok else None
+        self.callbacks.on_trial_end(record.result, share_of_budget_used=clock.share_used())
+
+    # ---- the algorithm
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray, *, schema: dict, clock: BudgetClock,
+            search_deadline, n_classes: int) -> "ModelSearch":
+        """Run trials until the queue is empty and the planner has nothing new, the deadline
+        passes, or the build is cancelled. `search_deadline` is a function of the search
+        itself (so the reserve for the refit can follow the best trial)."""
+        self.leaderboard_: list[TrialResult] = []
+        self.records_: dict[str, TrialRecord] = {}
+        self.best_: TrialRecord | None = None
+        self.folds_ = make_folds(y, str(self.spec.task_type), self.plan.validation, self.seed)
+        queue = self._validated(list(self.plan.candidates))
+        if not queue:
+            raise PlanError("The search plan has no valid candidate to train; add at least one "
+                            "estimator from the registry.")
+        while len(self.records_) < self.max_trials and not self.callbacks.should_stop():
+            deadline = search_deadline(self)
+            first_trial = not self.records_
+            if deadline - time.monotonic() < MIN_TRIAL_SECONDS and not first_trial:
+                break
+            if not queue:
+                queue = [c for c in self._propose() if self._is_new(c)]
+                if not queue:
+                    break
+            candidate = queue.pop(0)
+            if not self._is_new(candidate):
+                continue
+            trial_deadline = self._trial_deadline(max(deadline, time.monotonic() + MIN_TRIAL_SECONDS), len(queue))
+            record = train_one(
+                candidate, _new_trial_id(len(self.records_) + 1), x, y, schema=schema,
+                folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,
+                deadline=trial_deadline, callbacks=self.callbacks,
+            )
+            self._record(record, clock)
+        return self

@@ -1,0 +1,81 @@
+import json
+
+import pandas as pd
+import pytest
+import typer
+from palmerpenguins import load_penguins
+from typer.testing import CliRunner
+
+from briefml.engine_cli import build, predict
+
+app = typer.Typer()
+app.command()(build)
+app.command()(predict)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    work = tmp_path_factory.mktemp("cli")
+    df = load_penguins()
+    df.iloc[::2].to_csv(work / "train.csv", index=False)
+    df.iloc[1::2].drop(columns=["species"]).to_csv(work / "new.csv", index=False)
+    result = runner.invoke(app, ["build", str(work / "train.csv"), "--intent",
+                                 "Identify the penguin species from its measurements",
+                                 "--budget", "6", "--seed", "0", "--out", str(work / "m.zip"), "--json"])
+    return work, result
+
+
+def test_build_json_is_the_last_stdout_line(built):
+    work, result = built
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"target", "task_type", "metric", "excluded_columns", "warnings", "leaderboard",
+            "holdout_metrics", "baseline_metrics"} <= set(summary)
+    assert summary["target"] == "species" and summary["task_type"] == "multiclass"
+    assert isinstance(summary["excluded_columns"], dict)
+    assert "━" not in result.stdout + result.stderr  # no progress bar with --json
+    assert (work / "m.zip").exists()
+
+
+def test_predict_writes_the_target_and_one_probability_per_class(built):
+    work, _ = built
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "new.csv"),
+                                 "-o", str(work / "out.csv")])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(work / "out.csv")
+    assert list(out.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+    assert len(out) == len(pd.read_csv(work / "new.csv"))
+    assert set(out["species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
+def test_predict_names_missing_columns_and_counts_unseen_categories(built):
+    work, _ = built
+    rows = pd.read_csv(work / "new.csv")
+    rows.drop(columns=["island", "sex"]).to_csv(work / "missing.csv", index=False)
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "missing.csv")])
+    assert result.exit_code == 2
+    assert "'island'" in result.stderr and "'sex'" in result.stderr
+    assert "Traceback" not in result.output
+    rows.assign(island="Atlantis").to_csv(work / "unseen.csv", index=False)
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "unseen.csv"),
+                                 "-o", str(work / "unseen_out.csv")])
+    assert result.exit_code == 0, result.output
+    assert f"{len(rows)} row(s) have a category not seen" in result.stderr
+
+
+def test_build_errors_are_one_line_and_exit_2(tmp_path):
+    result = runner.invoke(app, ["build", str(tmp_path / "nope.csv"), "--intent", "predict x"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("Error:") and "Traceback" not in result.output
+    result = runner.invoke(app, ["build", str(tmp_path / "nope.csv"), "--intent", "x", "--budget", "0"])
+    assert result.exit_code == 2 and "budget must be a positive" in result.stderr
+
+
+def test_build_draws_progress_without_json(tmp_path):
+    df = load_penguins()
+    df.to_csv(tmp_path / "t.csv", index=False)
+    result = runner.invoke(app, ["build", str(tmp_path / "t.csv"), "--intent", "predict species",
+                                 "--budget", "3", "--out", str(tmp_path / "m.zip")])
+    assert result.exit_code == 0, result.output
+    assert "Bundle written to" in result.stderr and "t001" in result.stderr

@@ -1,0 +1,132 @@
+"""Small real models built the way the engine builds them, for explain and bundle tests.
+
+Classifier members are fitted on label indices (positions in schema['classes']); CatBoost on
+`runtime.catboost_frame(prepare_frame(df))`; scikit-learn members are Pipelines of a
+ColumnTransformer (imputers, scaler, one-hot, TF-IDF) and an estimator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, CatBoostRegressor
+from palmerpenguins import load_penguins
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from core import runtime
+from core.model import TabularModel
+from core.runtime import Member
+
+
+def schema_for(df: pd.DataFrame, target: str, task_type: str, kinds: dict[str, str]) -> dict:
+    columns = []
+    for name, kind in kinds.items():
+        col = {"name": name, "kind": kind}
+        if kind == "categorical":
+            col["categories"] = sorted(df[name].dropna().astype(str).unique().tolist())
+        if kind == "numeric":
+            col["min"], col["max"] = float(df[name].min()), float(df[name].max())
+        columns.append(col)
+    schema = {"target": target, "task_type": task_type, "columns": columns}
+    if task_type != "regression":
+        schema["classes"] = sorted(df[target].astype(str).unique().tolist())
+    return schema
+
+
+def penguins() -> tuple[pd.DataFrame, dict]:
+    """Multiclass: categorical, numeric, text and datetime columns, with missing values."""
+    df = load_penguins().dropna(subset=["species"]).reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    words = np.where(df["body_mass_g"].fillna(4000) > 4200, "heavy large bird", "light small bird")
+    df["field_note"] = [f"{w} seen near {i}" for w, i in zip(words, df["island"])]
+    df["observed"] = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, len(df)), unit="D")
+    kinds = {
+        "island": "categorical",
+        "bill_length_mm": "numeric",
+        "bill_depth_mm": "numeric",
+        "flipper_length_mm": "numeric",
+        "body_mass_g": "numeric",
+        "sex": "categorical",
+        "field_note": "text",
+        "observed": "datetime",
+    }
+    return df, schema_for(df, "species", "multiclass", kinds)
+
+
+def breast_cancer() -> tuple[pd.DataFrame, dict]:
+    """Binary: numeric columns plus one categorical column."""
+    data = load_breast_cancer(as_frame=True)
+    df = data.frame.iloc[:, :6].copy()
+    df["size_band"] = pd.cut(df["mean radius"], [0, 12, 16, 99], labels=["small", "medium", "large"]).astype(str)
+    df["diagnosis"] = np.where(data.target == 1, "benign", "malignant")
+    kinds = {c: "numeric" for c in df.columns[:6]} | {"size_band": "categorical"}
+    return df, schema_for(df, "diagnosis", "binary", kinds)
+
+
+def diabetes() -> tuple[pd.DataFrame, dict]:
+    """Regression: numeric columns plus 'sex' as a category."""
+    df = load_diabetes(as_frame=True, scaled=False).frame
+    df["sex"] = df["sex"].map({1.0: "one", 2.0: "two"})
+    kinds = {c: "numeric" for c in df.columns if c not in ("target", "sex")} | {"sex": "categorical"}
+    return df, schema_for(df, "target", "regression", kinds)
+
+
+def labels(df: pd.DataFrame, schema: dict) -> np.ndarray:
+    if schema["task_type"] == "regression":
+        return df[schema["target"]].to_numpy(dtype=float)
+    position = {c: i for i, c in enumerate(schema["classes"])}
+    return df[schema["target"]].astype(str).map(position).to_numpy()
+
+
+def catboost_member(df: pd.DataFrame, schema: dict, weight: float = 1.0, iterations: int = 40) -> Member:
+    frame, _ = runtime.prepare_frame(df, schema)
+    kinds = runtime.feature_kinds(schema)
+    cls = CatBoostRegressor if schema["task_type"] == "regression" else CatBoostClassifier
+    model = cls(
+        iterations=iterations,
+        depth=4,
+        verbose=0,
+        random_seed=0,
+        thread_count=1,
+        cat_features=[n for n, k in kinds.items() if k == "categorical"] or None,
+        text_features=[n for n, k in kinds.items() if k == "text"] or None,
+    )
+    model.fit(runtime.catboost_frame(frame, schema), labels(df, schema))
+    return Member(kind="catboost", estimator=model, weight=weight, name="catboost")
+
+
+def preprocessor(schema: dict) -> ColumnTransformer:
+    kinds = runtime.feature_kinds(schema)
+    numeric = [n for n, k in kinds.items() if k == "numeric"]
+    categorical = [n for n, k in kinds.items() if k == "categorical"]
+    parts = [("num", make_pipeline(SimpleImputer(), StandardScaler()), numeric)]
+    if categorical:
+        parts.append(
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=runtime.MISSING_CATEGORY),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categorical,
+            )
+        )
+    for name in (n for n, k in kinds.items() if k == "text"):
+        parts.append((f"text_{name}", TfidfVectorizer(max_features=50), name))
+    return ColumnTransformer(parts, sparse_threshold=0.0)
+
+
+def sklearn_member(df: pd.DataFrame, schema: dict, estimator, weight: float = 1.0, name: str = "") -> Member:
+    frame, _ = runtime.prepare_frame(df, schema)
+    pipeline = Pipeline([("prepare", preprocessor(schema)), ("model", estimator)])
+    pipeline.fit(frame, labels(df, schema))
+    return Member(kind="sklearn", estimator=pipeline, weight=weight, name=name or type(estimator).__name__)
+
+
+def model_of(schema: dict, *members: Member) -> TabularModel:
+    return TabularModel(schema, list(members))

@@ -1,0 +1,139 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from palmerpenguins import load_penguins
+from sklearn.datasets import load_diabetes
+
+from core.build import BuildResult, build_model, plan_build, run_build
+from core.callbacks import RecordingCallbacks
+from core.errors import BriefmlError
+from core.planning.offline import OfflinePlanner
+from core.spec import Candidate, SearchPlan
+
+BRIEF = "Identify the penguin species from its body measurements and island."
+SUMMARY_KEYS = {"target", "task_type", "metric", "excluded_columns", "warnings", "leaderboard",
+                "holdout_metrics", "baseline_metrics"}
+QUICK = SearchPlan(candidates=[Candidate(estimator="linear", params={}),
+                               Candidate(estimator="hist_gradient_boosting", params={"max_iter": 50})],
+                   validation="cv3", budget_seconds=8)
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return load_penguins()
+
+
+@pytest.fixture(scope="module")
+def penguin_build(penguins):
+    callbacks = RecordingCallbacks()
+    plan = plan_build(penguins, BRIEF, OfflinePlanner(), budget_seconds=8, seed=0)
+    result = run_build(penguins, plan, planner=OfflinePlanner(), budget_seconds=8, seed=0,
+                       callbacks=callbacks)
+    return plan, result, callbacks
+
+
+def test_planning_is_separate_and_reproducible(penguins, penguin_build):
+    plan, _, _ = penguin_build
+    again = plan_build(penguins, BRIEF, OfflinePlanner(), budget_seconds=8, seed=0)
+    assert plan.spec == again.spec and plan.search_plan == again.search_plan
+    assert plan.spec.target == "species" and plan.spec.task_type == "multiclass"
+    assert plan.search_plan.candidates and plan.planner_name == "offline"
+
+
+def test_build_evaluates_on_held_out_rows_beside_a_baseline(penguin_build):
+    _, result, _ = penguin_build
+    assert isinstance(result, BuildResult)
+    metric = result.spec.metric
+    assert result.holdout_metrics[metric] is not None
+    assert result.holdout_metrics["accuracy"] > result.baseline_metrics["accuracy"]
+    low, high = result.confidence_intervals["accuracy"]
+    assert low <= high
+    assert result.rows["train"] + result.rows["test"] == result.rows["all"]
+    assert result.confusion["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert sum(map(sum, result.confusion["matrix"])) == result.rows["test"]
+    assert "island" in result.slices
+    ok = [t for t in result.leaderboard if t.status == "ok"]
+    assert ok and all(t.metric == metric for t in result.leaderboard)
+
+
+def test_built_model_predicts_raw_rows(penguins, penguin_build):
+    _, result, _ = penguin_build
+    proba = result.model.predict_proba(penguins.head(20))
+    assert proba.shape == (20, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert (result.model.predict(penguins) == penguins["species"].to_numpy()).mean() > 0.9
+    table, report = result.model.predict_table(penguins.head(3).drop(columns=["species"]))
+    assert list(table.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+
+
+def test_summary_is_the_json_the_cli_prints(penguin_build):
+    _, result, _ = penguin_build
+    summary = json.loads(json.dumps(result.to_json_summary(), allow_nan=False))
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["target"] == "species" and summary["task_type"] == "multiclass"
+    assert summary["leaderboard"][0]["trial_id"] == "t001"
+    assert set(summary["timings"]) >= {"search", "evaluate", "refit", "total"}
+    assert isinstance(result.report, str) and result.report
+
+
+def test_progress_callbacks_arrive_in_order(penguin_build):
+    _, result, callbacks = penguin_build
+    kinds = [kind for kind, _ in callbacks.events]
+    assert kinds[0] == "build_start" and kinds[-1] == "build_end"
+    phases = [e["phase"] for kind, e in callbacks.events if kind == "phase"]
+    assert phases[:2] == ["prepare", "search"] and "evaluate" in phases and "refit" in phases
+    trials = [e["trial"] for kind, e in callbacks.events if kind == "trial_end"]
+    assert [t.trial_id for t in trials] == [t.trial_id for t in result.leaderboard]
+    assert callbacks.events[-1][1]["status"] == "finished"
+
+
+def test_regression_with_an_approved_plan():
+    df = load_diabetes(as_frame=True).frame
+    result = build_model(df, "Predict diabetes disease progression one year after baseline.",
+                         budget_seconds=8, seed=1, spec_overrides=QUICK)
+    assert result.spec.task_type == "regression" and result.spec.metric in ("rmse", "mae", "r2")
+    assert [t.estimator for t in result.leaderboard[:2]] == ["linear", "hist_gradient_boosting"]
+    assert result.holdout_metrics["rmse"] < result.baseline_metrics["rmse"]
+    assert result.residuals["sample"]["actual"]
+
+
+def _awkward_table(n=160, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    label = np.where(x > 0, "high", "low").astype(object)
+    label[0] = "rare"  # a class that appears once
+    mixed = np.where(rng.random(n) < 0.5, rng.integers(0, 9, n).astype(str), "n/a")
+    return pd.DataFrame({"x": x, "noise": rng.normal(size=n), "mixed": mixed,
+                         "empty": [np.nan] * n, "label": label})
+
+
+def test_awkward_data_trains_and_says_what_it_did():
+    result = build_model(_awkward_table(), "predict label", budget_seconds=6, seed=0,
+                         spec_overrides=QUICK)
+    assert result.spec.target == "label"
+    assert "empty" not in result.spec.feature_columns
+    assert any("'rare'" in w and "once" in w for w in result.warnings)
+    assert result.holdout_metrics["accuracy"] > 0.8
+
+
+class _CancelAtOnce(RecordingCallbacks):
+    def should_stop(self):
+        return True
+
+
+def test_a_cancel_stops_the_build_with_a_clear_error(penguins):
+    callbacks = _CancelAtOnce()
+    with pytest.raises(BriefmlError, match="cancelled"):
+        build_model(penguins, BRIEF, budget_seconds=30, callbacks=callbacks, spec_overrides=QUICK)
+    assert callbacks.events[-1][0] == "build_end" and callbacks.events[-1][1]["status"] == "cancelled"
+
+
+def test_a_tiny_budget_still_returns_a_model_or_says_why(penguins):
+    try:
+        result = build_model(penguins, BRIEF, budget_seconds=0.3, seed=0)
+    except BriefmlError as exc:
+        assert "budget" in str(exc)
+    else:
+        assert any(t.status == "ok" for t in result.leaderboard)
+        assert result.model.predict(penguins.head(2)).shape == (2,)

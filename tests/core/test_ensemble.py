@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from core import metrics
+from core.ensemble import GreedyEnsemble
+
+
+def _regression_case():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    # two models with independent errors: their average is better than either
+    a = y + rng.normal(scale=0.5, size=400)
+    b = y + rng.normal(scale=0.55, size=400)
+    bad = rng.normal(size=400)
+    return y, {"a": a, "b": b, "bad": bad}
+
+
+def test_ensemble_mixes_models_with_independent_errors():
+    y, preds = _regression_case()
+    scores = {k: metrics.score("rmse", y, p) for k, p in preds.items()}
+    ens = GreedyEnsemble("rmse").fit(preds, scores, y)
+    assert ens.improves_
+    assert set(ens.weights_) >= {"a", "b"} and ens.weights_.get("bad", 0) < 0.2
+    assert sum(ens.weights_.values()) == pytest.approx(1.0)
+    assert ens.score_ > scores["a"]
+    assert ens.score_ == pytest.approx(metrics.score("rmse", y, ens.blend(preds)))
+
+
+def test_ensemble_is_not_used_when_it_does_not_beat_the_best_model():
+    y, preds = _regression_case()
+    same = {"a": preds["a"], "copy": preds["a"].copy()}
+    scores = {k: metrics.score("rmse", y, p) for k, p in same.items()}
+    ens = GreedyEnsemble("rmse").fit(same, scores, y)
+    assert not ens.improves_
+    assert ens.weights_ == {ens.best_single_id_: 1.0}
+
+
+def test_ensemble_blends_class_probabilities():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    truth = np.eye(3)[y]
+    p1 = 0.6 * truth + 0.4 * rng.dirichlet([1, 1, 1], 300)
+    p2 = 0.6 * truth + 0.4 * rng.dirichlet([1, 1, 1], 300)
+    preds = {"p1": p1, "p2": p2}
+    scores = {k: metrics.score("log_loss", y, p, 3) for k, p in preds.items()}
+    ens = GreedyEnsemble("log_loss", 3).fit(preds, scores, y)
+    blended = ens.blend(preds)
+    assert np.allclose(blended.sum(axis=1), 1.0)
+    assert ens.improves_ and ens.score_ > max(scores.values())

@@ -1,0 +1,150 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.naive_bayes import GaussianNB
+
+from core import runtime
+from core.explain import explain_model, explain_row
+from tests.core import model_factories as mf
+
+ROWS = 60  # explained rows per test: enough to exercise everything, cheap on 2 cores
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return mf.penguins()
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    return mf.breast_cancer()
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return mf.diabetes()
+
+
+def _models(penguins, cancer, diabetes):
+    pdf, pschema = penguins
+    cdf, cschema = cancer
+    ddf, dschema = diabetes
+    return {
+        "multiclass catboost (text, datetime)": (pdf, mf.model_of(pschema, mf.catboost_member(pdf, pschema))),
+        "multiclass logistic (one-hot, tf-idf)": (
+            pdf, mf.model_of(pschema, mf.sklearn_member(pdf, pschema, LogisticRegression(max_iter=500)))),
+        "multiclass ensemble": (pdf, mf.model_of(
+            pschema,
+            mf.catboost_member(pdf, pschema, weight=0.5),
+            mf.sklearn_member(pdf, pschema, RandomForestClassifier(n_estimators=15, random_state=0), weight=0.3),
+            mf.sklearn_member(pdf, pschema, LogisticRegression(max_iter=500), weight=0.2),
+        )),
+        "binary ensemble": (cdf, mf.model_of(
+            cschema,
+            mf.catboost_member(cdf, cschema, weight=2.0),
+            mf.sklearn_member(cdf, cschema, HistGradientBoostingClassifier(max_iter=20), weight=1.0),
+            mf.sklearn_member(cdf, cschema, LogisticRegression(max_iter=1000), weight=1.0),
+        )),
+        "multiclass naive Bayes (permutation fallback)": (
+            pdf, mf.model_of(pschema, mf.sklearn_member(pdf, pschema, GaussianNB()))),
+        "regression ensemble": (ddf, mf.model_of(
+            dschema, mf.catboost_member(ddf, dschema), mf.sklearn_member(ddf, dschema, Ridge()))),
+    }
+
+
+@pytest.fixture(scope="module")
+def models(penguins, cancer, diabetes):
+    return _models(penguins, cancer, diabetes)
+
+
+@pytest.mark.parametrize("case", [
+    "multiclass catboost (text, datetime)", "multiclass logistic (one-hot, tf-idf)",
+    "multiclass ensemble", "binary ensemble", "regression ensemble",
+    "multiclass naive Bayes (permutation fallback)",
+])
+def test_shap_values_plus_expected_value_add_up_to_the_model_output(models, case):
+    df, model = models[case]
+    rows = df.iloc[:12] if "permutation" in case else df.iloc[:ROWS]
+    explanation = explain_model(model, rows, max_rows=ROWS)
+    frame, _ = model.feature_frame(rows)
+    contrib = runtime.explain_frame(model.members, frame, model.schema, explanation["references"])
+    output = model.raw_output(rows)
+    output = output.reshape(-1, 1) if output.ndim == 1 else output
+    np.testing.assert_allclose(contrib.base + contrib.values.sum(axis=1), output, atol=1e-8, rtol=1e-8)
+    # and the summary's expected value is that same base
+    expected = explanation["expected_value"]
+    base = [expected] if isinstance(expected, float) else list(expected.values())
+    np.testing.assert_allclose(base, contrib.base)
+
+
+def test_importance_is_by_original_column_with_one_hot_and_text_summed_back(models, penguins):
+    df, model = models["multiclass logistic (one-hot, tf-idf)"]
+    explanation = explain_model(model, df, max_rows=ROWS)
+    columns = [item["column"] for item in explanation["importance"]]
+    assert sorted(columns) == sorted(runtime.input_columns(model.schema))
+    scores = [item["mean_abs_shap"] for item in explanation["importance"]]
+    assert scores == sorted(scores, reverse=True)
+    by_name = {item["column"]: item["mean_abs_shap"] for item in explanation["importance"]}
+    # one-hot (island) and TF-IDF (field_note) features land on their column and count
+    assert by_name["island"] > 0 and by_name["field_note"] > 0
+    # datetime parts are summed back too: the random date carries no signal
+    assert by_name["observed"] < by_name["bill_length_mm"]
+
+
+def test_explanation_is_sampled_recorded_and_json_safe(models):
+    df, model = models["multiclass ensemble"]
+    explanation = explain_model(model, df, seed=3, max_rows=40)
+    assert explanation["sample_size"] == 40
+    assert explanation["rows_available"] == len(df)
+    assert any("40 of" in note for note in explanation["notes"])
+    json.dumps(explanation, allow_nan=False)
+    top = explanation["top_features"]
+    assert explanation["beeswarm"]["columns"] == top
+    assert all(len(explanation["beeswarm"]["shap"][c]) == 40 for c in top)
+    assert [d["column"] for d in explanation["dependence"]] == top[:3]
+    assert set(explanation["importance_by_class"]) == set(model.classes_)
+    again = explain_model(model, df, seed=3, max_rows=40)
+    assert again["importance"] == explanation["importance"]
+
+
+def test_strong_signal_outranks_noise():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"signal": rng.normal(size=300), "noise": rng.normal(size=300),
+                       "colour": rng.choice(["red", "blue"], size=300)})
+    df["y"] = 5 * df["signal"] + rng.normal(scale=0.1, size=300)
+    schema = mf.schema_for(df, "y", "regression", {"signal": "numeric", "noise": "numeric", "colour": "categorical"})
+    model = mf.model_of(schema, mf.catboost_member(df, schema), mf.sklearn_member(df, schema, Ridge()))
+    ranking = [item["column"] for item in explain_model(model, df, max_rows=100)["importance"]]
+    assert ranking[0] == "signal"
+
+
+def test_row_explanation_is_a_waterfall_to_the_probability_of_the_positive_class(models):
+    df, model = models["binary ensemble"]
+    explanation = explain_model(model, df, max_rows=ROWS)
+    row = df.iloc[[7]]
+    waterfall = explain_row(model, row, explanation=explanation)
+    assert waterfall["explained_class"] == model.classes_[1]
+    assert waterfall["output"] == pytest.approx(model.predict_proba(row)[0, 1], abs=1e-9)
+    assert waterfall["base_value"] + sum(c["contribution"] for c in waterfall["contributions"]) == pytest.approx(
+        waterfall["output"], abs=1e-12)
+    sizes = [abs(c["contribution"]) for c in waterfall["contributions"]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert waterfall["prediction"] == model.predict(row)[0]
+
+
+def test_row_explanation_of_multiclass_explains_the_predicted_class(models):
+    df, model = models["multiclass catboost (text, datetime)"]
+    row = df.iloc[[200]]
+    waterfall = explain_row(model, row)
+    assert waterfall["explained_class"] == waterfall["prediction"] == model.predict(row)[0]
+    assert waterfall["output"] == pytest.approx(model.predict_proba(row).max(), abs=1e-9)
+
+
+def test_linear_member_without_its_reference_is_refused_with_a_clear_message(models):
+    df, model = models["binary ensemble"]
+    with pytest.raises(runtime.ExplanationError, match="cannot be explained without its reference"):
+        explain_row(model, df.iloc[[0]])

@@ -1,0 +1,115 @@
+import time
+
+import numpy as np
+import pytest
+import skops.io as sio
+from palmerpenguins import load_penguins
+
+from core.errors import PlanError
+from core.registry import REGISTRY, FitContext, describe_registry, validate_candidate
+from core.runtime import Member, ensemble_output, prepare_frame
+from core.spec import Candidate
+
+SCHEMA = {
+    "target": "species", "task_type": "multiclass", "classes": ["Adelie", "Chinstrap", "Gentoo"],
+    "columns": [{"name": "island", "kind": "categorical"}, {"name": "bill_length_mm", "kind": "numeric"},
+                {"name": "flipper_length_mm", "kind": "numeric"}, {"name": "sex", "kind": "categorical"}],
+}
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    df = load_penguins()
+    x, _ = prepare_frame(df, SCHEMA)
+    y = df["species"].map({c: i for i, c in enumerate(SCHEMA["classes"])}).to_numpy()
+    return x, y
+
+
+def test_registry_has_the_families_plans_name():
+    assert {"catboost", "hist_gradient_boosting", "random_forest", "extra_trees", "linear",
+            "tfidf_linear"} <= set(REGISTRY)
+    described = describe_registry("regression")
+    linear = next(d for d in described if d["name"] == "linear")
+    assert "alpha" in linear["params"] and "C" not in linear["params"]
+
+
+@pytest.mark.parametrize("task_type", ["binary", "multiclass", "regression"])
+def test_default_params_are_valid_for_their_own_space(task_type):
+    for name, family in REGISTRY.items():
+        assert family.supports(task_type)
+        params = family.default_params(task_type, 5000)
+        checked = validate_candidate(Candidate(estimator=name, params=params), task_type)
+        assert checked.params == params, name
+
+
+def test_unknown_estimator_is_rejected_with_the_known_names():
+    with pytest.raises(PlanError, match="Unknown estimator 'xgboost'. Use one of: catboost"):
+        validate_candidate(Candidate(estimator="xgboost"), "binary")
+
+
+def test_unknown_parameter_is_rejected():
+    with pytest.raises(PlanError, match="Unknown parameter.*'max_depth'.*'catboost'"):
+        validate_candidate(Candidate(estimator="catboost", params={"max_depth": 3}), "binary")
+    with pytest.raises(PlanError, match="Unknown parameter.*'C'.*regression"):
+        validate_candidate(Candidate(estimator="linear", params={"C": 1.0}), "regression")
+
+
+def test_out_of_bounds_numbers_are_clipped_and_noted():
+    checked = validate_candidate(
+        Candidate(estimator="catboost", params={"depth": 40, "learning_rate": 0.0001}), "binary")
+    assert checked.params == {"depth": 10, "learning_rate": 0.005}
+    assert "depth=40 clipped to 10" in checked.why
+    assert isinstance(validate_candidate(
+        Candidate(estimator="random_forest", params={"n_estimators": 99.6}), "binary").params["n_estimators"], int)
+
+
+def test_bad_choices_and_non_numbers_are_rejected():
+    with pytest.raises(PlanError, match="'max_features' of 'random_forest' must be one of"):
+        validate_candidate(Candidate(estimator="random_forest", params={"max_features": "all"}), "binary")
+    with pytest.raises(PlanError, match="must be a number between"):
+        validate_candidate(Candidate(estimator="catboost", params={"depth": "deep"}), "binary")
+
+
+@pytest.fixture(scope="module")
+def fitted(penguins):
+    x, y = penguins
+    out = {}
+    for name, family in REGISTRY.items():
+        params = family.default_params("multiclass", len(x))
+        if name == "catboost":
+            params["iterations"] = 30
+        out[name] = family.fit(params, x, y, FitContext("multiclass", SCHEMA, n_classes=3))
+    return out
+
+
+def test_every_family_fits_and_predicts_through_the_runtime(penguins, fitted):
+    x, y = penguins
+    for name, model in fitted.items():
+        proba = ensemble_output([Member(model.kind, model.estimator)], x, SCHEMA)
+        assert proba.shape == (len(x), 3), name
+        assert np.allclose(proba.sum(axis=1), 1.0), name
+        assert (proba.argmax(axis=1) == y).mean() > 0.8, name
+
+
+def test_sklearn_members_hold_only_library_types_skops_can_trust(fitted):
+    for name, model in fitted.items():
+        if model.kind == "catboost":
+            continue
+        untrusted = sio.get_untrusted_types(data=sio.dumps(model.estimator))
+        assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), (name, untrusted)
+
+
+def test_catboost_stops_when_the_build_is_cancelled(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, should_stop=lambda: True, n_classes=3)
+    fitted = REGISTRY["catboost"].fit({"iterations": 2000}, x, y, ctx)
+    assert fitted.info["interrupted"]
+    assert fitted.estimator.tree_count_ < 10
+
+
+def test_forests_grow_only_until_the_deadline(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, deadline=time.monotonic() - 1, n_classes=3)
+    fitted = REGISTRY["extra_trees"].fit({"n_estimators": 800}, x, y, ctx)
+    assert fitted.info["interrupted"]
+    assert len(fitted.estimator[-1].estimators_) < 800

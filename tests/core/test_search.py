@@ -1,0 +1,138 @@
+import time
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from core.callbacks import RecordingCallbacks
+from core.planning.search_rules import first_search_plan, refine_candidates
+from core.profile import profile_frame
+from core.registry import validate_candidate
+from core.runtime import prepare_frame
+from core.search import BudgetClock, ModelSearch, make_folds
+from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
+
+FEATURES = ["mean radius", "mean texture", "mean smoothness", "worst area"]
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    df = load_breast_cancer(as_frame=True).frame.sample(300, random_state=0).reset_index(drop=True)
+    schema = {"target": "target", "task_type": "binary", "classes": [0, 1],
+              "columns": [{"name": c, "kind": "numeric"} for c in FEATURES]}
+    x, _ = prepare_frame(df, schema)
+    spec = TaskSpec(target="target", task_type="binary", metric="roc_auc", feature_columns=FEATURES)
+    return df, x, df["target"].to_numpy(), schema, spec
+
+
+def _search(spec, candidates, planner=None, callbacks=None, **kw):
+    plan = SearchPlan(candidates=candidates, validation="cv3", budget_seconds=30)
+    return ModelSearch(spec=spec, plan=plan, planner=planner, seed=0, callbacks=callbacks, **kw)
+
+
+def test_folds_are_stratified_and_cover_every_row():
+    y = np.array([0] * 40 + [1] * 10)
+    folds = make_folds(y, "binary", "cv5", seed=0)
+    assert folds.scheme == "cv5" and len(folds.splits) == 5
+    assert sorted(np.concatenate([v for _, v in folds.splits]).tolist()) == list(range(50))
+    assert all(y[v].sum() == 2 for _, v in folds.splits)
+    holdout = make_folds(y, "binary", "holdout", seed=0)
+    assert len(holdout.valid_rows) == 10 and y[holdout.valid_rows].sum() == 2
+
+
+def test_folds_survive_a_class_seen_once():
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    folds = make_folds(y, "multiclass", "cv5", seed=0)
+    assert sorted(np.concatenate([v for _, v in folds.splits]).tolist()) == list(range(41))
+
+
+def test_search_records_failures_and_keeps_going(cancer):
+    _, x, y, schema, spec = cancer
+    bad = Candidate(estimator="linear", params={"C": 1.0})
+    # a column the table does not have makes this trial fail inside training
+    broken_schema = {**schema, "columns": schema["columns"] + [{"name": "absent", "kind": "numeric"}]}
+    search = _search(spec, [bad, Candidate(estimator="hist_gradient_boosting", params={"max_iter": 30})])
+    clock = BudgetClock(30)
+    search.fit(x, y, schema=broken_schema, clock=clock, search_deadline=lambda s: clock.end,
+               n_classes=2)
+    statuses = [t.status for t in search.leaderboard_]
+    assert statuses == ["failed", "failed"]
+    assert "absent" in search.leaderboard_[0].error
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=2)
+    assert [t.status for t in search.leaderboard_] == ["ok", "ok"]
+    assert all(0.5 < t.score <= 1.0 for t in search.leaderboard_)  # ROC AUC, higher is better
+    assert search.best_.result.score == max(t.score for t in search.leaderboard_)
+
+
+class _Rules:
+    name = "offline"
+
+    def __init__(self):
+        self.calls = 0
+
+    def refine(self, spec, profile, leaderboard, max_new):
+        self.calls += 1
+        return refine_candidates(spec, profile, leaderboard, max_new)
+
+
+def test_search_stops_proposing_once_the_budget_is_used(cancer):
+    _, x, y, schema, spec = cancer
+    planner = _Rules()
+    clock = BudgetClock(30)
+    # the deadline passes as soon as the first trial is recorded
+    deadline = lambda s: clock.end if not s.records_ else time.monotonic() - 1
+    search = _search(spec, [Candidate(estimator="linear", params={"C": 1.0}),
+                            Candidate(estimator="linear", params={"C": 0.1})], planner=planner)
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=deadline, n_classes=2)
+    assert len(search.leaderboard_) == 1
+    assert planner.calls == 0
+
+
+def test_search_asks_the_planner_for_refinements_of_the_leaderboard(cancer):
+    df, x, y, schema, spec = cancer
+    planner = _Rules()
+    clock = BudgetClock(60)
+    search = _search(spec, [Candidate(estimator="linear", params={"C": 1.0})], planner=planner,
+                     max_trials=4)
+    search.profile = profile_frame(df)
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=2)
+    assert len(search.leaderboard_) == 4 and planner.calls >= 1
+    children = search.leaderboard_[1:]
+    assert all(t.parent == "t001" for t in children)
+    configs = [(t.estimator, tuple(sorted(t.params.items()))) for t in search.leaderboard_]
+    assert len(set(configs)) == len(configs)
+
+
+class _CancelAfterFirstTrial(RecordingCallbacks):
+    def should_stop(self):
+        return any(kind == "trial_end" for kind, _ in self.events)
+
+
+def test_search_honours_a_cancel_between_trials(cancer):
+    _, x, y, schema, spec = cancer
+    callbacks = _CancelAfterFirstTrial()
+    clock = BudgetClock(60)
+    search = _search(spec, [Candidate(estimator="linear", params={"C": c}) for c in (1.0, 2.0, 3.0)],
+                     callbacks=callbacks)
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=2)
+    assert len(search.leaderboard_) == 1
+
+
+def test_first_plan_is_valid_and_refinements_are_new(cancer):
+    df, *_ , spec = cancer
+    profile = profile_frame(df)
+    plan = first_search_plan(spec, profile, 60)
+    assert plan.candidates[0].estimator == "catboost" and plan.validation == "cv5"
+    for cand in plan.candidates:
+        assert validate_candidate(cand, "binary").params == cand.params
+    board = [TrialResult(trial_id="t001", estimator="catboost", params=plan.candidates[0].params,
+                         score=0.9, metric="roc_auc", seconds=1.0, status="ok"),
+             TrialResult(trial_id="t002", estimator="linear", params={"C": 1.0}, score=0.8,
+                         metric="roc_auc", seconds=1.0, status="ok"),
+             TrialResult(trial_id="t003", estimator="extra_trees", params={}, score=None,
+                         metric="roc_auc", seconds=1.0, status="failed")]
+    refined = refine_candidates(spec, profile, board, 3)
+    assert refined == refine_candidates(spec, profile, board, 3)  # same leaderboard, same proposals
+    assert [c.parent for c in refined] == ["t001", "t002", "t001"]
+    tried = {(t.estimator, tuple(sorted(t.params.items()))) for t in board}
+    assert all((c.estimator, tuple(sorted(c.params.items()))) not in tried for c in refined)

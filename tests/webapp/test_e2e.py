@@ -1,0 +1,268 @@
+"""The whole journey in a real browser (Debian's Chromium through Playwright) against a real
+`briefml up` (embedded Postgres, migrations, a worker, the Streamlit server) on a free port:
+sign up, create a project, upload a CSV, write a brief, approve, wait for the build, open the
+model, download the bundle, predict one row. A screenshot of every step goes to
+test-artifacts/test_whole_journey_in_a_browser/ for a person to look at.
+
+Nothing here is skipped: a missing browser or a stack that does not start fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EMAIL, PASSWORD = "erin@example.com", "a long enough password"
+BUILD_TIMEOUT_MS = 150_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"`briefml up` exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(
+        f"The web app did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture
+def running_stack(artifacts_dir):
+    """`briefml up` in its own process group, with its own BRIEFML_HOME; stopped afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="bml-e2e-"))  # short: Postgres' socket lives here
+    port = free_port()
+    log = artifacts_dir / "briefml-up.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BRIEFML_DATABASE_URL")}
+    env.update(BRIEFML_HOME=str(home), PYTHONUNBUFFERED="1")
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "briefml", "up", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process, log)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # the supervisor stops its children
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: install Debian's Chromium (`apt-get install -y chromium`, "
+        "as .ci/run does)."
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def small_csv(path: Path) -> Path:
+    from webapp.sample import SAMPLE_CSV
+
+    pd.read_csv(SAMPLE_CSV).sample(n=150, random_state=1).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.e2e
+def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, tmp_path):
+    from playwright.sync_api import expect
+
+    page, url = browser_page, running_stack
+    step = iter(range(1, 100))
+
+    def shot(name: str) -> None:
+        """The whole page: Streamlit scrolls inside its main block, not the document, so the
+        window is made as tall as the content for the picture."""
+        page.wait_for_timeout(600)  # let charts finish drawing
+        # the happy path shows no traceback box and no error message anywhere
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+        size = page.viewport_size
+        height = page.evaluate(
+            "document.querySelector('[data-testid=stMain]')?.scrollHeight || 900"
+        )
+        page.set_viewport_size({"width": size["width"], "height": min(max(height, 900), 6000)})
+        page.wait_for_timeout(400)
+        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png")
+        page.set_viewport_size(size)
+
+    def visible(selector: str):
+        return page.locator(f"{selector}:visible")
+
+    def idle() -> None:
+        """Wait until Streamlit has finished the current script run."""
+        page.wait_for_timeout(300)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+
+    # 1. sign up
+    page.goto(url)
+    expect(page.get_by_role("tab", name="Create an account")).to_be_visible(timeout=60_000)
+    shot("sign-in")
+    page.get_by_role("tab", name="Create an account").click()
+    visible("input[aria-label='Email']").fill(EMAIL)
+    visible("input[aria-label='Password']").fill(PASSWORD)
+    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    expect(page.get_by_text("Your workspace is empty")).to_be_visible()
+    idle()
+    shot("empty-workspace")
+
+    # 2. create a project
+    visible("input[aria-label='Name']").fill("Penguins")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", name="Penguins")).to_be_visible()
+    idle()
+    shot("project-created")
+
+    # 3. upload a CSV
+    page.get_by_role("link", name="Datasets").first.click()
+    expect(page.get_by_text("No datasets in this project yet")).to_be_visible()
+    page.locator("input[type='file']").set_input_files(str(small_csv(tmp_path / "penguins.csv")))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
+    idle()
+    shot("dataset-preview")
+    page.get_by_role("tab", name="Profile").click()
+    idle()
+    shot("dataset-profile")
+
+    # 4. write a brief and 5. approve the plan
+    page.get_by_role("link", name="New model").first.click()
+    visible("textarea").first.fill("Predict the species of a penguin from its measurements.")
+    budget = visible("input[aria-label='Time budget (seconds)']")
+    budget.fill("10")
+    page.get_by_role("button", name="Propose a plan").click()
+    expect(page.get_by_text("Proposed plan")).to_be_visible(timeout=60_000)
+    idle()
+    shot("proposed-plan")
+    page.get_by_role("button", name="Approve and build").click()
+
+    # 6. wait for the build (live page), and check it survives a reload
+    expect(page.get_by_role("heading", name="Builds")).to_be_visible(timeout=60_000)
+    shot("build-running")
+    leaderboard_bar = page.get_by_test_id("stVegaLiteChart").get_by_text("t001", exact=True)
+    expect(leaderboard_bar).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    shot("build-leaderboard")
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    idle()
+    shot("build-finished")
+    page.reload()
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=60_000)
+    assert page.get_by_text(f"Signed in as {EMAIL}").count() == 1
+    # the tab closed and the app opened again in the same browser: still signed in
+    address = page.url
+    context = page.context
+    page.close()
+    page = context.new_page()
+    page.goto(address)
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"Signed in as {EMAIL}")).to_be_visible()
+
+    # 7. open the model and 8. download the bundle
+    page.get_by_role("link", name="Open model v1").click()
+    expect(page.get_by_text("Held-out metrics and the naive baseline")).to_be_visible()
+    idle()
+    shot("model-version")
+    page.get_by_role("tab", name="Explanation").click()
+    idle()
+    shot("model-explanation")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Download bundle").click()
+    bundle = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(bundle)
+    assert bundle.name == "penguins-v1.zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as archive:
+        assert {"manifest.json", "schema.json", "predict.py"} <= set(archive.namelist())
+
+    # 9. predict one row
+    page.get_by_role("link", name="Predict with this model").click()
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(page.get_by_text("Prediction for species")).to_be_visible(timeout=60_000)
+    idle()
+    shot("prediction")
+
+    # the same pages in a narrow window
+    page.set_viewport_size({"width": 420, "height": 900})
+    idle()
+    shot("prediction-narrow")
+
+    # first run for someone else, in a fresh browser (no cookie: not signed in): the
+    # sample project gives a trained model without reading anything
+    fresh = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    page = fresh.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    expect(page.get_by_role("tab", name="Create an account")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Create an account").click()
+    visible("input[aria-label='Email']").fill("newcomer@example.com")
+    visible("input[aria-label='Password']").fill(PASSWORD)
+    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Try the sample project").click()
+    expect(page.get_by_role("heading", name="Builds")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    idle()
+    shot("sample-project-trained")
+    fresh.close()

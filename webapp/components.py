@@ -1,0 +1,792 @@
+"""Shared widgets for the pages: error display, the current project, the plan editor, the
+leaderboard, metric tables and the charts (altair).
+
+Pages lay out widgets and call the workspace layer; anything two pages need lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.errors import BriefmlError
+from db.engine import DatabaseUnavailable
+from workspace.permissions import Forbidden, NotFound, NotSignedIn
+
+log = logging.getLogger("briefml.webapp")
+
+# Exceptions whose message is already a sentence for the user (the workspace and engine
+# word them that way); anything else is a bug and gets a generic sentence plus a log line.
+USER_ERRORS = (
+    BriefmlError,
+    NotFound,
+    Forbidden,
+    DatabaseUnavailable,
+    ValueError,
+    PermissionError,
+    LookupError,
+)
+
+PROJECT_KEY = "project_id"
+CHART_HEIGHT = 260
+BAR_STEP = 26  # pixels per bar in horizontal bar charts, so every label fits
+LABEL_LIMIT = 280
+
+
+# --------------------------------------------------------------------------- values
+
+
+def val(obj: Any, name: str, default: Any = None) -> Any:
+    """A field of a workspace result, whether it is a dict or an object."""
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def fmt_number(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, (int, float)):
+        return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return str(value)
+
+
+def file_size(n_bytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n_bytes < 1024 or unit == "GB":
+            return f"{n_bytes:,.0f} {unit}" if unit == "bytes" else f"{n_bytes:,.1f} {unit}"
+        n_bytes /= 1024
+    return ""
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def error_sentence(exc: BaseException) -> str:
+    """What to tell the user about an exception, in words."""
+    if isinstance(exc, NotSignedIn):
+        return "Your session has ended. Sign in again to continue."
+    if isinstance(exc, USER_ERRORS) and str(exc).strip():
+        return str(exc).strip()
+    log.exception("Unexpected error in the web app", exc_info=exc)
+    return (
+        f"Something went wrong on the server ({type(exc).__name__}). "
+        "Try again; if it keeps happening, the server log has the details."
+    )
+
+
+@contextmanager
+def shown_errors(*, stop: bool = False) -> Iterator[None]:
+    """Run a workspace call; if it fails, show why in words (and stop the page if asked).
+
+    Streamlit's own control flow (st.stop, st.rerun) derives from BaseException and passes.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+        st.error(error_sentence(exc), icon=":material/error:")
+        if stop:
+            st.stop()
+
+
+# --------------------------------------------------------------------------- project context
+
+
+def query_id(name: str) -> uuid.UUID | None:
+    """An id from the URL (e.g. ?version=...), or None if absent or malformed."""
+    return as_uuid(st.query_params.get(name))
+
+
+def current_project_id() -> uuid.UUID | None:
+    """The open project: from ?project= (links, reloads) or from this tab's choice."""
+    from_url = query_id("project")
+    if from_url is not None:
+        st.session_state[PROJECT_KEY] = from_url
+    return st.session_state.get(PROJECT_KEY)
+
+
+def open_project(project_id: uuid.UUID) -> None:
+    st.session_state[PROJECT_KEY] = project_id
+    st.query_params["project"] = str(project_id)
+
+
+def require_project(actor) -> tuple[Any, Any]:
+    """The open project and the actor's role in it, or an empty state / an error and stop.
+
+    A project the actor is not a member of is "not found", whatever the URL says."""
+    from workspace import projects
+
+    project_id = current_project_id()
+    if project_id is None:
+        st.info(
+            "Open a project first: choose one on the **Projects** page.", icon=":material/folder:"
+        )
+        st.page_link(page("projects"), label="Go to Projects", icon=":material/folder:")
+        st.stop()
+    try:
+        project = projects.get_project(actor=actor, project_id=project_id)
+        role = projects.project_role(actor=actor, project_id=project_id)
+    except Exception as exc:  # noqa: BLE001 - shown in words
+        st.session_state.pop(PROJECT_KEY, None)
+        st.error(error_sentence(exc), icon=":material/error:")
+        st.page_link(page("projects"), label="Go to your projects", icon=":material/folder:")
+        st.stop()
+    st.caption(f"Project **{project.name}** · your role: {role.value}")
+    return project, role
+
+
+def can(role, action) -> bool:
+    from workspace.permissions import allows
+
+    return allows(role, action)
+
+
+# --------------------------------------------------------------------------- navigation
+
+_PAGES: dict[str, Any] = {}
+
+
+def register_pages(pages: dict[str, Any]) -> None:
+    """app.py hands over its st.Page objects so pages can link to each other by name."""
+    _PAGES.clear()
+    _PAGES.update(pages)
+
+
+def page(name: str) -> Any:
+    """The st.Page for a name (falls back to its file path when app.py is not the entry)."""
+    return _PAGES.get(name, f"views/{name}.py")
+
+
+def go(name: str, **params: Any) -> None:
+    """Switch to another page, carrying the open project and any ids in the URL."""
+    query = {k: str(v) for k, v in params.items() if v is not None}
+    project_id = st.session_state.get(PROJECT_KEY)
+    if project_id is not None:
+        query.setdefault("project", str(project_id))
+    st.switch_page(page(name), query_params=query)
+
+
+def empty_state(message: str, *, icon: str = ":material/inbox:") -> None:
+    st.info(message, icon=icon)
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def _dataset_frame(user_id: str, dataset_id: str) -> pd.DataFrame:
+    from workspace import datasets
+
+    return datasets.load_dataset_frame(actor=_actors[user_id], dataset_id=dataset_id)
+
+
+_actors: dict[str, Any] = {}
+
+
+def dataset_frame(actor, dataset_id) -> pd.DataFrame:
+    """A dataset's table, cached per user for a few minutes (dataset versions never change,
+    and reading a large file again on every click would be slow). The cache key holds the
+    user, so one user's cached read never answers another's permission check."""
+    _actors[str(actor.user_id)] = actor
+    return _dataset_frame(str(actor.user_id), str(dataset_id))
+
+
+# --------------------------------------------------------------------------- data profile charts
+
+
+def histogram_chart(column: dict) -> alt.Chart | None:
+    bins = column.get("histogram")
+    if not bins:
+        return None
+    data = pd.DataFrame(bins, columns=["left", "right", "count"])
+    return (
+        alt.Chart(data, height=CHART_HEIGHT // 2)
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X("left:Q", bin="binned", title=column["name"]),
+            x2="right:Q",
+            y=alt.Y("count:Q", title="rows"),
+            tooltip=[
+                alt.Tooltip("left:Q", format=".3g"),
+                alt.Tooltip("right:Q", format=".3g"),
+                "count:Q",
+            ],
+        )
+    )
+
+
+def top_values_chart(column: dict) -> alt.Chart | None:
+    values = column.get("top_values")
+    if not values:
+        return None
+    data = pd.DataFrame(values[:12], columns=["value", "count"])
+    return (
+        alt.Chart(data, height=alt.Step(BAR_STEP))
+        .mark_bar(color="#72b7b2")
+        .encode(
+            x=alt.X("count:Q", title="rows"),
+            y=alt.Y("value:N", sort="-x", title=None),
+            tooltip=["value:N", "count:Q"],
+        )
+    )
+
+
+def missing_values_chart(profile: dict) -> alt.Chart | None:
+    rows = [
+        {"column": c["name"], "missing": c.get("missing_share", 0.0)}
+        for c in profile.get("column_profiles", [])
+        if c.get("missing_share", 0) > 0
+    ]
+    if not rows:
+        return None
+    data = pd.DataFrame(rows)
+    return (
+        alt.Chart(data, height=alt.Step(BAR_STEP))
+        .mark_bar(color="#e45756")
+        .encode(
+            x=alt.X(
+                "missing:Q",
+                axis=alt.Axis(format="%"),
+                title="share of rows missing",
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y("column:N", sort="-x", title=None),
+            tooltip=["column:N", alt.Tooltip("missing:Q", format=".1%")],
+        )
+    )
+
+
+def target_relation_chart(frame: pd.DataFrame, column: str, target: str) -> alt.Chart | None:
+    """How one column relates to the target: the picture depends on both kinds."""
+    data = frame[[column, target]].dropna()
+    if data.empty or column == target:
+        return None
+    numeric_x = pd.api.types.is_numeric_dtype(data[column]) and data[column].nunique() > 10
+    numeric_y = pd.api.types.is_numeric_dtype(data[target]) and data[target].nunique() > 10
+    data = data.sample(min(len(data), 3000), random_state=0)
+    if numeric_x and numeric_y:
+        return (
+            alt.Chart(data, height=CHART_HEIGHT)
+            .mark_circle(opacity=0.4)
+            .encode(x=alt.X(f"{column}:Q"), y=alt.Y(f"{target}:Q"))
+        )
+    if numeric_x:  # distribution of the column per target class
+        data[target] = data[target].astype(str)
+        return (
+            alt.Chart(data, height=CHART_HEIGHT)
+            .mark_boxplot()
+            .encode(
+                x=alt.X(f"{column}:Q"),
+                y=alt.Y(f"{target}:N"),
+                color=alt.Color(f"{target}:N", legend=None),
+            )
+        )
+    data[column] = data[column].astype(str)
+    top = data[column].value_counts().index[:15]
+    data = data[data[column].isin(top)]
+    if numeric_y:
+        return (
+            alt.Chart(data, height=CHART_HEIGHT)
+            .mark_boxplot()
+            .encode(x=alt.X(f"{target}:Q"), y=alt.Y(f"{column}:N"))
+        )
+    data[target] = data[target].astype(str)
+    return (
+        alt.Chart(data, height=CHART_HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "count():Q", stack="normalize", axis=alt.Axis(format="%"), title="share of rows"
+            ),
+            y=alt.Y(f"{column}:N"),
+            color=alt.Color(f"{target}:N"),
+            tooltip=[f"{column}:N", f"{target}:N", "count():Q"],
+        )
+    )
+
+
+def show_chart(chart: alt.Chart | None, empty: str = "Nothing to draw.") -> None:
+    if chart is None:
+        st.caption(empty)
+    else:
+        st.altair_chart(chart, width="stretch")
+
+
+def findings_list(findings: list | None, *, empty: str = "No data-check findings.") -> None:
+    """Data-check findings, worst first, each as a coloured sentence."""
+    if not findings:
+        st.success(empty, icon=":material/check_circle:")
+        return
+    order = {"error": 0, "warning": 1, "info": 2}
+    for finding in sorted(findings, key=lambda f: order.get(str(val(f, "severity")), 3)):
+        severity = str(val(finding, "severity", "info"))
+        columns = val(finding, "columns") or []
+        text = val(finding, "message", "")
+        if columns:
+            text += "  \n*Columns:* " + ", ".join(f"`{c}`" for c in columns[:12])
+        {"error": st.error, "warning": st.warning}.get(severity, st.info)(text)
+
+
+# --------------------------------------------------------------------------- plan editor
+
+
+def plan_parts(plan: dict | None) -> tuple[dict, dict]:
+    """(spec, search) dicts from a stored plan (either key name for the search part)."""
+    plan = plan or {}
+    return plan.get("spec") or {}, plan.get("search") or plan.get("search_plan") or {}
+
+
+def plan_editor(
+    plan: dict | None, columns: list[str], *, key: str, budget: float, disabled: bool = False
+) -> dict | None:
+    """The proposed plan as an editable form. Returns {'spec', 'search', 'budget_seconds'}
+    (validated pydantic objects) or None when the edits are not valid yet (and says why)."""
+    from core import metrics
+    from core.registry import REGISTRY
+    from core.spec import Candidate, Exclusion, ExclusionReason, SearchPlan, TaskSpec, TaskType
+
+    spec, search = plan_parts(plan)
+    target_default = spec.get("target") if spec.get("target") in columns else columns[0]
+    left, right = st.columns(2)
+    target = left.selectbox(
+        "Target (what to predict)",
+        columns,
+        index=columns.index(target_default),
+        key=f"{key}-target",
+        disabled=disabled,
+    )
+    tasks = [t.value for t in TaskType]
+    task = right.selectbox(
+        "Task",
+        tasks,
+        index=tasks.index(spec.get("task_type", "binary")) if spec.get("task_type") in tasks else 0,
+        key=f"{key}-task",
+        disabled=disabled,
+        help="binary: two classes; multiclass: more; regression: a number",
+    )
+    metric_names = metrics.metrics_for(task)
+    metric_default = (
+        spec.get("metric") if spec.get("metric") in metric_names else metrics.DEFAULT_METRIC[task]
+    )
+    metric = left.selectbox(
+        "Metric",
+        metric_names,
+        index=metric_names.index(metric_default),
+        key=f"{key}-metric",
+        disabled=disabled,
+    )
+    positive = None
+    if task == "binary":
+        positive = (
+            right.text_input(
+                "Positive class (optional)",
+                value=spec.get("positive_class") or "",
+                key=f"{key}-positive",
+                disabled=disabled,
+            )
+            or None
+        )
+    budget_seconds = right.number_input(
+        "Time budget (seconds)",
+        min_value=5.0,
+        max_value=3600.0,
+        value=float(budget),
+        step=5.0,
+        key=f"{key}-budget",
+        disabled=disabled,
+    )
+
+    excluded = {e["column"]: e for e in spec.get("excluded", [])}
+    reasons = [r.value for r in ExclusionReason]
+    rows = [
+        {
+            "column": c,
+            "use": c not in excluded,
+            "reason if left out": (excluded[c]["reason"] if c in excluded else ""),
+            "detail": excluded.get(c, {}).get("detail", ""),
+        }
+        for c in columns
+        if c != target
+    ]
+    st.markdown("**Columns** — untick a column to leave it out, and say why.")
+    edited = st.data_editor(
+        pd.DataFrame(rows),
+        key=f"{key}-columns",
+        hide_index=True,
+        width="stretch",
+        disabled=disabled or ["column"],
+        column_config={
+            "use": st.column_config.CheckboxColumn("use", width="small"),
+            "reason if left out": st.column_config.SelectboxColumn(options=reasons),
+            "detail": st.column_config.TextColumn(width="large"),
+        },
+    )
+    families_default = list(
+        dict.fromkeys(
+            c["estimator"] for c in search.get("candidates", []) if c.get("estimator") in REGISTRY
+        )
+    )
+    families = st.multiselect(
+        "Model families to try",
+        list(REGISTRY),
+        default=families_default or ["catboost"],
+        key=f"{key}-families",
+        disabled=disabled,
+    )
+    if not families:
+        st.warning("Choose at least one model family.")
+        return None
+    used = [r["column"] for r in edited.to_dict("records") if r["use"]]
+    if not used:
+        st.warning("Keep at least one column as an input to the model.")
+        return None
+    exclusions = [
+        Exclusion(
+            column=r["column"],
+            reason=ExclusionReason(r["reason if left out"] or ExclusionReason.USER_CHOICE),
+            detail=str(r["detail"] or ""),
+        )
+        for r in edited.to_dict("records")
+        if not r["use"]
+    ]
+    kept = [c for c in search.get("candidates", []) if c.get("estimator") in families]
+    added = [
+        Candidate(estimator=f, why="added by the user")
+        for f in families
+        if f not in {c["estimator"] for c in kept}
+    ]
+    with shown_errors():
+        new_spec = TaskSpec(
+            target=target,
+            task_type=task,
+            metric=metric,
+            positive_class=positive,
+            feature_columns=used,
+            excluded=exclusions,
+            text_columns=[c for c in spec.get("text_columns", []) if c in used],
+            datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
+            rationale=spec.get("rationale", ""),
+        )
+        new_search = SearchPlan(
+            candidates=[Candidate.model_validate(c) for c in kept] + added,
+            validation=search.get("validation", "auto"),
+            budget_seconds=budget_seconds,
+            ensemble=search.get("ensemble", True),
+            rationale=search.get("rationale", ""),
+        )
+        return {"spec": new_spec, "search": new_search, "budget_seconds": float(budget_seconds)}
+    return None
+
+
+def plan_summary(plan: dict | None) -> None:
+    """A read-only plan: for builds that are already approved."""
+    spec, search = plan_parts(plan)
+    if not spec:
+        st.caption("No plan yet.")
+        return
+    cols = st.columns(4)
+    cols[0].metric("Target", spec.get("target", "—"))
+    cols[1].metric("Task", spec.get("task_type", "—"))
+    cols[2].metric("Metric", spec.get("metric", "—"))
+    cols[3].metric("Budget", f"{search.get('budget_seconds', 0):.0f} s")
+    if spec.get("excluded"):
+        st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
+    families = sorted({c["estimator"] for c in search.get("candidates", [])})
+    st.caption("Model families: " + (", ".join(families) or "—"))
+    if spec.get("rationale") or search.get("rationale"):
+        st.caption(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x))
+
+
+# --------------------------------------------------------------------------- leaderboard
+
+
+def leaderboard_frame(trials: list) -> pd.DataFrame:
+    """Trials as a table, best first; `value` is the metric as people read it."""
+    from core.metrics import to_value
+
+    rows = []
+    for t in trials:
+        score, metric = val(t, "score"), val(t, "metric", "")
+        try:
+            value = to_value(metric, score) if score is not None else None
+        except Exception:  # an unknown metric name from an older plan
+            value = score
+        rows.append(
+            {
+                "trial": val(t, "trial_key") or val(t, "trial_id", ""),
+                "model family": val(t, "estimator", ""),
+                "metric": metric,
+                "value": value,
+                "score": score,
+                "seconds": round(float(val(t, "seconds", 0) or 0), 1),
+                "status": val(t, "status", ""),
+                "error": val(t, "error") or "",
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["trial", "model family", "metric", "value", "score", "seconds", "status", "error"],
+    )
+    return frame.sort_values("score", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def leaderboard(trials: list, *, key: str = "leaderboard") -> None:
+    frame = leaderboard_frame(trials)
+    if frame.empty:
+        st.caption("No trials yet.")
+        return
+    scored = frame.dropna(subset=["value"]).head(20)
+    if not scored.empty:
+        from core.metrics import greater_is_better
+
+        metric = scored["metric"].iloc[0]
+        try:
+            better = "higher" if greater_is_better(metric) else "lower"
+        except Exception:  # an unknown metric name from an older plan
+            better = "higher"
+        chart = (
+            alt.Chart(scored, height=alt.Step(BAR_STEP))
+            .mark_bar()
+            .encode(
+                x=alt.X(
+                    "value:Q",
+                    title=f"validation {metric} ({better} is better)",
+                    scale=alt.Scale(zero=better == "higher"),
+                ),
+                y=alt.Y(
+                    "trial:N", sort=alt.EncodingSortField("score", order="descending"), title=None
+                ),
+                color=alt.Color("model family:N", legend=alt.Legend(orient="bottom")),
+                tooltip=[
+                    "trial:N",
+                    "model family:N",
+                    alt.Tooltip("value:Q", format=".4g"),
+                    "seconds:Q",
+                ],
+            )
+        )
+        st.altair_chart(chart, width="stretch")
+    st.dataframe(
+        frame.drop(columns=["score"]),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={"value": st.column_config.NumberColumn(format="%.4f")},
+    )
+
+
+# --------------------------------------------------------------------------- model version
+
+
+def metrics_table(metrics: dict, main: str | None = None) -> pd.DataFrame:
+    """Held-out metrics beside the naive baseline and the 95% interval; `main` first."""
+    holdout = metrics.get("holdout_metrics") or metrics.get("holdout") or {}
+    baseline = metrics.get("baseline_metrics") or metrics.get("baseline") or {}
+    intervals = metrics.get("confidence_intervals") or {}
+    rows = []
+    for name, value in holdout.items():
+        interval = intervals.get(name)
+        rows.append(
+            {
+                "metric": name,
+                "model": value,
+                "baseline": baseline.get(name),
+                "95% interval": (f"{interval[0]:.4g} – {interval[1]:.4g}" if interval else ""),
+            }
+        )
+    rows.sort(key=lambda row: row["metric"] != main)
+    return pd.DataFrame(rows, columns=["metric", "model", "baseline", "95% interval"])
+
+
+def confusion_chart(confusion: dict) -> alt.Chart:
+    labels = confusion["labels"]
+    rows = [
+        {"actual": labels[i], "predicted": labels[j], "rows": int(n)}
+        for i, row in enumerate(confusion["matrix"])
+        for j, n in enumerate(row)
+    ]
+    data = pd.DataFrame(rows)
+    base = alt.Chart(data, height=max(CHART_HEIGHT, 40 * len(labels))).encode(
+        x=alt.X("predicted:N", sort=labels, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("actual:N", sort=labels),
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("rows:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=["actual", "predicted", "rows"],
+    )
+    # a precomputed colour column: alt.condition costs most of a second of schema work per run
+    data["ink"] = ["white" if n > data["rows"].max() / 2 else "black" for n in data["rows"]]
+    text = base.mark_text(fontSize=14).encode(text="rows:Q", color=alt.Color("ink:N", scale=None))
+    # two colour scales (blues for the cells, black/white for the numbers) must not merge
+    return (heat + text).resolve_scale(color="independent")
+
+
+def curve_chart(curves: dict, kind: str) -> alt.Chart | None:
+    """ROC ('roc') or precision-recall ('precision_recall') curves, one line per class."""
+    x, y = ("fpr", "tpr") if kind == "roc" else ("recall", "precision")
+    rows = []
+    for cls, data in curves.items():
+        points = data.get(kind) or {}
+        rows += [{"class": cls, x: a, y: b} for a, b in zip(points.get(x, []), points.get(y, []))]
+    if not rows:
+        return None
+    titles = {
+        "fpr": "false positive rate",
+        "tpr": "true positive rate",
+        "recall": "recall",
+        "precision": "precision",
+    }
+    lines = (
+        alt.Chart(pd.DataFrame(rows), height=CHART_HEIGHT)
+        .mark_line()
+        .encode(
+            x=alt.X(f"{x}:Q", title=titles[x], scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{y}:Q", title=titles[y], scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("class:N"),
+            order=alt.Order(f"{x}:Q"),
+        )
+    )
+    if kind == "roc":
+        diagonal = (
+            alt.Chart(pd.DataFrame({x: [0, 1], y: [0, 1]}))
+            .mark_line(strokeDash=[4, 4], color="gray")
+            .encode(x=f"{x}:Q", y=f"{y}:Q")
+        )
+        return lines + diagonal
+    return lines
+
+
+def residual_chart(residuals: dict) -> alt.Chart | None:
+    sample = residuals.get("sample") or {}
+    if not sample.get("actual"):
+        return None
+    data = pd.DataFrame(sample)
+    return alt.Chart(data, height=CHART_HEIGHT).mark_circle(opacity=0.5).encode(
+        x=alt.X("predicted:Q", scale=alt.Scale(zero=False)),
+        y=alt.Y("residual:Q", title="actual − predicted"),
+        tooltip=["actual:Q", "predicted:Q", "residual:Q"],
+    ) + alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="gray").encode(y="y:Q")
+
+
+def actual_vs_predicted_chart(residuals: dict) -> alt.Chart | None:
+    sample = residuals.get("sample") or {}
+    if not sample.get("actual"):
+        return None
+    data = pd.DataFrame(sample)
+    low, high = (
+        float(data[["actual", "predicted"]].min().min()),
+        float(data[["actual", "predicted"]].max().max()),
+    )
+    return alt.Chart(data, height=CHART_HEIGHT).mark_circle(opacity=0.5).encode(
+        x=alt.X("actual:Q", scale=alt.Scale(domain=[low, high])),
+        y=alt.Y("predicted:Q", scale=alt.Scale(domain=[low, high])),
+    ) + alt.Chart(pd.DataFrame({"actual": [low, high], "predicted": [low, high]})).mark_line(
+        strokeDash=[4, 4], color="gray"
+    ).encode(x="actual:Q", y="predicted:Q")
+
+
+def importance_chart(importance: list[dict], top: int = 15) -> alt.Chart | None:
+    if not importance:
+        return None
+    data = pd.DataFrame(importance[:top])
+    return (
+        alt.Chart(data, height=alt.Step(BAR_STEP))
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X("mean_abs_shap:Q", title="mean |SHAP| (average effect on the prediction)"),
+            y=alt.Y("column:N", sort="-x", title=None),
+            tooltip=["column:N", alt.Tooltip("mean_abs_shap:Q", format=".4g")],
+        )
+    )
+
+
+def contribution_chart(contributions: list[dict], top: int = 12) -> alt.Chart | None:
+    """One prediction explained: how each input pushed it up (blue) or down (red)."""
+    if not contributions:
+        return None
+    data = pd.DataFrame(contributions[:top])
+    data["label"] = [
+        f"{c} = {fmt_number(v) if isinstance(v, float) else v}"
+        for c, v in zip(data["column"], data["value"])
+    ]
+    data["direction"] = ["raises" if c >= 0 else "lowers" for c in data["contribution"]]
+    return (
+        alt.Chart(data, height=alt.Step(BAR_STEP))
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="effect on this prediction"),
+            y=alt.Y(
+                "label:N",
+                sort=alt.EncodingSortField("contribution", op="max", order="descending"),
+                title=None,
+                axis=alt.Axis(labelLimit=LABEL_LIMIT),
+            ),
+            color=alt.Color(
+                "direction:N",
+                scale=alt.Scale(domain=["raises", "lowers"], range=["#4c78a8", "#e45756"]),
+            ),
+            tooltip=["column:N", "value:N", alt.Tooltip("contribution:Q", format=".4g")],
+        )
+    )
+
+
+def probability_chart(probabilities: dict) -> alt.Chart | None:
+    if not probabilities:
+        return None
+    data = pd.DataFrame({"class": list(probabilities), "probability": list(probabilities.values())})
+    return (
+        alt.Chart(data, height=alt.Step(BAR_STEP))
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("class:N", sort="-x", title=None),
+            tooltip=["class:N", alt.Tooltip("probability:Q", format=".1%")],
+        )
+    )
+
+
+def version_label(version) -> str:
+    return (
+        f"v{val(version, 'version')} · {val(version, 'target')} · "
+        f"{val(version, 'metric')} · {when(val(version, 'created_at'))}"
+    )
+
+
+def choose_version(
+    actor, project_id, *, key: str, label: str = "Model version"
+) -> tuple[Any, list]:
+    """A select box of the project's model versions (preselecting ?version=): the chosen one
+    (None when there are none) and the whole list."""
+    from workspace import versions
+
+    with shown_errors(stop=True):
+        all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
+    if not all_versions:
+        return None, []
+    ids = [str(val(v, "id")) for v in all_versions]
+    wanted = st.query_params.get("version")
+    index = ids.index(wanted) if wanted in ids else 0
+    chosen = st.selectbox(label, all_versions, index=index, format_func=version_label, key=key)
+    st.query_params["version"] = str(val(chosen, "id"))
+    return chosen, all_versions

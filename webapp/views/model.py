@@ -1,0 +1,222 @@
+"""Model versions: held-out metrics against the baseline, the charts that go with the task,
+SHAP importance by original column, data checks, the written report, a side-by-side
+comparison of versions, and the bundle download."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from webapp import components, session
+from webapp.components import can, fmt_number, shown_errors, val
+from workspace import versions
+from workspace.permissions import Action
+
+actor = session.require_actor()
+st.title("Model versions")
+project, role = components.require_project(actor)
+
+
+def headline(version) -> None:
+    metrics = version.metrics or {}
+    holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
+    main = version.metric
+    cols = st.columns(4)
+    model_value, base_value = holdout.get(main), baseline.get(main)
+    delta = None
+    if isinstance(model_value, (int, float)) and isinstance(base_value, (int, float)):
+        delta = f"{model_value - base_value:+.4g} vs baseline"
+    from core.metrics import greater_is_better
+
+    cols[0].metric(
+        f"Held-out {main}",
+        fmt_number(model_value),
+        delta,
+        delta_color="normal" if greater_is_better(main) else "inverse",
+    )
+    cols[1].metric(
+        "Baseline",
+        fmt_number(base_value),
+        help="A naive model: the training class shares, or the training mean.",
+    )
+    cols[2].metric("Target", version.target)
+    rows = metrics.get("rows") or {}
+    cols[3].metric(
+        "Test rows",
+        f"{rows.get('test', '—')}",
+        help="Rows held out before training and used once, for these numbers.",
+    )
+
+
+def performance_tab(version) -> None:
+    metrics = version.metrics or {}
+    st.markdown("##### Held-out metrics and the naive baseline")
+    table = components.metrics_table(metrics, main=version.metric)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "model": st.column_config.NumberColumn(format="%.4f"),
+            "baseline": st.column_config.NumberColumn(format="%.4f"),
+        },
+    )
+    details = metrics.get("details") or {}
+    if version.task_type == "regression":
+        residuals = details.get("residuals") or {}
+        left, right = st.columns(2)
+        with left:
+            st.markdown("##### Actual against predicted")
+            components.show_chart(components.actual_vs_predicted_chart(residuals))
+        with right:
+            st.markdown("##### Residuals")
+            components.show_chart(components.residual_chart(residuals))
+    else:
+        left, right = st.columns(2)
+        with left:
+            st.markdown("##### Confusion matrix")
+            confusion = details.get("confusion_matrix")
+            components.show_chart(
+                components.confusion_chart(confusion) if confusion else None,
+                "No confusion matrix was stored.",
+            )
+        curves = details.get("curves") or {}
+        with right:
+            st.markdown("##### ROC curve")
+            components.show_chart(components.curve_chart(curves, "roc"), "No ROC curve was stored.")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("##### Precision and recall")
+            components.show_chart(
+                components.curve_chart(curves, "precision_recall"),
+                "No precision-recall curve was stored.",
+            )
+    slices = metrics.get("slices") or {}
+    if slices:
+        st.markdown("##### By group")
+        column = st.selectbox("Group by", list(slices), key="slice-column")
+        groups = pd.DataFrame(slices[column])
+        first = [c for c in ("value", "rows") if c in groups.columns]
+        st.dataframe(
+            groups[first + [c for c in groups.columns if c not in first]],
+            hide_index=True,
+            width="stretch",
+        )
+    for warning in metrics.get("warnings") or []:
+        st.caption(f"⚠️ {warning}")
+
+
+def explanation_tab(version) -> None:
+    explanation = version.explanation or {}
+    importance = explanation.get("importance") or []
+    if not importance:
+        why = [w for w in (version.metrics or {}).get("warnings") or [] if "explain" in w.lower()]
+        components.empty_state(
+            " ".join(why) or "This version has no SHAP explanation.", icon=":material/search:"
+        )
+        return
+    st.markdown("##### What the model relies on (SHAP, by original column)")
+    components.show_chart(components.importance_chart(importance))
+    for note in explanation.get("notes") or []:
+        st.caption(note)
+
+
+def compare_tab(version, all_versions: list) -> None:
+    others = [v for v in all_versions if v.id != version.id]
+    if not others:
+        st.caption("This is the only version; train another to compare them.")
+        return
+    labels = {v.id: components.version_label(v) for v in others}
+    picked = st.multiselect(
+        "Compare with",
+        list(labels),
+        default=list(labels)[:1],
+        format_func=labels.get,
+        key="compare-with",
+    )
+    if not picked:
+        return
+    with shown_errors():
+        rows = versions.compare_versions(actor=actor, version_ids=[version.id, *picked])
+        metric_names = list(dict.fromkeys(k for r in rows for k in (r.get("holdout") or {})))
+        table = pd.DataFrame(
+            {
+                f"v{r['version']}": {
+                    "target": r["target"],
+                    "task": r["task_type"],
+                    "main metric": r["metric"],
+                    "dataset": r["dataset"],
+                    **{m: fmt_number((r.get("holdout") or {}).get(m)) for m in metric_names},
+                }
+                for r in rows
+            }
+        )
+        st.dataframe(table, width="stretch")
+
+
+def bundle_file_name(version) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")[:60] or "model"
+    return f"{slug}-v{version.version}.zip"
+
+
+def download_section(version) -> None:
+    if not can(role, Action.DOWNLOAD):
+        return
+    # The bytes are fetched only when the button is clicked: a download is audited, a page
+    # view is not.
+    st.download_button(
+        "Download bundle",
+        icon=":material/download:",
+        type="primary",
+        key=f"bundle-{version.id}",
+        data=lambda: versions.download_bundle(actor=actor, version_id=version.id)[1],
+        file_name=bundle_file_name(version),
+        mime="application/zip",
+        help="Runs anywhere: pip install -r requirements.txt; python predict.py in.csv -o out.csv",
+    )
+
+
+chosen, all_versions = components.choose_version(actor, project.id, key="model-version")
+if chosen is None:
+    components.empty_state(
+        "No model versions yet. Start a build on the **New model** page; "
+        "each successful build adds a version here.",
+        icon=":material/insights:",
+    )
+    st.stop()
+with shown_errors(stop=True):
+    version = versions.get_model_version(actor=actor, version_id=val(chosen, "id"))
+
+headline(version)
+st.caption(
+    f"{version.task_type} · trained {components.when(version.created_at)} · "
+    f"version v{version.version}"
+)
+actions = st.columns([1, 1, 2])
+with actions[0]:
+    download_section(version)
+actions[1].page_link(
+    components.page("predict"),
+    label="Predict with this model",
+    icon=":material/online_prediction:",
+    query_params={"project": str(project.id), "version": str(version.id)},
+)
+
+tabs = st.tabs(["Performance", "Explanation", "Data checks", "Report", "Leaderboard", "Compare"])
+with tabs[0]:
+    performance_tab(version)
+with tabs[1]:
+    explanation_tab(version)
+with tabs[2]:
+    components.findings_list(version.findings)
+with tabs[3]:
+    if version.report:
+        st.markdown(version.report)
+    else:
+        st.caption("No written report for this version.")
+with tabs[4]:
+    components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}")
+with tabs[5]:
+    compare_tab(version, all_versions)

@@ -1,0 +1,199 @@
+"""New model: pick a dataset, write the brief, review and edit the proposed plan, approve it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.models import BuildStatus
+from webapp import components, session
+from webapp.components import can, shown_errors
+from workspace import builds, datasets
+from workspace.permissions import Action
+from workspace.settings import get_settings
+
+DRAFT_KEY = "planning_build_id"
+
+actor = session.require_actor()
+st.title("New model")
+project, role = components.require_project(actor)
+
+if not can(role, Action.BUILD):
+    st.info(
+        "Viewers cannot start builds. Ask an owner of the project for the editor role.",
+        icon=":material/lock:",
+    )
+    st.stop()
+
+
+def brief_form(available: list) -> None:
+    labels = {
+        d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in available
+    }
+    wanted = components.query_id("dataset") or st.session_state.get("dataset_id")
+    ids = list(labels)
+    settings = get_settings()
+    with st.form("brief"):
+        dataset_id = st.selectbox(
+            "Dataset",
+            ids,
+            format_func=labels.get,
+            key="brief-dataset",
+            index=ids.index(wanted) if wanted in labels else 0,
+        )
+        brief = st.text_area(
+            "Brief: what should the model predict, and for what?",
+            key="brief-text",
+            height=100,
+            placeholder="e.g. Predict which customers will cancel next month, so we can "
+            "call them first.",
+        )
+        left, right = st.columns(2)
+        budget = left.number_input(
+            "Time budget (seconds)",
+            min_value=5.0,
+            max_value=float(settings.max_budget_seconds),
+            value=float(settings.default_budget_seconds),
+            step=5.0,
+            key="brief-budget",
+        )
+        auto = right.checkbox(
+            "Auto-approve: start training as soon as the plan is ready", key="brief-auto"
+        )
+        if not st.form_submit_button("Propose a plan", type="primary"):
+            return
+    if not brief.strip():
+        st.error("Write a brief first: say in a sentence what to predict.")
+        return
+    with st.spinner("Reading the data and planning…"), shown_errors():
+        make = builds.create_and_approve if auto else builds.create_build
+        build = make(
+            actor=actor,
+            project_id=project.id,
+            dataset_id=dataset_id,
+            brief=brief,
+            budget_seconds=budget,
+        )
+        if build.status in (BuildStatus.QUEUED, BuildStatus.RUNNING):
+            components.go("build", build=build.id)
+        st.session_state[DRAFT_KEY] = build.id
+        st.query_params["build"] = str(build.id)
+
+
+def planning_build():
+    """The draft or planned build being edited (from this tab or ?build=), or None."""
+    build_id = components.query_id("build") or st.session_state.get(DRAFT_KEY)
+    if build_id is None:
+        return None
+    try:
+        build = builds.get_build(actor=actor, build_id=build_id)
+    except Exception as exc:  # noqa: BLE001 - shown in words
+        st.error(components.error_sentence(exc), icon=":material/error:")
+        st.session_state.pop(DRAFT_KEY, None)
+        return None
+    if build.project_id != project.id or build.status not in (
+        BuildStatus.DRAFT,
+        BuildStatus.PLANNED,
+    ):
+        return None
+    return build
+
+
+def draft_section(build) -> None:
+    plan = build.plan or {}
+    st.warning(
+        plan.get("question") or "The planner could not tell what to predict.",
+        icon=":material/help:",
+    )
+    candidates = plan.get("candidates") or []
+    columns = [c["column"] for c in candidates]
+    with st.form("pick-target"):
+        if columns:
+            target = st.radio(
+                "Which column should the model predict?",
+                columns,
+                key="draft-target",
+                captions=[c.get("why", "") for c in candidates],
+            )
+        else:
+            target = st.text_input(
+                "Name the column the model should predict", key="draft-target-text"
+            )
+        if st.form_submit_button("Use this target", type="primary"):
+            with st.spinner("Planning…"), shown_errors():
+                builds.update_plan(actor=actor, build_id=build.id, spec={"target": target})
+                st.rerun()
+
+
+def _changed(stored: dict, edited: dict) -> dict:
+    return {k: v for k, v in edited.items() if stored.get(k) != v}
+
+
+def plan_section(build) -> None:
+    plan = build.plan or {}
+    st.subheader("Proposed plan")
+    st.caption(f"Brief: *{build.brief}* · planner: {build.planner}")
+    if build.planner_fallback:
+        st.info(build.planner_fallback, icon=":material/info:")
+    with shown_errors():
+        frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
+        edited = components.plan_editor(
+            plan, frame_columns, key=f"plan-{build.id}", budget=build.budget_seconds
+        )
+        if plan.get("findings"):
+            with st.expander(f"Data checks for this target ({len(plan['findings'])})"):
+                components.findings_list(plan["findings"])
+        for note in plan.get("planner_notes") or []:
+            st.caption(note)
+        left, right = st.columns(2)
+        approve = left.button(
+            "Approve and build",
+            type="primary",
+            key="approve",
+            disabled=edited is None or not can(role, Action.APPROVE),
+        )
+        discard = right.button("Start over", key="discard-plan")
+        if discard:
+            st.session_state.pop(DRAFT_KEY, None)
+            st.query_params.pop("build", None)
+            st.rerun()
+        if approve and edited is not None:
+            spec, search = components.plan_parts(plan)
+            new_spec = _changed(spec, edited["spec"].model_dump(mode="json"))
+            new_search = _changed(search, edited["search"].model_dump(mode="json"))
+            with st.spinner("Checking the plan and queueing the build…"):
+                if new_spec or new_search or edited["budget_seconds"] != build.budget_seconds:
+                    builds.update_plan(
+                        actor=actor,
+                        build_id=build.id,
+                        spec=new_spec or None,
+                        search=new_search or None,
+                        budget_seconds=edited["budget_seconds"],
+                    )
+                builds.approve_build(actor=actor, build_id=build.id)
+            st.session_state.pop(DRAFT_KEY, None)
+            components.go("build", build=build.id)
+
+
+with shown_errors(stop=True):
+    available = datasets.list_datasets(actor=actor, project_id=project.id)
+if not available:
+    components.empty_state(
+        "This project has no datasets yet. Upload a table first.", icon=":material/table_chart:"
+    )
+    st.page_link(
+        components.page("datasets"),
+        label="Upload a dataset",
+        icon=":material/upload:",
+        query_params={"project": str(project.id)},
+    )
+    st.stop()
+
+current = planning_build()
+if current is None:
+    brief_form(available)
+    current = planning_build()
+if current is not None:
+    if current.status == BuildStatus.DRAFT:
+        draft_section(current)
+    else:
+        plan_section(current)

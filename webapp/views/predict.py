@@ -1,0 +1,180 @@
+"""Predict: one row from a form generated from the model's input schema (with the SHAP
+explanation of that prediction), or a whole file whose predictions download as CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from webapp import components, session
+from webapp.components import shown_errors, val
+from workspace import versions
+
+actor = session.require_actor()
+st.title("Predict")
+project, role = components.require_project(actor)
+
+
+def _number_default(column: dict) -> float | None:
+    low, high = column.get("min"), column.get("max")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        return float(round((low + high) / 2, 6))
+    return None
+
+
+def input_widget(column: dict, key: str):
+    """One input for one schema column; an empty answer means 'missing'."""
+    name, kind = column["name"], column.get("kind", "text")
+    if kind == "numeric":
+        low, high = column.get("min"), column.get("max")
+        hint = f"seen in training: {fmt(low)} to {fmt(high)}" if low is not None else None
+        return st.number_input(
+            name,
+            value=_number_default(column),
+            key=key,
+            help=hint,
+            format="%g",
+            placeholder="missing",
+        )
+    if kind == "boolean":
+        answer = st.selectbox(name, ["true", "false"], index=None, key=key, placeholder="missing")
+        return None if answer is None else answer == "true"
+    if kind == "categorical":
+        categories = column.get("categories") or []
+        return st.selectbox(
+            name,
+            categories,
+            index=0 if categories else None,
+            key=key,
+            accept_new_options=True,
+            placeholder="missing",
+            help="Choose a category seen in training, or type another.",
+        )
+    if kind == "datetime":
+        return (
+            st.text_input(name, key=key, placeholder="e.g. 2024-03-31 or 2024-03-31 14:00") or None
+        )
+    return st.text_area(name, key=key, height=80) or None
+
+
+def fmt(value) -> str:
+    return components.fmt_number(value)
+
+
+def one_row_section(version) -> None:
+    schema = version.input_schema or {}
+    columns = schema.get("columns") or []
+    if not columns:
+        st.caption("This version has no input schema; use a file instead.")
+        return
+    with st.form(f"predict-one-{version.id}"):
+        grid = st.columns(2)
+        row = {}
+        for i, column in enumerate(columns):
+            with grid[i % 2]:
+                row[column["name"]] = input_widget(column, key=f"in-{version.id}-{column['name']}")
+        submitted = st.form_submit_button("Predict", type="primary")
+    if not submitted:
+        return
+    frame = pd.DataFrame([row]).astype(object)
+    with st.spinner("Predicting and explaining…"), shown_errors():
+        result = versions.predict_rows(actor=actor, version_id=version.id, df=frame, explain=True)
+        show_one_result(result, schema)
+
+
+def show_one_result(result: dict, schema: dict) -> None:
+    table: pd.DataFrame = result["table"]
+    target = schema.get("target") or table.columns[0]
+    prediction = table[target].iloc[0] if target in table.columns else table.iloc[0, 0]
+    st.success(
+        f"Prediction for **{target}**: **{components.fmt_number(prediction)}**",
+        icon=":material/online_prediction:",
+    )
+    probabilities = {
+        c.removeprefix("proba_"): float(table[c].iloc[0])
+        for c in table.columns
+        if c.startswith("proba_")
+    }
+    left, right = st.columns(2)
+    if probabilities:
+        with left:
+            st.markdown("##### Class probabilities")
+            components.show_chart(components.probability_chart(probabilities))
+    explanation = result.get("explanation")
+    with right if probabilities else left:
+        st.markdown("##### Why this prediction")
+        if explanation:
+            what = (
+                f"the probability of '{explanation['explained_class']}'"
+                if explanation.get("explained_class") is not None
+                else "the prediction"
+            )
+            st.caption(
+                f"Each bar is how much that input moved {what} away from the average "
+                f"({components.fmt_number(explanation.get('base_value'))})."
+            )
+            components.show_chart(
+                components.contribution_chart(explanation.get("contributions") or [])
+            )
+        else:
+            st.caption("No explanation is available for this model.")
+    for warning in result.get("warnings") or []:
+        st.warning(warning)
+
+
+def batch_section(version) -> None:
+    upload = st.file_uploader(
+        "A table with the model's input columns (CSV, TSV, Parquet or Excel)",
+        type=["csv", "tsv", "txt", "parquet", "xlsx", "xls"],
+        key=f"batch-{version.id}",
+    )
+    if upload is None:
+        st.caption(
+            "The result keeps your columns and adds the prediction"
+            " (and class probabilities) to each row."
+        )
+        return
+    from core.loading import load_table
+    from workspace.datasets import load_limits
+
+    with st.spinner(f"Predicting {upload.name}…"), shown_errors():
+        rows = load_table(upload.getvalue(), filename=upload.name, limits=load_limits())
+        result = versions.predict_rows(actor=actor, version_id=version.id, df=rows)
+        predictions = (
+            result["table"].add_prefix("predicted_")
+            if set(result["table"].columns) & set(rows.columns)
+            else result["table"]
+        )
+        out = pd.concat([rows.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
+        for warning in result.get("warnings") or []:
+            st.warning(warning)
+        st.success(f"Predicted {len(out):,} rows.")
+        st.dataframe(out.head(100), hide_index=True, width="stretch")
+        from core.runtime import spreadsheet_safe
+
+        st.download_button(
+            "Download the predictions (CSV)",
+            icon=":material/download:",
+            type="primary",
+            data=spreadsheet_safe(out).to_csv(index=False).encode("utf-8"),
+            file_name=f"predictions-{upload.name.rsplit('.', 1)[0]}.csv",
+            mime="text/csv",
+            key=f"batch-download-{version.id}",
+        )
+
+
+chosen, _all = components.choose_version(actor, project.id, key="predict-version")
+if chosen is None:
+    components.empty_state(
+        "No model versions yet: train one first, then predict with it here.",
+        icon=":material/online_prediction:",
+    )
+    st.stop()
+with shown_errors(stop=True):
+    version = versions.get_model_version(actor=actor, version_id=val(chosen, "id"))
+
+one_tab, batch_tab = st.tabs(["One row", "A file"])
+with one_tab:
+    one_row_section(version)
+with batch_tab:
+    batch_section(version)

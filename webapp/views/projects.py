@@ -1,0 +1,293 @@
+"""Projects: list, create and open them; members and roles (owners); rename, delete, leave.
+
+An empty workspace offers the sample project (a small bundled table and a brief), which goes
+straight to a running build.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from db.models import Role
+from webapp import components, session
+from webapp.components import can, shown_errors
+from workspace import projects
+from workspace.permissions import Action
+
+actor = session.require_actor()
+st.title("Projects")
+
+
+def start_sample_project() -> None:
+    """Create the sample project, upload its table and start a build with its brief."""
+    from webapp.sample import SAMPLE_BRIEF, SAMPLE_BUDGET_SECONDS, SAMPLE_CSV, SAMPLE_PROJECT_NAME
+    from workspace import builds, datasets
+
+    with st.status("Setting up the sample project…", expanded=True) as status, shown_errors():
+        st.write("Creating the project")
+        project = projects.create_project(
+            actor=actor,
+            name=SAMPLE_PROJECT_NAME,
+            description="Penguin measurements from the Palmer Archipelago (CC0).",
+        )
+        components.open_project(project.id)
+        st.write("Uploading the penguins table")
+        dataset = datasets.upload_dataset(
+            actor=actor,
+            project_id=project.id,
+            source=SAMPLE_CSV.read_bytes(),
+            filename=SAMPLE_CSV.name,
+        )
+        st.write("Planning and starting the build")
+        build = builds.create_and_approve(
+            actor=actor,
+            project_id=project.id,
+            dataset_id=components.val(dataset, "id"),
+            brief=SAMPLE_BRIEF,
+            budget_seconds=SAMPLE_BUDGET_SECONDS,
+        )
+        status.update(label="Sample project ready", state="complete")
+        components.go("build", build=components.val(build, "id"))
+
+
+def project_table(summaries: list) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "name": p.name,
+                "your role": p.role.value,
+                "datasets": p.datasets,
+                "model versions": p.model_versions,
+                "created": p.created_at,
+                "description": p.description,
+            }
+            for p in summaries
+        ]
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={"created": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
+    )
+
+
+def create_project_form(*, expanded: bool) -> None:
+    with (
+        st.expander("New project", expanded=expanded, icon=":material/add:"),
+        st.form("create-project"),
+    ):
+        name = st.text_input("Name", key="new-project-name", max_chars=200)
+        description = st.text_area(
+            "Description (optional)", key="new-project-description", height=80
+        )
+        if st.form_submit_button("Create project", type="primary"):
+            if not name.strip():
+                st.error("Give the project a name.")
+            else:
+                with shown_errors():
+                    project = projects.create_project(
+                        actor=actor, name=name, description=description
+                    )
+                    components.open_project(project.id)
+                    st.rerun()
+
+
+def members_section(project_id, role: Role) -> None:
+    with shown_errors():
+        members = projects.list_members(actor=actor, project_id=project_id)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "email": m.email,
+                        "name": m.display_name,
+                        "role": m.role.value,
+                        "joined": m.joined_at,
+                    }
+                    for m in members
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"joined": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
+        )
+    if not can(role, Action.MANAGE_MEMBERS):
+        st.caption("Only owners can invite members or change roles.")
+        return
+    roles = [r.value for r in Role]
+    with st.form("invite-member", clear_on_submit=True):
+        left, right = st.columns([3, 1])
+        email = left.text_input("Invite by email (they need an account)", key="invite-email")
+        new_role = right.selectbox("Role", roles, index=roles.index("viewer"), key="invite-role")
+        if st.form_submit_button("Invite"):
+            if not email.strip():
+                st.error("Enter the email of the person to invite.")
+            else:
+                with shown_errors():
+                    projects.invite_member(
+                        actor=actor, project_id=project_id, email=email, role=new_role
+                    )
+                    st.success(f"{email.strip()} is now a {new_role} of this project.")
+    others = [m for m in members if m.user_id != actor.user_id]
+    if not others:
+        return
+    with st.form("change-member"):
+        left, middle, right = st.columns([3, 1, 1])
+        who = left.selectbox("Member", [m.email for m in others], key="member-email")
+        changed_role = middle.selectbox("New role", roles, key="member-role")
+        change = right.form_submit_button("Change role")
+        remove = right.form_submit_button("Remove")
+        if change or remove:
+            with shown_errors():
+                if change:
+                    projects.change_role(
+                        actor=actor, project_id=project_id, email=who, role=changed_role
+                    )
+                else:
+                    projects.remove_member(actor=actor, project_id=project_id, email=who)
+                st.rerun()
+
+
+def settings_section(project, role: Role) -> None:
+    if can(role, Action.RENAME):
+        with st.form("rename-project"):
+            name = st.text_input("Name", value=project.name, key="rename-name")
+            description = st.text_area(
+                "Description", value=project.description, height=80, key="rename-description"
+            )
+            if st.form_submit_button("Save"):
+                with shown_errors():
+                    projects.rename_project(
+                        actor=actor, project_id=project.id, name=name, description=description
+                    )
+                    st.rerun()
+    if can(role, Action.DELETE):
+        with st.form("delete-project"):
+            with shown_errors():
+                impact = projects.project_deletion_impact(actor=actor, project_id=project.id)
+                st.warning(
+                    f"Deleting this project also deletes "
+                    f"{projects.describe_impact(impact)}. This cannot be undone."
+                )
+            confirm = st.text_input(f"Type '{project.name}' to confirm", key="delete-confirm")
+            if st.form_submit_button("Delete project", type="secondary"):
+                with shown_errors():
+                    projects.delete_project(
+                        actor=actor, project_id=project.id, confirm_name=confirm
+                    )
+                    st.session_state.pop(components.PROJECT_KEY, None)
+                    st.query_params.clear()
+                    st.rerun()
+    if st.button("Leave this project", key="leave-project"):
+        with shown_errors():
+            projects.leave_project(actor=actor, project_id=project.id)
+            st.session_state.pop(components.PROJECT_KEY, None)
+            st.query_params.clear()
+            st.rerun()
+
+
+def open_project_section(summaries: list) -> None:
+    by_id = {p.id: p for p in summaries}
+    wanted = components.current_project_id()
+    ids = list(by_id)
+    index = ids.index(wanted) if wanted in by_id else None
+    chosen = st.selectbox(
+        "Open a project",
+        ids,
+        index=index,
+        key="open-project",
+        format_func=lambda i: by_id[i].name,
+        placeholder="Choose a project",
+    )
+    if chosen is None:
+        return
+    if chosen != wanted:
+        components.open_project(chosen)
+    summary = by_id[chosen]
+    st.subheader(summary.name)
+    if summary.description:
+        st.caption(summary.description)
+    cols = st.columns(3)
+    cols[0].page_link(
+        components.page("datasets"),
+        label="Datasets",
+        icon=":material/table_chart:",
+        query_params={"project": str(chosen)},
+    )
+    cols[1].page_link(
+        components.page("new_model"),
+        label="New model",
+        icon=":material/edit_note:",
+        query_params={"project": str(chosen)},
+    )
+    cols[2].page_link(
+        components.page("model"),
+        label="Model versions",
+        icon=":material/insights:",
+        query_params={"project": str(chosen)},
+    )
+    members_tab, settings_tab, log_tab = st.tabs(["Members", "Settings", "Activity"])
+    with members_tab:
+        members_section(chosen, summary.role)
+    with settings_tab, shown_errors():
+        project = projects.get_project(actor=actor, project_id=chosen)
+        settings_section(project, summary.role)
+    with log_tab, shown_errors():
+        events = projects.list_audit_events(actor=actor, project_id=chosen, limit=50)
+        if events:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "when": e.at,
+                            "who": e.user_email or "(deleted user)",
+                            "what": e.action,
+                            "object": e.object_type,
+                        }
+                        for e in events
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        else:
+            st.caption("Nothing has happened in this project yet.")
+
+
+def forget_unknown_project(summaries: list) -> None:
+    """An id in the URL that is not one of the user's projects: say nothing about it."""
+    wanted = components.current_project_id()
+    if wanted is not None and wanted not in {p.id for p in summaries}:
+        st.error(
+            "No project with that id exists, or you are not a member of its project.",
+            icon=":material/error:",
+        )
+        st.session_state.pop(components.PROJECT_KEY, None)
+        st.query_params.pop("project", None)
+
+
+with shown_errors(stop=True):
+    summaries = projects.list_projects(actor=actor)
+forget_unknown_project(summaries)
+
+if not summaries:
+    st.info(
+        "Your workspace is empty. Start with the sample project — a table of 344 penguins "
+        "and the brief *“predict the species”* — and see a trained model in about a minute, "
+        "or create your own project.",
+        icon=":material/waving_hand:",
+    )
+    if st.button(
+        "Try the sample project",
+        type="primary",
+        icon=":material/rocket_launch:",
+        key="sample-project",
+    ):
+        start_sample_project()
+    create_project_form(expanded=True)
+else:
+    project_table(summaries)
+    create_project_form(expanded=False)
+    open_project_section(summaries)

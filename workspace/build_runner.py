@@ -1,0 +1,261 @@
+"""Training one build attempt in its own process.
+
+The worker starts this process (multiprocessing's forkserver: the heavy libraries are
+imported once, in the fork server, so a build starts in well under a second) and watches it;
+it may kill it at any moment (cancel). Everything the process learns goes to Postgres as it
+happens: phase and share of the budget, each trial, log lines. At the end the model version,
+its bundle and its explanation are written in one transaction, so a half-written version is
+never visible.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.forkserver
+import signal
+import tempfile
+import traceback
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.callbacks import BuildCallbacks
+from core.errors import BriefmlError
+from core.spec import TrialResult
+from db import engine as db_engine
+from db.artifacts import put_artifact
+from db.engine import session_scope
+from db.models import Build, BuildLog, BuildStatus, ModelVersion, Trial, User, utcnow
+from workspace.builds import combine_usage, dataset_frame, make_build_planner, planner_usage
+from workspace.permissions import Actor, Forbidden, NotFound
+
+# Imported once in the fork server, so each training process starts warm.
+PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
+           "core.explain", "core.evaluate", "core.planning.offline", "core.loading", "catboost",
+           "sklearn.ensemble", "shap"]
+_context = multiprocessing.get_context("forkserver")
+
+
+# --------------------------------------------------------------------------- the worker's side
+
+
+def warm_up() -> None:
+    """Start the fork server with the engine's libraries loaded (once per worker)."""
+    _context.set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+
+
+def start_training_process(build_id: str, attempt: int):
+    """Start the process that trains this attempt; returns the (started) Process."""
+    url = db_engine.get_engine().url.render_as_string(hide_password=False)
+    process = _context.Process(target=train_in_child, args=(build_id, attempt, url),
+                               name=f"build-{build_id[:8]}", daemon=False)
+    process.start()
+    return process
+
+
+# --------------------------------------------------------------------------- progress rows
+
+
+class DatabaseCallbacks(BuildCallbacks):
+    """Turns the engine's progress callbacks into rows, each committed as it happens."""
+
+    def __init__(self, build_id: uuid.UUID):
+        self.build_id = build_id
+
+    def _update_build(self, **values) -> None:
+        with session_scope() as session:
+            session.execute(sa.update(Build).where(Build.id == self.build_id)
+                            .values(heartbeat_at=utcnow(), **values))
+
+    def _log(self, message: str, level: str = "info") -> None:
+        with session_scope() as session:
+            session.add(BuildLog(build_id=self.build_id, message=message[:5000], level=level))
+
+    def on_build_start(self, *, budget_seconds: float, plan: dict) -> None:
+        self._log(f"Training started with a budget of {budget_seconds:g} seconds.")
+
+    def on_phase(self, phase: str, *, share_of_budget_used: float) -> None:
+        self._update_build(phase=phase[:100], progress=_share(share_of_budget_used))
+
+    def on_trial_end(self, trial: TrialResult, *, share_of_budget_used: float) -> None:
+        with session_scope() as session:
+            session.add(Trial(
+                build_id=self.build_id, trial_key=trial.trial_id[:100], estimator=trial.estimator,
+                params=_plain(trial.params), score=_finite(trial.score), metric=trial.metric,
+                seconds=float(trial.seconds), status=trial.status,
+                error=(trial.error or None) and trial.error[:5000], parent=trial.parent,
+            ))
+            session.execute(sa.update(Build).where(Build.id == self.build_id)
+                            .values(progress=_share(share_of_budget_used), heartbeat_at=utcnow()))
+
+    def on_log(self, message: str) -> None:
+        self._log(message)
+
+
+def _share(value: float) -> float:
+    return float(min(1.0, max(0.0, value)))
+
+
+def _finite(value: float | None) -> float | None:
+    import math
+
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _plain(value):
+    """Plain JSON for a JSONB column: numpy values to Python, NaN and infinities to null."""
+    import json
+
+    def default(v):
+        return v.tolist() if hasattr(v, "tolist") else str(v)
+
+    return json.loads(json.dumps(value, default=default), parse_constant=lambda _: None)
+
+
+# --------------------------------------------------------------------------- the child process
+
+
+def train_in_child(build_id: str, attempt: int, database_url: str) -> None:
+    """Entry point of the training process: run the attempt, record how it ended."""
+    # Ctrl-C and SIGTERM are for the worker, which decides (and SIGKILLs this process)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+    db_engine.configure(database_url, pool_size=2)
+    try:
+        run_attempt(uuid.UUID(build_id), attempt)
+    except BriefmlError as exc:
+        record_failure(uuid.UUID(build_id), attempt, str(exc), None)
+    except (NotFound, Forbidden):
+        record_failure(uuid.UUID(build_id), attempt,
+                       "The person who approved this build can no longer read its dataset. "
+                       "Ask a current editor of the project to retry it.", None)
+    except Exception as exc:  # noqa: BLE001 - any bug in training becomes the build's error
+        record_failure(uuid.UUID(build_id), attempt,
+                       f"Training stopped with an internal error ({type(exc).__name__}: {exc}). "
+                       "Retry the build; if it fails again, report it with the build's log.",
+                       traceback.format_exc())
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed if the fork server (and so the worker) goes away."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def record_failure(build_id: uuid.UUID, attempt: int, message: str, details: str | None) -> None:
+    with session_scope() as session:
+        build = _locked_running_build(session, build_id, attempt)
+        if build is None:
+            return
+        build.status, build.error, build.finished_at, build.phase = (
+            BuildStatus.FAILED, message[:20000], utcnow(), "failed")
+        session.add(build)
+        session.add(BuildLog(build_id=build_id, message=message[:5000], level="error"))
+        if details:
+            session.add(BuildLog(build_id=build_id, message=details[-5000:], level="debug"))
+
+
+def _locked_running_build(session: Session, build_id: uuid.UUID, attempt: int) -> Build | None:
+    """The build, locked, if this attempt still owns it (not cancelled, not recovered)."""
+    build = session.exec(select(Build).where(Build.id == build_id).with_for_update()).first()
+    if build is None or build.status != BuildStatus.RUNNING or build.attempts != attempt:
+        return None
+    return build
+
+
+def _approver(build: Build) -> Actor:
+    with session_scope() as session:
+        user = session.get(User, build.approved_by or build.created_by)
+        return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin)
+
+
+def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
+    """Plan (from the approved plan) → train → save the model version."""
+    from core.build import plan_build, run_build
+    from core.spec import SearchPlan, TaskSpec
+
+    with session_scope() as session:
+        build = session.get(Build, build_id)
+    actor = _approver(build)
+    callbacks = DatabaseCallbacks(build_id)
+    callbacks.on_phase("loading data", share_of_budget_used=0.0)
+    df = dataset_frame(actor, build.dataset_id)
+    planner, _ = make_build_planner()
+    plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
+                      spec=TaskSpec.model_validate(build.plan["spec"]),
+                      search_plan=SearchPlan.model_validate(build.plan["search"]))
+    result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
+                       seed=build.seed, callbacks=callbacks)
+    callbacks.on_phase("saving", share_of_budget_used=1.0)
+    save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner))
+
+
+def _lock_project_row(session: Session, project_id: uuid.UUID) -> None:
+    # Same lock as workspace.tasks takes first: serialises version numbers per project.
+    session.execute(sa.text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), {"id": project_id})
+
+
+def _next_version(session: Session, project_id: uuid.UUID) -> int:
+    current = session.execute(sa.select(sa.func.max(ModelVersion.version))
+                              .where(ModelVersion.project_id == project_id)).scalar_one()
+    return (current or 0) + 1
+
+
+def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
+                       llm_usage: dict | None = None) -> ModelVersion | None:
+    """Create the model version, its bundle and the build's success in ONE transaction.
+
+    The project row is locked first, so concurrent builds of a project take numbers one after
+    another (the unique constraint on (project, version) backs this up). Returns None when
+    this attempt no longer owns the build (cancelled or recovered meanwhile): nothing is saved.
+    """
+    from core.bundle import bundle_from_result
+
+    with session_scope() as session:
+        project_id = session.get(Build, build_id).project_id
+        _lock_project_row(session, project_id)
+        build = _locked_running_build(session, build_id, attempt)
+        if build is None:
+            return None
+        number = _next_version(session, project_id)
+        with tempfile.TemporaryDirectory(prefix="briefml-bundle-") as tmp:
+            path = bundle_from_result(result, Path(tmp) / "bundle.zip", build_id=str(build_id),
+                                      model_version=number)
+            bundle_sha = put_artifact(session, path, media_type="application/zip")
+        version = ModelVersion(
+            project_id=project_id, build_id=build_id, dataset_id=build.dataset_id, version=number,
+            target=result.spec.target, task_type=str(result.spec.task_type), metric=result.spec.metric,
+            spec=result.spec.model_dump(mode="json"), input_schema=_plain(result.schema),
+            metrics=_version_metrics(result), explanation=_plain(result.explanation or {}) or None,
+            leaderboard=_plain({"rows": result.leaderboard_rows()})["rows"],
+            findings=[f.model_dump(mode="json") for f in result.findings],
+            report=result.report or "", bundle_sha256=bundle_sha, created_by=actor.user_id,
+        )
+        session.add(version)
+        now = utcnow()
+        build.status, build.finished_at, build.phase, build.progress = (
+            BuildStatus.SUCCEEDED, now, "succeeded", 1.0)
+        build.heartbeat_at = now
+        build.llm_usage = combine_usage(build.llm_usage, llm_usage)
+        session.add(build)
+        session.add(BuildLog(build_id=build_id, message=f"Saved model version {number}."))
+        return version
+
+
+def _version_metrics(result) -> dict:
+    summary = result.to_json_summary()
+    return _plain({
+        "holdout": result.holdout_metrics, "baseline": result.baseline_metrics,
+        "confidence_intervals": result.confidence_intervals, "details": result.details,
+        "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],
+        "validation": result.validation, "rows": result.rows, "refit": result.refit,
+        "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
+    })

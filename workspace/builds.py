@@ -1,0 +1,370 @@
+"""Builds: from a brief to an approved plan to a trained model version.
+
+Lifecycle: draft → planned (awaiting approval) → queued → running → succeeded | failed |
+cancelled. A draft is a brief the planner could not resolve (it says why and lists candidate
+targets); a planned build holds a validated plan the user may edit; approving it defers the
+queue job in the same transaction; a worker runs it (see `workspace.tasks`). Who planned,
+approved, cancelled and retried, and when, is on the build and in the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from core.errors import PlanError
+from db.engine import session_scope
+from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
+from workspace import audit
+from workspace.access import load_in_project, not_found, parse_id
+from workspace.permissions import Action, Actor, require
+from workspace.settings import get_settings
+
+
+class BuildStateError(ValueError):
+    """The build is not in a state that allows this step; the message says what is possible."""
+
+
+# --------------------------------------------------------------------------- engine glue
+
+
+def make_build_planner():
+    """The planner for builds (the LLM one if configured) and a warning for the user or None."""
+    from core.llm import make_planner
+
+    settings = get_settings()
+    return make_planner(
+        settings.llm, base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+        send_examples=settings.llm_send_examples, max_retries=settings.llm_max_retries,
+    )
+
+
+def dataset_frame(actor: Actor, dataset_id: uuid.UUID) -> pd.DataFrame:
+    """The dataset's table, as the actor may read it."""
+    from workspace.datasets import load_dataset_frame
+
+    return load_dataset_frame(actor=actor, dataset_id=dataset_id)
+
+
+def _profile_and_findings(dataset: Dataset, df: pd.DataFrame):
+    from core.checks import run_checks
+    from core.profile import profile_frame
+    from core.spec import DataProfile, Finding
+
+    profile = DataProfile.model_validate(dataset.profile) if dataset.profile else profile_frame(df)
+    if dataset.findings is not None:
+        findings = [Finding.model_validate(f) for f in dataset.findings]
+    else:
+        findings = run_checks(df, profile)
+    return profile, findings
+
+
+def _plan_json(plan, question: str = "", candidates=()) -> dict:
+    """What a build stores as its plan (the dataset keeps the profile)."""
+    if plan is None:
+        return {"spec": None, "search": None, "findings": [], "planner_notes": [],
+                "question": question,
+                "candidates": [c.model_dump(mode="json") for c in candidates]}
+    return {
+        "spec": plan.spec.model_dump(mode="json"),
+        "search": plan.search_plan.model_dump(mode="json"),
+        "findings": [f.model_dump(mode="json") for f in plan.findings],
+        "planner_notes": list(plan.notes),
+    }
+
+
+def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
+                 spec: dict | None = None, search: dict | None = None):
+    """The engine's planning step; user-edited parts are validated like the planner's."""
+    from core.build import plan_build
+    from core.spec import SearchPlan, TaskSpec
+
+    try:
+        spec_obj = TaskSpec.model_validate(spec) if spec is not None else None
+        search_obj = SearchPlan.model_validate(search) if search is not None else None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise PlanError(f"The plan is not valid: {problems}. Fix these fields and save again.") from None
+    return plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+                      spec=spec_obj, search_plan=search_obj)
+
+
+def _check_budget(budget_seconds: float | None) -> float:
+    settings = get_settings()
+    budget = settings.default_budget_seconds if budget_seconds is None else float(budget_seconds)
+    if not 0 < budget <= settings.max_budget_seconds:
+        raise PlanError(
+            f"The time budget must be between 1 and {settings.max_budget_seconds:g} seconds, "
+            f"not {budget:g}. Pick a budget in that range.")
+    return budget
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load_build(session: Session, actor: Actor | None, build_id, action: Action) -> Build:
+    return load_in_project(session, actor, Build, build_id, action, what="build")
+
+
+def _locked(session: Session, build: Build) -> Build:
+    session.refresh(build, with_for_update=True)
+    return build
+
+
+def _refuse(build: Build, doing: str, allowed: str) -> BuildStateError:
+    return BuildStateError(f"This build is {build.status}; {doing} {allowed}.")
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
+                 budget_seconds: float | None = None, seed: int = 0) -> Build:
+    """Plan a build from a brief: status 'planned' with a validated plan, or 'draft' when the
+    planner cannot tell what to predict (the plan then holds its question and candidates)."""
+    brief = (brief or "").strip()
+    if not brief:
+        raise PlanError("The brief is empty. Say in a sentence what to predict, e.g. "
+                        "'predict which customers will cancel'.")
+    budget = _check_budget(budget_seconds)
+    with session_scope() as session:
+        project_id = parse_id(project_id, "project")
+        require(session, actor, project_id, Action.BUILD)
+        dataset = session.get(Dataset, parse_id(dataset_id, "dataset"))
+        if dataset is None or dataset.project_id != project_id:
+            raise not_found("dataset")
+    df = dataset_frame(actor, dataset.id)
+    planner, warning = make_build_planner()
+    profile, findings = _profile_and_findings(dataset, df)
+    proposal = planner.propose_task(brief, profile, findings)
+    plan, question, candidates = None, "", []
+    if proposal.spec is None or proposal.ambiguous:
+        question = proposal.message or f"Could not tell what to predict from '{brief}'."
+        candidates = proposal.candidates
+    else:
+        plan = _engine_plan(df, brief, planner, budget_seconds=budget, seed=seed,
+                            spec=proposal.spec.model_dump(mode="json"))
+    build = Build(
+        project_id=project_id, dataset_id=dataset.id, brief=brief[:5000],
+        status=BuildStatus.PLANNED if plan else BuildStatus.DRAFT,
+        plan=_plan_json(plan, question, candidates), budget_seconds=budget, seed=int(seed),
+        planner=getattr(planner, "name", "offline")[:200],
+        planner_fallback=_fallback_note(warning, planner, plan), llm_usage=planner_usage(planner),
+        created_by=actor.user_id,
+    )
+    with session_scope() as session:
+        session.add(build)
+        session.flush()
+        audit.record(session, actor, "plan", project_id=project_id, object_type="build",
+                     object_id=build.id, status=str(build.status), brief=brief[:200])
+    return build
+
+
+def _fallback_note(warning: str | None, planner, plan) -> str | None:
+    """Why the build is not (wholly) planned by the configured LLM, in words, or None."""
+    notes = [warning] if warning else []
+    notes += list(getattr(planner, "fallbacks", []))  # the LLM planner's per-step fallbacks
+    if plan is not None and plan.planner_fell_back and not notes:
+        notes += [n for n in plan.notes if "planner" in n]
+    return " ".join(notes)[:5000] or None
+
+
+def planner_usage(planner) -> dict | None:
+    """Tokens and cost an LLM planner spent so far (None for the offline planner)."""
+    usage = getattr(planner, "usage", None)
+    return usage.model_dump(mode="json") if usage is not None else None
+
+
+def combine_usage(earlier: dict | None, later: dict | None) -> dict | None:
+    """Add up two LLM usage records (planning, then training) of one build."""
+    if not earlier or not later:
+        return later or earlier
+    total = dict(later)
+    for key in ("calls", "input_tokens", "output_tokens"):
+        total[key] = int(earlier.get(key) or 0) + int(later.get(key) or 0)
+    costs = (earlier.get("cost_usd"), later.get("cost_usd"))
+    total["cost_usd"] = None if None in costs else sum(costs)
+    return total
+
+
+def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
+                search: dict | None = None, budget_seconds: float | None = None) -> Build:
+    """Edit a draft or planned build's plan; the result is validated by the engine.
+
+    `spec` and `search` are merged over the current plan (send only the fields that change).
+    A draft becomes planned once a target is given (`spec={"target": "column"}`).
+    """
+    with session_scope() as session:
+        build = _load_build(session, actor, build_id, Action.BUILD)
+        if build.status not in (BuildStatus.DRAFT, BuildStatus.PLANNED):
+            raise _refuse(build, "its plan can no longer change;", "retry it to train with a new plan")
+        dataset = session.get(Dataset, build.dataset_id)
+    budget = _check_budget(budget_seconds if budget_seconds is not None else build.budget_seconds)
+    df = dataset_frame(actor, build.dataset_id)
+    planner, _ = make_build_planner()
+    current_spec = (build.plan or {}).get("spec")
+    if current_spec is None:
+        current_spec = _spec_for_target(build, dataset, df, planner, (spec or {}).get("target"))
+    new_spec = {**current_spec, **(spec or {})}
+    current_search = (build.plan or {}).get("search") or {}
+    new_search = {**current_search, **(search or {})} or None
+    if new_search is not None and spec and "target" in spec and not search:
+        new_search = None  # a new target gets a fresh search from the planner
+    plan = _engine_plan(df, build.brief, planner, budget_seconds=budget, seed=build.seed,
+                        spec=new_spec, search=new_search)
+    with session_scope() as session:
+        build = _locked(session, session.get(Build, build.id))
+        if build.status not in (BuildStatus.DRAFT, BuildStatus.PLANNED):
+            raise _refuse(build, "its plan can no longer change;", "retry it to train with a new plan")
+        build.plan, build.status, build.budget_seconds = _plan_json(plan), BuildStatus.PLANNED, budget
+        session.add(build)
+        audit.record(session, actor, "edit plan", project_id=build.project_id, object_type="build",
+                     object_id=build.id, target=plan.spec.target)
+    return build
+
+
+def _spec_for_target(build: Build, dataset: Dataset, df, planner, target: str | None) -> dict:
+    """A draft has no spec yet: ask the planner for one about the column the user picked."""
+    if not target:
+        raise PlanError("This build does not know what to predict yet. Pick the column to "
+                        "predict, e.g. update_plan(spec={'target': 'churn'}).")
+    if target not in df.columns:
+        raise PlanError(f"There is no column '{target}' in the dataset. Pick one of: "
+                        + ", ".join(f"'{c}'" for c in list(df.columns)[:20]) + ".")
+    profile, findings = _profile_and_findings(dataset, df)
+    proposal = planner.propose_task(f"predict {target}", profile, findings)
+    if proposal.spec is None or proposal.spec.target != target:
+        raise PlanError(proposal.message or f"Column '{target}' cannot be predicted as it is; pick another.")
+    return proposal.spec.model_dump(mode="json")
+
+
+def _queue(session: Session, build: Build, actor: Actor) -> None:
+    from workspace.queue import defer_build_job
+
+    now = utcnow()
+    build.status, build.approved_by, build.approved_at = BuildStatus.QUEUED, actor.user_id, now
+    build.phase, build.progress, build.cancel_requested = "waiting for a worker", 0.0, False
+    build.job_id = defer_build_job(session, build.id)
+    session.add(build)
+
+
+def approve_build(*, actor: Actor | None, build_id) -> Build:
+    """Approve a planned build: it is queued and a worker will pick it up."""
+    with session_scope() as session:
+        build = _locked(session, _load_build(session, actor, build_id, Action.APPROVE))
+        if build.status == BuildStatus.DRAFT:
+            raise BuildStateError("This build has no plan yet: pick what to predict first "
+                                  "(one of the candidate columns), then approve it.")
+        if build.status != BuildStatus.PLANNED:
+            raise _refuse(build, "only a planned build can be approved;",
+                          "use Retry to run a finished build again")
+        _queue(session, build, actor)
+        audit.record(session, actor, "approve", project_id=build.project_id, object_type="build",
+                     object_id=build.id, job_id=build.job_id)
+    return build
+
+
+def create_and_approve(*, actor: Actor | None, project_id, dataset_id, brief: str,
+                       budget_seconds: float | None = None, seed: int = 0) -> Build:
+    """Plan and, if the plan is complete, approve at once (auto-approve). A draft is returned
+    as a draft: the user still has to pick what to predict."""
+    build = create_build(actor=actor, project_id=project_id, dataset_id=dataset_id, brief=brief,
+                         budget_seconds=budget_seconds, seed=seed)
+    if build.status != BuildStatus.PLANNED:
+        return build
+    return approve_build(actor=actor, build_id=build.id)
+
+
+def cancel_build(*, actor: Actor | None, build_id) -> Build:
+    """Cancel a build. Not yet running: cancelled at once. Running: the worker stops its
+    training within seconds and keeps the trials finished so far."""
+    from workspace.queue import add_log, cancel_queued_job
+
+    with session_scope() as session:
+        build = _locked(session, _load_build(session, actor, build_id, Action.CANCEL))
+        if BuildStatus(build.status).is_final:
+            raise _refuse(build, "there is nothing to cancel;", "use Retry to run it again")
+        who, was = actor.email or str(actor.user_id), str(build.status)
+        if build.status == BuildStatus.RUNNING:
+            build.cancel_requested = True
+            add_log(session, build.id, f"Cancel requested by {who}; stopping the training.")
+        else:
+            cancel_queued_job(session, build.job_id)
+            build.status, build.finished_at, build.phase = BuildStatus.CANCELLED, utcnow(), "cancelled"
+            build.cancel_requested = True
+            add_log(session, build.id, f"Cancelled by {who} before it started.")
+        session.add(build)
+        audit.record(session, actor, "cancel", project_id=build.project_id, object_type="build",
+                     object_id=build.id, was=was)
+    return build
+
+
+def retry_build(*, actor: Actor | None, build_id) -> Build:
+    """Run a failed or cancelled build again: a new build with the same plan, queued now.
+    The old build and its trials stay as they were."""
+    with session_scope() as session:
+        old = _load_build(session, actor, build_id, Action.APPROVE)
+        if old.status not in (BuildStatus.FAILED, BuildStatus.CANCELLED):
+            raise _refuse(old, "only a failed or cancelled build can be retried;",
+                          "wait for it to finish, or cancel it first")
+        if not (old.plan or {}).get("spec"):
+            raise BuildStateError("This build never had a complete plan; plan a new build instead.")
+        build = Build(
+            project_id=old.project_id, dataset_id=old.dataset_id, brief=old.brief, plan=old.plan,
+            budget_seconds=old.budget_seconds, seed=old.seed, planner=old.planner,
+            planner_fallback=old.planner_fallback, created_by=actor.user_id,
+            status=BuildStatus.PLANNED,
+        )
+        session.add(build)
+        session.flush()
+        _queue(session, build, actor)
+        session.add(BuildLog(build_id=build.id, message=f"Retry of build {old.id}."))
+        audit.record(session, actor, "retry", project_id=build.project_id, object_type="build",
+                     object_id=build.id, retry_of=old.id)
+    return build
+
+
+def get_build(*, actor: Actor | None, build_id) -> Build:
+    """One build (status, phase, progress, plan, error), if the actor may view it."""
+    with session_scope() as session:
+        return _load_build(session, actor, build_id, Action.VIEW)
+
+
+def list_builds(*, actor: Actor | None, project_id) -> list[Build]:
+    """The project's builds, newest first."""
+    with session_scope() as session:
+        project_id = parse_id(project_id, "project")
+        require(session, actor, project_id, Action.VIEW)
+        return list(session.exec(select(Build).where(Build.project_id == project_id)
+                                 .order_by(Build.created_at.desc())).all())
+
+
+def list_trials(*, actor: Actor | None, build_id) -> list[Trial]:
+    """The build's trials in the order they finished (the live leaderboard's rows)."""
+    with session_scope() as session:
+        build = _load_build(session, actor, build_id, Action.VIEW)
+        return list(session.exec(select(Trial).where(Trial.build_id == build.id)
+                                 .order_by(Trial.created_at, Trial.id)).all())
+
+
+def list_build_logs(*, actor: Actor | None, build_id, after_id: int = 0) -> list[BuildLog]:
+    """Log lines after `after_id` (pass the last id you have to poll for new ones)."""
+    with session_scope() as session:
+        build = _load_build(session, actor, build_id, Action.VIEW)
+        return list(session.exec(select(BuildLog).where(BuildLog.build_id == build.id,
+                                                        BuildLog.id > after_id)
+                                 .order_by(BuildLog.id)).all())
+
+
+def running_builds(*, actor: Actor | None, project_id) -> int:
+    """How many of the project's builds are running now."""
+    with session_scope() as session:
+        project_id = parse_id(project_id, "project")
+        require(session, actor, project_id, Action.VIEW)
+        return session.execute(sa.select(sa.func.count()).select_from(Build).where(
+            Build.project_id == project_id, Build.status == BuildStatus.RUNNING)).scalar_one()

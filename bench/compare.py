@@ -35,22 +35,8 @@ SCORE_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rm
 LOWER_IS_BETTER = {"log_loss", "rmse"}
 TOOLS = ("briefml", "catboost", "flaml")
 
-# The CLI as a user runs it. Uses the lead's `briefml.cli` app when it has the commands,
-# otherwise the same command functions in a bare typer app.
-CLI_SHIM = (
-    "import sys, typer\n"
-    "try:\n"
-    "    from briefml.cli import app\n"
-    "    names = {c.name or c.callback.__name__ for c in app.registered_commands}\n"
-    "    assert {'build', 'predict'} <= names\n"
-    "except Exception:\n"
-    "    from briefml.engine_cli import build, predict\n"
-    "    app = typer.Typer()\n"
-    "    app.command()(build)\n"
-    "    app.command()(predict)\n"
-    "sys.argv[0] = 'briefml'\n"
-    "app()\n"
-)
+# The CLI exactly as a user runs it.
+BRIEFML = [sys.executable, "-m", "briefml"]
 
 
 # --------------------------------------------------------------------------- running tools
@@ -66,7 +52,8 @@ def _run(cmd: list[str], log: Path, timeout: float | None = None) -> tuple[float
     by minutes on a busy machine)."""
     start = time.monotonic()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+        # run in the task's work folder: peers (FLAML's CatBoost) drop scratch files in cwd
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -83,13 +70,13 @@ def _run(cmd: list[str], log: Path, timeout: float | None = None) -> tuple[float
 def run_briefml(task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budget: float,
                 seed: int, work: Path) -> dict:
     bundle = work / "model.zip"
-    build = [sys.executable, "-c", CLI_SHIM, "build", str(train_csv), "--intent", task["brief"],
+    build = [*BRIEFML, "build", str(train_csv), "--intent", task["brief"],
              "--budget", str(budget), "--seed", str(seed), "--out", str(bundle), "--json"]
     seconds, peak, code = _run(build, work / "briefml_build.log")
     if code != 0:
         return {"error": _tail(work / "briefml_build.log")}
     summary = json.loads((work / "briefml_build.log").read_text().strip().splitlines()[-1])
-    predict = [sys.executable, "-c", CLI_SHIM, "predict", str(bundle), str(test_csv), "-o", str(out_csv)]
+    predict = [*BRIEFML, "predict", str(bundle), str(test_csv), "-o", str(out_csv)]
     _, peak2, code = _run(predict, work / "briefml_predict.log")
     if code != 0:
         return {"error": _tail(work / "briefml_predict.log")}
@@ -229,7 +216,7 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
     train, test = split_task(df, task, seed)
     rows = []
     with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as tmp:
-        work = keep / f"{name}_{seed}" if keep else Path(tmp)
+        work = (keep / f"{name}_{seed}" if keep else Path(tmp)).resolve()
         work.mkdir(parents=True, exist_ok=True)
         train_csv, test_csv = work / "train.csv", work / "test.csv"
         train.to_csv(train_csv, index=False)

@@ -53,31 +53,6 @@ def start_database() -> tuple[str, callable]:
     return url, drop
 
 
-def train_one_version(actor, project_id):
-    """A real model version, made as a worker makes it (in this process)."""
-    import pandas as pd
-
-    from webapp.sample import SAMPLE_BRIEF, SAMPLE_CSV
-    from workspace import build_runner, builds, datasets, tasks
-
-    frame = pd.read_csv(SAMPLE_CSV).sample(n=150, random_state=0)
-    dataset = datasets.upload_dataset(
-        actor=actor,
-        project_id=project_id,
-        source=frame.to_csv(index=False).encode(),
-        filename="penguins.csv",
-    )
-    build = builds.create_and_approve(
-        actor=actor,
-        project_id=project_id,
-        dataset_id=dataset.id,
-        brief=SAMPLE_BRIEF,
-        budget_seconds=5,
-    )
-    start = tasks.begin_attempt(str(build.id), build.job_id)
-    build_runner.run_attempt(build.id, start.attempt)
-
-
 def copy_versions(project_ids: list, total: int) -> uuid.UUID:
     """Fill the database up to `total` model versions by copying the trained one; returns the
     id of the newest version of the first project."""
@@ -112,6 +87,7 @@ def copy_versions(project_ids: list, total: int) -> uuid.UUID:
 
 
 def fill(n_projects: int, n_versions: int):
+    from tests.webapp.conftest import train_model_version
     from workspace import accounts, projects
 
     accounts.sign_up(email="bench@example.com", password=PASSWORD)
@@ -120,7 +96,7 @@ def fill(n_projects: int, n_versions: int):
     ids = [
         projects.create_project(actor=actor, name=f"Project {i:03d}").id for i in range(n_projects)
     ]
-    train_one_version(actor, ids[0])
+    train_model_version(actor, ids[0])
     newest = copy_versions(ids, n_versions)
     return token, ids[0], newest
 

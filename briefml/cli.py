@@ -13,7 +13,8 @@ import sys
 
 import typer
 
-from briefml import __version__
+from briefml import __version__, engine_cli
+from briefml.console import fail
 
 app = typer.Typer(
     add_completion=False,
@@ -23,12 +24,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 app.add_typer(db_app, name="db")
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr and a non-zero exit: no traceback for the user's mistakes."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
 
 
 def _database():
@@ -124,17 +119,9 @@ def up(
     raise typer.Exit(code)
 
 
-def _register_engine_commands() -> None:
-    """`build` and `predict` come from the engine's CLI module when it is present."""
-    try:
-        from briefml import engine_cli
-    except ImportError:
-        return
-    app.command()(engine_cli.build)
-    app.command()(engine_cli.predict)
-
-
-_register_engine_commands()
+# Headless commands (no database): they live beside the engine's progress bar.
+app.command()(engine_cli.build)
+app.command()(engine_cli.predict)
 
 
 def main() -> None:  # pragma: no cover - console entry

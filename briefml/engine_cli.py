@@ -24,15 +24,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from briefml.console import fail
 from core.callbacks import BuildCallbacks
-
-USER_ERROR_EXIT = 2
-
-
-def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False).print(f"[bold red]Error:[/] {message}", soft_wrap=True)
-    raise typer.Exit(USER_ERROR_EXIT)
-
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from core.errors import BriefmlError
@@ -83,13 +76,6 @@ class ProgressBarCallbacks(BuildCallbacks):
             self.progress.stop()
 
 
-def _write_bundle(result, out: Path) -> Path:
-    import core.bundle as bundle
-
-    writer = getattr(bundle, "bundle_from_result", None)
-    return writer(result, out) if writer is not None else bundle.build_bundle(result, out)
-
-
 def build(
     data: Annotated[Path, typer.Argument(help="The training table: CSV, TSV, Parquet or Excel.")],
     intent: Annotated[str, typer.Option("--intent", help="The brief: what to predict, in plain words.")],
@@ -102,19 +88,20 @@ def build(
     started_at = time.monotonic()  # the budget covers loading the file too
     console = Console(stderr=True, highlight=False)
     if budget <= 0:
-        _fail(f"The budget must be a positive number of seconds, not {budget:g}.")
+        fail(f"The budget must be a positive number of seconds, not {budget:g}.")
     out = out or Path(f"{Path(data).stem}_model.zip")
     try:
         from core.build import build_model
+        from core.bundle import bundle_from_result
         from core.loading import load_table
 
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, budget_seconds=budget, seed=seed, callbacks=callbacks,
                              started_at=started_at)
-        path = _write_bundle(result, out)
+        path = bundle_from_result(result, out)
     except _user_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     summary = result.to_json_summary()
     summary["bundle"] = str(path)
@@ -125,11 +112,16 @@ def build(
     metric = summary["metric"]
     console.print(
         f"Target '{summary['target']}' ({summary['task_type']}); held-out {metric} "
-        f"{summary['holdout_metrics'].get(metric)} vs baseline {summary['baseline_metrics'].get(metric)}."
+        f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
+        f"{_number(summary['baseline_metrics'].get(metric))}."
     )
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Bundle written to {path}")
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
 
 
 def predict(
@@ -145,7 +137,7 @@ def predict(
 
         _, report = predict_file(bundle, input, output)
     except _user_errors() as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     for warning in report.warnings():
         console.print(f"[yellow]Warning:[/] {warning}")

@@ -392,10 +392,8 @@ def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: Build
              seconds_allowed: float) -> dict | None:
     """SHAP explanation sized to the time left: a small pilot first, then as many rows as
     the pilot's speed says will fit (SHAP cost varies a lot with the members' trees)."""
-    try:
-        from core.explain import explain_model
-    except ImportError:
-        return None
+    from core.explain import explain_model
+
     try:
         start = time.monotonic()
         explanation = explain_model(model, raw, seed=seed, max_rows=EXPLAIN_PILOT_ROWS)
@@ -426,7 +424,10 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     budget = float(budget_seconds if budget_seconds is not None else plan.search_plan.budget_seconds)
     clock = clock or BudgetClock(budget)
     timings = dict(plan.timings)
-    warnings = list(plan.notes) + _warnings_from(plan.findings)
+    from_checks = _warnings_from(plan.findings)
+    # a planner note that only restates a check's finding would say the same thing twice
+    notes = [n for n in plan.notes if not any(m.rstrip(".") in n for m in from_checks)]
+    warnings = notes + from_checks
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
     try:

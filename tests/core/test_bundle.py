@@ -29,21 +29,6 @@ ALLOWED_PREDICT_IMPORTS = {
 
 
 @pytest.fixture(scope="module")
-def penguins():
-    return mf.penguins()
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    return mf.breast_cancer()
-
-
-@pytest.fixture(scope="module")
-def diabetes():
-    return mf.diabetes()
-
-
-@pytest.fixture(scope="module")
 def catboost_model(penguins):
     df, schema = penguins
     return mf.model_of(schema, mf.catboost_member(df, schema))

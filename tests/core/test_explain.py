@@ -14,21 +14,6 @@ from tests.core import model_factories as mf
 ROWS = 60  # explained rows per test: enough to exercise everything, cheap on 2 cores
 
 
-@pytest.fixture(scope="module")
-def penguins():
-    return mf.penguins()
-
-
-@pytest.fixture(scope="module")
-def cancer():
-    return mf.breast_cancer()
-
-
-@pytest.fixture(scope="module")
-def diabetes():
-    return mf.diabetes()
-
-
 def _models(penguins, cancer, diabetes):
     pdf, pschema = penguins
     cdf, cschema = cancer

@@ -18,8 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import BriefmlError
-from db.engine import DatabaseUnavailable
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
+from workspace.runtime import DatabaseUnavailable
 
 log = logging.getLogger("briefml.webapp")
 

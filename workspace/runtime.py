@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from db import engine as db_engine
 from db import migrate
+from db.engine import DatabaseUnavailable  # noqa: F401  (re-exported for the web app)
 from db.server import start_embedded, stop_embedded
 from workspace.settings import Settings, get_settings
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.models import BuildStatus
 from webapp import components, session
 from webapp.components import can, shown_errors, when
 from workspace import builds, versions
+from workspace.builds import BuildStatus
 from workspace.permissions import Action
 
 POLL_SECONDS = 1.5

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.models import BuildStatus
 from webapp import components, session
 from webapp.components import can, shown_errors
 from workspace import builds, datasets
+from workspace.builds import BuildStatus
 from workspace.permissions import Action
 from workspace.settings import get_settings
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.models import Role
 from webapp import components, session
 from webapp.components import can, shown_errors
 from workspace import projects
-from workspace.permissions import Action
+from workspace.permissions import Action, Role
 
 actor = session.require_actor()
 st.title("Projects")

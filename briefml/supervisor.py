@@ -74,6 +74,11 @@ def streamlit_command(host: str, port: int, dev_mode: bool) -> list[str]:
         "--client.showErrorDetails", "true" if dev_mode else "false",
         "--client.toolbarMode", "developer" if dev_mode else "minimal",
         "--server.maxUploadSize", str(get_settings().max_upload_mb),
+        "--server.fileWatcherType", "none",
+        "--runner.magicEnabled", "false",
+        # the same look as .streamlit/config.toml, which is not read outside the repository
+        "--theme.base", "light",
+        "--theme.primaryColor", "#2563eb",
     ]
 
 

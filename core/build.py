@@ -42,6 +42,7 @@ REFIT_SAFETY = 1.3  # fit times vary on a busy machine; an interrupted refit is 
 EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
 EXPLAIN_PILOT_ROWS = 25
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
+ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 
 
 # --------------------------------------------------------------------------- results
@@ -331,10 +332,13 @@ def _fold_output(record: TrialRecord, x: pd.DataFrame, schema: dict, n_classes: 
     return np.mean([full_output(m, x, schema, n_classes) for m in record.models], axis=0)
 
 
-def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool) -> GreedyEnsemble:
+def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
+                     clock: BudgetClock) -> GreedyEnsemble:
     ok = {tid: r for tid, r in search.records_.items() if r.result.status == "ok"}
     rows = search.folds_.valid_rows
-    ens = GreedyEnsemble(search.spec.metric, data.n_classes, rounds=25 if use_ensemble else 0)
+    # bagging the selection is cheap insurance on small data; keep it to a sliver of the budget
+    ens = GreedyEnsemble(search.spec.metric, data.n_classes, rounds=25 if use_ensemble else 0,
+                         max_seconds=ENSEMBLE_SHARE * clock.budget_seconds, seed=search.seed)
     y_search = data.y[data.train]
     return ens.fit({tid: r.oof[rows] for tid, r in ok.items()},
                    {tid: r.result.score for tid, r in ok.items()}, y_search[rows])
@@ -484,7 +488,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         )
 
     t = phase("ensemble")
-    ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble)
+    ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble, clock)
     timings["ensemble"] = time.monotonic() - t
 
     t = phase("evaluate")

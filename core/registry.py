@@ -34,10 +34,10 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from core.errors import PlanError
@@ -175,11 +175,20 @@ class CatBoostFamily(EstimatorFamily):
         model = self._estimator(params, ctx, learning_rate)
         guard = _CatBoostTimeGuard(ctx)
         fit_kwargs: dict[str, Any] = {"callbacks": [guard]}
-        if x_valid is not None and len(x_valid) and _valid_has_train_classes(y, y_valid, ctx):
+        early_stopping = (x_valid is not None and len(x_valid)
+                          and _valid_has_train_classes(y, y_valid, ctx))
+        if early_stopping:
             fit_kwargs["eval_set"] = (catboost_frame(x_valid, ctx.schema), y_valid)
             fit_kwargs["early_stopping_rounds"] = int(params.get("early_stopping_rounds", 100))
+            # CatBoost's automatic learning rate is several times larger when it keeps the
+            # best model of an eval set; without an eval set (the refit, CatBoost's defaults)
+            # it is smaller and generalises better. Keep the no-eval-set rate and cut the
+            # trees back to the best iteration ourselves.
+            model.set_params(use_best_model=False)
         model.fit(catboost_frame(x, ctx.schema), y, **fit_kwargs)
         best = model.get_best_iteration()
+        if early_stopping and best is not None and best + 1 < model.tree_count_:
+            model.shrink(best + 1)
         info = {
             "iterations": int(best + 1 if best is not None else model.tree_count_),
             "learning_rate": float(model.get_all_params()["learning_rate"]),
@@ -379,15 +388,25 @@ class LinearFamily(EstimatorFamily):
         params["alpha" if task_type == "regression" else "C"] = 1.0
         return params
 
-    def _preprocessor(self, params, schema) -> ColumnTransformer:
+    def _preprocessor(self, params, schema, x: pd.DataFrame | None = None) -> ColumnTransformer:
         by_kind = _columns_by_kind(schema)
+        # numbers missing somewhere in the training rows get a 0/1 "was missing" flag
+        flagged = [c for c in by_kind["numeric"] if x is not None and x[c].isna().any()]
         steps = []
         if by_kind["numeric"]:
             steps.append(("num", Pipeline([
-                ("impute", SimpleImputer(strategy="median", add_indicator=True,
-                                         keep_empty_features=True)),
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                 ("scale", StandardScaler()),
             ]), by_kind["numeric"]))
+        if flagged:
+            # the flags stay 0/1 (MaxAbsScaler only makes them numbers): scaled to unit
+            # variance, a flag set on one training row in hundreds becomes a huge value, and
+            # the model learns that row's class with great confidence for any new row
+            # missing the same value
+            steps.append(("num_missing", Pipeline([
+                ("flag", MissingIndicator(features="all", error_on_new=False)),
+                ("as_number", MaxAbsScaler()),
+            ]), flagged))
         if by_kind["categorical"]:
             steps.append(("cat", Pipeline([
                 ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY,
@@ -411,13 +430,13 @@ class LinearFamily(EstimatorFamily):
         else:
             model = LogisticRegression(C=float(params.get("C", 1.0)), max_iter=2000)
         try:
-            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema)), ("model", model)])
+            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema, x)), ("model", model)])
             pipeline.fit(x, y)
         except ValueError as exc:
             if "empty vocabulary" not in str(exc) or params.get("text_min_df", 1) == 1:
                 raise
             params = {**params, "text_min_df": 1}  # tiny tables: keep every word
-            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema)), ("model", model)])
+            pipeline = Pipeline([("prepare", self._preprocessor(params, ctx.schema, x)), ("model", model)])
             pipeline.fit(x, y)
         return FittedModel("sklearn", pipeline, {"interrupted": False})
 

@@ -47,3 +47,31 @@ def test_ensemble_blends_class_probabilities():
     blended = ens.blend(preds)
     assert np.allclose(blended.sum(axis=1), 1.0)
     assert ens.improves_ and ens.score_ > max(scores.values())
+
+
+def test_bagged_selection_hedges_a_model_that_is_best_only_by_luck():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=120)
+    a = y + rng.normal(scale=0.5, size=120)
+    b = y + rng.normal(scale=0.52, size=120)
+    preds = {"a": a, "b": b}
+    scores = {k: metrics.score("rmse", y, p) for k, p in preds.items()}
+    ens = GreedyEnsemble("rmse", bags=10, max_seconds=10).fit(preds, scores, y)
+    assert ens.bags_used_ == 10
+    assert ens.improves_ and set(ens.weights_) == {"a", "b"}
+    assert sum(ens.weights_.values()) == pytest.approx(1.0)
+
+
+def test_bagging_stops_at_its_time_limit():
+    y, preds = _regression_case()
+    scores = {k: metrics.score("rmse", y, p) for k, p in preds.items()}
+    ens = GreedyEnsemble("rmse", bags=50, max_seconds=0.0).fit(preds, scores, y)
+    assert ens.bags_used_ == 1
+
+
+def test_members_with_a_tiny_bagged_weight_are_dropped():
+    y, preds = _regression_case()
+    scores = {k: metrics.score("rmse", y, p) for k, p in preds.items()}
+    ens = GreedyEnsemble("rmse", bags=10, max_seconds=10, min_weight=0.3).fit(preds, scores, y)
+    assert all(w >= 0.3 for w in ens.weights_.values())
+    assert sum(ens.weights_.values()) == pytest.approx(1.0)

@@ -113,3 +113,35 @@ def test_forests_grow_only_until_the_deadline(penguins):
     fitted = REGISTRY["extra_trees"].fit({"n_estimators": 800}, x, y, ctx)
     assert fitted.info["interrupted"]
     assert len(fitted.estimator[-1].estimators_) < 800
+
+
+def test_catboost_early_stopping_keeps_the_learning_rate_of_catboost_defaults(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3)
+    train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    params = {"iterations": 300, "early_stopping_rounds": 20}
+    with_eval = REGISTRY["catboost"].fit(params, x[train], y[train], ctx, x[valid], y[valid])
+    without = REGISTRY["catboost"].fit(params, x[train], y[train], ctx)
+    # an eval set must not switch CatBoost to its larger best-model learning rate
+    assert with_eval.info["learning_rate"] == pytest.approx(without.info["learning_rate"])
+    # the model is cut back to the best iteration on the eval set
+    assert with_eval.estimator.tree_count_ == with_eval.info["iterations"]
+
+
+def test_linear_flags_missing_numbers_without_scaling_them_and_with_sparse_categories():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"city": [f"c{i % 40}" for i in range(n)], "size": rng.normal(size=n)})
+    df.loc[:2, "size"] = np.nan  # missing in a handful of rows only
+    schema = {"target": "y", "task_type": "regression",
+              "columns": [{"name": "city", "kind": "categorical"}, {"name": "size", "kind": "numeric"}]}
+    x, _ = prepare_frame(df, schema)
+    y = rng.normal(size=n)
+    fitted = REGISTRY["linear"].fit({"alpha": 1.0}, x, y, FitContext("regression", schema))
+    prepared = fitted.estimator[0].transform(x)
+    flags = np.asarray(prepared[:, -1].todense() if hasattr(prepared, "todense") else prepared[:, -1]).ravel()
+    assert set(np.unique(flags)) == {0.0, 1.0}  # the flag stays 0/1, not scaled up
+    untrusted = sio.get_untrusted_types(data=sio.dumps(fitted.estimator))
+    assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), untrusted

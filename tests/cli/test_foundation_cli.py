@@ -7,10 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
+
+from briefml.supervisor import wait_for_health
 
 BRIEFML = [sys.executable, "-m", "briefml"]
 
@@ -59,15 +60,7 @@ def test_up_serves_the_app_refuses_a_second_copy_and_stops_cleanly(tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not wait_for_health(f"http://127.0.0.1:{port}", up, timeout=90):
             pytest.fail("briefml up did not serve the app within 90 s")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
             assert page.status == 200

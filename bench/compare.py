@@ -211,7 +211,17 @@ def _class_name(value) -> str:
         return text
 
 
-def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path | None) -> list[dict]:
+def _reused(reuse: list[dict], name: str, seed: int, tool: str, budget: float) -> dict | None:
+    """A scored peer row of an earlier run for the same task, seed and budget, if any."""
+    for row in reuse:
+        if (row["task"], row["seed"], row["tool"]) == (name, seed, tool) and "score" in row \
+                and row.get("budget", budget) == budget:
+            return {**row, "reused": True}
+    return None
+
+
+def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path | None,
+             reuse: list[dict] = ()) -> list[dict]:
     df, task = load_task(name)
     train, test = split_task(df, task, seed)
     rows = []
@@ -223,6 +233,11 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
         test.drop(columns=[task["target"]]).to_csv(test_csv, index=False)
         for tool in tools:
             out_csv = work / f"{tool}_predictions.csv"
+            earlier = _reused(list(reuse), name, seed, tool, budget) if tool != "briefml" else None
+            if earlier:
+                rows.append(earlier)
+                print(_row_line(earlier) + " (reused)", file=sys.stderr, flush=True)
+                continue
             if tool == "briefml":
                 info = run_briefml(task, train_csv, test_csv, out_csv, budget, seed, work)
             else:
@@ -234,7 +249,7 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
                 except Exception as exc:  # a scoring problem is a result too
                     info["error"] = f"scoring failed: {exc}"
             rows.append({"task": name, "kind": task["kind"], "seed": seed, "tool": tool,
-                         "metric": SCORE_METRIC[task["kind"]], **info})
+                         "budget": budget, "metric": SCORE_METRIC[task["kind"]], **info})
             print(_row_line(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
@@ -304,6 +319,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files under this folder")
     parser.add_argument("--json-out", type=Path, default=None, help="also write the rows as JSON")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="rows JSON of an earlier run: its peer results for the same task, "
+                             "seed and budget are reused instead of run again (CatBoost with "
+                             "defaults scores the same whatever the machine's load)")
     parser.add_argument("--rescore", type=Path, default=None,
                         help="re-score a finished run: the --keep folder (with rows.json beside it "
                              "or inside) instead of running anything")
@@ -330,10 +349,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     names = [t.strip() for t in args.tasks.split(",") if t.strip()] or task_names()
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    reuse = json.loads(args.reuse.read_text()) if args.reuse else []
     rows = []
     for name in names:
         for seed in seeds:
-            rows += run_task(name, seed, args.budget, tools, args.keep)
+            rows += run_task(name, seed, args.budget, tools, args.keep, reuse)
             if args.json_out:
                 args.json_out.write_text(json.dumps(rows, indent=1, default=str))
     print_table(rows, tools)

@@ -31,16 +31,24 @@ from core.model import TabularModel
 from core.registry import REGISTRY, FitContext
 from core.runtime import Member, prepare_frame
 from core.schema import build_schema, encode_target
-from core.search import BudgetClock, ModelSearch, TrialRecord, full_output, refit_seconds_estimate
+from core.search import (
+    BudgetClock,
+    ModelSearch,
+    TrialRecord,
+    full_output,
+    refit_growth,
+    refit_seconds_estimate,
+)
 from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
 
 TEST_SHARE = 0.2
 MAX_TEST_ROWS = 25000
 POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, report and the bundle
 MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
-REFIT_SAFETY = 1.3  # fit times vary on a busy machine; an interrupted refit is wasted time
+REFIT_SAFETY = 1.15  # fit times vary on a busy machine
+REFIT_KEEP_SHARE = 0.85  # a refit stopped by the deadline this far through still ships
 EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
-EXPLAIN_PILOT_ROWS = 25
+EXPLAIN_PILOT_ROWS = 10  # a big ensemble of deep forests explains a row in a fraction of a second
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 
@@ -317,11 +325,14 @@ def _search_deadline_fn(clock: BudgetClock, n_all: int):
         for record in sorted((r for r in search.records_.values() if r.result.status == "ok"),
                              key=lambda r: -r.result.score):
             leaders.setdefault(record.candidate.estimator, record)
-        # a refit that cannot fit anyway ships as fold models: reserve nothing for it
         reserve, cap = 0.0, MAX_REFIT_SHARE * clock.budget_seconds
-        for record in list(leaders.values())[:2]:
+        for rank, record in enumerate(list(leaders.values())[:2]):
             needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, n_all)
-            if reserve + needed <= cap:
+            # the leader's all-rows refit is what ships, so it outranks any refinement, as
+            # long as it can still finish; a refit that cannot fit ships as fold models
+            # anyway, and reserving for it would only waste the time
+            fits = time.monotonic() + reserve + needed <= _refit_end(clock)
+            if fits and (rank == 0 or reserve + needed <= cap):
                 reserve += needed
         return clock.end - post - reserve
 
@@ -344,23 +355,39 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
                    {tid: r.result.score for tid, r in ok.items()}, y_search[rows])
 
 
+def _refit_end(clock: BudgetClock) -> float:
+    """When refits must be done: half the post-search share is enough for the rest once the
+    model is known (evaluation already ran; explaining sizes itself to the time left)."""
+    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds
+
+
+def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
+                       hard_end: float) -> float | None:
+    """The refit size (growth over a fold's) that fits before `hard_end`: more iterations for
+    more rows if time allows, else the folds' own size; None if not even that fits."""
+    for growth in (refit_growth(search.folds_, n_all), 1.0):
+        estimate = refit_seconds_estimate(record, search.folds_, n_all, growth)
+        if time.monotonic() + estimate * REFIT_SAFETY <= hard_end:
+            return growth
+    return None
+
+
 def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: BudgetClock,
                   seed: int, callbacks: BuildCallbacks, weight: float) -> tuple[list[Member], str]:
     """Refit one ensemble member on all rows if it fits in the time left; else fold models."""
     family = REGISTRY[record.candidate.estimator]
     n_all = len(data.y)
-    estimate = refit_seconds_estimate(record, search.folds_, n_all)
-    post_left = 0.5 * POST_SEARCH_SHARE * clock.budget_seconds
-    hard_end = clock.end - post_left
-    if time.monotonic() + estimate * REFIT_SAFETY <= hard_end and not callbacks.should_stop():
-        rows_per_fold = float(np.mean([len(tr) for tr, _ in search.folds_.splits]))
-        growth = min(1.3, max(1.0, n_all / rows_per_fold))
+    hard_end = _refit_end(clock)
+    growth = _affordable_growth(record, search, n_all, hard_end)
+    if growth is not None and not callbacks.should_stop():
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
         ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
                          deadline=hard_end, should_stop=callbacks.should_stop, n_classes=data.n_classes)
         try:
             fitted = family.fit(params, data.x, data.y, ctx)
-            if not fitted.info.get("interrupted"):
+            # a refit stopped close to its end is still better than models on fewer rows
+            if not fitted.info.get("interrupted") or \
+                    fitted.info.get("completed_share", 0.0) >= REFIT_KEEP_SHARE:
                 return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], "all rows"
         except Exception as exc:  # keep the validated fold models instead
             callbacks.on_log(f"Refit of {record.result.trial_id} failed ({exc}); using its fold models.")

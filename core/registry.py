@@ -114,6 +114,11 @@ class EstimatorFamily:
         """Params for a refit on more data, from what the validation fits learned."""
         return dict(params)
 
+    def refit_work(self, infos: list[dict], growth: float) -> float:
+        """Work of the refit (`refit_params` with this growth) relative to one validation
+        fit on as many rows; scales the fold fit times into a refit time estimate."""
+        return 1.0
+
 
 # --------------------------------------------------------------------------- CatBoost
 
@@ -186,11 +191,14 @@ class CatBoostFamily(EstimatorFamily):
             # trees back to the best iteration ourselves.
             model.set_params(use_best_model=False)
         model.fit(catboost_frame(x, ctx.schema), y, **fit_kwargs)
+        trained = int(model.tree_count_)
         best = model.get_best_iteration()
         if early_stopping and best is not None and best + 1 < model.tree_count_:
             model.shrink(best + 1)
         info = {
             "iterations": int(best + 1 if best is not None else model.tree_count_),
+            "trained_iterations": trained,  # the fit's cost: early stopping trains past the best
+            "completed_share": trained / max(1, int(model.get_param("iterations") or 1000)),
             "learning_rate": float(model.get_all_params()["learning_rate"]),
             "interrupted": guard.interrupted,
         }
@@ -198,11 +206,20 @@ class CatBoostFamily(EstimatorFamily):
 
     def refit_params(self, params, infos, growth):
         out = dict(params)
-        iterations = np.mean([i["iterations"] for i in infos]) * growth
-        out["iterations"] = max(10, int(round(iterations)))
-        out["learning_rate"] = float(np.mean([i["learning_rate"] for i in infos]))
+        out["iterations"] = self._refit_iterations(infos, growth)
+        # a config without a learning rate leaves it to CatBoost's automatic rule, which
+        # sizes it to the refit's own rows and iterations (as CatBoost's defaults would);
+        # the folds' rate was sized to fewer rows and would under-fit all of them
         out.pop("early_stopping_rounds", None)
         return out
+
+    def refit_work(self, infos, growth):
+        trained = np.mean([i.get("trained_iterations", i["iterations"]) for i in infos])
+        return self._refit_iterations(infos, growth) / max(1.0, float(trained))
+
+    @staticmethod
+    def _refit_iterations(infos: list[dict], growth: float) -> int:
+        return max(10, int(round(np.mean([i["iterations"] for i in infos]) * growth)))
 
 
 def _valid_has_train_classes(y, y_valid, ctx: FitContext) -> bool:
@@ -260,7 +277,7 @@ def _staged_fit(pipeline: Pipeline, x, y, ctx: FitContext, size_param: str, tota
             interrupted = True
             break
     size = int(getattr(model, "n_iter_", done))
-    return {"iterations": size, "interrupted": interrupted}
+    return {"iterations": size, "interrupted": interrupted, "completed_share": done / total}
 
 
 # --------------------------------------------------------------------------- HistGradientBoosting

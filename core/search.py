@@ -176,13 +176,21 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
 # --------------------------------------------------------------------------- the loop
 
 
-def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int) -> float:
-    """Time a refit on `n_all` rows should take, from the folds' fit times."""
+def refit_growth(folds: Folds, n_all: int) -> float:
+    """How much longer a refit on `n_all` rows should train than a fold (iterations etc.)."""
+    rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
+    return min(1.3, max(1.0, n_all / max(rows_per_fold, 1.0)))
+
+
+def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth: float = 1.0) -> float:
+    """Time a refit on `n_all` rows should take, from the folds' fit times (rows scale the
+    time; the family says how the refit's size compares with what a fold trained)."""
     if not record.fit_seconds:
         return 0.0
     per_fold = float(np.mean(record.fit_seconds))
     rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
-    return per_fold * max(1.0, n_all / max(rows_per_fold, 1.0))
+    work = REGISTRY[record.candidate.estimator].refit_work([m.info for m in record.models], growth)
+    return per_fold * max(1.0, n_all / max(rows_per_fold, 1.0)) * work
 
 
 class ModelSearch:

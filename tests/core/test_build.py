@@ -137,3 +137,41 @@ def test_a_tiny_budget_still_returns_a_model_or_says_why(penguins):
     else:
         assert any(t.status == "ok" for t in result.leaderboard)
         assert result.model.predict(penguins.head(2)).shape == (2,)
+
+
+def _finished_trial(trial_id: str, estimator: str, score: float, fold_seconds: float):
+    from core.registry import FittedModel
+    from core.search import TrialRecord
+    from core.spec import TrialResult
+
+    result = TrialResult(trial_id=trial_id, estimator=estimator, params={}, score=score,
+                         metric="rmse", seconds=3 * fold_seconds, status="ok")
+    info = {"iterations": 1000, "trained_iterations": 1000}
+    return TrialRecord(result=result, candidate=Candidate(estimator=estimator, params={}),
+                       models=[FittedModel("catboost", None, info)] * 3,
+                       fit_seconds=[fold_seconds] * 3)
+
+
+def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
+    """A slow leader (ames: CatBoost's folds took half the budget) must still be refitted on
+    all rows: the search stops for it instead of shipping its fold models."""
+    from types import SimpleNamespace
+
+    from core.build import MAX_REFIT_SHARE, REFIT_SAFETY, _search_deadline_fn
+    from core.search import BudgetClock, make_folds
+
+    clock = BudgetClock(100)
+    folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)  # 200 training rows a fold
+    leader = _finished_trial("t001", "catboost", -1.0, fold_seconds=30.0)
+    search = SimpleNamespace(records_={"t001": leader}, folds_=folds)
+    deadline = _search_deadline_fn(clock, n_all=300)(search)
+    reserved = clock.end - deadline - 0.12 * clock.budget_seconds
+    needed = REFIT_SAFETY * 30.0 * 1.5  # rows grow 1.5x; the refit trains as many trees
+    assert needed > MAX_REFIT_SHARE * clock.budget_seconds
+    assert reserved == pytest.approx(needed, rel=0.01)
+
+    # a refit that can no longer finish in time is not waited for
+    slow = _finished_trial("t001", "catboost", -1.0, fold_seconds=80.0)
+    search = SimpleNamespace(records_={"t001": slow}, folds_=folds)
+    deadline = _search_deadline_fn(clock, n_all=300)(search)
+    assert clock.end - deadline == pytest.approx(0.12 * clock.budget_seconds, rel=0.01)

@@ -113,6 +113,7 @@ def test_forests_grow_only_until_the_deadline(penguins):
     fitted = REGISTRY["extra_trees"].fit({"n_estimators": 800}, x, y, ctx)
     assert fitted.info["interrupted"]
     assert len(fitted.estimator[-1].estimators_) < 800
+    assert fitted.info["completed_share"] < 1  # a refit stopped this early is not shipped
 
 
 def test_catboost_early_stopping_keeps_the_learning_rate_of_catboost_defaults(penguins):
@@ -145,3 +146,21 @@ def test_linear_flags_missing_numbers_without_scaling_them_and_with_sparse_categ
     assert set(np.unique(flags)) == {0.0, 1.0}  # the flag stays 0/1, not scaled up
     untrusted = sio.get_untrusted_types(data=sio.dumps(fitted.estimator))
     assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), untrusted
+
+
+def test_catboost_refit_work_counts_the_trees_trained_past_the_best(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3)
+    train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    fitted = REGISTRY["catboost"].fit({"iterations": 2000, "learning_rate": 0.3,
+                                       "early_stopping_rounds": 30},
+                                      x[train], y[train], ctx, x[valid], y[valid])
+    info = fitted.info
+    assert info["trained_iterations"] == info["iterations"] + 30  # stopped 30 past the best
+    # the refit trains only the best iterations (times the growth), a fraction of the fold's work
+    work = REGISTRY["catboost"].refit_work([info], growth=1.0)
+    assert work == pytest.approx(info["iterations"] / info["trained_iterations"], rel=0.01)
+    assert REGISTRY["catboost"].refit_work([info], growth=1.3) == pytest.approx(1.3 * work, rel=0.02)
+    refit = REGISTRY["catboost"].refit_params({"iterations": 2000, "early_stopping_rounds": 30}, [info], 1.0)
+    # no learning rate in the config: CatBoost's own rule sizes it to the refit's rows
+    assert refit == {"iterations": info["iterations"]}

@@ -136,3 +136,19 @@ def test_first_plan_is_valid_and_refinements_are_new(cancer):
     assert [c.parent for c in refined] == ["t001", "t002", "t001"]
     tried = {(t.estimator, tuple(sorted(t.params.items()))) for t in board}
     assert all((c.estimator, tuple(sorted(c.params.items()))) not in tried for c in refined)
+
+
+def test_rule_refinements_keep_logistic_regression_regularised(cancer):
+    """Chained 'weaker regularisation' steps stop at C=100: past it, small separable tables
+    reward near-0/1 probabilities in cross-validation that held-out rows then punish."""
+    df, *_, spec = cancer
+    profile = profile_frame(df)
+    board, c = [], 1.0
+    for i in range(12):
+        board.append(TrialResult(trial_id=f"t{i:03d}", estimator="linear",
+                                 params={"C": c, "max_categories": 50}, score=0.9 + i / 1000,
+                                 metric="roc_auc", seconds=0.1, status="ok"))
+        c *= 3
+    proposed = refine_candidates(spec, profile, board, 10)
+    assert proposed, "smaller C and other moves are still open"
+    assert all(0.01 <= cand.params["C"] <= 100 for cand in proposed)

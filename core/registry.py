@@ -208,8 +208,8 @@ class CatBoostFamily(EstimatorFamily):
         out = dict(params)
         out["iterations"] = self._refit_iterations(infos, growth)
         # a config without a learning rate leaves it to CatBoost's automatic rule, which
-        # sizes it to the refit's own rows and iterations (as CatBoost's defaults would);
-        # the folds' rate was sized to fewer rows and would under-fit all of them
+        # sizes it to the refit's own rows and iterations, as CatBoost's defaults would
+        # (the folds' rates were sized to fewer rows)
         out.pop("early_stopping_rounds", None)
         return out
 

@@ -180,7 +180,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.get_by_role("link", name="Datasets").first.click()
     expect(page.get_by_text("No datasets in this project yet")).to_be_visible()
     page.locator("input[type='file']").set_input_files(str(small_csv(tmp_path / "penguins.csv")))
-    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_role("button", name="Add dataset", exact=True).click()
     expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
     idle()
     shot("dataset-preview")

@@ -49,11 +49,11 @@ def test_upload_validation_and_viewer_cannot_upload_or_build(owner_token):
     project = projects.create_project(actor=owner, name="Churn")
     at = on_page(owner_token, "datasets", project=str(project.id))
     assert "up to 200 MB" in at.get("file_uploader")[0].proto.label
-    [b for b in at.button if b.label == "Upload"][0].click().run()
+    [b for b in at.button if b.label == "Add dataset"][0].click().run()
     assert "Choose a file to upload first." in texts(at)
 
     at.file_uploader(key="upload-file").set_value(("empty.csv", b"", "text/csv"))
-    [b for b in at.button if b.label == "Upload"][0].click().run()
+    [b for b in at.button if b.label == "Add dataset"][0].click().run()
     no_exception(at)
     assert at.error, "an empty file must be refused in words"
     assert "Traceback" not in texts(at)
@@ -61,7 +61,7 @@ def test_upload_validation_and_viewer_cannot_upload_or_build(owner_token):
     at.file_uploader(key="upload-file").set_value(
         ("penguins.csv", SAMPLE_CSV.read_bytes(), "text/csv")
     )
-    [b for b in at.button if b.label == "Upload"][0].click().run()
+    [b for b in at.button if b.label == "Add dataset"][0].click().run()
     no_exception(at)
     [uploaded] = datasets.list_datasets(actor=owner, project_id=project.id)
     assert (uploaded.name, uploaded.rows, uploaded.columns) == ("penguins", 344, 8)

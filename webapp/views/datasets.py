@@ -31,7 +31,8 @@ def upload_section() -> None:
             sheet = st.text_input(
                 "Excel sheet (optional; the first by default)", key="upload-sheet"
             )
-            if st.form_submit_button("Upload", type="primary"):
+            # not "Upload": Streamlit (1.67+) names the file picker's own button so
+            if st.form_submit_button("Add dataset", type="primary"):
                 if upload is None:
                     st.error("Choose a file to upload first.")
                     return

@@ -285,7 +285,7 @@ def _staged_fit(pipeline: Pipeline, x, y, ctx: FitContext, size_param: str, tota
 
 class HistGradientBoostingFamily(EstimatorFamily):
     name = "hist_gradient_boosting"
-    description = "scikit-learn HistGradientBoosting with native categories and early stopping"
+    description = "scikit-learn HistGradientBoosting (categories as ordinal codes) with early stopping"
     search_space = {
         "learning_rate": (0.005, 0.5),
         "max_iter": (20, 3000),

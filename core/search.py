@@ -176,10 +176,15 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
 # --------------------------------------------------------------------------- the loop
 
 
+def _row_growth(folds: Folds, n_all: int) -> float:
+    """How many times more rows a refit on `n_all` rows sees than a fold's training rows."""
+    rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
+    return max(1.0, n_all / max(rows_per_fold, 1.0))
+
+
 def refit_growth(folds: Folds, n_all: int) -> float:
     """How much longer a refit on `n_all` rows should train than a fold (iterations etc.)."""
-    rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
-    return min(1.3, max(1.0, n_all / max(rows_per_fold, 1.0)))
+    return min(1.3, _row_growth(folds, n_all))
 
 
 def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth: float = 1.0) -> float:
@@ -188,9 +193,8 @@ def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth
     if not record.fit_seconds:
         return 0.0
     per_fold = float(np.mean(record.fit_seconds))
-    rows_per_fold = float(np.mean([len(tr) for tr, _ in folds.splits]))
     work = REGISTRY[record.candidate.estimator].refit_work([m.info for m in record.models], growth)
-    return per_fold * max(1.0, n_all / max(rows_per_fold, 1.0)) * work
+    return per_fold * _row_growth(folds, n_all) * work
 
 
 class ModelSearch:

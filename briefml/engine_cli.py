@@ -3,8 +3,10 @@
 The lead's `briefml/cli.py` registers these with ``app.command()(build)`` and
 ``app.command()(predict)``. The contract scripts rely on:
 
-- ``briefml build DATA --intent TEXT [--budget SECONDS] [--seed N] [--out BUNDLE.zip] [--json]``
-  trains and writes a bundle; with ``--json`` the last stdout line is one JSON object
+- ``briefml build DATA --intent TEXT [--budget SECONDS] [--seed N] [--out BUNDLE.zip] [--json]
+  [--planner auto|offline|llm]`` trains and writes a bundle (auto: the LLM when `BRIEFML_LLM`
+  is set; an unusable LLM setting is a warning and an offline plan); with ``--json`` the last
+  stdout line is one JSON object
   (`core.build.BuildResult.to_json_summary`). A progress bar goes to stderr unless ``--json``.
 - ``briefml predict BUNDLE.zip INPUT [-o OUT.csv]`` writes a CSV with the target column
   (the prediction) and, for classification, one ``proba_<class>`` column per class.
@@ -26,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from briefml.console import fail
 from core.callbacks import BuildCallbacks
+
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from core.errors import BriefmlError
@@ -83,6 +86,8 @@ def build(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same plan).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the bundle zip.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+    planner_mode: Annotated[str, typer.Option(
+        "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
     started_at = time.monotonic()  # the budget covers loading the file too
@@ -94,11 +99,15 @@ def build(
         from core.build import build_model
         from core.bundle import bundle_from_result
         from core.loading import load_table
+        from workspace.planners import PLANNER_MODES, planner_for
 
+        if planner_mode not in PLANNER_MODES:
+            fail(f"Unknown planner '{planner_mode}'; use one of: {', '.join(PLANNER_MODES)}.")
+        planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
-        result = build_model(df, intent, budget_seconds=budget, seed=seed, callbacks=callbacks,
-                             started_at=started_at)
+        result = build_model(df, intent, planner=planner, budget_seconds=budget, seed=seed,
+                             callbacks=callbacks, started_at=started_at)
         path = bundle_from_result(result, out)
     except _user_errors() as exc:
         fail(str(exc))

@@ -28,6 +28,7 @@ from core.ensemble import GreedyEnsemble
 from core.errors import BriefmlError, DataError, PlanError
 from core.evaluate import evaluate_holdout
 from core.model import TabularModel
+from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext
 from core.runtime import Member, prepare_frame
 from core.schema import build_schema, encode_target
@@ -51,6 +52,8 @@ EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns
 EXPLAIN_PILOT_ROWS = 10  # a big ensemble of deep forests explains a row in a fraction of a second
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
+REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
+PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
 
 
 # --------------------------------------------------------------------------- results
@@ -108,6 +111,7 @@ class BuildResult:
     rows: dict = field(default_factory=dict)  # {"train": n, "test": n, "all": n}
     refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
+    planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
 
     @property
     def schema(self) -> dict:
@@ -156,7 +160,8 @@ class BuildResult:
             "rows": self.rows,
             "refit": self.refit,
             "timings": self.timings,
-            "planner": self.planner_name,
+            "planner": {"name": self.planner_name, "fell_back": self.planner_fell_back,
+                        **self.planner_info},
             "planner_fell_back": self.planner_fell_back,
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
@@ -214,11 +219,13 @@ def _spec_from_proposal(proposal, brief: str) -> TaskSpec:
 
 def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: float = 60.0,
                seed: int = 0, spec: TaskSpec | None = None,
-               search_plan: SearchPlan | None = None) -> BuildPlan:
+               search_plan: SearchPlan | None = None, spec_from_planner: bool = False) -> BuildPlan:
     """Profile, check and plan: the task spec and the search plan, validated.
 
     Pass `spec` and/or `search_plan` (e.g. approved and edited by a user) to skip asking the
-    planner for them; they are validated all the same.
+    planner for them; they are validated all the same. A spec the (LLM) planner proposed
+    (asked here, or earlier when `spec_from_planner`) that the target-aware checks leave
+    unusable is replaced by the offline planner's, and the fallback is recorded.
     """
     from core.checks import run_checks
     from core.planning.validate import validate_search_plan, validate_task_proposal
@@ -233,11 +240,22 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
     timings["profile"] = time.monotonic() - t
     t = time.monotonic()
     findings = run_checks(df, profile, seed=seed)
+    planner_spec = spec is None or spec_from_planner
     if spec is None:
         proposal = _ask(planner, state, "propose_task", brief, profile, findings)
         spec = _spec_from_proposal(proposal, brief)
     findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
-    checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+    try:
+        checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+    except PlanError as exc:
+        if getattr(planner, "name", "offline") == "offline" or not planner_spec:
+            raise
+        # the target-aware checks can leave an LLM's plan with nothing to learn from:
+        # plan that step offline rather than fail the build
+        spec, checked = _offline_task(df, brief, profile, planner, state, exc, seed)
+        findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
+    if getattr(planner, "target_warning", None):
+        state["notes"].append(planner.target_warning)
     spec = checked.spec
     if checked.message:
         state["notes"].append(checked.message)
@@ -253,6 +271,24 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
         planner_fell_back=state["fell_back"] or bool(getattr(planner, "fell_back", False)),
         brief=brief, timings=timings, notes=state["notes"],
     )
+
+
+def _offline_task(df, brief, profile, planner, state, problem, seed):
+    """The offline planner's task after the planner's own failed the target-aware checks."""
+    from core.checks import run_checks
+    from core.planning.validate import validate_task_proposal
+    from core.spec import TaskProposal
+
+    findings = run_checks(df, profile, seed=seed)
+    spec = _spec_from_proposal(_default_planner().propose_task(brief, profile, findings), brief)
+    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
+    checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+    record = getattr(planner, "fallbacks", None)
+    if isinstance(record, list):
+        record.append({"step": "propose_task", "attempt": 1, "kind": "invalid plan",
+                       "reason": f"After the data checks the plan could not be used: {problem}"})
+    state["fell_back"] = True
+    return spec, checked
 
 
 # --------------------------------------------------------------------------- data
@@ -574,8 +610,16 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         refit=refit, train_sample=data.raw.head(5).copy(),
     )
     t = phase("report")
+    # the report may use what is left, and at least a sliver: a build that ran a little over
+    # still gets its written report, a hung LLM still cannot hold it long
+    limit_planner(planner, max(clock.end - BUNDLE_SHARE * clock.budget_seconds,
+                               time.monotonic() + REPORT_GRACE_SHARE * clock.budget_seconds))
     result.report = _report(planner, _report_context(result))
     timings["report"] = time.monotonic() - t
+    if planner is not None:
+        result.planner_info = planner_report(planner)
+        result.planner_fell_back = result.planner_fell_back or result.planner_info["fell_back"]
+        warnings += [w for w in fallback_warnings(result.planner_info) if w not in warnings]
     timings["total"] = clock.elapsed() + (0.0 if plan.timings.get("inside_clock") else
                                           sum(plan.timings.values()))
     timings.pop("inside_clock", None)
@@ -643,6 +687,8 @@ def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: f
     """
     clock = BudgetClock(budget_seconds, start=started_at)
     planner = planner or _default_planner()
+    # an LLM planner may not hold the whole budget hostage while it plans
+    limit_planner(planner, time.monotonic() + PLANNING_SHARE * clock.budget_seconds)
     spec, search_plan = _overrides(spec_overrides)
     plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec, search_plan=search_plan)

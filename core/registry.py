@@ -114,6 +114,12 @@ class EstimatorFamily:
         """Params for a refit on more data, from what the validation fits learned."""
         return dict(params)
 
+    def work_caps(self, task_type: str, n_rows: int, budget_seconds: float) -> dict[str, float]:
+        """Upper limits on the parameters that buy work (trees, iterations, depth) for this
+        much data and time. A plan may ask for less, never for more: the caps keep any plan,
+        a hostile one included, near the cost and bundle size of the family's defaults."""
+        return {}
+
     def refit_work(self, infos: list[dict], growth: float) -> float:
         """Work of the refit (`refit_params` with this growth) relative to one validation
         fit on as many rows; scales the fold fit times into a refit time estimate."""
@@ -157,6 +163,13 @@ class CatBoostFamily(EstimatorFamily):
     def default_params(self, task_type: str, n_rows: int) -> dict[str, Any]:
         # CatBoost's own defaults are strong; the learning rate is left to CatBoost's auto rule
         return {"iterations": 1000, "depth": 6, "early_stopping_rounds": 100}
+
+    def work_caps(self, task_type, n_rows, budget_seconds):
+        iterations = _scaled(self.default_params(task_type, n_rows)["iterations"], 50 * budget_seconds, 5000)
+        # each level doubles a tree's leaves: depth 10 costs 16 times depth 6, in time and size
+        depth = 6 if budget_seconds < 60 else (8 if budget_seconds < 600 else 10)
+        return {"iterations": iterations, "depth": depth,
+                "early_stopping_rounds": max(100, iterations // 10)}
 
     def _estimator(self, params: dict, ctx: FitContext, learning_rate: float | None = None):
         from catboost import CatBoostClassifier, CatBoostRegressor
@@ -220,6 +233,12 @@ class CatBoostFamily(EstimatorFamily):
     @staticmethod
     def _refit_iterations(infos: list[dict], growth: float) -> int:
         return max(10, int(round(np.mean([i["iterations"] for i in infos]) * growth)))
+
+
+def _scaled(default: float, affordable: float, bound: float) -> int:
+    """A work cap: what the data and budget afford, never below the default, never above the
+    registry bound."""
+    return int(min(bound, max(default, affordable)))
 
 
 def _valid_has_train_classes(y, y_valid, ctx: FitContext) -> bool:
@@ -305,6 +324,12 @@ class HistGradientBoostingFamily(EstimatorFamily):
         return {"learning_rate": 0.1, "max_iter": 1000, "max_leaf_nodes": 31,
                 "min_samples_leaf": 20, "l2_regularization": 0.0}
 
+    def work_caps(self, task_type, n_rows, budget_seconds):
+        return {
+            "max_iter": _scaled(self.default_params(task_type, n_rows)["max_iter"], 25 * budget_seconds, 3000),
+            "max_leaf_nodes": _scaled(31, n_rows / 20, 512),
+        }
+
     def fit(self, params, x, y, ctx, x_valid=None, y_valid=None):
         prep, cat_idx = _ordinal_trees_preprocessor(
             ctx.schema, max_categories=int(params.get("max_bins", 255)) - 1)
@@ -349,6 +374,14 @@ class _ForestFamily(EstimatorFamily):
         if n_rows > 50000:  # bound memory and time on big tables
             params["max_samples"] = round(max(0.05, 50000 / n_rows), 3)
         return params
+
+    def work_caps(self, task_type, n_rows, budget_seconds):
+        # a fully grown tree is about log2(rows) deep; deeper limits only add cost to check
+        return {
+            "n_estimators": _scaled(self.default_params(task_type, n_rows)["n_estimators"],
+                                    10 * budget_seconds, 2000),
+            "max_depth": max(8, 2 * math.ceil(math.log2(max(n_rows, 2)))),
+        }
 
     def fit(self, params, x, y, ctx, x_valid=None, y_valid=None):
         prep, _ = _ordinal_trees_preprocessor(ctx.schema, max_categories=250)
@@ -404,6 +437,10 @@ class LinearFamily(EstimatorFamily):
                                   "text_min_df": 2 if n_rows >= 500 else 1}
         params["alpha" if task_type == "regression" else "C"] = 1.0
         return params
+
+    def work_caps(self, task_type, n_rows, budget_seconds):
+        default = self.default_params(task_type, n_rows)["max_text_features"]
+        return {"max_text_features": _scaled(default, 20 * n_rows, 200000)}
 
     def _preprocessor(self, params, schema, x: pd.DataFrame | None = None) -> ColumnTransformer:
         by_kind = _columns_by_kind(schema)
@@ -531,12 +568,15 @@ def _check_value(family: EstimatorFamily, param: str, value: Any, bounds: tuple 
     return clipped
 
 
-def validate_candidate(candidate: Candidate, task_type: str) -> Candidate:
+def validate_candidate(candidate: Candidate, task_type: str, *, n_rows: int | None = None,
+                       budget_seconds: float | None = None) -> Candidate:
     """Check a candidate against the registry; return a clean copy.
 
     Raises PlanError for an unknown estimator, a family that does not fit the task, an
     unknown parameter, or a choice outside its list. Numbers outside their bounds are
     clipped (integers rounded) and the clipping is noted in the returned candidate's `why`.
+    Given the rows and the budget, the work parameters are also clipped to the family's
+    `work_caps`.
     """
     family = get_family(candidate.estimator)
     if not family.supports(task_type):
@@ -550,6 +590,12 @@ def validate_candidate(candidate: Candidate, task_type: str) -> Candidate:
         )
     notes: list[str] = []
     params = {p: _check_value(family, p, v, space[p], notes) for p, v in candidate.params.items()}
+    if n_rows is not None and budget_seconds is not None:
+        for param, cap in family.work_caps(task_type, n_rows, budget_seconds).items():
+            if param in params and params[param] > cap:
+                notes.append(f"{param}={params[param]!r} clipped to {cap!r} (what {n_rows} rows "
+                             f"and {budget_seconds:g} s afford)")
+                params[param] = cap
     why = candidate.why
     if notes:
         why = (why + " " if why else "") + "[registry: " + "; ".join(notes) + "]"

@@ -226,15 +226,19 @@ class ModelSearch:
         out = []
         for cand in candidates:
             try:
-                out.append(validate_candidate(cand, str(self.spec.task_type)))
+                out.append(validate_candidate(cand, str(self.spec.task_type), n_rows=self.rows_,
+                                              budget_seconds=self.plan.budget_seconds))
             except BriefmlError as exc:
                 self.callbacks.on_log(f"Skipped a proposed candidate: {exc}")
         return out
 
-    def _propose(self) -> list[Candidate]:
-        """Ask the planner for refinements of the leaderboard so far."""
+    def _propose(self, deadline: float) -> list[Candidate]:
+        """Ask the planner for refinements of the leaderboard so far, by `deadline`."""
         if self.planner is None:
             return []
+        from core.planner import limit_planner
+
+        limit_planner(self.planner, deadline)  # waiting for an LLM is search time
         try:
             proposed = self.planner.refine(self.spec, self.profile, list(self.leaderboard_),
                                            self.refine_batch)
@@ -273,6 +277,7 @@ class ModelSearch:
         self.records_: dict[str, TrialRecord] = {}
         self.best_: TrialRecord | None = None
         self.folds_ = make_folds(y, str(self.spec.task_type), self.plan.validation, self.seed)
+        self.rows_ = len(y)
         queue = self._validated(list(self.plan.candidates))
         if not queue:
             raise PlanError("The search plan has no valid candidate to train; add at least one "
@@ -283,7 +288,7 @@ class ModelSearch:
             if deadline - time.monotonic() < MIN_TRIAL_SECONDS and not first_trial:
                 break
             if not queue:
-                queue = [c for c in self._propose() if self._is_new(c)]
+                queue = [c for c in self._propose(deadline) if self._is_new(c)]
                 if not queue:
                     break
             candidate = queue.pop(0)

@@ -28,8 +28,9 @@ from db import engine as db_engine
 from db.artifacts import put_artifact
 from db.engine import session_scope
 from db.models import Build, BuildLog, BuildStatus, ModelVersion, Trial, User, utcnow
-from workspace.builds import combine_usage, dataset_frame, make_build_planner, planner_usage
+from workspace.builds import dataset_frame
 from workspace.permissions import Actor, Forbidden, NotFound
+from workspace.planners import combine_usage, planner_for, planner_usage
 
 # Imported once in the fork server, so each training process starts warm.
 PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
@@ -188,7 +189,7 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     callbacks = DatabaseCallbacks(build_id)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
-    planner, _ = make_build_planner()
+    planner, _ = planner_for()
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))

@@ -22,6 +22,7 @@ from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
 from workspace import audit
 from workspace.access import load_in_project, not_found, parse_id
 from workspace.permissions import Action, Actor, require
+from workspace.planners import combine_usage, planner_for, planner_usage  # noqa: F401
 from workspace.settings import get_settings
 
 
@@ -30,18 +31,6 @@ class BuildStateError(ValueError):
 
 
 # --------------------------------------------------------------------------- engine glue
-
-
-def make_build_planner():
-    """The planner for builds (the LLM one if configured) and a warning for the user or None."""
-    from core.llm import make_planner
-
-    settings = get_settings()
-    return make_planner(
-        settings.llm, base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-        send_examples=settings.llm_send_examples, max_retries=settings.llm_max_retries,
-    )
 
 
 def dataset_frame(actor: Actor, dataset_id: uuid.UUID) -> pd.DataFrame:
@@ -79,7 +68,8 @@ def _plan_json(plan, question: str = "", candidates=()) -> dict:
 
 
 def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
-                 spec: dict | None = None, search: dict | None = None):
+                 spec: dict | None = None, search: dict | None = None,
+                 spec_from_planner: bool = False):
     """The engine's planning step; user-edited parts are validated like the planner's."""
     from core.build import plan_build
     from core.spec import SearchPlan, TaskSpec
@@ -91,7 +81,7 @@ def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise PlanError(f"The plan is not valid: {problems}. Fix these fields and save again.") from None
     return plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
-                      spec=spec_obj, search_plan=search_obj)
+                      spec=spec_obj, search_plan=search_obj, spec_from_planner=spec_from_planner)
 
 
 def _check_budget(budget_seconds: float | None) -> float:
@@ -139,7 +129,7 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
         if dataset is None or dataset.project_id != project_id:
             raise not_found("dataset")
     df = dataset_frame(actor, dataset.id)
-    planner, warning = make_build_planner()
+    planner, warning = planner_for()
     profile, findings = _profile_and_findings(dataset, df)
     proposal = planner.propose_task(brief, profile, findings)
     plan, question, candidates = None, "", []
@@ -148,7 +138,7 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
         candidates = proposal.candidates
     else:
         plan = _engine_plan(df, brief, planner, budget_seconds=budget, seed=seed,
-                            spec=proposal.spec.model_dump(mode="json"))
+                            spec=proposal.spec.model_dump(mode="json"), spec_from_planner=True)
     build = Build(
         project_id=project_id, dataset_id=dataset.id, brief=brief[:5000],
         status=BuildStatus.PLANNED if plan else BuildStatus.DRAFT,
@@ -174,24 +164,6 @@ def _fallback_note(warning: str | None, planner, plan) -> str | None:
     return " ".join(notes)[:5000] or None
 
 
-def planner_usage(planner) -> dict | None:
-    """Tokens and cost an LLM planner spent so far (None for the offline planner)."""
-    usage = getattr(planner, "usage", None)
-    return usage.model_dump(mode="json") if usage is not None else None
-
-
-def combine_usage(earlier: dict | None, later: dict | None) -> dict | None:
-    """Add up two LLM usage records (planning, then training) of one build."""
-    if not earlier or not later:
-        return later or earlier
-    total = dict(later)
-    for key in ("calls", "input_tokens", "output_tokens"):
-        total[key] = int(earlier.get(key) or 0) + int(later.get(key) or 0)
-    costs = (earlier.get("cost_usd"), later.get("cost_usd"))
-    total["cost_usd"] = None if None in costs else sum(costs)
-    return total
-
-
 def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
                 search: dict | None = None, budget_seconds: float | None = None) -> Build:
     """Edit a draft or planned build's plan; the result is validated by the engine.
@@ -206,7 +178,7 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
         dataset = session.get(Dataset, build.dataset_id)
     budget = _check_budget(budget_seconds if budget_seconds is not None else build.budget_seconds)
     df = dataset_frame(actor, build.dataset_id)
-    planner, _ = make_build_planner()
+    planner, _ = planner_for()
     current_spec = (build.plan or {}).get("spec")
     if current_spec is None:
         current_spec = _spec_for_target(build, dataset, df, planner, (spec or {}).get("target"))

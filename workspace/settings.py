@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_send_examples: bool = True
     llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="longest wait for one LLM answer; then offline"
+    )
 
     # uploads and builds
     max_upload_mb: int = Field(default=200, ge=1)

@@ -9,6 +9,8 @@ the usage metadata the provider returns.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.errors import BriefmlError, PlanError
 from core.llm.prompts import render_prompt
+from core.llm.summary import delimited, to_prompt_json
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
@@ -53,6 +56,7 @@ PRICES_PER_MILLION_TOKENS: dict[str, tuple[float, float]] = {
     "claude-opus-4-1": (15.00, 75.00),
 }
 FREE_PROVIDERS = {"ollama"}  # runs locally: tokens cost nothing
+DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
 class LLMSetupError(BriefmlError):
@@ -60,7 +64,20 @@ class LLMSetupError(BriefmlError):
 
 
 class LLMAnswerError(BriefmlError):
-    """The model gave no valid answer within the allowed number of tries."""
+    """The model gave no valid answer within the allowed number of tries.
+
+    `tries` is how many requests were made; `kind` names the last problem ("parse error",
+    "invalid answer", "request failed", "timeout", "unreachable", "no time left").
+    """
+
+    def __init__(self, message: str, *, tries: int = 0, kind: str = "invalid answer"):
+        super().__init__(message)
+        self.tries = tries
+        self.kind = kind
+
+
+class LLMUnavailableError(LLMAnswerError):
+    """The model timed out or could not be reached: the adapter asks it nothing more."""
 
 
 class LLMUsage(BaseModel):
@@ -71,6 +88,7 @@ class LLMUsage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
+    parse_errors: int = 0  # answers that were not valid JSON for the asked schema
 
 
 def split_model_string(llm: str) -> tuple[str | None, str]:
@@ -90,11 +108,17 @@ def price_per_million(llm: str) -> tuple[float, float] | None:
 
 
 def create_chat_model(
-    llm: str, *, base_url: str | None = None, api_key: str | None = None
+    llm: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout_seconds: float | None = None,
 ) -> BaseChatModel:
     """Build a LangChain chat model from a `BRIEFML_LLM` string.
 
-    Raises `LLMSetupError` with a message that says how to fix the setting.
+    `timeout_seconds` goes to the provider's HTTP client, whose own retries are turned off
+    (the adapter retries, and counts every try). Raises `LLMSetupError` with a message that
+    says how to fix the setting.
     """
     from langchain.chat_models import init_chat_model
 
@@ -112,6 +136,7 @@ def create_chat_model(
         kwargs["base_url"] = base_url
     if api_key:
         kwargs["api_key"] = api_key
+    kwargs.update(_client_limits(provider, timeout_seconds))
     try:
         return init_chat_model(llm, **kwargs)
     except ImportError as exc:
@@ -140,6 +165,17 @@ def create_chat_model(
             "'provider:model' with a provider LangChain knows (openai, anthropic, ollama, ...), "
             "for example 'openai:gpt-4.1-mini'; until then the offline planner is used."
         ) from exc
+
+
+def _client_limits(provider: str | None, timeout_seconds: float | None) -> dict[str, Any]:
+    # Each integration names these differently; unknown ones are bounded by the adapter alone.
+    if timeout_seconds is None:
+        return {}
+    if provider == "ollama":
+        return {"client_kwargs": {"timeout": timeout_seconds}}
+    if provider in API_KEY_VARIABLES:
+        return {"timeout": timeout_seconds, "max_retries": 0}
+    return {}
 
 
 def _require_known_provider(llm: str, provider: str | None) -> None:
@@ -171,23 +207,45 @@ def _require_api_key(llm: str, provider: str | None, api_key: str | None) -> Non
         )
 
 
+def _json_problem(error: str) -> str:
+    # LangChain's message repeats the whole broken text; the decoder's verdict is its end.
+    verdict = error.rpartition("Received ")[2] if "Received " in error else error
+    return " ".join(verdict.split())[:300] or "unreadable"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
 
 class LLMAdapter:
-    """Typed questions to one chat model, with retries and usage accounting.
+    """Typed questions to one chat model, with retries, time limits and usage accounting.
 
     `ask(schema, ...)` returns an instance of `schema` that also passed `check`, or raises
     `LLMAnswerError` after `1 + max_retries` tries. Each failed try is answered with the
-    validation error, so the model can correct itself.
+    problem (parse error or validation error), so the model can correct itself.
+
+    Every request waits at most `timeout_seconds`, and never past `deadline` (a
+    `time.monotonic()` value the build sets from its budget). After a timeout or a failed
+    connection the adapter stops asking: every later `ask` raises `LLMUnavailableError` at
+    once, so a hung or dead endpoint costs a build one wait, not one per step.
     """
 
-    def __init__(self, chat_model: BaseChatModel, *, model_name: str = "", max_retries: int = 2):
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        model_name: str = "",
+        max_retries: int = 2,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    ):
         self.chat_model = chat_model
         self.model_name = model_name
         self.max_retries = max_retries
+        self.timeout_seconds = float(timeout_seconds)
+        self.deadline: float | None = None
+        self.unavailable: str | None = None  # why the adapter stopped asking, once it did
+        self._last_request_error = ""
         self.usage = LLMUsage(
             model=model_name, cost_usd=0.0 if price_per_million(model_name) else None
         )
@@ -200,10 +258,13 @@ class LLMAdapter:
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int = 2,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> LLMAdapter:
         """Adapter for a `BRIEFML_LLM` string; raises `LLMSetupError` when it is unusable."""
-        model = create_chat_model(llm, base_url=base_url, api_key=api_key)
-        return cls(model, model_name=llm, max_retries=max_retries)
+        model = create_chat_model(
+            llm, base_url=base_url, api_key=api_key, timeout_seconds=timeout_seconds
+        )
+        return cls(model, model_name=llm, max_retries=max_retries, timeout_seconds=timeout_seconds)
 
     def ask(
         self,
@@ -218,41 +279,90 @@ class LLMAdapter:
         `check` turns the answer into what the caller needs and raises `PlanError` or a
         pydantic `ValidationError` when it is unusable; that message is sent back to the model.
         """
-        structured = self.chat_model.with_structured_output(schema, include_raw=True)
+        if self.unavailable:
+            raise LLMUnavailableError(
+                f"Not asked: {self.unavailable}", tries=0, kind="unreachable"
+            )
+        structured = _structured(self.chat_model, schema)
         messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
-        problems: list[str] = []
-        for _ in range(1 + self.max_retries):
-            try:
-                reply = structured.invoke(messages)
-            except Exception as exc:  # noqa: BLE001 - network, rate limit, provider: a failed try
-                problems.append(f"the model could not be reached: {_first_line(exc)}")
+        problems: list[tuple[str, str]] = []  # (kind, problem) per failed try
+        for tries in range(1, 2 + self.max_retries):
+            reply = self._request(structured, messages, tries)
+            if reply is None:
+                problems.append(("request failed", self._last_request_error))
                 continue
             self._count_usage(reply.get("raw"))
-            problem, result = self._judge(reply, schema, check)
+            kind, problem, result = self._judge(reply, schema, check)
             if problem is None:
                 return result
-            problems.append(problem)
+            if kind == "parse error":
+                self.usage.parse_errors += 1
+            problems.append((kind, problem))
             messages += _feedback(reply.get("raw"), problem)
+        kind, last = problems[-1]
         raise LLMAnswerError(
             f"The model gave no valid {schema.__name__} after {len(problems)} tries; "
-            f"last problem: {' '.join(problems[-1].split())}"
+            f"last problem: {' '.join(last.split())}",
+            tries=len(problems),
+            kind=kind,
         )
+
+    def _request(self, structured, messages: list[BaseMessage], tries: int) -> dict | None:
+        """One request, bounded in time; None when it failed in a way worth retrying."""
+        wait = self.timeout_seconds
+        if self.deadline is not None:
+            wait = min(wait, self.deadline - time.monotonic())
+        if wait <= 0.05:
+            raise LLMUnavailableError(
+                "No time left in the build's budget to ask the model.", tries=tries - 1,
+                kind="no time left",
+            )
+        try:
+            return _invoke_within(structured, messages, wait)
+        except TimeoutError:
+            self.unavailable = f"the model did not answer within {wait:.1f} s"
+            raise LLMUnavailableError(
+                f"Timeout: {self.unavailable}; the rest of the build is planned offline.",
+                tries=tries, kind="timeout",
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - network, rate limit, provider: a failed try
+            if _is_unreachable(exc):
+                self.unavailable = f"the model could not be reached ({_first_line(exc)})"
+                raise LLMUnavailableError(
+                    f"Unreachable: {self.unavailable}; the rest of the build is planned offline.",
+                    tries=tries, kind="unreachable",
+                ) from None
+            self._last_request_error = f"the request failed: {_first_line(exc)}"
+            return None
 
     @staticmethod
     def _judge(
         reply: dict, schema: type[AnswerT], check: Callable[[AnswerT], Any] | None
-    ) -> tuple[str | None, Any]:
+    ) -> tuple[str, str | None, Any]:
         parsed = reply.get("parsed")
         if reply.get("parsing_error") is not None:
-            return _describe_error(reply["parsing_error"]), None
+            return (
+                "parse error",
+                f"Parse error: the answer is not a valid {schema.__name__}: "
+                + _describe_error(reply["parsing_error"]),
+                None,
+            )
         if parsed is None:
-            return f"the answer did not call the {schema.__name__} tool", None
+            broken = getattr(reply.get("raw"), "invalid_tool_calls", None) or []
+            if broken:
+                return (
+                    "parse error",
+                    f"Parse error: the arguments of the {schema.__name__} tool call are not "
+                    f"valid JSON ({_json_problem(broken[0].get('error') or '')}).",
+                    None,
+                )
+            return "parse error", f"Parse error: the answer did not call the {schema.__name__} tool.", None
         if check is None:
-            return None, parsed
+            return "", None, parsed
         try:
-            return None, check(parsed)
+            return "", None, check(parsed)
         except (PlanError, ValidationError) as exc:
-            return _describe_error(exc), None
+            return "invalid answer", _describe_error(exc), None
 
     def _count_usage(self, raw: Any) -> None:
         self.usage.calls += 1
@@ -266,7 +376,6 @@ class LLMAdapter:
             self.usage.cost_usd = (self.usage.cost_usd or 0.0) + (
                 added_in * price[0] + added_out * price[1]
             ) / 1_000_000
-
 
 def _describe_error(exc: BaseException) -> str:
     # pydantic messages end in documentation links that only cost tokens.
@@ -283,8 +392,67 @@ def _feedback(raw: Any, problem: str) -> list[BaseMessage]:
     previous = ""
     if isinstance(raw, AIMessage):
         calls = raw.tool_calls or []
-        previous = str(calls[0].get("args")) if calls else str(raw.content)
+        broken = raw.invalid_tool_calls or []
+        if calls:
+            previous = str(calls[0].get("args"))
+        elif broken:
+            previous = str(broken[0].get("args"))
+        else:
+            previous = str(raw.content)
+    # Both quote names and values from the data: they travel escaped, inside the markers.
     return [
-        AIMessage(previous[:4000] or "(no answer)"),
-        HumanMessage(render_prompt("retry.md", problem=problem)),
+        AIMessage(to_prompt_json(previous[:4000] or "(no answer)")),
+        HumanMessage(render_prompt("retry.md", problem=delimited(problem))),
     ]
+
+
+def _structured(chat_model: BaseChatModel, schema: type[BaseModel]):
+    # Tool calling everywhere: the answer comes back as a message even when its JSON is
+    # broken, so a parse error is named as one and its tokens are counted. Models built on
+    # the base class (the fakes in tests) take no `method`.
+    try:
+        return chat_model.with_structured_output(
+            schema, include_raw=True, method="function_calling"
+        )
+    except (TypeError, ValueError, NotImplementedError):
+        return chat_model.with_structured_output(schema, include_raw=True)
+
+
+def _invoke_within(structured, messages: list[BaseMessage], seconds: float) -> dict:
+    """`structured.invoke(messages)`, or TimeoutError after `seconds`.
+
+    The provider's client has its own timeout; this bound holds even when a client ignores
+    it. A request still running is left to its daemon thread, which the client's timeout
+    ends soon after.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["reply"] = structured.invoke(messages)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="briefml-llm-request", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {seconds:.1f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["reply"]
+
+
+_UNREACHABLE_NAMES = ("Timeout", "TimeoutError", "ConnectError", "ConnectionError", "APIConnectionError")
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """A timeout or a failed connection, here or anywhere in the exception's causes."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, (TimeoutError, ConnectionError)):
+            return True
+        if any(type(exc).__name__.endswith(name) for name in _UNREACHABLE_NAMES):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from langchain_core.language_models import BaseChatModel
 
 from core.errors import PlanError
-from core.llm.adapter import LLMAdapter, LLMSetupError, LLMUsage
+from core.llm.adapter import DEFAULT_TIMEOUT_SECONDS, LLMAdapter, LLMSetupError, LLMUsage
 from core.llm.answers import (
     CandidateAnswer,
     RefineAnswer,
@@ -27,9 +27,8 @@ from core.llm.answers import (
 )
 from core.llm.prompts import render_prompt
 from core.llm.summary import (
-    CLOSE_MARKER,
-    OPEN_MARKER,
     clip_text,
+    delimited,
     resolve_column,
     summarise_profile,
     to_prompt_json,
@@ -68,7 +67,9 @@ class LLMPlanner:
 
     Attributes:
         usage: tokens, calls and estimated cost of every call so far (`LLMUsage`).
-        fallbacks: one entry per step the fallback planner answered, saying why.
+        fallbacks: one entry per step the fallback planner answered:
+            {"step", "attempt" (tries made), "kind" (of the last problem), "reason"}.
+        target_warning: set when the brief does not support the target the model chose.
     """
 
     def __init__(
@@ -78,7 +79,8 @@ class LLMPlanner:
         self.fallback = fallback if fallback is not None else _offline_planner()
         self.send_examples = send_examples
         self.name = f"llm:{adapter.model_name}" if adapter.model_name else "llm"
-        self.fallbacks: list[str] = []
+        self.fallbacks: list[dict] = []
+        self.target_warning: str | None = None
 
     @property
     def usage(self) -> LLMUsage:
@@ -88,6 +90,10 @@ class LLMPlanner:
     def fell_back(self) -> bool:
         """True once any step was answered by the fallback planner."""
         return bool(self.fallbacks)
+
+    def limit_to(self, deadline: float | None) -> None:
+        """No request waits past `deadline` (a `time.monotonic()` value; None: no limit)."""
+        self.adapter.deadline = deadline
 
     # ----------------------------------------------------------------------- the four steps
 
@@ -103,7 +109,13 @@ class LLMPlanner:
                 summary=summarise_profile(profile, findings, send_examples=self.send_examples),
                 metrics=_metrics_by_task(),
             )
-            return self._ask(TaskAnswer, user, lambda a: _task_proposal(a, profile, findings))
+            proposal = self._ask(
+                TaskAnswer, user, lambda a: _task_proposal(a, profile, findings)
+            )
+            self.target_warning = _doubt_about_target(
+                proposal, self.fallback.propose_task(brief, profile, findings)
+            )
+            return proposal
 
         return self._step(
             "propose_task", ask, lambda: self.fallback.propose_task(brief, profile, findings)
@@ -155,7 +167,7 @@ class LLMPlanner:
             user = render_prompt(
                 "refine.md",
                 task=_task_text(spec),
-                leaderboard=_leaderboard_text(leaderboard),
+                leaderboard=_leaderboard_text(leaderboard, self.send_examples),
                 registry=_registry_text(spec.task_type),
                 max_new=max_new,
             )
@@ -176,14 +188,26 @@ class LLMPlanner:
         )
 
     def write_report(self, context: dict) -> str:
-        """Markdown report in the model's words; every number in it must be from `context`."""
-        known_numbers: list[float] = []
+        """Markdown report in the model's words, from the engine's aggregates only.
+
+        Every number in it must be among the facts; its text is sanitised (no HTML, images
+        or links); a report that contradicts the engine's findings is replaced by the
+        template report, and the contradiction is recorded as the fallback's reason.
+        """
+        from core.report_safety import report_contradictions, sanitise_report
+
+        facts = report_facts(context, send_examples=self.send_examples)
+        known_numbers = list(_numbers_in(facts))
 
         def ask() -> str:
-            compact = _compact(context)
-            known_numbers.extend(_numbers_in(compact))
-            facts = clip_text(to_prompt_json(compact), MAX_FACTS_CHARS)
-            return self._ask(ReportAnswer, render_prompt("report.md", facts=facts), check)
+            prompt = render_prompt("report.md", facts=clip_text(delimited(facts), MAX_FACTS_CHARS))
+            report = self._ask(ReportAnswer, prompt, check)
+            contradictions = report_contradictions(report, context)
+            if contradictions:
+                raise ReportContradiction(
+                    "The report contradicts the engine: " + " ".join(contradictions)
+                )
+            return report
 
         def check(answer: ReportAnswer) -> str:
             unsupported = _unsupported_numbers(_report_text(answer), known_numbers)
@@ -192,7 +216,7 @@ class LLMPlanner:
                     f"The report contains numbers that are not in the facts: "
                     f"{', '.join(unsupported)}. Copy numbers from the facts or leave them out."
                 )
-            return _render_report(answer, self.adapter.model_name, context)
+            return sanitise_report(_render_report(answer, self.adapter.model_name, context))
 
         return self._step("write_report", ask, lambda: self.fallback.write_report(context))
 
@@ -207,8 +231,18 @@ class LLMPlanner:
         try:
             return ask()
         except Exception as exc:  # noqa: BLE001 - any LLM failure: fall back, say why
-            self.fallbacks.append(f"{step}: {exc}")
+            self.fallbacks.append({
+                "step": step,
+                "attempt": int(getattr(exc, "tries", 1)),
+                "kind": getattr(exc, "kind", "contradiction" if isinstance(
+                    exc, ReportContradiction) else "error"),
+                "reason": clip_text(" ".join(str(exc).split()), 1000),
+            })
             return offline()
+
+
+class ReportContradiction(Exception):
+    """The LLM's report says something the engine's findings or numbers contradict."""
 
 
 def make_planner(
@@ -218,13 +252,15 @@ def make_planner(
     api_key: str | None = None,
     send_examples: bool = True,
     max_retries: int = 2,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     chat_model: BaseChatModel | None = None,
 ) -> tuple[Planner, str | None]:
     """The planner for a `BRIEFML_LLM` setting, and a warning for the user (or None).
 
     No LLM configured → the offline planner and no warning. An LLM that cannot be set up
     (unknown provider, missing package, missing API key) → the offline planner and a message
-    saying what to fix. `chat_model` injects a ready model (tests use fake chat models);
+    saying what to fix (also kept as the planner's `setup_warning`, which the build reports).
+    `timeout_seconds` bounds every request. `chat_model` injects a ready model (tests use fake chat models);
     `llm` then only names it for the price table.
 
     Make one planner per build: its `usage` and `fallbacks` add up over its lifetime, and the
@@ -232,15 +268,20 @@ def make_planner(
     """
     offline = _offline_planner()
     if chat_model is not None:
-        adapter = LLMAdapter(chat_model, model_name=llm or "", max_retries=max_retries)
+        adapter = LLMAdapter(
+            chat_model, model_name=llm or "", max_retries=max_retries,
+            timeout_seconds=timeout_seconds,
+        )
     elif llm is None or not llm.strip():
         return offline, None
     else:
         try:
             adapter = LLMAdapter.from_model_string(
-                llm.strip(), base_url=base_url, api_key=api_key, max_retries=max_retries
+                llm.strip(), base_url=base_url, api_key=api_key, max_retries=max_retries,
+                timeout_seconds=timeout_seconds,
             )
         except LLMSetupError as exc:
+            offline.setup_warning = str(exc)
             return offline, str(exc)
     return LLMPlanner(adapter, fallback=offline, send_examples=send_examples), None
 
@@ -362,10 +403,10 @@ def _task_text(spec: TaskSpec) -> str:
         "text_columns": len(spec.text_columns),
         "datetime_columns": len(spec.datetime_columns),
     }
-    return f"{OPEN_MARKER}\n{to_prompt_json(task)}\n{CLOSE_MARKER}"
+    return delimited(task)
 
 
-def _leaderboard_text(leaderboard: list[TrialResult]) -> str:
+def _leaderboard_text(leaderboard: list[TrialResult], send_examples: bool = True) -> str:
     ranked = sorted(leaderboard, key=lambda t: (t.score is None, -(t.score or 0.0)))
     rows = [
         {
@@ -376,11 +417,19 @@ def _leaderboard_text(leaderboard: list[TrialResult]) -> str:
             "status": t.status,
             "seconds": round(t.seconds, 1),
             "parent": t.parent,
-            "error": clip_text(t.error, 200) if t.error else None,
+            "error": _trial_error(t.error, send_examples),
         }
         for t in ranked[:LEADERBOARD_ROWS]
     ]
-    return f"{OPEN_MARKER}\n{to_prompt_json(rows)}\n{CLOSE_MARKER}"
+    return delimited(rows)
+
+
+def _trial_error(error: str | None, send_examples: bool) -> str | None:
+    # An error message may quote a cell ("could not convert 'x'"); without examples only
+    # its exception type goes out.
+    if not error:
+        return None
+    return clip_text(error, 200) if send_examples else error.split(":", 1)[0][:80]
 
 
 # --------------------------------------------------------------------------- report
@@ -415,24 +464,116 @@ def _render_report(answer: ReportAnswer, model_name: str, context: dict) -> str:
     return body.rstrip() + f"\n\n_Written by the LLM planner{by} from the engine's measurements._\n"
 
 
-def _compact(value: Any, depth: int = 0) -> Any:
-    """The report context made JSON-able and small: long lists and strings cut, curves out."""
+def report_facts(context: dict, *, send_examples: bool = True) -> dict:
+    """What the report prompt gets: aggregates only, never rows.
+
+    Metrics, the leaderboard, importance by column, the checks' findings and slice summaries.
+    Without examples no cell value goes out at all: no class labels, no slice values, no
+    check messages or warnings (they may quote values).
+    """
+    spec = _as_dict(context.get("spec"))
+    facts: dict[str, Any] = {
+        "brief": clip_text(context.get("brief") or "", MAX_BRIEF_CHARS),
+        "task": {
+            "target": spec.get("target"),
+            "task_type": spec.get("task_type"),
+            "metric": spec.get("metric"),
+            "feature_columns": list(spec.get("feature_columns") or [])[:MAX_FACT_ITEMS],
+            "feature_count": len(spec.get("feature_columns") or []),
+        },
+        "excluded_columns": [
+            {"column": e.get("column"), "reason": e.get("reason")}
+            for e in (spec.get("excluded") or [])[:MAX_FACT_ITEMS]
+        ],
+        "rows": context.get("rows"),
+        "validation": context.get("validation"),
+        "holdout_metrics": context.get("holdout_metrics"),
+        "baseline_metrics": context.get("baseline_metrics"),
+        "confidence_intervals": context.get("confidence_intervals"),
+        "ensemble": _ensemble_facts(context.get("ensemble")),
+        "leaderboard": [
+            {k: _as_dict(t).get(k) for k in ("trial_id", "estimator", "status", "value")}
+            for t in (context.get("leaderboard") or [])[:LEADERBOARD_ROWS]
+        ],
+        "importance_by_column": [
+            {"column": i.get("column"), "mean_abs_shap": i.get("mean_abs_shap")}
+            for i in ((context.get("explanation") or {}).get("importance") or [])[:MAX_FACT_ITEMS]
+        ],
+        "data_checks": [_finding_facts(f, send_examples) for f in context.get("findings") or []],
+        "slices": _slice_facts(context.get("slices") or {}, spec.get("metric"), send_examples),
+    }
+    if send_examples:
+        facts["positive_class"] = spec.get("positive_class")
+        facts["warnings"] = [clip_text(w, 300) for w in context.get("warnings") or []]
+    return facts
+
+
+def _as_dict(value: Any) -> dict:
     if hasattr(value, "model_dump"):
-        value = value.model_dump(mode="json")
-    if isinstance(value, dict):
-        if depth > 6:
-            return "…"
-        return {str(k): _compact(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        items = [_compact(v, depth + 1) for v in list(value)[:MAX_FACT_ITEMS]]
-        return items + (["…"] if len(value) > MAX_FACT_ITEMS else [])
-    if isinstance(value, str):
-        return clip_text(value, 500)
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return clip_text(value, 200)
+        return value.model_dump(mode="json")
+    return value if isinstance(value, dict) else {}
+
+
+def _ensemble_facts(ensemble: Any) -> dict | None:
+    ensemble = _as_dict(ensemble)
+    if not ensemble:
+        return None
+    best = _as_dict(ensemble.get("best_single"))
+    return {
+        "used": ensemble.get("used"),
+        "members": len(ensemble.get("weights") or {}),
+        "value": ensemble.get("value"),
+        "best_single": {k: best.get(k) for k in ("trial_id", "estimator", "value")},
+    }
+
+
+def _finding_facts(finding: Any, send_examples: bool) -> dict:
+    finding = _as_dict(finding)
+    entry = {k: finding.get(k) for k in ("check", "severity", "columns", "excluded_by_default")}
+    if send_examples:
+        entry["message"] = clip_text(finding.get("message") or "", 300)
+    return entry
+
+
+def _slice_facts(slices: dict, metric: str | None, send_examples: bool) -> dict:
+    """Per sliced column: how many groups and the spread of the metric; group labels (cell
+    values) only with examples."""
+    out = {}
+    for column, groups in list(slices.items())[:MAX_FACT_ITEMS]:
+        scored = [g for g in groups if isinstance(g.get(metric), (int, float))]
+        summary: dict[str, Any] = {"groups": len(groups), "rows": sum(g.get("rows", 0) for g in groups)}
+        if scored:
+            summary[f"lowest_{metric}"] = min(g[metric] for g in scored)
+            summary[f"highest_{metric}"] = max(g[metric] for g in scored)
+        if send_examples:
+            summary["by_value"] = [
+                {"value": clip_text(g.get("value"), 40), "rows": g.get("rows"), metric: g.get(metric)}
+                for g in groups[:MAX_FACT_ITEMS]
+            ]
+        out[column] = summary
+    return out
+
+
+def _doubt_about_target(chosen: TaskProposal, offline: TaskProposal) -> str | None:
+    """A warning when the brief points to another column than the one the model chose.
+
+    The offline matcher reads the brief as words: when it resolves the brief to a column and
+    gives the model's choice almost nothing, the choice likely came from somewhere else (an
+    instruction hidden in the data, say), and the user should confirm it.
+    """
+    if chosen.spec is None or offline.spec is None or offline.ambiguous:
+        return None
+    picked, suggested = chosen.spec.target, offline.spec.target
+    if picked == suggested:
+        return None
+    scores = {c.column: c.score for c in offline.candidates}
+    best = scores.get(suggested, 0.0)
+    if best > 0 and scores.get(picked, 0.0) >= 0.2 * best:
+        return None
+    return (
+        f"The LLM planner chose '{picked}' as the target, but the brief points to "
+        f"'{suggested}'. Check the target before approving the plan."
+    )
 
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.(\d+))?(%?)")

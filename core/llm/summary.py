@@ -38,8 +38,9 @@ def summarise_profile(
 ) -> str:
     """The data summary for a prompt: delimited, escaped, truncated JSON.
 
-    `send_examples=False` leaves out every cell value (top values, min/max of text columns),
-    keeping only names, types and numeric statistics.
+    `send_examples=False` leaves out every cell value (top values, minimum, maximum and
+    median, which are values of some row), keeping only names, types, counts, means and
+    standard deviations.
     """
     columns = profile.column_profiles[:max_columns]
     document: dict[str, Any] = {
@@ -52,7 +53,13 @@ def summarise_profile(
     if len(profile.column_profiles) > max_columns:
         document["columns_not_shown"] = len(profile.column_profiles) - max_columns
     if findings:
-        document["data_checks"] = [_finding(f) for f in findings]
+        document["data_checks"] = [_finding(f, send_examples) for f in findings]
+    return delimited(document)
+
+
+def delimited(document: Any) -> str:
+    """`document` as prompt JSON inside the untrusted-data markers: the one way anything
+    from the data (names, values, messages quoting them) enters a prompt."""
     return f"{OPEN_MARKER}\n{to_prompt_json(document)}\n{CLOSE_MARKER}"
 
 
@@ -101,10 +108,12 @@ def _column(col: ColumnProfile, send_examples: bool) -> dict[str, Any]:
     }
     for stat in ("mean", "std", "median", "mean_text_length"):
         value = getattr(col, stat)
-        if value is not None:
+        if value is not None and (send_examples or stat != "median"):
             entry[stat] = _round(value)
     for bound in ("min", "max"):
         value = getattr(col, bound)
+        if not send_examples:
+            continue
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             entry[bound] = _round(value)
         elif value is not None and send_examples:
@@ -117,14 +126,16 @@ def _column(col: ColumnProfile, send_examples: bool) -> dict[str, Any]:
     return entry
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
-    return {
+def _finding(finding: Finding, send_examples: bool = True) -> dict[str, Any]:
+    entry = {
         "check": finding.check,
         "severity": finding.severity.value,
-        "message": clip_text(finding.message, 300),
         "columns": [clip_text(c, MAX_NAME_CHARS) for c in finding.columns],
         "excluded_by_default": finding.excluded_by_default,
     }
+    if send_examples:  # a check's message may quote values of the column it is about
+        entry["message"] = clip_text(finding.message, 300)
+    return entry
 
 
 def _round(value: float) -> float | None:

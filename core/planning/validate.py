@@ -50,8 +50,12 @@ def validate_task_proposal(
     """
     if proposal.spec is None:
         return proposal
-    spec = validate_task_spec(proposal.spec, profile)
-    spec, notes = apply_check_exclusions(spec, profile, findings, arguments=arguments)
+    # Exclusions first: a plan whose features are all check-excluded has nothing to learn
+    # from, and must be refused here rather than fail the build later.
+    spec, notes = apply_check_exclusions(
+        _without_duplicates(proposal.spec), profile, findings, arguments=arguments
+    )
+    spec = validate_task_spec(spec, profile)
     message = " ".join(part for part in [proposal.message, *notes] if part)
     return proposal.model_copy(update={"spec": spec, "message": message})
 

@@ -11,6 +11,7 @@ from core.llm.adapter import (
     LLMAdapter,
     LLMAnswerError,
     LLMSetupError,
+    LLMUnavailableError,
     create_chat_model,
     price_per_million,
 )
@@ -82,10 +83,13 @@ class Unreachable(type(fake_model())):
         raise ConnectionError("connection refused")
 
 
-def test_an_unreachable_model_raises_a_clear_error():
-    adapter = LLMAdapter(Unreachable(responses=[AIMessage("x")]), max_retries=1)
-    with pytest.raises(LLMAnswerError, match="could not be reached: connection refused"):
+def test_an_unreachable_model_raises_a_clear_error_and_is_not_asked_again():
+    model = Unreachable(responses=[AIMessage("x")])
+    adapter = LLMAdapter(model, max_retries=2)
+    with pytest.raises(LLMUnavailableError, match=r"could not be reached \(connection refused\)"):
         ask_forecast(adapter)
+    with pytest.raises(LLMUnavailableError, match="Not asked"):
+        ask_forecast(adapter)  # the second step does not wait for a dead endpoint again
 
 
 def test_tokens_and_cost_are_counted_over_every_call():

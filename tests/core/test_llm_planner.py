@@ -214,8 +214,9 @@ def test_an_unknown_estimator_every_time_falls_back_to_the_offline_plan(profile,
     plan = planner.propose_search(spec, profile, budget_seconds=30)
     assert plan == OfflinePlanner().propose_search(spec, profile, 30)
     assert len(planner.fallbacks) == 1
-    assert planner.fallbacks[0].startswith("propose_search:")
-    assert "Unknown estimator 'gpt_boost'" in planner.fallbacks[0]
+    assert planner.fallbacks[0]["step"] == "propose_search"
+    assert planner.fallbacks[0]["attempt"] == 2 and planner.fallbacks[0]["kind"] == "invalid answer"
+    assert "Unknown estimator 'gpt_boost'" in planner.fallbacks[0]["reason"]
 
 
 def test_a_column_that_does_not_exist_is_sent_back(profile, findings):
@@ -298,7 +299,7 @@ def test_an_obedient_model_cannot_undo_the_checks_or_leave_the_registry(profile,
 
     plan = planner.propose_search(spec, profile, budget_seconds=30)
     assert {c.estimator for c in plan.candidates} <= set(REGISTRY)
-    assert "Unknown estimator 'shell_exec'" in planner.fallbacks[0]
+    assert "Unknown estimator 'shell_exec'" in planner.fallbacks[0]["reason"]
 
 
 def test_a_model_that_always_fails_falls_back_at_every_step_and_says_why(profile, findings):
@@ -315,9 +316,10 @@ def test_a_model_that_always_fails_falls_back_at_every_step_and_says_why(profile
     )
     assert planner.write_report(REPORT_FACTS) == offline.write_report(REPORT_FACTS)
 
-    steps = [entry.split(":")[0] for entry in planner.fallbacks]
+    steps = [entry["step"] for entry in planner.fallbacks]
     assert steps == ["propose_task", "propose_search", "refine", "write_report"]
-    assert all("did not call the" in entry for entry in planner.fallbacks)
+    assert all("did not call the" in entry["reason"] for entry in planner.fallbacks)
+    assert {entry["kind"] for entry in planner.fallbacks} == {"parse error"}
     assert planner.usage.calls == 8  # two tries per step
 
 
@@ -363,8 +365,8 @@ def test_the_build_plans_with_the_llm_and_records_a_fallback(table):
     assert plan.spec.target == "churn" and plan.spec.positive_class == "yes"
     assert "refund_issued" not in plan.spec.feature_columns  # the target checks keep it out
     assert plan.planner_fell_back is True
-    assert planner.fallbacks[0].startswith("propose_search:")
-    assert "The plan has no candidates" in planner.fallbacks[0]
+    assert planner.fallbacks[0]["step"] == "propose_search"
+    assert "The plan has no candidates" in planner.fallbacks[0]["reason"]
 
 
 def test_refinements_that_only_repeat_the_leaderboard_are_sent_back(profile, findings):

@@ -179,7 +179,7 @@ def test_every_public_workspace_action_is_in_the_matrix():
     import inspect
 
     not_actions = {"describe_impact", "delete_unreferenced_artifacts", "load_limits", "headline_score",
-                   "make_build_planner", "dataset_frame", "create_and_approve", "list_projects",
+                   "dataset_frame", "create_and_approve", "list_projects",
                    "create_project"}
     public = {name for module in (projects, datasets, versions, builds)
               for name, fn in vars(module).items()

@@ -254,8 +254,9 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
         # plan that step offline rather than fail the build
         spec, checked = _offline_task(df, brief, profile, planner, state, exc, seed)
         findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
-    if getattr(planner, "target_warning", None):
-        state["notes"].append(planner.target_warning)
+    doubt = getattr(planner, "target_doubt", None)
+    if doubt and doubt.get("chosen") == spec.target:
+        state["notes"].append(doubt["message"])
     spec = checked.spec
     if checked.message:
         state["notes"].append(checked.message)

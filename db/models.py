@@ -200,6 +200,7 @@ class Build(SQLModel, table=True):
     planner: str = Field(default="offline", max_length=200)
     planner_fallback: str | None = Field(default=None, max_length=5000)
     llm_usage: dict | None = _json()
+    planner_report: dict | None = _json()  # core.planner.planner_report, planning + training
     phase: str = Field(default="", max_length=100)
     progress: float = 0.0  # share of the budget used, 0..1
     error: str | None = Field(default=None, max_length=20000)

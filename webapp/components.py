@@ -790,3 +790,39 @@ def choose_version(
     chosen = st.selectbox(label, all_versions, index=index, format_func=version_label, key=key)
     st.query_params["version"] = str(val(chosen, "id"))
     return chosen, all_versions
+
+
+def planner_report(report: dict | None) -> None:
+    """Which planner planned the build, every step it handed to the offline planner and why,
+    and the LLM's usage."""
+    if not report:
+        return
+    usage = report.get("usage") or {}
+    line = f"Planner: **{report.get('name', 'offline')}**"
+    if usage.get("calls"):
+        line += (f" · {usage['calls']} LLM call(s), {usage.get('input_tokens', 0):,} tokens in, "
+                 f"{usage.get('output_tokens', 0):,} out")
+        if usage.get("parse_errors"):
+            line += f", {usage['parse_errors']} unparseable answer(s)"
+    st.markdown(line)
+    if report.get("warning"):
+        st.warning(report["warning"], icon=":material/warning:")
+    fallbacks = report.get("fallbacks") or []
+    if fallbacks:
+        st.caption(f"{len(fallbacks)} step(s) fell back to the offline planner:")
+        st.dataframe(
+            pd.DataFrame([{k: f.get(k) for k in ("step", "attempt", "kind", "reason")}
+                          for f in fallbacks]),
+            hide_index=True, width="stretch",
+        )
+
+
+def written_report(text: str | None) -> None:
+    """A build's written report: untrusted when an LLM wrote it, so shown without HTML,
+    images or links (the engine sanitised it when saving; this holds for older versions too)."""
+    from core.report_safety import sanitise_report
+
+    if not text:
+        st.caption("No written report for this version.")
+        return
+    st.markdown(sanitise_report(text), unsafe_allow_html=False)

@@ -30,7 +30,7 @@ from db.engine import session_scope
 from db.models import Build, BuildLog, BuildStatus, ModelVersion, Trial, User, utcnow
 from workspace.builds import dataset_frame
 from workspace.permissions import Actor, Forbidden, NotFound
-from workspace.planners import combine_usage, planner_for, planner_usage
+from workspace.planners import combine_reports, combine_usage, planner_for, planner_usage
 
 # Imported once in the fork server, so each training process starts warm.
 PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
@@ -196,7 +196,8 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
                        seed=build.seed, callbacks=callbacks)
     callbacks.on_phase("saving", share_of_budget_used=1.0)
-    save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner))
+    save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner),
+                       planner_report=result.planner_info)
 
 
 def _lock_project_row(session: Session, project_id: uuid.UUID) -> None:
@@ -211,7 +212,8 @@ def _next_version(session: Session, project_id: uuid.UUID) -> int:
 
 
 def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
-                       llm_usage: dict | None = None) -> ModelVersion | None:
+                       llm_usage: dict | None = None,
+                       planner_report: dict | None = None) -> ModelVersion | None:
     """Create the model version, its bundle and the build's success in ONE transaction.
 
     The project row is locked first, so concurrent builds of a project take numbers one after
@@ -246,6 +248,7 @@ def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
             BuildStatus.SUCCEEDED, now, "succeeded", 1.0)
         build.heartbeat_at = now
         build.llm_usage = combine_usage(build.llm_usage, llm_usage)
+        build.planner_report = _plain(combine_reports(build.planner_report, planner_report))
         session.add(build)
         session.add(BuildLog(build_id=build_id, message=f"Saved model version {number}."))
         return version
@@ -259,4 +262,5 @@ def _version_metrics(result) -> dict:
         "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
+        "planner_report": summary["planner"],
     })

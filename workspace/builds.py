@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from core.errors import PlanError
+from core.planner import fallback_warnings, planner_report
 from db.engine import session_scope
 from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
 from workspace import audit
@@ -53,8 +54,9 @@ def _profile_and_findings(dataset: Dataset, df: pd.DataFrame):
     return profile, findings
 
 
-def _plan_json(plan, question: str = "", candidates=()) -> dict:
-    """What a build stores as its plan (the dataset keeps the profile)."""
+def _plan_json(plan, question: str = "", candidates=(), target_doubt: dict | None = None) -> dict:
+    """What a build stores as its plan (the dataset keeps the profile). `target_doubt`: the
+    brief points to another target than the planner chose; the plan page asks about it."""
     if plan is None:
         return {"spec": None, "search": None, "findings": [], "planner_notes": [],
                 "question": question,
@@ -64,6 +66,8 @@ def _plan_json(plan, question: str = "", candidates=()) -> dict:
         "search": plan.search_plan.model_dump(mode="json"),
         "findings": [f.model_dump(mode="json") for f in plan.findings],
         "planner_notes": list(plan.notes),
+        **({"target_doubt": target_doubt}
+           if target_doubt and target_doubt.get("chosen") == plan.spec.target else {}),
     }
 
 
@@ -142,10 +146,11 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
     build = Build(
         project_id=project_id, dataset_id=dataset.id, brief=brief[:5000],
         status=BuildStatus.PLANNED if plan else BuildStatus.DRAFT,
-        plan=_plan_json(plan, question, candidates), budget_seconds=budget, seed=int(seed),
+        plan=_plan_json(plan, question, candidates, getattr(planner, "target_doubt", None)),
+        budget_seconds=budget, seed=int(seed),
         planner=getattr(planner, "name", "offline")[:200],
         planner_fallback=_fallback_note(warning, planner, plan), llm_usage=planner_usage(planner),
-        created_by=actor.user_id,
+        planner_report=planner_report(planner), created_by=actor.user_id,
     )
     with session_scope() as session:
         session.add(build)
@@ -157,8 +162,9 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
 
 def _fallback_note(warning: str | None, planner, plan) -> str | None:
     """Why the build is not (wholly) planned by the configured LLM, in words, or None."""
-    notes = [warning] if warning else []
-    notes += list(getattr(planner, "fallbacks", []))  # the LLM planner's per-step fallbacks
+    notes = fallback_warnings(planner_report(planner))  # the setup warning and each fallback
+    if warning and warning not in notes:
+        notes.insert(0, warning)
     if plan is not None and plan.planner_fell_back and not notes:
         notes += [n for n in plan.notes if "planner" in n]
     return " ".join(notes)[:5000] or None
@@ -180,8 +186,15 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
     df = dataset_frame(actor, build.dataset_id)
     planner, _ = planner_for()
     current_spec = (build.plan or {}).get("spec")
+    new_target = (spec or {}).get("target")
     if current_spec is None:
-        current_spec = _spec_for_target(build, dataset, df, planner, (spec or {}).get("target"))
+        current_spec = _spec_for_target(build, dataset, df, planner, new_target)
+    elif new_target and new_target != current_spec.get("target"):
+        # the user named the column: the rules map "predict <column>" exactly, and an LLM
+        # that chose another target before is not asked again
+        from core.planning.offline import OfflinePlanner
+
+        current_spec = _spec_for_target(build, dataset, df, OfflinePlanner(), new_target)
     new_spec = {**current_spec, **(spec or {})}
     current_search = (build.plan or {}).get("search") or {}
     new_search = {**current_search, **(search or {})} or None
@@ -289,7 +302,8 @@ def retry_build(*, actor: Actor | None, build_id) -> Build:
         build = Build(
             project_id=old.project_id, dataset_id=old.dataset_id, brief=old.brief, plan=old.plan,
             budget_seconds=old.budget_seconds, seed=old.seed, planner=old.planner,
-            planner_fallback=old.planner_fallback, created_by=actor.user_id,
+            planner_fallback=old.planner_fallback, planner_report=old.planner_report,
+            created_by=actor.user_id,
             status=BuildStatus.PLANNED,
         )
         session.add(build)

@@ -69,7 +69,8 @@ class LLMPlanner:
         usage: tokens, calls and estimated cost of every call so far (`LLMUsage`).
         fallbacks: one entry per step the fallback planner answered:
             {"step", "attempt" (tries made), "kind" (of the last problem), "reason"}.
-        target_warning: set when the brief does not support the target the model chose.
+        target_doubt: set when the brief does not support the target the model chose:
+            {"chosen", "suggested", "message"}; the build shows it and the web app asks.
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class LLMPlanner:
         self.send_examples = send_examples
         self.name = f"llm:{adapter.model_name}" if adapter.model_name else "llm"
         self.fallbacks: list[dict] = []
-        self.target_warning: str | None = None
+        self.target_doubt: dict | None = None
 
     @property
     def usage(self) -> LLMUsage:
@@ -112,7 +113,7 @@ class LLMPlanner:
             proposal = self._ask(
                 TaskAnswer, user, lambda a: _task_proposal(a, profile, findings)
             )
-            self.target_warning = _doubt_about_target(
+            self.target_doubt = _doubt_about_target(
                 proposal, self.fallback.propose_task(brief, profile, findings)
             )
             return proposal
@@ -554,7 +555,7 @@ def _slice_facts(slices: dict, metric: str | None, send_examples: bool) -> dict:
     return out
 
 
-def _doubt_about_target(chosen: TaskProposal, offline: TaskProposal) -> str | None:
+def _doubt_about_target(chosen: TaskProposal, offline: TaskProposal) -> dict | None:
     """A warning when the brief points to another column than the one the model chose.
 
     The offline matcher reads the brief as words: when it resolves the brief to a column and
@@ -570,10 +571,12 @@ def _doubt_about_target(chosen: TaskProposal, offline: TaskProposal) -> str | No
     best = scores.get(suggested, 0.0)
     if best > 0 and scores.get(picked, 0.0) >= 0.2 * best:
         return None
-    return (
-        f"The LLM planner chose '{picked}' as the target, but the brief points to "
-        f"'{suggested}'. Check the target before approving the plan."
-    )
+    return {
+        "chosen": picked,
+        "suggested": suggested,
+        "message": f"The LLM planner chose '{picked}' as the target, but the brief points to "
+        f"'{suggested}'. Check the target before approving the plan.",
+    }
 
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.(\d+))?(%?)")

@@ -139,12 +139,13 @@ def test_a_missing_api_key_names_the_variable_to_set(monkeypatch):
 
 
 def test_a_missing_provider_package_names_the_extra_to_install():
-    # The provider packages are optional extras, not installed for tests.
+    # The anthropic extra is not part of the dev extra (the openai one is: the local-server
+    # tests use it), so its package is missing here.
     try:
-        import langchain_openai  # noqa: F401
+        import langchain_anthropic  # noqa: F401
     except ImportError:
         pass
     else:
-        pytest.skip("langchain-openai is installed here")
-    with pytest.raises(LLMSetupError, match=r"pip install 'briefml\[openai\]'"):
-        create_chat_model("openai:gpt-4.1-mini", api_key="sk-test")
+        pytest.fail("langchain-anthropic is installed; this test needs a provider that is not")
+    with pytest.raises(LLMSetupError, match=r"pip install 'briefml\[anthropic\]'"):
+        create_chat_model("anthropic:claude-sonnet-4-5", api_key="sk-test")

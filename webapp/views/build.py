@@ -142,6 +142,7 @@ def show_build(build_id, *, live: bool) -> None:
         with plan_tab:
             st.caption(f"Brief: *{build.brief}*")
             components.plan_summary(build.plan)
+            components.planner_report(build.planner_report)
 
 
 @st.fragment(run_every=POLL_SECONDS)

@@ -212,10 +212,8 @@ with tabs[1]:
 with tabs[2]:
     components.findings_list(version.findings)
 with tabs[3]:
-    if version.report:
-        st.markdown(version.report)
-    else:
-        st.caption("No written report for this version.")
+    components.written_report(version.report)
+    components.planner_report((version.metrics or {}).get("planner_report"))
 with tabs[4]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}")
 with tabs[5]:

@@ -128,12 +128,29 @@ def _changed(stored: dict, edited: dict) -> dict:
     return {k: v for k, v in edited.items() if stored.get(k) != v}
 
 
+def target_question(build) -> None:
+    """The brief points to another target than the LLM planner chose: ask which to use."""
+    doubt = (build.plan or {}).get("target_doubt")
+    if not doubt or st.session_state.get(f"kept-target-{build.id}"):
+        return
+    st.warning(doubt["message"], icon=":material/help:")
+    left, right = st.columns(2)
+    if left.button(f"Predict '{doubt['suggested']}' instead", key=f"use-suggested-{build.id}"):
+        with shown_errors():
+            builds.update_plan(actor=actor, build_id=build.id, spec={"target": doubt["suggested"]})
+            st.rerun()
+    if right.button(f"Keep '{doubt['chosen']}'", key=f"keep-chosen-{build.id}"):
+        st.session_state[f"kept-target-{build.id}"] = True
+        st.rerun()
+
+
 def plan_section(build) -> None:
     plan = build.plan or {}
     st.subheader("Proposed plan")
     st.caption(f"Brief: *{build.brief}* · planner: {build.planner}")
     if build.planner_fallback:
         st.info(build.planner_fallback, icon=":material/info:")
+    target_question(build)
     with shown_errors():
         frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
         edited = components.plan_editor(

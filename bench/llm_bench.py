@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sklearn.datasets import load_breast_cancer  # noqa: E402
+from sklearn.datasets import load_breast_cancer
 
-from tests.openai_server import ScriptedOpenAI, answers_for, dead_url, hostile_answers  # noqa: E402
+from tests.openai_server import ScriptedOpenAI, answers_for, dead_url, hostile_answers
 
 SERVER_MODES = {"good": "good", "malformed": "malformed", "hostile": "hostile", "slow": "slow",
                 "hung": "hang"}
@@ -81,8 +81,8 @@ def main() -> None:
         rows = [run(mode, table, folder, args.budget, args.timeout)
                 for mode in args.modes.split(",")]
     print(f"budget {args.budget:g} s, LLM timeout {args.timeout:g} s, breast cancer (569 x 9)\n")
-    print(f"| mode | wall s | planner | target | requests | tokens in/out | parse errors | "
-          f"bundle MB | fallbacks (step:kind) |\n|---|---|---|---|---|---|---|---|---|")
+    print("| mode | wall s | planner | target | requests | tokens in/out | parse errors | "
+          "bundle MB | fallbacks (step:kind) |\n|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         if "error" in row:
             print(f"| {row['mode']} | {row['wall']:.1f} | failed: {row['error']} |")

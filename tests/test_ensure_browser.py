@@ -25,7 +25,7 @@ def _fake_bin(tmp_path: Path, commands: dict[str, str]) -> Path:
 
 def _run(bin_dir: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [BASH, str(SCRIPT)], capture_output=True, text=True, timeout=30,
+        [BASH, str(SCRIPT)], check=False, capture_output=True, text=True, timeout=30,
         env={"PATH": str(bin_dir), **env},
     )
 

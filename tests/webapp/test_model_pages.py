@@ -3,6 +3,8 @@ model version (trained once, in this process, the way a worker does it)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 
 from db.models import Role
@@ -123,7 +125,23 @@ def test_brief_to_plan_to_approval(owner_token):
     assert "Queued" in texts(at)
     at.button(key=f"cancel-{build.id}").click().run()
     no_exception(at)
+    assert "Stop this build? It makes no model version." in texts(at)
+    at.button(key=f"cancel-no-{build.id}").click().run()
+    assert builds.get_build(actor=owner, build_id=build.id).status == "queued"
+    at.button(key=f"cancel-{build.id}").click().run()
+    at.button(key=f"cancel-yes-{build.id}").click().run()
+    no_exception(at)
     assert builds.get_build(actor=owner, build_id=build.id).status == "cancelled"
+
+    # the builds list shows it; a link to a build of no project here says so
+    at = on_page(owner_token, "build", project=str(project.id), build=str(uuid.uuid4()))
+    no_exception(at)
+    assert "names a build that is not in this project" in texts(at)
+    table = at.dataframe[0].value
+    assert list(table["status"]) == ["cancelled"]
+    assert list(table["started by"]) == [owner.email]
+    assert list(table["version"]) == ["—"]
+    assert at.selectbox(key="build-choice").value == build.id
 
 
 def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_token):
@@ -135,7 +153,11 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     at = on_page(owner_token, "build", project=str(project.id), build=str(build.id))
     assert "Succeeded" in texts(at)
     assert f"Model version v{version.version} is ready." in texts(at)
-    assert at.dataframe  # the leaderboard and the log
+    builds_list = at.dataframe[0].value
+    assert list(builds_list["status"]) == ["succeeded"]
+    assert list(builds_list["version"]) == [f"v{version.version}"]
+    assert builds_list["duration"][0].endswith(" s")
+    assert builds_list["budget used"][0] == "100% of 5 s"
 
     at = on_page(owner_token, "model", **query)
     assert [t.label for t in at.tabs] == [

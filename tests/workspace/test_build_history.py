@@ -10,8 +10,8 @@ import pytest
 from db.models import BuildStatus
 from tests.workspace.build_helpers import add_dataset, iris_csv
 from workspace import builds
-from workspace.permissions import NotFound
 from workspace.build_history import BuildSummary, build_to_open, list_build_history
+from workspace.permissions import NotFound
 
 
 def summary(status: BuildStatus, minutes_ago: int) -> BuildSummary:

@@ -206,6 +206,33 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert not at.get("download_button")
 
 
+def frame_with(at, column: str) -> pd.DataFrame:
+    """The first table on the page that has this column."""
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with a column {column!r}"
+    return frames[0]
+
+
+def test_compare_shows_what_changed_between_two_versions(owner_token):
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Penguins")
+    _, _, first = train_model_version(owner, project.id, budget_seconds=5.0)
+    _, _, second = train_model_version(owner, project.id, budget_seconds=6.0)
+
+    at = on_page(owner_token, "model", project=str(project.id), version=str(second.id))
+    no_exception(at)
+    assert f"What changed from v{first.version} to v{second.version}" in texts(at)
+    settings = frame_with(at, "")
+    changed = dict(zip(settings[""], zip(settings["v1"], settings["v2"], strict=True),
+                       strict=True))
+    assert changed["budget (s)"] == ("5", "6")
+    assert "brief" not in changed and "target" not in changed
+    assert "The same columns were used and left out." in texts(at)
+    metrics = frame_with(at, "v2 interval")
+    assert second.metric in set(metrics["metric"])
+    assert all(" – " in text for text in metrics["v2 interval"][metrics["metric"] == second.metric])
+
+
 def test_sample_project_starts_a_build_from_an_empty_workspace(owner_token):
     from webapp.sample import SAMPLE_BRIEF, SAMPLE_PROJECT_NAME
 

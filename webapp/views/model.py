@@ -12,6 +12,7 @@ import streamlit as st
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
 from workspace import versions
+from workspace.version_diff import diff_versions
 from workspace.permissions import Action
 
 actor = session.require_actor()
@@ -154,6 +155,60 @@ def compare_tab(version, all_versions: list) -> None:
             }
         )
         st.dataframe(table, width="stretch")
+        first = picked[0]
+        diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
+        version_diff_section(diff)
+
+
+def _interval_text(interval) -> str:
+    if not interval or len(interval) != 2:
+        return "—"
+    return f"{fmt_number(interval[0])} – {fmt_number(interval[1])}"
+
+
+def version_diff_section(diff) -> None:
+    """What changed from the older version to the newer one, beyond the scores."""
+    before, after = f"v{diff.before.version}", f"v{diff.after.version}"
+    st.markdown(f"##### What changed from {before} to {after}")
+    if diff.settings:
+        st.dataframe(
+            pd.DataFrame(
+                [{"": r["what"], before: fmt_number(r["before"]),
+                  after: fmt_number(r["after"])} for r in diff.settings]
+            ),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.caption("Same brief, target, dataset, planner and budget.")
+    if diff.columns:
+        st.markdown("###### Columns")
+        st.dataframe(
+            pd.DataFrame([{"column": r["column"], before: r["before"], after: r["after"]}
+                          for r in diff.columns]),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.caption("The same columns were used and left out.")
+    st.markdown("###### Held-out metrics with their 95% intervals")
+    st.dataframe(
+        pd.DataFrame(
+            [{"metric": r["metric"], before: fmt_number(r["before"]),
+              f"{before} interval": _interval_text(r["before interval"]),
+              after: fmt_number(r["after"]),
+              f"{after} interval": _interval_text(r["after interval"])} for r in diff.metrics]
+        ),
+        hide_index=True, width="stretch",
+    )
+    if diff.importance:
+        st.markdown("###### Change in what the model relies on (mean |SHAP|)")
+        st.dataframe(
+            pd.DataFrame(
+                [{"column": r["column"], before: fmt_number(r["before"]),
+                  after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}
+                 for r in diff.importance[:15]]
+            ),
+            hide_index=True, width="stretch",
+        )
 
 
 def bundle_file_name(version) -> str:

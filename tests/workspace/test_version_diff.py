@@ -6,13 +6,13 @@ from workspace.version_diff import VersionRecord, diff_records
 
 
 def record(version: int, **changes) -> VersionRecord:
-    base = dict(
-        version=version, brief="who will cancel?", target="churned", task_type="binary",
-        metric="roc_auc", dataset="customers v1", planner="offline", budget_seconds=60.0,
-        features=("tenure", "plan", "cancel_request_filed"), excluded={"id": "identifier"},
-        holdout={"roc_auc": 0.986, "accuracy": 0.97}, intervals={"roc_auc": [0.98, 0.99]},
-        importance={"cancel_request_filed": 0.9, "tenure": 0.1},
-    )
+    base = {
+        "version": version, "brief": "who will cancel?", "target": "churned", "task_type": "binary",
+        "metric": "roc_auc", "dataset": "customers v1", "planner": "offline", "budget_seconds": 60.0,
+        "features": ("tenure", "plan", "cancel_request_filed"), "excluded": {"id": "identifier"},
+        "holdout": {"roc_auc": 0.986, "accuracy": 0.97}, "intervals": {"roc_auc": [0.98, 0.99]},
+        "importance": {"cancel_request_filed": 0.9, "tenure": 0.1},
+    }
     return VersionRecord(**{**base, **changes})
 
 

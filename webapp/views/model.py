@@ -12,8 +12,8 @@ import streamlit as st
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
 from workspace import versions
-from workspace.version_diff import diff_versions
 from workspace.permissions import Action
+from workspace.version_diff import diff_versions
 
 actor = session.require_actor()
 st.title("Model versions")

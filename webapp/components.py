@@ -551,11 +551,39 @@ def leaderboard_frame(trials: list) -> pd.DataFrame:
     return frame.sort_values("score", ascending=False, na_position="last").reset_index(drop=True)
 
 
-def leaderboard(trials: list, *, key: str = "leaderboard") -> None:
+def shipped_share(ensemble: dict | None) -> dict[str, float]:
+    """Trial id -> its share of the shipped model: the ensemble's weights when an ensemble
+    shipped, else 1.0 for the single best trial. Empty before a model exists."""
+    if not ensemble:
+        return {}
+    if ensemble.get("used"):
+        weights = {str(k): float(v) for k, v in (ensemble.get("weights") or {}).items() if v}
+        total = sum(weights.values()) or 1.0
+        return {k: w / total for k, w in weights.items()}
+    best = (ensemble.get("best_single") or {}).get("trial_id")
+    return {str(best): 1.0} if best else {}
+
+
+def shipped_sentence(frame: pd.DataFrame, share: dict[str, float]) -> str:
+    families = dict(zip(frame["trial"], frame["model family"], strict=True))
+    if len(share) == 1:
+        [(trial, _)] = share.items()
+        return f"Shipped: the single best model, trial {trial} ({families.get(trial, '?')})."
+    parts = ", ".join(f"{families.get(t, '?')} {t} {w:.0%}"
+                      for t, w in sorted(share.items(), key=lambda kv: -kv[1]))
+    return f"Shipped: a weighted average of {len(share)} models ({parts})."
+
+
+def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None = None) -> None:
+    """Trials best first; with `ensemble` (a finished version's), what shipped is marked."""
     frame = leaderboard_frame(trials)
     if frame.empty:
         st.caption("No trials yet.")
         return
+    share = shipped_share(ensemble)
+    frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
+    if share:
+        st.markdown(shipped_sentence(frame, share))
     scored = frame.dropna(subset=["value"]).head(20)
     if not scored.empty:
         from core.metrics import greater_is_better
@@ -567,20 +595,24 @@ def leaderboard(trials: list, *, key: str = "leaderboard") -> None:
             better = "higher"
         chart = (
             alt.Chart(scored, height=alt.Step(BAR_STEP))
-            .mark_bar()
+            .mark_circle(size=140)
             .encode(
+                # dots on an axis that is not from zero: 0.979 and 0.990 must look different
                 x=alt.X(
                     "value:Q",
                     title=f"validation {metric} ({better} is better)",
-                    scale=alt.Scale(zero=better == "higher"),
+                    scale=alt.Scale(zero=False, nice=False, padding=8),
                 ),
                 y=alt.Y(
                     "trial:N", sort=alt.EncodingSortField("score", order="descending"), title=None
                 ),
                 color=alt.Color("model family:N", legend=alt.Legend(orient="bottom")),
+                opacity=alt.condition(alt.datum.shipped != "", alt.value(1.0), alt.value(0.45))
+                if share else alt.value(1.0),
                 tooltip=[
                     "trial:N",
                     "model family:N",
+                    "shipped:N",
                     alt.Tooltip("value:Q", format=".4g"),
                     "seconds:Q",
                 ],

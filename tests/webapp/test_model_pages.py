@@ -172,6 +172,7 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle
     assert "This is the only version" in texts(at)
+    assert "Shipped: " in texts(at)  # the leaderboard says what the version is made of
 
     at = on_page(owner_token, "predict", **query)
     assert at.number_input(key=f"in-{version.id}-bill_length_mm")
@@ -267,3 +268,25 @@ def test_a_vague_brief_asks_which_column_to_predict(owner_token):
     [build] = builds.list_builds(actor=owner, project_id=project.id)
     assert build.status == "planned" and build.plan["spec"]["target"] == "species"
     assert "Proposed plan" in texts(at)
+
+
+def test_the_leaderboard_marks_what_shipped():
+    from webapp.components import leaderboard_frame, shipped_sentence, shipped_share
+
+    trials = [
+        {"trial_key": "t001", "estimator": "catboost", "metric": "roc_auc", "score": 0.99},
+        {"trial_key": "t002", "estimator": "linear", "metric": "roc_auc", "score": 0.98},
+        {"trial_key": "t003", "estimator": "random_forest", "metric": "roc_auc", "score": 0.97},
+    ]
+    frame = leaderboard_frame(trials)
+    ensemble = {"used": True, "weights": {"t001": 3, "t002": 1, "t003": 0},
+                "best_single": {"trial_id": "t001"}}
+    share = shipped_share(ensemble)
+    assert share == {"t001": 0.75, "t002": 0.25}
+    assert shipped_sentence(frame, share) == (
+        "Shipped: a weighted average of 2 models (catboost t001 75%, linear t002 25%)."
+    )
+    single = shipped_share({"used": False, "weights": {"t001": 1}, "best_single": {"trial_id": "t002"}})
+    assert single == {"t002": 1.0}
+    assert shipped_sentence(frame, single) == "Shipped: the single best model, trial t002 (linear)."
+    assert shipped_share(None) == {}

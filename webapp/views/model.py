@@ -272,6 +272,7 @@ with tabs[3]:
     else:
         st.caption("No written report for this version.")
 with tabs[4]:
-    components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}")
+    components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
+                           ensemble=(version.metrics or {}).get("ensemble"))
 with tabs[5]:
     compare_tab(version, all_versions)

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import BriefmlError
+from core.metrics import display_name
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
 from workspace.runtime import DatabaseUnavailable
 
@@ -413,6 +414,7 @@ def plan_editor(
         max_value=3600.0,
         value=float(budget),
         step=5.0,
+        format="%.0f",
         key=f"{key}-budget",
         disabled=disabled,
     )
@@ -536,7 +538,7 @@ def leaderboard_frame(trials: list) -> pd.DataFrame:
             {
                 "trial": val(t, "trial_key") or val(t, "trial_id", ""),
                 "model family": val(t, "estimator", ""),
-                "metric": metric,
+                "metric": display_name(metric) if metric else "",
                 "value": value,
                 "score": score,
                 "seconds": round(float(val(t, "seconds", 0) or 0), 1),
@@ -588,7 +590,7 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
     if not scored.empty:
         from core.metrics import greater_is_better
 
-        metric = scored["metric"].iloc[0]
+        metric = str(val(trials[0], "metric", ""))
         try:
             better = "higher" if greater_is_better(metric) else "lower"
         except Exception:  # an unknown metric name from an older plan
@@ -600,7 +602,7 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
                 # dots on an axis that is not from zero: 0.979 and 0.990 must look different
                 x=alt.X(
                     "value:Q",
-                    title=f"validation {metric} ({better} is better)",
+                    title=f"validation {display_name(metric)} ({better} is better)",
                     scale=alt.Scale(zero=False, nice=False, padding=8),
                 ),
                 y=alt.Y(
@@ -641,13 +643,13 @@ def metrics_table(metrics: dict, main: str | None = None) -> pd.DataFrame:
         interval = intervals.get(name)
         rows.append(
             {
-                "metric": name,
+                "metric": display_name(name),
                 "model": value,
                 "baseline": baseline.get(name),
                 "95% interval": (f"{interval[0]:.4g} – {interval[1]:.4g}" if interval else ""),
             }
         )
-    rows.sort(key=lambda row: row["metric"] != main)
+    rows.sort(key=lambda row: row["metric"] != display_name(main or ""))
     return pd.DataFrame(rows, columns=["metric", "model", "baseline", "95% interval"])
 
 

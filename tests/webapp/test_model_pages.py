@@ -7,6 +7,7 @@ import uuid
 
 import pandas as pd
 
+from core.metrics import display_name
 from db.models import Role
 from tests.webapp.conftest import (
     actor_of,
@@ -230,8 +231,9 @@ def test_compare_shows_what_changed_between_two_versions(owner_token):
     assert "brief" not in changed and "target" not in changed
     assert "The same columns were used and left out." in texts(at)
     metrics = frame_with(at, "v2 interval")
-    assert second.metric in set(metrics["metric"])
-    assert all(" – " in text for text in metrics["v2 interval"][metrics["metric"] == second.metric])
+    main = display_name(second.metric)  # friendly names: "Log loss", not "log_loss"
+    assert main in set(metrics["metric"])
+    assert all(" – " in text for text in metrics["v2 interval"][metrics["metric"] == main])
 
 
 def test_sample_project_starts_a_build_from_an_empty_workspace(owner_token):
@@ -279,6 +281,7 @@ def test_the_leaderboard_marks_what_shipped():
         {"trial_key": "t003", "estimator": "random_forest", "metric": "roc_auc", "score": 0.97},
     ]
     frame = leaderboard_frame(trials)
+    assert set(frame["metric"]) == {"ROC AUC"}
     ensemble = {"used": True, "weights": {"t001": 3, "t002": 1, "t003": 0},
                 "best_single": {"trial_id": "t001"}}
     share = shipped_share(ensemble)

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
 from workspace import versions
@@ -29,10 +30,8 @@ def headline(version) -> None:
     delta = None
     if isinstance(model_value, (int, float)) and isinstance(base_value, (int, float)):
         delta = f"{model_value - base_value:+.4g} vs baseline"
-    from core.metrics import greater_is_better
-
     cols[0].metric(
-        f"Held-out {main}",
+        f"Held-out {display_name(main)}",
         fmt_number(model_value),
         delta,
         delta_color="normal" if greater_is_better(main) else "inverse",
@@ -147,9 +146,10 @@ def compare_tab(version, all_versions: list) -> None:
                 f"v{r['version']}": {
                     "target": r["target"],
                     "task": r["task_type"],
-                    "main metric": r["metric"],
+                    "main metric": display_name(r["metric"]),
                     "dataset": r["dataset"],
-                    **{m: fmt_number((r.get("holdout") or {}).get(m)) for m in metric_names},
+                    **{display_name(m): fmt_number((r.get("holdout") or {}).get(m))
+                       for m in metric_names},
                 }
                 for r in rows
             }
@@ -192,7 +192,7 @@ def version_diff_section(diff) -> None:
     st.markdown("###### Held-out metrics with their 95% intervals")
     st.dataframe(
         pd.DataFrame(
-            [{"metric": r["metric"], before: fmt_number(r["before"]),
+            [{"metric": display_name(r["metric"]), before: fmt_number(r["before"]),
               f"{before} interval": _interval_text(r["before interval"]),
               after: fmt_number(r["after"]),
               f"{after} interval": _interval_text(r["after interval"])} for r in diff.metrics]

@@ -11,7 +11,9 @@ import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -77,8 +79,28 @@ def file_size(n_bytes: float) -> str:
     return ""
 
 
-def when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
+def viewer_timezone() -> ZoneInfo | None:
+    """The browser's time zone (None without a browser, e.g. in AppTest: times stay UTC)."""
+    try:
+        name = st.context.timezone
+        return ZoneInfo(name) if name else None
+    except Exception:  # noqa: BLE001 - no browser, or a zone name this machine does not know
+        return None
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored (UTC) time in the viewer's own zone; a naive time is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = viewer_timezone()
+    return value.astimezone(zone) if zone else value.astimezone(UTC)
+
+
+def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as the viewer reads it: their zone, no UTC offset; '—' when there is none."""
+    if isinstance(value, datetime):
+        return local_time(value).strftime(fmt)
+    return str(value) if value else "—"
 
 
 # --------------------------------------------------------------------------- errors

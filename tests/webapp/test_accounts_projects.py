@@ -44,7 +44,7 @@ def test_sign_up_validates_then_creates_the_account_and_signs_in(db):
     button(at, "Create account").click().run()
     no_exception(at)
     assert at.title[0].value == "Projects"
-    assert "Signed in as **new@example.com**" in texts(at)
+    assert [t.value for t in at.sidebar.text] == ["Signed in as new@example.com"]
     assert at.session_state["auth_token"]
 
 
@@ -114,6 +114,9 @@ def test_a_second_project_opens_at_once_and_the_form_empties(owner_token):
     assert at.query_params["project"] == str(second.id)
     assert "Project 'Pricing' created and opened." in texts(at)
     assert at.text_input(key="new-project-name").value == ""
+    [activity] = [d.value for d in at.dataframe if "what" in d.value.columns]
+    assert list(activity["object"]) == ["project Pricing"]
+    assert not activity["when"].str.contains(r"\+00:00|UTC").any()  # no offsets shown
 
     # the same name again is refused in words, not made twice
     at.text_input(key="new-project-name").input("pricing ")

@@ -293,3 +293,18 @@ def test_the_leaderboard_marks_what_shipped():
     assert single == {"t002": 1.0}
     assert shipped_sentence(frame, single) == "Shipped: the single best model, trial t002 (linear)."
     assert shipped_share(None) == {}
+
+
+def test_the_profile_does_not_chart_an_id_column_unless_asked(owner_token):
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Customers")
+    frame = pd.read_csv(SAMPLE_CSV)
+    frame.insert(0, "customer_id", [f"C{i:05d}" for i in range(len(frame))])
+    datasets.upload_dataset(actor=owner, project_id=project.id,
+                            source=frame.to_csv(index=False).encode(), filename="customers.csv")
+    at = on_page(owner_token, "datasets", project=str(project.id))
+    no_exception(at)
+    drawn = at.multiselect(key="profile-columns").value
+    assert "customer_id" not in drawn
+    assert drawn[0] == "species" and len(drawn) == 6
+    assert "customer_id" in at.multiselect(key="profile-columns").options

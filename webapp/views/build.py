@@ -187,7 +187,7 @@ def show_build(build_id, *, live: bool) -> None:
                     pd.DataFrame(
                         [
                             {
-                                "time": line.created_at.strftime("%H:%M:%S"),
+                                "time": when(line.created_at, "%H:%M:%S"),
                                 "level": line.level,
                                 "message": line.message,
                             }

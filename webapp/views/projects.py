@@ -58,7 +58,7 @@ def project_table(summaries: list) -> None:
                 "your role": p.role.value,
                 "datasets": p.datasets,
                 "model versions": p.model_versions,
-                "created": p.created_at,
+                "created": components.when(p.created_at, "%Y-%m-%d"),
                 "description": p.description,
             }
             for p in summaries
@@ -68,7 +68,6 @@ def project_table(summaries: list) -> None:
         frame,
         hide_index=True,
         width="stretch",
-        column_config={"created": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
     )
 
 
@@ -119,14 +118,13 @@ def members_section(project_id, role: Role) -> None:
                         "email": m.email,
                         "name": m.display_name,
                         "role": m.role.value,
-                        "joined": m.joined_at,
+                        "joined": components.when(m.joined_at, "%Y-%m-%d"),
                     }
                     for m in members
                 ]
             ),
             hide_index=True,
             width="stretch",
-            column_config={"joined": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
         )
     if not can(role, Action.MANAGE_MEMBERS):
         st.caption("Only owners can invite members or change roles.")
@@ -266,10 +264,10 @@ def open_project_section(summaries: list) -> None:
                 pd.DataFrame(
                     [
                         {
-                            "when": e.at,
+                            "when": components.when(e.at),
                             "who": e.user_email or "(deleted user)",
                             "what": e.action,
-                            "object": e.object_type,
+                            "object": audit_object(e),
                         }
                         for e in events
                     ]
@@ -287,6 +285,19 @@ def project_label(summary, summaries: list) -> str:
     if same_name < 2:
         return summary.name
     return f"{summary.name} (created {summary.created_at:%Y-%m-%d %H:%M})"
+
+
+def audit_object(entry) -> str:
+    """'dataset customers.csv v2', 'user sam@example.com', 'build (target churned)'."""
+    detail = entry.detail or {}
+    name = next((str(detail[k]) for k in ("name", "email", "filename") if detail.get(k)), "")
+    if name and detail.get("version") is not None:
+        name += f" v{detail['version']}"
+    elif not name and detail.get("version") is not None:
+        name = f"v{detail['version']}"
+    elif not name and detail.get("target"):
+        name = f"(target {detail['target']})"
+    return f"{entry.object_type} {name}".strip() or "—"
 
 
 def forget_unknown_project(summaries: list) -> None:

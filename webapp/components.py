@@ -20,6 +20,7 @@ import streamlit as st
 from core.errors import BriefmlError
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
 from workspace.runtime import DatabaseUnavailable
+from workspace.settings import get_settings
 
 log = logging.getLogger("briefml.webapp")
 
@@ -407,11 +408,12 @@ def plan_editor(
             )
             or None
         )
+    lowest, highest = get_settings().min_budget_seconds, get_settings().max_budget_seconds
     budget_seconds = right.number_input(
         "Time budget (seconds)",
-        min_value=5.0,
-        max_value=3600.0,
-        value=float(budget),
+        min_value=float(lowest),
+        max_value=float(highest),
+        value=float(min(max(budget, lowest), highest)),  # the bounds may have changed since
         step=5.0,
         key=f"{key}-budget",
         disabled=disabled,

@@ -23,6 +23,7 @@ from core.errors import BriefmlError
 from core.metrics import display_name
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
 from workspace.runtime import DatabaseUnavailable
+from workspace.settings import get_settings
 
 log = logging.getLogger("briefml.webapp")
 
@@ -430,11 +431,12 @@ def plan_editor(
             )
             or None
         )
+    lowest, highest = get_settings().min_budget_seconds, get_settings().max_budget_seconds
     budget_seconds = right.number_input(
         "Time budget (seconds)",
-        min_value=5.0,
-        max_value=3600.0,
-        value=float(budget),
+        min_value=float(lowest),
+        max_value=float(highest),
+        value=float(min(max(budget, lowest), highest)),  # the bounds may have changed since
         step=5.0,
         format="%.0f",
         key=f"{key}-budget",

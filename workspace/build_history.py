@@ -73,3 +73,36 @@ def build_to_open(history: list[BuildSummary], wanted: uuid.UUID | None) -> Buil
             if build.status == wanted_status:
                 return build
     return history[0] if history else None
+
+
+def budget_share_used(*, progress: float, started_at: datetime | None, budget_seconds: float,
+                      finished: bool, now: datetime) -> float:
+    """How much of the time budget a build has used, for a progress bar that moves from the
+    first second: the engine's own figure, or the clock since training started when that is
+    further on (the engine reports at phase and trial ends, and a first trial can be long).
+    Stays below 100% until the build has finished."""
+    if finished:
+        return 1.0
+    share = float(progress or 0.0)
+    if started_at is not None and budget_seconds > 0:
+        share = max(share, (now - started_at).total_seconds() / budget_seconds)
+    return min(max(share, 0.0), 0.99)
+
+
+def families_tried(plan: dict | None, trials: list, *, finished: bool) -> str:
+    """'3 of 5 planned model families tried (catboost, linear, lightgbm)' and, once the build
+    has finished, which were not tried within the budget."""
+    planned = list(dict.fromkeys(
+        c.get("estimator") for c in ((plan or {}).get("search") or {}).get("candidates") or []
+        if c.get("estimator")))
+    tried = list(dict.fromkeys(getattr(t, "estimator", None) or t.get("estimator")
+                               for t in trials))
+    if not planned:
+        return f"{len(tried)} model families tried." if tried else "No trials yet."
+    done = [f for f in planned if f in tried]
+    sentence = f"{len(done)} of {len(planned)} planned model families tried"
+    sentence += f" ({', '.join(done)})." if done else "."
+    missing = [f for f in planned if f not in tried]
+    if finished and missing:
+        sentence += f" Not tried within the budget: {', '.join(missing)}."
+    return sentence

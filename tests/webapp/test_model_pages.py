@@ -159,6 +159,8 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert list(builds_list["version"]) == [f"v{version.version}"]
     assert builds_list["duration"][0].endswith(" s")
     assert builds_list["budget used"][0] == "100% of 5 s"
+    assert "planned model families tried" in texts(at)
+    assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
     assert [t.label for t in at.tabs] == [

@@ -10,7 +10,13 @@ import pytest
 from db.models import BuildStatus
 from tests.workspace.build_helpers import add_dataset, iris_csv
 from workspace import builds
-from workspace.build_history import BuildSummary, build_to_open, list_build_history
+from workspace.build_history import (
+    BuildSummary,
+    budget_share_used,
+    build_to_open,
+    families_tried,
+    list_build_history,
+)
 from workspace.permissions import NotFound
 
 
@@ -46,3 +52,35 @@ def test_a_visitor_lands_on_the_asked_build_else_running_else_the_newest_success
     assert build_to_open([cancelled, succeeded], None) is succeeded
     assert build_to_open([cancelled], None) is cancelled
     assert build_to_open([], None) is None
+
+
+def test_the_progress_bar_follows_the_clock_between_engine_reports():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    at = start + timedelta(seconds=15)
+    # the engine said 1% (its first trial is still running) but 15 s of 30 have passed
+    assert budget_share_used(progress=0.01, started_at=start, budget_seconds=30,
+                             finished=False, now=at) == 0.5
+    assert budget_share_used(progress=0.7, started_at=start, budget_seconds=30,
+                             finished=False, now=at) == 0.7
+    # queued (no start yet), over time but not finished, and finished
+    assert budget_share_used(progress=0, started_at=None, budget_seconds=30,
+                             finished=False, now=at) == 0
+    assert budget_share_used(progress=0.5, started_at=start, budget_seconds=10,
+                             finished=False, now=at) == 0.99
+    assert budget_share_used(progress=0.5, started_at=start, budget_seconds=30,
+                             finished=True, now=at) == 1.0
+
+
+def test_the_trial_counter_counts_planned_families_and_names_the_untried():
+    plan = {"search": {"candidates": [{"estimator": e} for e in
+                                      ("catboost", "linear", "random_forest", "catboost")]}}
+    trials = [{"estimator": "catboost"}, {"estimator": "linear"}, {"estimator": "catboost"}]
+    assert families_tried(plan, trials, finished=False) == (
+        "2 of 3 planned model families tried (catboost, linear)."
+    )
+    assert families_tried(plan, trials, finished=True) == (
+        "2 of 3 planned model families tried (catboost, linear). "
+        "Not tried within the budget: random_forest."
+    )
+    assert families_tried(plan, [], finished=False) == "0 of 3 planned model families tried."
+    assert families_tried(None, [], finished=False) == "No trials yet."

@@ -6,13 +6,20 @@ seconds, so it survives a reload or a browser closed and reopened: nothing lives
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from webapp import components, session
 from webapp.components import can, shown_errors, when
 from workspace import builds, versions
-from workspace.build_history import build_to_open, list_build_history
+from workspace.build_history import (
+    budget_share_used,
+    build_to_open,
+    families_tried,
+    list_build_history,
+)
 from workspace.builds import BuildStatus
 from workspace.permissions import Action
 
@@ -155,10 +162,12 @@ def show_build(build_id, *, live: bool) -> None:
             if build.phase and build.phase.lower() != status.value:
                 label += f" · {build.phase}"
             st.markdown(label)
-            done = 1.0 if status == BuildStatus.SUCCEEDED else float(build.progress or 0)
-            st.progress(
-                min(max(done, 0.0), 1.0), text=f"{min(max(done, 0.0), 1.0):.0%} of the budget"
+            done = budget_share_used(
+                progress=build.progress, started_at=build.started_at,
+                budget_seconds=build.budget_seconds, finished=status == BuildStatus.SUCCEEDED,
+                now=datetime.now(UTC),
             )
+            st.progress(done, text=f"{done:.0%} of the {build.budget_seconds:.0f} s budget")
         with right:
             controls(build)
         if build.error:
@@ -177,9 +186,9 @@ def show_build(build_id, *, live: bool) -> None:
                 )
         trials_tab, log_tab, plan_tab = st.tabs(["Leaderboard", "Log", "Plan"])
         with trials_tab:
-            components.leaderboard(
-                builds.list_trials(actor=actor, build_id=build.id), key=f"leaderboard-{build.id}"
-            )
+            trials = builds.list_trials(actor=actor, build_id=build.id)
+            st.caption(families_tried(build.plan, trials, finished=status.is_final))
+            components.leaderboard(trials, key=f"leaderboard-{build.id}")
         with log_tab:
             logs = builds.list_build_logs(actor=actor, build_id=build.id)
             if logs:

@@ -1,0 +1,52 @@
+"""AppTest: what the pages show of an LLM planner (scripted local server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.openai_server import ScriptedOpenAI, answers_for, hostile_answers
+from tests.webapp.conftest import actor_of, app_as, no_exception, texts
+from tests.workspace.build_helpers import cancer_csv
+from workspace import builds, datasets, projects
+from workspace.settings import get_settings
+
+pytest.importorskip("langchain_openai", reason="the [openai] extra is part of the dev extra")
+
+
+@pytest.fixture
+def hostile_llm(monkeypatch):
+    good = answers_for("diagnosis", "binary", "roc_auc", "malignant")
+    with ScriptedOpenAI("hostile", hostile_answers(good, "mean radius", "regression", "rmse")) as server:
+        for key, value in {"LLM": "openai:x", "LLM_BASE_URL": server.base_url,
+                           "LLM_API_KEY": "test-key", "LLM_TIMEOUT_SECONDS": "5"}.items():
+            monkeypatch.setenv(f"BRIEFML_{key}", value)
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()
+
+
+def test_a_target_the_brief_does_not_support_is_asked_about(owner_token, hostile_llm):
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Clinic")
+    dataset = datasets.upload_dataset(actor=owner, project_id=project.id, source=cancer_csv(),
+                                      filename="cancer.csv")
+    build = builds.create_build(actor=owner, project_id=project.id, dataset_id=dataset.id,
+                                brief="predict the diagnosis", budget_seconds=10)
+    assert build.plan["spec"]["target"] == "mean radius"
+
+    at = app_as(owner_token, project=str(project.id), build=str(build.id))
+    at.switch_page("views/new_model.py")
+    at.run()
+    no_exception(at)
+    assert "chose 'mean radius' as the target, but the brief points to 'diagnosis'" in texts(at)
+    at.button(key=f"use-suggested-{build.id}").click().run()
+    no_exception(at)
+    changed = builds.get_build(actor=owner, build_id=build.id)
+    assert changed.plan["spec"]["target"] == "diagnosis" and "target_doubt" not in changed.plan
+    assert "but the brief points to" not in texts(at)
+
+    at = app_as(owner_token, project=str(project.id), build=str(build.id))
+    at.switch_page("views/build.py")
+    at.run()
+    no_exception(at)
+    assert "Planner: **llm:openai:x**" in texts(at)

@@ -422,14 +422,32 @@ def _invoke_within(structured, messages: list[BaseMessage], seconds: float) -> d
     """`structured.invoke(messages)`, or TimeoutError after `seconds`.
 
     The provider's client has its own timeout; this bound holds even when a client ignores
-    it. A request still running is left to its daemon thread, which the client's timeout
-    ends soon after.
+    it or the build's deadline is nearer. The request runs in a daemon thread of ours: a
+    request still hanging is left there and never delays the process's exit (LangChain would
+    run it in an executor thread, which Python joins at exit). Parsing runs here afterwards.
     """
+    model, parse = _model_and_parser(structured)
+    if model is None:
+        return _call_within(lambda: structured.invoke(messages), seconds)
+    raw = _call_within(lambda: model.invoke(messages), seconds)
+    return parse.invoke({"raw": raw})
+
+
+def _model_and_parser(structured):
+    # with_structured_output(include_raw=True) is RunnableMap(raw=model) | parser; when it
+    # is shaped otherwise, the whole runnable is called as one.
+    steps = getattr(getattr(structured, "first", None), "steps__", None)
+    if isinstance(steps, dict) and set(steps) == {"raw"} and hasattr(structured, "last"):
+        return steps["raw"], structured.last
+    return None, None
+
+
+def _call_within(call: Callable[[], Any], seconds: float) -> Any:
     box: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            box["reply"] = structured.invoke(messages)
+            box["reply"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             box["error"] = exc
 

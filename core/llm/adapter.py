@@ -350,12 +350,11 @@ class LLMAdapter:
         if parsed is None:
             broken = getattr(reply.get("raw"), "invalid_tool_calls", None) or []
             if broken:
-                return (
-                    "parse error",
+                problem = (
                     f"Parse error: the arguments of the {schema.__name__} tool call are not "
-                    f"valid JSON ({_json_problem(broken[0].get('error') or '')}).",
-                    None,
+                    f"valid JSON ({_json_problem(broken[0].get('error') or '')})."
                 )
+                return "parse error", problem, None
             return "parse error", f"Parse error: the answer did not call the {schema.__name__} tool.", None
         if check is None:
             return "", None, parsed

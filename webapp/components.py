@@ -142,6 +142,30 @@ def query_id(name: str) -> uuid.UUID | None:
     return as_uuid(st.query_params.get(name))
 
 
+def url_picker(label: str, options: list, *, param: str, key: str, what: str,
+               format_func=str, default: Any = None) -> Any:
+    """A select box whose choice lives in the URL (?param=id), so links, reloads and picks
+    agree: the URL's id wins over what the widget remembers from an earlier run, a pick
+    rewrites the URL first (in the callback), and an id that is not among the options is
+    said to be so instead of silently showing something else. `options` are ids."""
+    wanted = query_id(param)
+    if st.query_params.get(param) and wanted not in options:
+        st.warning(
+            f"The link names a {what} that is not in this project (or no longer exists); "
+            f"showing another {what} instead.",
+            icon=":material/link_off:",
+        )
+    fallback = default if default in options else options[0]
+    st.session_state[key] = wanted if wanted in options else fallback
+
+    def picked() -> None:
+        st.query_params[param] = str(st.session_state[key])
+
+    chosen = st.selectbox(label, options, key=key, format_func=format_func, on_change=picked)
+    st.query_params[param] = str(chosen)
+    return chosen
+
+
 def current_project_id() -> uuid.UUID | None:
     """The open project: from ?project= (links, reloads) or from this tab's choice."""
     from_url = query_id("project")
@@ -842,9 +866,7 @@ def choose_version(
         all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
     if not all_versions:
         return None, []
-    ids = [str(val(v, "id")) for v in all_versions]
-    wanted = st.query_params.get("version")
-    index = ids.index(wanted) if wanted in ids else 0
-    chosen = st.selectbox(label, all_versions, index=index, format_func=version_label, key=key)
-    st.query_params["version"] = str(val(chosen, "id"))
-    return chosen, all_versions
+    by_id = {val(v, "id"): v for v in all_versions}
+    chosen = url_picker(label, list(by_id), param="version", key=key, what="model version",
+                        format_func=lambda i: version_label(by_id[i]))
+    return by_id[chosen], all_versions

@@ -71,6 +71,15 @@ def test_upload_validation_and_viewer_cannot_upload_or_build(owner_token):
     assert "penguins v1" in at.selectbox(key="dataset-choice").format_func(
         at.selectbox(key="dataset-choice").value
     )
+    # a second upload is the one shown next, though the picker remembers the first
+    at.file_uploader(key="upload-file").set_value(
+        ("penguins.csv", SAMPLE_CSV.read_bytes()[:5000], "text/csv")
+    )
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+    no_exception(at)
+    assert "penguins v2" in at.selectbox(key="dataset-choice").format_func(
+        at.selectbox(key="dataset-choice").value
+    )
 
     viewer_token = sign_up_and_in("vera@example.com")
     projects.invite_member(
@@ -203,6 +212,12 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     at.run()
     no_exception(at)
     assert "missing" in texts(at) and "bill_length_mm" in texts(at)  # which columns, in words
+
+    # A mistyped or foreign version id says so, then shows the project's own version.
+    at = on_page(owner_token, "model", project=str(project.id), version=str(uuid.uuid4()))
+    no_exception(at)
+    assert "The link names a model version that is not in this project" in texts(at)
+    assert at.selectbox(key="model-version").value == version.id
 
     # A version id of a project the visitor is not in shows nothing of it.
     at = on_page(stranger_token, "model", **query)

@@ -76,29 +76,13 @@ def builds_table(history: list) -> None:
 
 
 def choose_build(history: list):
-    """The build picker; a link to a build that is not in this project says so."""
+    """The build picker: the build in the URL, else a running one, else the last success."""
     by_id = {b.id: b for b in history}
-    wanted = components.query_id("build")
-    if wanted is not None and wanted not in by_id:
-        st.warning(
-            "The link names a build that is not in this project (or no longer exists); "
-            "showing the latest build instead.",
-            icon=":material/link_off:",
-        )
-    # The URL names the open build (a pick updates it first, in the callback), so a reload,
-    # a shared link and the picker agree.
-    st.session_state["build-choice"] = build_to_open(history, wanted).id
-    chosen = st.selectbox(
-        "Open a build",
-        list(by_id),
+    return components.url_picker(
+        "Open a build", list(by_id), param="build", key="build-choice", what="build",
         format_func=lambda i: build_label(by_id[i]),
-        key="build-choice",
-        on_change=lambda: st.query_params.__setitem__(
-            "build", str(st.session_state["build-choice"])
-        ),
+        default=build_to_open(history, None).id,
     )
-    st.query_params["build"] = str(chosen)
-    return chosen
 
 
 def version_of(build_id):

@@ -54,16 +54,10 @@ def choose_dataset():
     labels = {
         d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in existing
     }
-    wanted = components.query_id("dataset") or st.session_state.get("dataset_id")
-    ids = list(labels)
-    chosen = st.selectbox(
-        "Dataset",
-        ids,
-        index=ids.index(wanted) if wanted in labels else 0,
-        format_func=labels.get,
-        key="dataset-choice",
+    chosen = components.url_picker(
+        "Dataset", list(labels), param="dataset", key="dataset-choice", what="dataset",
+        format_func=labels.get, default=st.session_state.get("dataset_id"),
     )
-    st.query_params["dataset"] = str(chosen)
     st.session_state["dataset_id"] = chosen
     return chosen
 

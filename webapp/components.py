@@ -631,8 +631,8 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
         st.caption("No trials yet.")
         return
     share = shipped_share(ensemble)
-    frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
-    if share:
+    if share:  # known once the version exists
+        frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
         st.markdown(shipped_sentence(frame, share))
     scored = frame.dropna(subset=["value"]).head(20)
     if not scored.empty:
@@ -662,7 +662,6 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
                 tooltip=[
                     "trial:N",
                     "model family:N",
-                    "shipped:N",
                     alt.Tooltip("value:Q", format=".4g"),
                     "seconds:Q",
                 ],
@@ -851,7 +850,7 @@ def probability_chart(probabilities: dict) -> alt.Chart | None:
 def version_label(version) -> str:
     return (
         f"v{val(version, 'version')} · {val(version, 'target')} · "
-        f"{val(version, 'metric')} · {when(val(version, 'created_at'))}"
+        f"{display_name(val(version, 'metric') or '')} · {when(val(version, 'created_at'))}"
     )
 
 

@@ -169,17 +169,12 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert builds_list["duration"][0].endswith(" s")
     assert builds_list["budget used"][0] == "100% of 5 s"
     assert "planned model families tried" in texts(at)
+    assert "Shipped: " in texts(at)  # the finished build's leaderboard says what shipped
     assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == [
-        "Performance",
-        "Explanation",
-        "Data checks",
-        "Report",
-        "Leaderboard",
-        "Compare",
-    ]
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
+                                          "Compare"]
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle

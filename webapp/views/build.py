@@ -156,9 +156,12 @@ def show_build(build_id, *, live: bool) -> None:
             controls(build)
         if build.error:
             st.error(build.error, icon=":material/error:")
+        shipped = None  # what the version is made of, once there is one
         if status == BuildStatus.SUCCEEDED:
             version = version_of(build.id)
             if version is not None:
+                full = versions.get_model_version(actor=actor, version_id=version.id)
+                shipped = (full.metrics or {}).get("ensemble")
                 st.success(
                     f"Model version v{version.version} is ready.", icon=":material/check_circle:"
                 )
@@ -172,7 +175,7 @@ def show_build(build_id, *, live: bool) -> None:
         with trials_tab:
             trials = builds.list_trials(actor=actor, build_id=build.id)
             st.caption(families_tried(build.plan, trials, finished=status.is_final))
-            components.leaderboard(trials, key=f"leaderboard-{build.id}")
+            components.leaderboard(trials, key=f"leaderboard-{build.id}", ensemble=shipped)
         with log_tab:
             logs = builds.list_build_logs(actor=actor, build_id=build.id)
             if logs:

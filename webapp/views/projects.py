@@ -59,7 +59,7 @@ def project_table(summaries: list) -> None:
                 "datasets": p.datasets,
                 "model versions": p.model_versions,
                 "created": components.when(p.created_at, "%Y-%m-%d"),
-                "description": p.description,
+                "description": p.description or "—",
             }
             for p in summaries
         ]
@@ -116,7 +116,7 @@ def members_section(project_id, role: Role) -> None:
                 [
                     {
                         "email": m.email,
-                        "name": m.display_name,
+                        "name": m.display_name or "—",
                         "role": m.role.value,
                         "joined": components.when(m.joined_at, "%Y-%m-%d"),
                     }

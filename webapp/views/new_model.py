@@ -134,13 +134,14 @@ def target_question(build) -> None:
     doubt = (build.plan or {}).get("target_doubt")
     if not doubt or st.session_state.get(f"kept-target-{build.id}"):
         return
-    st.warning(doubt["message"], icon=":material/help:")
+    st.warning(components.plain(doubt["message"]), icon=":material/help:")
     left, right = st.columns(2)
-    if left.button(f"Predict '{doubt['suggested']}' instead", key=f"use-suggested-{build.id}"):
+    suggested, chosen = components.plain(doubt["suggested"]), components.plain(doubt["chosen"])
+    if left.button(f"Predict '{suggested}' instead", key=f"use-suggested-{build.id}"):
         with shown_errors():
             builds.update_plan(actor=actor, build_id=build.id, spec={"target": doubt["suggested"]})
             st.rerun()
-    if right.button(f"Keep '{doubt['chosen']}'", key=f"keep-chosen-{build.id}"):
+    if right.button(f"Keep '{chosen}'", key=f"keep-chosen-{build.id}"):
         st.session_state[f"kept-target-{build.id}"] = True
         st.rerun()
 

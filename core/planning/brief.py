@@ -1,0 +1,281 @@
+"""Reading a brief: which words describe the outcome, which describe the inputs, and what kind
+of answer the question asks for.
+
+"Estimate a worker's wage from schooling, experience and region" has one outcome phrase
+("a worker's wage") and one input phrase (after *from*). Only the outcome phrase can name the
+target; a column the input phrase names is an input. The brief is only ever read as words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.spec import ColumnProfile
+
+MAX_BRIEF_CHARS = 2_000
+# Who or what a brief is about ("which customers will ...") is rarely the column to predict.
+ENTITY_WEIGHT = 0.3
+# In "first year grade point average" the last word is the head; the words before it qualify it.
+MODIFIER_WEIGHT = 0.8
+
+
+def words_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = words_of(
+    """
+    a an the and or of to in on at for by with from into about over under is are was were
+    be been being will would shall should can could may might must do does did has have had
+    having it its this that these those their his her our your my me we you they them he
+    she i who whom which what when where why how whether if then than so as not no yes very
+    much many more most less least some any all each every per one two predict prediction
+    predictions forecast estimate estimation identify tell guess model classify
+    classification regression find show want need like please help make build learn data
+    dataset table column columns row rows values going get give gets use using based
+    next going kind type sort lot lots just also
+    """
+)
+ENTITY_WORDS = words_of(
+    """
+    customer customers client clients user users employee employees worker workers person
+    people patient patients shopper shoppers passenger passengers applicant applicants
+    member members household households individual individuals record records case cases
+    item items someone somebody
+    """
+)
+# Verbs that introduce the outcome: "predict X", "estimate the X".
+TASK_VERBS = words_of(
+    """
+    predict predicting forecast forecasting estimate estimating classify classifying model
+    modelling modeling guess determine target explain project score rank identify detect
+    """
+)
+_DETERMINERS = words_of("the a an each every its their his her our this that these those")
+_MODALS = words_of("will would is are was were can could does do did has have should may might")
+
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")  # words in any alphabet
+_SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
+# Words after these describe inputs, not the outcome.
+_INPUT_MARKER = re.compile(
+    r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
+    r"with (?:their|its|his|her|the help of)|from)\b",
+    re.IGNORECASE,
+)
+_TIME_HORIZON = re.compile(
+    r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
+    r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b",
+    re.IGNORECASE,
+)
+
+
+class AnswerType(StrEnum):
+    """What kind of answer the question asks for, from its wording alone."""
+
+    NUMBER = "a number"
+    TWO_VALUED = "yes or no"
+    CLASSES = "one of several classes"
+    UNKNOWN = "unknown"
+
+
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:much|many|long|far|late|early|big|large|high|old|often|fast|heavy|tall|strong)\b|"
+    r"\b(?:number|amount|count|quantity|level|size) of\b|\bwhat (?:price|amount)\b",
+    re.IGNORECASE,
+)
+_ASKS_CLASSES = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|class|category|variety|species|genre|"
+    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b",
+    re.IGNORECASE,
+)
+_ASKS_YES_NO = re.compile(
+    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b|"
+    r"\bwhether\b|\byes or no\b|\bor not\b|\bwho (?:will|would|is|was|did|does|has)\b|"
+    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
+    re.IGNORECASE,
+)
+
+
+# weaker than the patterns above: "identify the species", "classify each digit"
+_ASKS_A_CLASS = re.compile(r"\b(?:classify|recogni[sz]e|identify|categori[sz]e)\b", re.IGNORECASE)
+
+
+def answer_type(text: str) -> AnswerType:
+    """How much / how many → a number; what type / which kind → classes; will / whether /
+    does / is → yes or no. The first that applies, judged sentence by sentence."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    for pattern, kind in (
+        (_ASKS_NUMBER, AnswerType.NUMBER),
+        (_ASKS_CLASSES, AnswerType.CLASSES),
+        (_ASKS_YES_NO, AnswerType.TWO_VALUED),
+    ):
+        if any(pattern.search(s) for s in sentences):
+            return kind
+    if _ASKS_A_CLASS.search(text):
+        return AnswerType.CLASSES
+    if re.search(r"\bwhich \w+ (?:will|would|are|is)\b", text, re.IGNORECASE):
+        # "which customers will cancel" asks yes or no of each customer
+        entity = re.search(r"\bwhich (\w+)", text, re.IGNORECASE).group(1).lower()
+        if entity in ENTITY_WORDS or entity.endswith("s"):
+            return AnswerType.TWO_VALUED
+    return AnswerType.UNKNOWN
+
+
+def stem(word: str) -> str:
+    """A light stemmer: enough to match 'survived' with 'Survived' and 'sales' with 'sale'."""
+    word = word.lower().strip("'")
+    word = word.removesuffix("'s")
+    for suffix, keep in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+@dataclass
+class Brief:
+    """The brief, read: outcome words as weighted stems, input words apart, the answer type."""
+
+    text: str = ""
+    outcome: str = ""  # the outcome phrases, lowercased, joined by " | "
+    inputs: str = ""  # the input phrases, lowercased
+    weights: dict[str, float] = field(default_factory=dict)  # outcome stem -> weight
+    originals: dict[str, str] = field(default_factory=dict)  # stem -> the word as written
+    input_stems: set[str] = field(default_factory=set)
+    outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
+    acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
+    answer: AnswerType = AnswerType.UNKNOWN
+
+    @classmethod
+    def read(cls, brief: str) -> Brief:
+        text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
+        # "next month" says when, not what: it must not point at a 'months' column
+        outcome, inputs = split_outcome_and_inputs(_TIME_HORIZON.sub(" ", text))
+        out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
+        heads = _heads(outcome)
+        for i, raw in enumerate(WORD.findall(outcome)):
+            lowered = raw.lower().strip("'")
+            out.outcome_words.append(lowered.removesuffix("'s"))
+            if lowered in STOPWORDS or len(lowered) < 2:
+                continue
+            key = stem(lowered)
+            weight = ENTITY_WEIGHT if lowered in ENTITY_WORDS else 1.0
+            weight *= 1.0 if i in heads else MODIFIER_WEIGHT
+            out.weights[key] = max(out.weights.get(key, 0.0), weight)
+            out.originals.setdefault(key, lowered)
+        out.input_stems = {
+            stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
+        }
+        out.acronyms = _capital_acronyms(text)
+        out.answer = answer_type(text)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.weights)
+
+
+def _heads(text: str) -> set[int]:
+    """Positions (in `WORD.findall(text)`) of the last content word of each run of content
+    words: the heads of the noun phrases, as in 'child car *seats*' or 'sale *price*'."""
+    heads, previous = set(), None
+    for i, found in enumerate(WORD.finditer(text)):
+        word = found.group(0).lower().strip("'")
+        gap = text[previous.end() : found.start()] if previous is not None else ""
+        if word in STOPWORDS or len(word) < 2:
+            previous = None
+            continue
+        if previous is not None and not gap.strip():
+            heads.discard(i - 1)  # the run goes on: the word before qualifies this one
+        heads.add(i)
+        previous = found
+    return heads
+
+
+def split_outcome_and_inputs(text: str) -> tuple[str, str]:
+    """Per sentence: words before an input marker (from, given, using, ...) are the outcome,
+    words after it, to the end of the sentence, are inputs. A sentence that starts with the
+    marker ("Using their age, predict churn") has its inputs up to the first comma."""
+    outcome, inputs = [], []
+    for sentence in _SENTENCE_END.split(text):
+        head, tail = _split_sentence(sentence)
+        outcome.append(head)
+        inputs.append(tail)
+    return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
+
+
+def _split_sentence(sentence: str) -> tuple[str, str]:
+    for match in _INPUT_MARKER.finditer(sentence):
+        before, after = sentence[: match.start()], sentence[match.end() :]
+        content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
+        if not content_before:
+            if "," in after:  # "Given their age and income, will they default?"
+                return _inputs_first(before, after)
+            continue
+        if match.group(0).lower() == "from" and not _lists_inputs(after):
+            continue  # "a flight from New York will arrive": a place, not inputs
+        return before, after
+    return sentence, ""
+
+
+_CLAUSE_WORDS = words_of(
+    "what which who how whether will would is are does do did can could predict estimate "
+    "forecast tell find identify classify guess"
+)
+
+
+def _inputs_first(before: str, after: str) -> tuple[str, str]:
+    """'Using education, experience and age, what does a worker earn?': the input list runs
+    over the commas until a part that starts a clause."""
+    parts = after.split(",")
+    for i, part in enumerate(parts[1:], start=1):
+        words = [w.lower() for w in WORD.findall(part)]
+        if any(w in _CLAUSE_WORDS for w in words):
+            return before + ",".join(parts[i:]), ",".join(parts[:i])
+    return before + ",".join(parts[1:]), parts[0]
+
+
+def _lists_inputs(after: str) -> bool:
+    """After a bare 'from': a determiner or a list of things, and no verb of the outcome."""
+    words = [w.lower() for w in WORD.findall(after)]
+    if not words or any(w in _MODALS for w in words):
+        return False
+    return words[0] in _DETERMINERS or "," in after or " and " in f" {after.lower()} "
+
+
+def _capital_acronyms(text: str) -> set[str]:
+    """Initials of runs of capitalised words: 'Citrus Hill' → 'ch', 'Minute Maid' → 'mm'."""
+    capitals = re.findall(r"[A-Za-z]+|[^A-Za-z\s]+", text)
+    out = set()
+    for size in (2, 3):
+        for i in range(len(capitals) - size + 1):
+            window = capitals[i : i + size]
+            if all(w[:1].isupper() and w.isalpha() for w in window):
+                out.add("".join(w[0] for w in window).lower())
+    return out
+
+
+_NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan"}
+
+
+def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
+    """Values of `col` the outcome phrase spells out ('up or down' → 'Up', 'Down')."""
+    hits = []
+    for value, _ in col.top_values:
+        lowered = str(value).strip().lower()
+        if lowered in _NOT_A_LABEL:
+            continue
+        value_words = [stem(w) for w in WORD.findall(lowered) if w not in STOPWORDS]
+        named = value_words and all(brief.weights.get(w, 0) >= MODIFIER_WEIGHT for w in value_words)
+        if named or (2 <= len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
+            hits.append(str(value))
+    return hits

@@ -1,0 +1,211 @@
+"""Column names as words, and how well each word matches a brief.
+
+A column name is split into words (snake_case, camelCase, dotted.names), glued compounds are
+cut at words the brief or the outcome vocabulary knows (`marketvalue` → market value), and each
+word is matched against the brief's outcome words: the same word, a word of the same meaning,
+an abbreviation (a prefix such as `temp`, the letters in order such as `hwy` for highway), or
+the initials of consecutive brief words (`gpa` for grade point average, `los` for length of stay).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from core.planning.brief import Brief, stem
+
+# Weights of one brief word matching one word of a column name.
+EXACT, ABBREVIATION, INITIALS, SYNONYM, PART = 1.0, 0.85, 0.9, 0.7, 0.5
+MIN_COMPOUND_PIECE = 3
+
+# A modest vocabulary of outcome words: each line is one meaning. General words only, not
+# one entry per brief.
+OUTCOME_VOCABULARY = [
+    (
+        "quit leave left leaving attrition churn churned turnover resign resignation cancel "
+        "cancelled canceled cancellation retention retain stay exit attrite"
+    ),
+    "debt balance owe owed outstanding",
+    "survive survived survival die died death dead alive live lived perish perished",
+    "price worth value cost valuation expensive sell sold fetch",
+    "late lateness delay delayed tardy",
+    "arrive arrival arrived",
+    "depart departure departed",
+    "buy bought purchase purchased choose chose choice pick order",
+    "fraud fraudulent scam",
+    "default defaulted delinquent delinquency",
+    "sales sold demand units revenue",
+    "salary wage wages pay paid earn earns earned earnings compensation",
+    "income earn earnings",
+    "spam junk",
+    "click clicked clicks",
+    "convert converted conversion signup subscribe subscribed",
+    "approve approved approval accept accepted admit admitted admission",
+    "readmit readmitted readmission",
+    "diagnosis disease sick illness malignant benign",
+    "satisfied satisfaction happy",
+    "temperature temp",
+    "fail failure failed broken breakdown defect defective",
+    "win won winner victory",
+    "pass passed success succeed",
+    "sex gender",
+    "rating rate stars score grade",
+    "quality grade",
+    "count number quantity",
+    "strength strong",
+    "duration length time",
+    "age old",
+    "mpg mileage efficiency economy consumption",
+    "weight heavy mass",
+    "height tall",
+    "length long",
+    "speed fast",
+    "size big large",
+]
+ABBREVIATIONS = {
+    "arr": "arrival",
+    "dep": "departure",
+    "amt": "amount",
+    "qty": "quantity",
+    "num": "number",
+    "nr": "number",
+    "no": "number",
+    "pct": "percent",
+    "avg": "average",
+    "cnt": "count",
+    "prob": "probability",
+    "yr": "year",
+    "mo": "month",
+    "dt": "date",
+    "dob": "birth",
+    "sal": "salary",
+    "rev": "revenue",
+    "mpg": "mileage",
+    "hp": "horsepower",
+    "wt": "weight",
+}
+_GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
+_VOWELS = set("aeiou")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _build_synonyms() -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = {}
+    for line in OUTCOME_VOCABULARY:
+        stems = {stem(w) for w in line.split()}
+        for s in stems:
+            groups.setdefault(s, set()).update(stems - {s})
+    return groups
+
+
+SYNONYMS = _build_synonyms()
+VOCABULARY = frozenset(w for line in OUTCOME_VOCABULARY for w in line.split())
+
+
+def name_words(name: str) -> list[str]:
+    """Lowercased words of a column name: 'Sale_Price' → ['sale', 'price'], 'WeekofPurchase' →
+    ['weekof', 'purchase'], 'crl.tot' → ['crl', 'tot']; digits dropped."""
+    spaced = _CAMEL.sub(" ", str(name))
+    words = [w.lower() for w in re.split(r"[\W_]+", spaced) if w]
+    return [w for w in words if not w.isdigit() and w not in {"is", "has", "of", "the", "flag"}]
+
+
+def name_tokens(name: str) -> list[str]:
+    """Stemmed words of a column name (abbreviations are expanded when matching)."""
+    return [stem(w) for w in name_words(name)]
+
+
+def spoken_name(name: str) -> str:
+    """The name as words a brief would write it: 'compressive_strength' → 'compressive strength'."""
+    return " ".join(w for w in re.split(r"[\W_]+", _CAMEL.sub(" ", str(name)).lower()) if w)
+
+
+def expand_word(word: str, brief: Brief) -> list[str]:
+    """A glued compound cut into the words it is made of, when the brief or the vocabulary
+    knows them: 'marketvalue' → ['market', 'value']; any other word as it is."""
+    if len(word) < 2 * MIN_COMPOUND_PIECE or word in VOCABULARY or stem(word) in brief.weights:
+        return [word]
+    known = frozenset(w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE) | VOCABULARY
+    pieces = _segment(word, known)
+    return pieces if pieces and len(pieces) > 1 else [word]
+
+
+@cache
+def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+    """`word` as known words (glue words like 'of' allowed between them), or None."""
+    if not word:
+        return ()
+    for end in range(len(word), 0, -1):
+        head = word[:end]
+        if head in known or (head in _GLUE_WORDS and end < len(word)):
+            rest = _segment(word[end:], known)
+            if rest is not None:
+                return (head, *rest)
+    return None
+
+
+def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
+    """Best weight of one column-name word against the brief's outcome words, and why."""
+    token = stem(col_word)
+    best, why = 0.0, ""
+
+    def consider(score: float, reason: str) -> None:
+        nonlocal best, why
+        if score > best:
+            best, why = score, reason
+
+    if token in brief.weights:
+        consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
+    expanded = ABBREVIATIONS.get(col_word)
+    if expanded and stem(expanded) in brief.weights:
+        consider(
+            ABBREVIATION * brief.weights[stem(expanded)],
+            f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
+        )
+    for meaning in (token, stem(expanded) if expanded else None):
+        for synonym in SYNONYMS.get(meaning, ()):
+            if synonym in brief.weights:
+                consider(
+                    SYNONYM * brief.weights[synonym],
+                    f"'{brief.originals[synonym]}' in the brief means much the same",
+                )
+    if best < ABBREVIATION:
+        for stem_, original in brief.originals.items():
+            if _abbreviates(col_word, original):
+                consider(
+                    ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
+                )
+    if best < INITIALS and _initials_in(col_word, brief.outcome_words):
+        consider(INITIALS, f"'{col_word}' is the initials of words in the brief")
+    if best == 0.0 and len(token) >= 5:
+        for stem_, weight in brief.weights.items():
+            if len(stem_) >= 4 and stem_ in token:
+                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
+    return best, why
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order)."""
+    if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha():
+        return False  # two letters ('fl', 'ss') abbreviate too many words to tell
+    if word.startswith(short):
+        return True
+    if short[0] != word[0] or set(short[1:]) & _VOWELS:
+        return False
+    rest = iter(word[1:])
+    return all(letter in rest for letter in short[1:])
+
+
+def _initials_in(short: str, words: list[str]) -> bool:
+    """'gpa' ← grade point average, 'los' ← length of stay, 'mpg' ← miles per gallon."""
+    n = len(short)
+    if not 3 <= n <= 5 or not short.isalpha():
+        return False
+    for i in range(len(words) - n + 1):
+        window = words[i : i + n]
+        if (
+            "".join(w[0] for w in window) == short
+            and sum(w not in _GLUE_WORDS for w in window) >= 2
+        ):
+            return True
+    return False

@@ -12,13 +12,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.spec import ColumnProfile
-
 MAX_BRIEF_CHARS = 2_000
 # Who or what a brief is about ("which customers will ...") is rarely the column to predict.
 ENTITY_WEIGHT = 0.3
 # In "first year grade point average" the last word is the head; the words before it qualify it.
 MODIFIER_WEIGHT = 0.8
+# Words outside the phrase the question is about ("a model of *mortgage denials* in Boston
+# to audit for bias") are context; they weigh less than the words of that phrase.
+CONTEXT_WEIGHT = 0.85
+FOCUS_MODIFIER_WEIGHT = 0.9
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -61,13 +63,21 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 # Words after these describe inputs, not the outcome.
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
-    r"with (?:their|its|his|her|the help of)|from)\b",
+    r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
     re.IGNORECASE,
 )
 _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
-    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b",
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
+    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b",
+    re.IGNORECASE,
+)
+# "which emails are ...", "for each district": the word names who or what, not the outcome
+_ENTITY_SLOT = re.compile(
+    r"\bwhich\s+([^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
+    r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
+    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)",
     re.IGNORECASE,
 )
 
@@ -92,8 +102,11 @@ _ASKS_CLASSES = re.compile(
     re.IGNORECASE,
 )
 _ASKS_YES_NO = re.compile(
-    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b|"
-    r"\bwhether\b|\byes or no\b|\bor not\b|\bwho (?:will|would|is|was|did|does|has)\b|"
+    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
+    r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
+    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
+    r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|"
+    r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
     r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
     re.IGNORECASE,
 )
@@ -106,7 +119,7 @@ _ASKS_A_CLASS = re.compile(r"\b(?:classify|recogni[sz]e|identify|categori[sz]e)\
 def answer_type(text: str) -> AnswerType:
     """How much / how many → a number; what type / which kind → classes; will / whether /
     does / is → yes or no. The first that applies, judged sentence by sentence."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    sentences = [s.strip() for s in re.findall(r"[^.;!?\n]+[.;!?]?", text) if s.strip()]
     for pattern, kind in (
         (_ASKS_NUMBER, AnswerType.NUMBER),
         (_ASKS_CLASSES, AnswerType.CLASSES),
@@ -156,21 +169,30 @@ class Brief:
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
     answer: AnswerType = AnswerType.UNKNOWN
 
+    _whole: Brief | None = field(default=None, repr=False)
+
     @classmethod
-    def read(cls, brief: str) -> Brief:
+    def read(cls, brief: str, split: bool = True) -> Brief:
         text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
         # "next month" says when, not what: it must not point at a 'months' column
-        outcome, inputs = split_outcome_and_inputs(_TIME_HORIZON.sub(" ", text))
+        outcome, inputs = _TIME_HORIZON.sub(" ", text), ""
+        if split:
+            outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
-        heads = _heads(outcome)
+        entities = {(a or b).lower() for a, b in _ENTITY_SLOT.findall(outcome)} - STOPWORDS
+        heads, focus = _heads(outcome), _focus(outcome, entities)
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'")
             out.outcome_words.append(lowered.removesuffix("'s"))
             if lowered in STOPWORDS or len(lowered) < 2:
                 continue
             key = stem(lowered)
-            weight = ENTITY_WEIGHT if lowered in ENTITY_WORDS else 1.0
-            weight *= 1.0 if i in heads else MODIFIER_WEIGHT
+            entity = lowered in ENTITY_WORDS or lowered in entities
+            weight = ENTITY_WEIGHT if entity else 1.0
+            if i in heads:
+                weight *= 1.0 if i in focus or not focus else CONTEXT_WEIGHT
+            else:
+                weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -179,6 +201,14 @@ class Brief:
         out.acronyms = _capital_acronyms(text)
         out.answer = answer_type(text)
         return out
+
+    @property
+    def whole(self) -> Brief:
+        """The brief with every phrase read as the outcome (values may be listed anywhere)."""
+        if self._whole is None:
+            whole = Brief.read(self.text.replace(",", " ,"), split=False) if self.inputs else self
+            self._whole = whole
+        return self._whole
 
     def __bool__(self) -> bool:
         return bool(self.weights)
@@ -199,6 +229,39 @@ def _heads(text: str) -> set[int]:
         heads.add(i)
         previous = found
     return heads
+
+
+_FOCUS_TRIGGER = re.compile(
+    r"\b(?:predict|forecast|estimate|classify|determine|model of|how (?:much|many)|"
+    r"what(?:'s| is| are| will be| would be)?(?: the)?|which|number of|amount of)\b",
+    re.IGNORECASE,
+)
+
+
+def _focus(text: str, entities: set[str]) -> set[int]:
+    """Positions of the words of the first run of content words after 'predict', 'how many',
+    'what is the', 'a model of', ...: the phrase the question is about. A run that only names
+    who it is about ('which *customers* will churn') does not count."""
+    found = list(WORD.finditer(text))
+    runs: list[list[int]] = []
+    for i, word in enumerate(found):
+        lowered = word.group(0).lower().strip("'")
+        if lowered in STOPWORDS or len(lowered) < 2:
+            continue
+        gap = text[found[i - 1].end() : word.start()] if i else " x "
+        if runs and runs[-1][-1] == i - 1 and not gap.strip(" -'"):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for trigger in _FOCUS_TRIGGER.finditer(text):
+        for run in runs:
+            if found[run[0]].start() < trigger.end():
+                continue
+            words = {found[i].group(0).lower().strip("'").removesuffix("'s") for i in run}
+            if words <= (ENTITY_WORDS | entities):
+                continue
+            return set(run)
+    return set()
 
 
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:
@@ -241,7 +304,7 @@ def _inputs_first(before: str, after: str) -> tuple[str, str]:
         words = [w.lower() for w in WORD.findall(part)]
         if any(w in _CLAUSE_WORDS for w in words):
             return before + ",".join(parts[i:]), ",".join(parts[:i])
-    return before + ",".join(parts[1:]), parts[0]
+    return before, after  # "Predict from the class, displacement and mileage."
 
 
 def _lists_inputs(after: str) -> bool:
@@ -262,20 +325,3 @@ def _capital_acronyms(text: str) -> set[str]:
             if all(w[:1].isupper() and w.isalpha() for w in window):
                 out.add("".join(w[0] for w in window).lower())
     return out
-
-
-_NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan"}
-
-
-def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
-    """Values of `col` the outcome phrase spells out ('up or down' → 'Up', 'Down')."""
-    hits = []
-    for value, _ in col.top_values:
-        lowered = str(value).strip().lower()
-        if lowered in _NOT_A_LABEL:
-            continue
-        value_words = [stem(w) for w in WORD.findall(lowered) if w not in STOPWORDS]
-        named = value_words and all(brief.weights.get(w, 0) >= MODIFIER_WEIGHT for w in value_words)
-        if named or (2 <= len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
-            hits.append(str(value))
-    return hits

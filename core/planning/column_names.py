@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from core.planning.brief import Brief, stem
+from core.planning.brief import STOPWORDS, WORD, Brief, stem
+from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
-EXACT, ABBREVIATION, INITIALS, SYNONYM, PART = 1.0, 0.85, 0.9, 0.7, 0.5
+EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
 MIN_COMPOUND_PIECE = 3
 
 # A modest vocabulary of outcome words: each line is one meaning. General words only, not
@@ -35,8 +36,7 @@ OUTCOME_VOCABULARY = [
     "fraud fraudulent scam",
     "default defaulted delinquent delinquency",
     "sales sold demand units revenue",
-    "salary wage wages pay paid earn earns earned earnings compensation",
-    "income earn earnings",
+    "salary wage wages pay paid earn earns earned earnings compensation income",
     "spam junk",
     "click clicked clicks",
     "convert converted conversion signup subscribe subscribed",
@@ -61,6 +61,13 @@ OUTCOME_VOCABULARY = [
     "length long",
     "speed fast",
     "size big large",
+    "job occupation profession position",
+    "spend spending spent expenditure expense",
+    "charge charged bill billed fee",
+    "visit consultation appointment",
+    "share fraction proportion percentage",
+    "up rise increase gain higher",
+    "down fall decrease drop decline lower",
 ]
 ABBREVIATIONS = {
     "arr": "arrival",
@@ -125,8 +132,9 @@ def expand_word(word: str, brief: Brief) -> list[str]:
     knows them: 'marketvalue' → ['market', 'value']; any other word as it is."""
     if len(word) < 2 * MIN_COMPOUND_PIECE or word in VOCABULARY or stem(word) in brief.weights:
         return [word]
-    known = frozenset(w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE) | VOCABULARY
-    pieces = _segment(word, known)
+    outcome = [w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE]
+    starts = {w[:n] for w in outcome for n in range(MIN_COMPOUND_PIECE, len(w) + 1)}
+    pieces = _segment(word, frozenset(starts) | VOCABULARY)
     return pieces if pieces and len(pieces) > 1 else [word]
 
 
@@ -157,6 +165,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     if token in brief.weights:
         consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
     expanded = ABBREVIATIONS.get(col_word)
+
     if expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
@@ -175,13 +184,30 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
                 )
-    if best < INITIALS and _initials_in(col_word, brief.outcome_words):
-        consider(INITIALS, f"'{col_word}' is the initials of words in the brief")
+    if best < INITIALS:
+        used = _initials_in(col_word, brief.outcome_words)
+        if used:
+            weights = [brief.weights.get(stem(w), 0.0) for w in used]
+            weight = max(weights, default=0.0)
+            consider(INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'")
+    if best < ROOT:
+        for stem_, original in brief.originals.items():
+            if stem_ != token and same_root(token, stem_):
+                consider(
+                    ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
+                )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
             if len(stem_) >= 4 and stem_ in token:
                 consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
     return best, why
+
+
+def _said_like(word: str, brief: Brief) -> list[str]:
+    """Brief stems that are `word` or share its root ('efficient' for 'efficiency')."""
+    if word in brief.weights:
+        return [word]
+    return [s for s in brief.weights if same_root(word, s)]
 
 
 def _abbreviates(short: str, word: str) -> bool:
@@ -196,16 +222,68 @@ def _abbreviates(short: str, word: str) -> bool:
     return all(letter in rest for letter in short[1:])
 
 
-def _initials_in(short: str, words: list[str]) -> bool:
-    """'gpa' ← grade point average, 'los' ← length of stay, 'mpg' ← miles per gallon."""
-    n = len(short)
-    if not 3 <= n <= 5 or not short.isalpha():
-        return False
-    for i in range(len(words) - n + 1):
-        window = words[i : i + n]
-        if (
-            "".join(w[0] for w in window) == short
-            and sum(w not in _GLUE_WORDS for w in window) >= 2
-        ):
-            return True
-    return False
+def _initials_in(short: str, words: list[str]) -> list[str]:
+    """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
+    length of stay, 'medv' ← median value, 'ptratio' ← pupil teacher ratio; [] if none."""
+    if not 3 <= len(short) <= 12 or not short.isalpha():
+        return []
+    for i in range(len(words)):
+        count = _starts_of(short, words, i, 0)
+        if count:
+            return words[i : i + count]
+    return []
+
+
+def _starts_of(short: str, words: list[str], i: int, used: int) -> int:
+    """How many words from `i` on make `short` of their starts (at least two), or 0."""
+    if not short:
+        return used if used >= 2 else 0
+    if i >= len(words) or not words[i] or words[i][0] != short[0]:
+        return 0
+    word = words[i]
+    for n in range(min(len(word), len(short)), 0, -1):
+        if word[:n] == short[:n]:
+            count = _starts_of(short[n:], words, i + 1, used + 1)
+            if count:
+                return count
+    return 0
+
+
+def initials(name: str) -> str:
+    """'Miles_per_Gallon' → 'mpg': names of three words or more are often known by these."""
+    words = [w for w in re.split(r"[\W_]+", _CAMEL.sub(" ", str(name)).lower()) if w]
+    return "".join(w[0] for w in words) if len(words) >= 3 else ""
+
+
+def same_root(a: str, b: str) -> bool:
+    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency'."""
+    a, b = (
+        a.lower().removesuffix("y") + "i" * a.endswith("y"),
+        b.lower().removesuffix("y") + "i" * b.endswith("y"),
+    )
+    shorter = min(len(a), len(b))
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return shorter >= 4 and common >= 4 and common >= 0.8 * shorter
+
+
+_NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan", "na"}
+
+
+def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
+    """Values of `col` the brief spells out, anywhere in it: 'up or down' → 'Up', 'Down';
+    'rise or fall' → the same; 'blue collar or professional' → 'bc', 'prof'."""
+    whole = brief.whole
+    hits = []
+    for value, _ in col.top_values:
+        lowered = str(value).strip().lower()
+        words = [w for w in WORD.findall(lowered) if w not in STOPWORDS]
+        if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
+            continue
+        named = all(word_match(w, whole)[0] >= SYNONYM for w in words)
+        if named or (len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
+            hits.append(str(value))
+    return hits

@@ -20,13 +20,14 @@ from core.planning.brief import (
     WORD,
     AnswerType,
     Brief,
-    mentioned_values,
     stem,
 )
 from core.planning.column_names import (
     _CAMEL,
     _GLUE_WORDS,
     expand_word,
+    initials,
+    mentioned_values,
     name_words,
     spoken_name,
     word_match,
@@ -40,7 +41,8 @@ ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
 GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
 MAX_CANDIDATES = 5
 
-VALUE_MATCH, MAX_VALUE_BONUS = 0.5, 0.8
+VALUE_MATCH, MAX_VALUE_BONUS, ALL_VALUES = 0.5, 0.8, 1.2
+YES_NO_PRIOR = 0.5  # the only yes/no column, when the brief asks yes or no and names none
 GENERIC_TARGET_SCORE = 0.55
 ANSWER_FIT_BONUS, ANSWER_MISFIT = 0.15, 0.6
 INPUT_PENALTY = 0.4  # a column the input phrases list is rarely the outcome
@@ -60,7 +62,7 @@ GENERIC_TARGET_NAMES = {
 }
 # Also names of real attributes (a vehicle's class): a prior only when the question asks for
 # classes or yes/no.
-WEAK_GENERIC_NAMES = {"class", "result", "goal", "answer", "yesno", "yes no", "category"}
+WEAK_GENERIC_NAMES = {"class", "result", "goal", "answer", "category"}
 _QUOTES = "'\"`‘’“”"
 _NAMING_WORDS = r"(?:the |a |an |its |their |each |every |column |variable |field |target )*"
 
@@ -152,16 +154,12 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
 def _score(col: ColumnProfile, brief: Brief) -> Match:
     words = [w for nw in name_words(col.name) for w in expand_word(nw, brief)]
     words = list(dict.fromkeys(w for w in words if w not in _GLUE_WORDS)) or [str(col.name).lower()]
-    match = Match(col, 0.0)
-    matched = 0
-    for word in words:
-        weight, why = word_match(word, brief)
-        if weight:
-            match.score += weight
-            matched += 1
-            match.reasons.append(why)
-    if match.score:
-        match.score *= 0.5 + 0.5 * matched / len(words)
+    match = _words_match(col, words, brief)
+    short = initials(col.name)  # 'Miles_per_Gallon' is also 'mpg'
+    if short:
+        by_initials = _words_match(col, [short], brief)
+        if by_initials.score > match.score:
+            match = by_initials
     bonus, hits = _value_bonus(col, brief)
     if bonus:
         match.score += bonus
@@ -174,32 +172,65 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
     return match
 
 
+def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
+    match = Match(col, 0.0)
+    matched = 0
+    for word in words:
+        weight, why = word_match(word, brief)
+        if weight:
+            match.score += weight
+            matched += 1
+            match.reasons.append(why)
+    if match.score:
+        match.score *= 0.5 + 0.5 * matched / len(words)
+    return match
+
+
 def _value_bonus(col: ColumnProfile, brief: Brief) -> tuple[float, list[str]]:
     if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
         return 0.0, []
     hits = mentioned_values(col, brief)
+    if len(hits) >= 2 and len(hits) == col.unique_count:
+        return ALL_VALUES, hits  # "up or down", "USA or non-USA": the brief lists the answers
     return min(MAX_VALUE_BONUS, VALUE_MATCH * len(hits)), hits
 
 
 def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list[Match]:
-    """When nothing in the outcome phrase names a column: columns named like a target."""
+    """When nothing in the outcome phrase names a column: columns named like a target, or
+    else, when the brief asks yes or no, the yes/no columns it does not list as inputs."""
     if not brief:
         return []
-    return [
+    free = [
+        col
+        for col in profile.column_profiles
+        if col.name not in seen and not {stem(w) for w in name_words(col.name)} & brief.input_stems
+    ]
+    single_letters = {str(c.name).lower() for c in profile.column_profiles if len(str(c.name)) == 1}
+    generic = [
         Match(
             col,
             GENERIC_TARGET_SCORE,
             [f"no column matches the brief's words, and '{col.name}' is named like a target"],
             generic=True,
         )
-        for col in profile.column_profiles
-        if col.name not in seen
-        and not {stem(w) for w in name_words(col.name)} & brief.input_stems
-        and (
-            is_generic_name(col.name)
-            or (is_generic_name(col.name, weak=True) and answer_fit(col, brief.answer) > 1)
-        )
+        for col in free
+        if (is_generic_name(col.name) and not _coordinate(col.name, single_letters))
+        or (is_generic_name(col.name, weak=True) and answer_fit(col, brief.answer) > 1)
     ]
+    if generic or brief.answer is not AnswerType.TWO_VALUED:
+        return generic
+    return [
+        Match(
+            col, YES_NO_PRIOR, ["the brief asks yes or no, and it is a yes/no column"], generic=True
+        )
+        for col in free
+        if col.unique_count == 2 and not unusable_target(col)
+    ]
+
+
+def _coordinate(name: str, single_letters: set[str]) -> bool:
+    """'y' next to 'x' and 'z' (a diamond's dimensions) is a coordinate, not a target."""
+    return len(str(name)) == 1 and len(single_letters) > 1
 
 
 def is_generic_name(name: str, weak: bool = False) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-from core.planning.brief import Brief, mentioned_values, words_of
+from core.planning.brief import AnswerType, Brief, answer_type, words_of
+from core.planning.column_names import mentioned_values
+from core.planning.target_scoring import is_generic_name
 from core.spec import ColumnProfile, ColumnRole, TaskType
 
 MAX_CLASSES_FOR_INTEGER_CLASSES = 10
@@ -117,8 +119,9 @@ _POSITIVE_WORDS = words_of(
 def task_type_from_profile(col: ColumnProfile, brief: str = "") -> TaskType:
     """Binary, multiclass or regression from the target's values (and the brief's wording).
 
-    Two values → binary. Text categories → multiclass. Numbers → regression, except a few
-    whole numbers (≤ 10 distinct), which are classes unless the brief asks "how many/much".
+    Two values → binary. Text categories → multiclass. Numbers → regression (counts, amounts
+    and ordered scales alike), except a few whole numbers (≤ 10 distinct) that are class codes:
+    in a column named like a target ('target', 'class'), or when the brief asks what kind.
     """
     if col.role is ColumnRole.BOOLEAN or col.unique_count == 2:
         return TaskType.BINARY
@@ -126,7 +129,9 @@ def task_type_from_profile(col: ColumnProfile, brief: str = "") -> TaskType:
         col.role in (ColumnRole.IDENTIFIER, ColumnRole.CONSTANT) and col.mean is not None
     ):
         few_whole = col.unique_count <= MAX_CLASSES_FOR_INTEGER_CLASSES and _whole_values(col)
-        if few_whole and not _REGRESSION_HINTS.search(brief or ""):
+        codes = is_generic_name(col.name) or is_generic_name(col.name, weak=True)
+        asks_kind = answer_type(brief or "") is AnswerType.CLASSES
+        if few_whole and (codes or asks_kind) and not _REGRESSION_HINTS.search(brief or ""):
             return TaskType.MULTICLASS
         return TaskType.REGRESSION
     return TaskType.MULTICLASS if col.unique_count > 2 else TaskType.BINARY

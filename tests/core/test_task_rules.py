@@ -142,18 +142,25 @@ def test_metric_from_the_brief(brief, task_type, metric):
 
 
 def test_task_type_from_values_and_wording():
+    """A few whole numbers are an ordered scale or a count (regression) unless the column is
+    named like a target or the brief asks what kind: then they are class codes."""
     df = pd.DataFrame(
-        {"x": np.arange(100.0), "rating": [1, 2, 3, 4, 5] * 20, "visits": np.arange(100) % 7}
+        {
+            "x": np.arange(100.0),
+            "rating": [1, 2, 3, 4, 5] * 20,
+            "visits": np.arange(100) % 7,
+            "target": [0, 1, 2, 3] * 25,
+        }
     )
     profile = profile_frame(df)
-    assert (
-        task_type_from_profile(profile.column("rating"), "What rating will they give?")
-        is TaskType.MULTICLASS
-    )
+    rating = profile.column("rating")
+    assert task_type_from_profile(rating, "What rating will they give?") is TaskType.REGRESSION
+    assert task_type_from_profile(rating, "Which kind of rating is it?") is TaskType.MULTICLASS
     assert (
         task_type_from_profile(profile.column("visits"), "How many visits next month?")
         is TaskType.REGRESSION
     )
+    assert task_type_from_profile(profile.column("target"), "Predict it") is TaskType.MULTICLASS
     assert task_type_from_profile(profile.column("x")) is TaskType.REGRESSION
 
 

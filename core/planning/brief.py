@@ -19,7 +19,7 @@ ENTITY_WEIGHT = 0.3
 MODIFIER_WEIGHT = 0.8
 # Words outside the phrase the question is about ("a model of *mortgage denials* in Boston
 # to audit for bias") are context; they weigh less than the words of that phrase.
-CONTEXT_WEIGHT = 0.85
+CONTEXT_WEIGHT = 0.7
 FOCUS_MODIFIER_WEIGHT = 0.9
 
 
@@ -45,7 +45,7 @@ ENTITY_WORDS = words_of(
     customer customers client clients user users employee employees worker workers person
     people patient patients shopper shoppers passenger passengers applicant applicants
     member members household households individual individuals record records case cases
-    item items someone somebody
+    item items someone somebody respondent respondents women men woman man
     """
 )
 # Verbs that introduce the outcome: "predict X", "estimate the X".
@@ -75,9 +75,39 @@ _TIME_HORIZON = re.compile(
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
-    r"\bwhich\s+([^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
+    r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)",
+    re.IGNORECASE,
+)
+
+
+# "how heavy" asks for a weight: the noun the question means without saying it.
+HOW_ADJECTIVE_NOUNS = {
+    "long": "length duration",
+    "old": "age",
+    "heavy": "weight",
+    "tall": "height",
+    "far": "distance",
+    "fast": "speed",
+    "big": "size",
+    "large": "size",
+    "expensive": "price",
+    "much": "amount",
+    "many": "number count",
+    "often": "frequency",
+    "powerful": "power",
+    "strong": "strength",
+    "hot": "temperature",
+    "cold": "temperature",
+    "late": "delay",
+}
+IMPLIED_WEIGHT = 0.6
+_HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# "Predict the price, or maybe the bedrooms, no wait": the user is not sure; ask.
+_HEDGE = re.compile(
+    r"\bor maybe\b|\bor perhaps\b|\bor rather\b|\bno wait\b|\bnot sure\b|\bneither\b|"
+    r"\bnot either\b|\bi don'?t know\b|\bwhatever\b",
     re.IGNORECASE,
 )
 
@@ -101,6 +131,8 @@ _ASKS_CLASSES = re.compile(
     r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b",
     re.IGNORECASE,
 )
+# "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
+_CHOICE_LIST = re.compile(r"[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?")
 _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
@@ -123,17 +155,15 @@ def answer_type(text: str) -> AnswerType:
     for pattern, kind in (
         (_ASKS_NUMBER, AnswerType.NUMBER),
         (_ASKS_CLASSES, AnswerType.CLASSES),
+        (_CHOICE_LIST, AnswerType.CLASSES),
         (_ASKS_YES_NO, AnswerType.TWO_VALUED),
     ):
         if any(pattern.search(s) for s in sentences):
             return kind
     if _ASKS_A_CLASS.search(text):
         return AnswerType.CLASSES
-    if re.search(r"\bwhich \w+ (?:will|would|are|is)\b", text, re.IGNORECASE):
-        # "which customers will cancel" asks yes or no of each customer
-        entity = re.search(r"\bwhich (\w+)", text, re.IGNORECASE).group(1).lower()
-        if entity in ENTITY_WORDS or entity.endswith("s"):
-            return AnswerType.TWO_VALUED
+    if any(which for which, _ in _ENTITY_SLOT.findall(text)):
+        return AnswerType.TWO_VALUED  # "which customers will cancel" asks yes or no of each
     return AnswerType.UNKNOWN
 
 
@@ -168,6 +198,7 @@ class Brief:
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
     answer: AnswerType = AnswerType.UNKNOWN
+    hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
 
     _whole: Brief | None = field(default=None, repr=False)
 
@@ -179,7 +210,9 @@ class Brief:
         if split:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
-        entities = {(a or b).lower() for a, b in _ENTITY_SLOT.findall(outcome)} - STOPWORDS
+        entities = {
+            w for a, b in _ENTITY_SLOT.findall(outcome) for w in (a or b).lower().split()
+        } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'")
@@ -198,8 +231,15 @@ class Brief:
         out.input_stems = {
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
+        for adjective in _HOW_ADJECTIVE.findall(outcome):
+            for noun in HOW_ADJECTIVE_NOUNS[adjective.lower()].split():
+                key = stem(noun)
+                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+                out.originals.setdefault(key, f"how {adjective.lower()}")
+                out.outcome_words += ["|", noun]
         out.acronyms = _capital_acronyms(text)
         out.answer = answer_type(text)
+        out.hedged = bool(_HEDGE.search(text))
         return out
 
     @property

@@ -28,7 +28,7 @@ OUTCOME_VOCABULARY = [
     ),
     "debt balance owe owed outstanding",
     "survive survived survival die died death dead alive live lived perish perished",
-    "price worth value cost valuation expensive sell sold fetch",
+    "price worth value cost valuation expensive sell sold fetch pay",
     "late lateness delay delayed tardy",
     "arrive arrival arrived",
     "depart departure departed",
@@ -62,6 +62,7 @@ OUTCOME_VOCABULARY = [
     "speed fast",
     "size big large",
     "job occupation profession position",
+    "work works working worked employed employment participate participation",
     "spend spending spent expenditure expense",
     "charge charged bill billed fee",
     "visit consultation appointment",
@@ -173,10 +174,10 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
         )
     for meaning in (token, stem(expanded) if expanded else None):
         for synonym in SYNONYMS.get(meaning, ()):
-            if synonym in brief.weights:
+            for said in _said_like(synonym, brief):
                 consider(
-                    SYNONYM * brief.weights[synonym],
-                    f"'{brief.originals[synonym]}' in the brief means much the same",
+                    SYNONYM * brief.weights[said],
+                    f"'{brief.originals[said]}' in the brief means much the same",
                 )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():

@@ -59,6 +59,8 @@ GENERIC_TARGET_NAMES = {
     "dependent",
     "ground truth",
     "truth",
+    "yesno",
+    "yes no",
 }
 # Also names of real attributes (a vehicle's class): a prior only when the question asks for
 # classes or yes/no.
@@ -224,8 +226,15 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
             col, YES_NO_PRIOR, ["the brief asks yes or no, and it is a yes/no column"], generic=True
         )
         for col in free
-        if col.unique_count == 2 and not unusable_target(col)
+        if col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
     ]
+
+
+def _yes_no_like(col: ColumnProfile) -> bool:
+    """Two words or 0/1, not two numbers such as the years 1999 and 2008."""
+    if col.role is not ColumnRole.NUMERIC:
+        return True
+    return {str(v) for v, _ in col.top_values} <= {"0", "1", "0.0", "1.0"}
 
 
 def _coordinate(name: str, single_letters: set[str]) -> bool:

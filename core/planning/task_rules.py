@@ -208,6 +208,8 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
     best = matches[0] if matches else None
     runner_up = matches[1] if len(matches) > 1 else None
     sure = confidence(best, runner_up) if best is not None else 0.0
+    if words.hedged:
+        sure = min(sure, ASK_BELOW / 2)
     unusable = _unusable_named(best, named, matches)
     if unusable:
         return TaskProposal(

@@ -215,8 +215,8 @@ class Brief:
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
         for i, raw in enumerate(WORD.findall(outcome)):
-            lowered = raw.lower().strip("'")
-            out.outcome_words.append(lowered.removesuffix("'s"))
+            lowered = raw.lower().strip("'").removesuffix("'s")
+            out.outcome_words.append(lowered)
             if lowered in STOPWORDS or len(lowered) < 2:
                 continue
             key = stem(lowered)

@@ -10,7 +10,7 @@ the initials of consecutive brief words (`gpa` for grade point average, `los` fo
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 
 from core.planning.brief import STOPWORDS, WORD, Brief, stem
 from core.spec import ColumnProfile
@@ -135,11 +135,21 @@ def expand_word(word: str, brief: Brief) -> list[str]:
         return [word]
     outcome = [w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE]
     starts = {w[:n] for w in outcome for n in range(MIN_COMPOUND_PIECE, len(w) + 1)}
-    pieces = _segment(word, frozenset(starts) | VOCABULARY)
-    return pieces if pieces and len(pieces) > 1 else [word]
+    known = frozenset(starts) | VOCABULARY
+    pieces = _segment(word, known) or _known_end(word, known)
+    return list(pieces) if pieces and len(pieces) > 1 else [word]
 
 
-@cache
+def _known_end(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+    """'marketvalue' with only 'value' known: the known word and what is left of the name."""
+    for cut in range(MIN_COMPOUND_PIECE, len(word) - MIN_COMPOUND_PIECE + 1):
+        head, tail = word[:cut], word[cut:]
+        if (len(tail) >= 4 and tail in known) or (len(head) >= 4 and head in known):
+            return head, tail
+    return None
+
+
+@lru_cache(maxsize=4096)
 def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
     """`word` as known words (glue words like 'of' allowed between them), or None."""
     if not word:
@@ -243,6 +253,8 @@ def _starts_of(short: str, words: list[str], i: int, used: int) -> int:
         return 0
     word = words[i]
     for n in range(min(len(word), len(short)), 0, -1):
+        if n == 2 and len(word) > 2:
+            continue  # 'ma' + 'le' of 'machine learning' is not 'male': one letter, three, or all
         if word[:n] == short[:n]:
             count = _starts_of(short[n:], words, i + 1, used + 1)
             if count:

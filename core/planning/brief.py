@@ -19,8 +19,8 @@ ENTITY_WEIGHT = 0.3
 MODIFIER_WEIGHT = 0.8
 # Words outside the phrase the question is about ("a model of *mortgage denials* in Boston
 # to audit for bias") are context; they weigh less than the words of that phrase.
-CONTEXT_WEIGHT = 0.7
-FOCUS_MODIFIER_WEIGHT = 0.9
+CONTEXT_WEIGHT = 0.6
+FOCUS_WEIGHT, FOCUS_MODIFIER_WEIGHT = 1.1, 0.9
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -77,7 +77,9 @@ _TIME_HORIZON = re.compile(
 _ENTITY_SLOT = re.compile(
     r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)",
+    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)|"
+    r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
+    r"([^\W\d_]+)\s+(?=as\b|into\b)",
     re.IGNORECASE,
 )
 
@@ -162,7 +164,7 @@ def answer_type(text: str) -> AnswerType:
             return kind
     if _ASKS_A_CLASS.search(text):
         return AnswerType.CLASSES
-    if any(which for which, _ in _ENTITY_SLOT.findall(text)):
+    if any(groups[0] for groups in _ENTITY_SLOT.findall(text)):
         return AnswerType.TWO_VALUED  # "which customers will cancel" asks yes or no of each
     return AnswerType.UNKNOWN
 
@@ -211,7 +213,7 @@ class Brief:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
         entities = {
-            w for a, b in _ENTITY_SLOT.findall(outcome) for w in (a or b).lower().split()
+            w for groups in _ENTITY_SLOT.findall(outcome) for w in " ".join(groups).lower().split()
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
         for i, raw in enumerate(WORD.findall(outcome)):
@@ -223,7 +225,7 @@ class Brief:
             entity = lowered in ENTITY_WORDS or lowered in entities
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in heads:
-                weight *= 1.0 if i in focus or not focus else CONTEXT_WEIGHT
+                weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
             else:
                 weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
@@ -238,7 +240,8 @@ class Brief:
                 out.originals.setdefault(key, f"how {adjective.lower()}")
                 out.outcome_words += ["|", noun]
         out.acronyms = _capital_acronyms(text)
-        out.answer = answer_type(text)
+        # "... given the number of kids" does not make the question a "how many"
+        out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
         return out
 

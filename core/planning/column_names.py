@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from core.planning.brief import STOPWORDS, WORD, Brief, stem
+from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
 from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
@@ -49,7 +49,7 @@ OUTCOME_VOCABULARY = [
     "win won winner victory",
     "pass passed success succeed",
     "sex gender",
-    "rating rate stars score grade",
+    "rating rate stars score grade evaluation",
     "quality grade",
     "count number quantity",
     "strength strong",
@@ -199,7 +199,8 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
         used = _initials_in(col_word, brief.outcome_words)
         if used:
             weights = [brief.weights.get(stem(w), 0.0) for w in used]
-            weight = max(weights, default=0.0)
+            # 'miles per gallon' says more than 'miles' alone: each further word counts
+            weight = max(weights, default=0.0) * (1 + 0.15 * (sum(w > 0 for w in weights) - 1))
             consider(INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'")
     if best < ROOT:
         for stem_, original in brief.originals.items():
@@ -280,9 +281,16 @@ def same_root(a: str, b: str) -> bool:
         if x != y:
             break
         common += 1
-    return shorter >= 4 and common >= 4 and common >= 0.8 * shorter
+    if shorter < 4 or common < 4 or common < 0.8 * shorter:
+        return False
+    # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
+    return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))
 
 
+_ENDINGS = words_of(
+    "ial ical ion ions ation ious ous ity ive ness ment able ible ant ent ence ance ency ancy "
+    "ing ings ian ist ism ise ize ally"
+)
 _NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan", "na"}
 
 

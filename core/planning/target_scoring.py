@@ -36,7 +36,7 @@ from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
 MIN_TARGET_SCORE = 0.45
 # The best column must beat the runner-up clearly; at this ratio the confidence is 0.5.
-AMBIGUITY_RATIO = 0.8
+AMBIGUITY_RATIO = 0.85
 ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
 GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
 MAX_CANDIDATES = 5
@@ -264,6 +264,9 @@ def _finish(match: Match, brief: Brief) -> None:
         match.score *= UNUSABLE_PENALTY
         kind = "empty" if col.missing_share >= 1 else f"a {col.role.value} column"
         match.reasons.append(f"but it is {kind}")
+    elif not match.named and "id" in name_words(col.name):
+        match.score *= UNUSABLE_PENALTY  # 'prof_id' names who, even when its values repeat
+        match.reasons.append("but it is named like an ID")
     match.score = round(match.score, 4)
 
 
@@ -277,7 +280,9 @@ def answer_fit(col: ColumnProfile, answer: AnswerType) -> float:
         numeric and col.unique_count <= 10
     )
     if answer is AnswerType.NUMBER:
-        return 1 + ANSWER_FIT_BONUS if numeric and not two else ANSWER_MISFIT
+        if two:
+            return ANSWER_MISFIT * ANSWER_MISFIT  # "how heavy?" is never answered yes or no
+        return 1 + ANSWER_FIT_BONUS if numeric else ANSWER_MISFIT
     if answer is AnswerType.TWO_VALUED:
         if two:
             return 1 + ANSWER_FIT_BONUS

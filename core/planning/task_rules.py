@@ -19,6 +19,7 @@ import numpy as np
 
 from core.planning.brief import Brief
 from core.planning.target_scoring import (
+    AMBIGUITY_RATIO,
     ASK_BELOW,
     MAX_CANDIDATES,
     MIN_TARGET_SCORE,
@@ -242,7 +243,7 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
 
 
 def _rival_score(best: Match) -> float:
-    return 0.8 * best.score
+    return AMBIGUITY_RATIO * best.score
 
 
 def _unusable_named(best: Match | None, named: list[Match], matches: list[Match]) -> str:

@@ -114,6 +114,17 @@ _HEDGE = re.compile(
 )
 
 
+# Nouns that name an amount: a brief about one asks for a number.
+QUANTITY_NOUNS = words_of(
+    """
+    score price cost value amount number count total sum rate level weight height length width
+    age income salary wage revenue sales spending expenditure duration delay distance speed
+    temperature percentage percent share fraction proportion ratio size volume mileage
+    consumption balance debt profit strength concentration yield quantity demand charge fee
+    """
+)
+
+
 class AnswerType(StrEnum):
     """What kind of answer the question asks for, from its wording alone."""
 
@@ -187,6 +198,9 @@ def stem(word: str) -> str:
     return word
 
 
+_QUANTITY_STEMS = frozenset(stem(w) for w in QUANTITY_NOUNS)
+
+
 @dataclass
 class Brief:
     """The brief, read: outcome words as weighted stems, input words apart, the answer type."""
@@ -243,6 +257,9 @@ class Brief:
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
+        focus_words = {stem(w.group(0)) for i, w in enumerate(WORD.finditer(outcome)) if i in focus}
+        if out.answer is AnswerType.UNKNOWN and focus_words & _QUANTITY_STEMS:
+            out.answer = AnswerType.NUMBER  # "predict the average math score" asks for a number
         return out
 
     @property

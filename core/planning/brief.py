@@ -103,6 +103,14 @@ HOW_ADJECTIVE_NOUNS = {
     "hot": "temperature",
     "cold": "temperature",
     "late": "delay",
+    "happy": "satisfaction happiness rating",
+    "satisfied": "satisfaction rating",
+    "good": "quality rating",
+    "likely": "probability chance",
+    "risky": "risk",
+    "costly": "cost",
+    "profitable": "profit",
+    "popular": "popularity",
 }
 IMPLIED_WEIGHT = 0.6
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
@@ -114,6 +122,13 @@ _HEDGE = re.compile(
 )
 
 
+# Verbs that end a noun phrase ("yearly income *goes* to ..."): a small list, not a grammar.
+COMMON_VERBS = words_of(
+    """
+    go goes went gone get gets got take takes took come comes came become becomes became
+    make makes made end ends ended turn turns turned happen happens happened look looks
+    """
+)
 # Nouns that name an amount: a brief about one asks for a number.
 QUANTITY_NOUNS = words_of(
     """
@@ -284,10 +299,10 @@ def _heads(text: str) -> set[int]:
         if word in STOPWORDS or len(word) < 2:
             previous = None
             continue
-        if previous is not None and not gap.strip():
+        if previous is not None and not gap.strip() and word not in COMMON_VERBS:
             heads.discard(i - 1)  # the run goes on: the word before qualifies this one
         heads.add(i)
-        previous = found
+        previous = None if word in COMMON_VERBS else found
     return heads
 
 

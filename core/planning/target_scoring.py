@@ -146,10 +146,13 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
             match.reasons.insert(0, f"the brief names the column '{col.name}'")
         if match.score:
             matches.append(match)
-    if not any(m.score >= MIN_TARGET_SCORE for m in matches):
-        matches += _generic_matches(brief, profile, {m.column.name for m in matches})
     for match in matches:
         _finish(match, brief)
+    if not any(m.score >= MIN_TARGET_SCORE for m in matches):
+        generic = _generic_matches(brief, profile, {m.column.name for m in matches})
+        for match in generic:
+            _finish(match, brief)
+        matches += generic
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 

@@ -428,3 +428,27 @@ def test_two_near_equal_columns_report_a_low_confidence():
         "price_usd",
         "price_eur",
     }
+
+
+def test_a_quantity_noun_asks_for_a_number_and_verbs_end_a_phrase():
+    rng = np.random.default_rng(0)
+    n = 120
+    schools = pd.DataFrame(
+        {
+            "grades": rng.choice(["KK-06", "KK-08"], n),
+            "math": rng.normal(650, 20, n),
+            "read": rng.normal(655, 20, n),
+        }
+    )
+    # 'score' means much the same as 'grade', but a two-valued column cannot be a score
+    assert _propose("Predict the average math score", schools).spec.target == "math"
+    cards = pd.DataFrame(
+        {
+            "card": rng.choice(["yes", "no"], n),
+            "income": rng.gamma(3, 1, n),
+            "share": rng.uniform(0, 0.3, n),
+        }
+    )
+    # 'goes' ends 'yearly income': the question is about the fraction
+    spec = _propose("what fraction of yearly income goes to card spending?", cards).spec
+    assert spec.target == "share"

@@ -64,7 +64,7 @@ GENERIC_TARGET_NAMES = {
 }
 # Also names of real attributes (a vehicle's class): a prior only when the question asks for
 # classes or yes/no.
-WEAK_GENERIC_NAMES = {"class", "result", "goal", "answer", "category"}
+WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category"}
 _QUOTES = "'\"`‘’“”"
 _NAMING_WORDS = r"(?:the |a |an |its |their |each |every |column |variable |field |target )*"
 
@@ -220,7 +220,11 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
         )
         for col in free
         if (is_generic_name(col.name) and not _coordinate(col.name, single_letters))
-        or (is_generic_name(col.name, weak=True) and answer_fit(col, brief.answer) > 1)
+        or (
+            is_generic_name(col.name, weak=True)
+            and brief.answer in (AnswerType.CLASSES, AnswerType.TWO_VALUED)
+            and answer_fit(col, brief.answer) > 1
+        )
     ]
     if generic or brief.answer is not AnswerType.TWO_VALUED:
         return generic

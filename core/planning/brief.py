@@ -165,7 +165,7 @@ _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
-    r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|"
+    r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|\b(?:flag|detect|spot|screen for)\b|"
     r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
     r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
     re.IGNORECASE,
@@ -266,7 +266,7 @@ class Brief:
             for noun in HOW_ADJECTIVE_NOUNS[adjective.lower()].split():
                 key = stem(noun)
                 out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
-                out.originals.setdefault(key, f"how {adjective.lower()}")
+                out.originals.setdefault(key, noun)
                 out.outcome_words += ["|", noun]
         out.acronyms = _capital_acronyms(text)
         # "... given the number of kids" does not make the question a "how many"

@@ -226,41 +226,59 @@ def _abbreviates(short: str, word: str) -> bool:
     """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order)."""
     if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha():
         return False  # two letters ('fl', 'ss') abbreviate too many words to tell
-    if word.startswith(short):
-        return True
-    if short[0] != word[0] or set(short[1:]) & _VOWELS:
-        return False
-    rest = iter(word[1:])
-    return all(letter in rest for letter in short[1:])
+    return word.startswith(short) or _consonants_in_order(short, word)
 
 
 def _initials_in(short: str, words: list[str]) -> list[str]:
     """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
-    length of stay, 'medv' ← median value, 'ptratio' ← pupil teacher ratio; [] if none."""
+    length of stay, 'medv' ← median (home) value, 'bwt' ← birth weight; [] if none."""
     if not 3 <= len(short) <= 12 or not short.isalpha():
         return []
     for i in range(len(words)):
-        count = _starts_of(short, words, i, 0)
-        if count:
-            return words[i : i + count]
+        span = _starts_of(short, words, i, 0, False)
+        if span:
+            return words[i : i + span]
     return []
 
 
-def _starts_of(short: str, words: list[str], i: int, used: int) -> int:
-    """How many words from `i` on make `short` of their starts (at least two), or 0."""
+def _starts_of(short: str, words: list[str], i: int, used: int, skipped: bool) -> int | None:
+    """How many words from `i` on make `short`, each by its start ('med' of median) or its
+    consonants ('wt' of weight), at least two of them, one word skipped at most; None if not."""
     if not short:
-        return used if used >= 2 else 0
-    if i >= len(words) or not words[i] or words[i][0] != short[0]:
-        return 0
+        return 0 if used >= 2 else None
+    if i >= len(words):
+        return None
     word = words[i]
-    for n in range(min(len(word), len(short)), 0, -1):
-        if n == 2 and len(word) > 2:
-            continue  # 'ma' + 'le' of 'machine learning' is not 'male': one letter, three, or all
-        if word[:n] == short[:n]:
-            count = _starts_of(short[n:], words, i + 1, used + 1)
-            if count:
-                return count
-    return 0
+    for n in _piece_lengths(short, word):
+        rest = _starts_of(short[n:], words, i + 1, used + 1, skipped)
+        if rest is not None:
+            return rest + 1
+    return None
+
+
+def _piece_lengths(short: str, word: str) -> list[int]:
+    """Lengths n such that short[:n] starts `word` (one letter, three or more, or all of a
+    short word: 'ma' + 'le' of 'machine learning' is not 'male'), or is its consonants."""
+    if not word or word[0] != short[0]:
+        return []
+    lengths = [
+        n
+        for n in range(min(len(word), len(short)), 0, -1)
+        if word[:n] == short[:n] and (n != 2 or len(word) == 2)
+    ]
+    # the last piece may be a content word's consonants: 'b' + 'wt' of 'birth weight'
+    n = len(short)
+    last_piece = 2 <= n <= 4 and n not in lengths and word not in STOPWORDS
+    if last_piece and len(word) >= n + 2 and _consonants_in_order(short, word):
+        lengths.append(n)
+    return lengths
+
+
+def _consonants_in_order(short: str, word: str) -> bool:
+    if short[0] != word[0] or set(short[1:]) & _VOWELS:
+        return False
+    rest = iter(word[1:])
+    return all(letter in rest for letter in short[1:])
 
 
 def initials(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.planning.brief import AnswerType, Brief, answer_type, split_outcome_and_inputs, stem
+from core.planning.brief import AnswerType, Brief, split_outcome_and_inputs, stem
 from core.planning.column_names import expand_word, initials, name_words, same_root, word_match
 from core.spec import TaskProposal
 
@@ -57,11 +57,14 @@ def test_input_words_do_not_weigh_as_outcome_words():
         ("What type of wine is it?", AnswerType.CLASSES),
         ("Which kind of weather tomorrow", AnswerType.CLASSES),
         ("Is it front-wheel, rear-wheel or 4wd?", AnswerType.CLASSES),
+        ("Flag babies with low birth weight", AnswerType.TWO_VALUED),
+        ("Predict the average math score", AnswerType.NUMBER),  # a quantity noun
+        ("Who is working, given the number of kids?", AnswerType.TWO_VALUED),  # not the inputs
         ("do some machine learning please", AnswerType.UNKNOWN),
     ],
 )
 def test_answer_type_of_the_question(brief, kind):
-    assert answer_type(brief) is kind
+    assert Brief.read(brief).answer is kind
 
 
 @pytest.mark.parametrize(
@@ -97,6 +100,7 @@ def test_glued_compounds_are_cut_at_known_words():
         ("gpa", "first year grade point average"),  # initials
         ("los", "the length of stay in hospital"),  # initials with 'of'
         ("medv", "the median value of homes"),  # starts of words
+        ("bwt", "the baby's birth weight"),  # a start, then a word's consonants
     ],
 )
 def test_abbreviations_match_the_words_they_shorten(word, brief):
@@ -110,10 +114,18 @@ def test_abbreviations_match_the_words_they_shorten(word, brief):
         ("fl", "predict fuel efficiency"),  # two letters abbreviate too much to tell
         ("male", "do some machine learning"),  # 'ma' + 'le' is not an abbreviation
         ("age", "the average grade"),  # vowels in it: not letters-in-order
+        ("month", "How much ozone will there be?"),  # not the starts of 'much ozone will there'
     ],
 )
 def test_loose_abbreviations_do_not_match(word, brief):
     assert word_match(word, Brief.read(brief))[0] == 0.0
+
+
+def test_how_adjective_means_its_noun():
+    brief = Brief.read("How long will the teeth grow?")
+    assert stem("length") in brief.weights
+    score, why = word_match("len", brief)  # 'len' is short for the length 'how long' asks for
+    assert score > 0.45 and "length" in why
 
 
 def test_roots_and_initials_of_long_names():

@@ -121,6 +121,29 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
     return list(dict.fromkeys(name for _, _, name in longest))
 
 
+def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]:
+    """Columns the brief sets against the one it names ("predict income or balance",
+    "Balance but not Balance"): then the brief is contradictory and the planner asks."""
+    text = _normalised(brief.text)
+    spoken = {
+        c.name: r"\s+".join(map(re.escape, spoken_name(c.name).split()))
+        for c in profile.column_profiles
+    }
+    own = spoken.get(named)
+    if not own:
+        return []
+    if re.search(rf"\b(?:not|never)\s+(?:the\s+)?{own}\b", text):
+        return [named]
+    joined = r"\s+(?:or|and|nor|but not|and also|or maybe)\s+(?:the\s+|a\s+|its\s+)?"
+    return [
+        other
+        for other, name in spoken.items()
+        if other != named
+        and name
+        and re.search(rf"\b{own}{joined}{name}\b|\b{name}{joined}{own}\b", text)
+    ]
+
+
 def _ends_the_phrase(rest: str) -> bool:
     following = WORD.findall(rest[:40])
     return (

@@ -26,6 +26,7 @@ from core.planning.target_scoring import (
     Match,
     confidence,
     plausible_targets,
+    rivals_of_named,
     score_columns,
     unusable_target,
 )
@@ -200,12 +201,21 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
         )
     matches = score_columns(words, profile)
     named = [m for m in matches if m.named]
+    chosen = named[0] if len(named) == 1 else matches[0] if matches and not named else None
+    rivals = rivals_of_named(words, chosen.column.name, profile) if chosen else []
+    if rivals:  # "predict income or balance", "Balance but not Balance": contradictory
+        named = [chosen, *[m for m in matches if m.column.name in rivals and m is not chosen]]
+        named = named if len(named) > 1 else named * 2
     if len(named) > 1:
+        named = list({m.column.name: m for m in named}.values())
         shown = ", ".join(f"'{m.column.name}'" for m in named)
-        return _unresolved(
-            f"The brief names more than one column to predict ({shown}). Say which one.",
-            _candidates(named),
+        question = (
+            f"The brief names more than one column to predict ({shown}). Say which one."
+            if len(named) > 1
+            else f"The brief both asks for {shown} and rules it out. Say what to predict."
         )
+        options = _candidates(named) + plausible_targets(profile)[:2]
+        return _unresolved(question, list({c.column: c for c in options}.values()))
     best = matches[0] if matches else None
     runner_up = matches[1] if len(matches) > 1 else None
     sure = confidence(best, runner_up) if best is not None else 0.0
@@ -262,9 +272,7 @@ def _candidates(matches: list[Match]) -> list[TargetCandidate]:
     return [m.candidate() for m in matches[:MAX_CANDIDATES]]
 
 
-def _unresolved(
-    message: str, candidates: list[TargetCandidate], sure: float = 0.0
-) -> TaskProposal:
+def _unresolved(message: str, candidates: list[TargetCandidate], sure: float = 0.0) -> TaskProposal:
     return TaskProposal(
         spec=None,
         ambiguous=True,

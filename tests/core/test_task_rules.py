@@ -397,6 +397,8 @@ def test_confidence_and_runner_up_of_a_clear_brief():
     [
         "Predict the Balance, or maybe the Income, not sure",  # hedged
         "Predict Income. Predict Balance.",  # contradictory: two columns named
+        "Predict income or balance, whichever is easier",  # two columns as alternatives
+        "Predict Balance but not Balance",  # asks for a column and rules it out
         "do some machine learning please",  # vague
         "",  # empty
     ],

@@ -218,20 +218,3 @@ def test_a_vague_brief_asks_which_column_to_predict(owner_token):
     [build] = builds.list_builds(actor=owner, project_id=project.id)
     assert build.status == "planned" and build.plan["spec"]["target"] == "species"
     assert "Proposed plan" in texts(at)
-
-
-def test_an_unsure_brief_shows_the_picker_with_the_close_candidates(owner_token):
-    """Two columns match about equally: the planner is not sure, so the page asks."""
-    owner = actor_of(owner_token)
-    project = projects.create_project(actor=owner, name="Penguins")
-    datasets.upload_dataset(
-        actor=owner, project_id=project.id, source=SAMPLE_CSV.read_bytes(), filename="p.csv"
-    )
-    at = on_page(owner_token, "new_model", project=str(project.id))
-    at.text_area(key="brief-text").input("Predict the bill of a penguin")
-    next(b for b in at.button if b.label == "Propose a plan").click().run()
-    no_exception(at)
-    assert "more than one column about equally" in texts(at)
-    assert set(at.radio(key="draft-target").options) == {"bill_length_mm", "bill_depth_mm"}
-    [build] = builds.list_builds(actor=owner, project_id=project.id)
-    assert build.status == "draft"

@@ -181,11 +181,26 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))
-    result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
-                       seed=build.seed, callbacks=callbacks, threads=get_settings().threads)
+    try:
+        result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
+                           seed=build.seed, callbacks=callbacks, threads=get_settings().threads)
+    except Exception:
+        _save_planner_report(build_id, planner)  # a failed build still tells its fallbacks
+        raise
     callbacks.on_phase("saving", share_of_budget_used=1.0)
     save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner),
                        planner_report=result.planner_info)
+
+
+def _save_planner_report(build_id: uuid.UUID, planner) -> None:
+    from core.planner import planner_report
+
+    with session_scope() as session:
+        build = session.get(Build, build_id)
+        build.planner_report = json_safe(combine_reports(build.planner_report,
+                                                         planner_report(planner)))
+        build.llm_usage = combine_usage(build.llm_usage, planner_usage(planner))
+        session.add(build)
 
 
 def _next_version(session: Session, project_id: uuid.UUID) -> int:

@@ -67,3 +67,29 @@ def test_a_hung_server_costs_one_timeout_per_process_and_is_saved_on_the_build(
     assert kinds.count("timeout") == 2  # once while planning, once in the training process
     assert asked == 2
     assert "timeout" in (done.planner_fallback or "").lower()
+
+
+def test_a_failed_training_still_saves_its_planner_fallbacks(team, set_env, monkeypatch):
+    import uuid
+
+    from core.errors import BriefmlError
+    from workspace import build_runner, tasks
+
+    def failing_build(df, plan, *, planner, **kwargs):
+        planner.fallbacks.append({"step": "refine", "attempt": 1, "kind": "timeout",
+                                  "reason": "no answer"})
+        raise BriefmlError("No model finished training within the budget.")
+
+    with ScriptedOpenAI("good", GOOD) as server:
+        set_env(**llm_settings(server))
+        dataset = add_dataset(team.editor, team.project_id, cancer_csv(), "cancer.csv")
+        build = builds.create_and_approve(actor=team.editor, project_id=team.project_id,
+                                          dataset_id=dataset, brief="predict the diagnosis",
+                                          budget_seconds=5)
+        monkeypatch.setattr(build_runner, "run_build", failing_build)
+        start = tasks.begin_attempt(str(build.id), build.job_id)
+        with pytest.raises(BriefmlError):
+            build_runner.run_attempt(uuid.UUID(str(build.id)), start.attempt)
+    saved = builds.get_build(actor=team.viewer, build_id=build.id)
+    assert [f["step"] for f in saved.planner_report["fallbacks"]] == ["refine"]
+    assert saved.llm_usage["calls"] == 2  # planning's two calls, kept

@@ -16,24 +16,35 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
-from core.errors import BriefmlError
+from core.errors import BriefmlError, invalid_plan
+from core.runtime import BundleIntegrityError, ExplanationError, SchemaError
+from workspace.accounts import AccountError
+from workspace.builds import BuildStateError
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
+from workspace.projects import ConfirmationRequired, MembershipError, ProjectNameError
 from workspace.runtime import DatabaseUnavailable
 from workspace.settings import get_settings
 
 log = logging.getLogger("briefml.webapp")
 
 # Exceptions whose message is already a sentence for the user (the workspace and engine
-# word them that way); anything else is a bug and gets a generic sentence plus a log line.
+# word them that way), named one by one: a KeyError or ValueError from a bug is not one of
+# them, and gets a generic sentence with a log id instead of its raw text.
 USER_ERRORS = (
     BriefmlError,
     NotFound,
     Forbidden,
     DatabaseUnavailable,
-    ValueError,
-    PermissionError,
-    LookupError,
+    AccountError,
+    BuildStateError,
+    ConfirmationRequired,
+    MembershipError,
+    ProjectNameError,
+    SchemaError,
+    BundleIntegrityError,
+    ExplanationError,
 )
 
 PROJECT_KEY = "project_id"
@@ -90,10 +101,11 @@ def error_sentence(exc: BaseException) -> str:
         return "Your session has ended. Sign in again to continue."
     if isinstance(exc, USER_ERRORS) and str(exc).strip():
         return str(exc).strip()
-    log.exception("Unexpected error in the web app", exc_info=exc)
+    log_id = uuid.uuid4().hex[:12]
+    log.error("Unexpected error in the web app [log id %s]", log_id, exc_info=exc)
     return (
-        f"Something went wrong on the server ({type(exc).__name__}). "
-        "Try again; if it keeps happening, the server log has the details."
+        f"Something went wrong on the server (log id {log_id}). Try again; if it keeps "
+        "happening, give the log id to whoever runs briefml: the server log has the details."
     )
 
 
@@ -479,24 +491,27 @@ def plan_editor(
         if f not in {c["estimator"] for c in kept}
     ]
     with shown_errors():
-        new_spec = TaskSpec(
-            target=target,
-            task_type=task,
-            metric=metric,
-            positive_class=positive,
-            feature_columns=used,
-            excluded=exclusions,
-            text_columns=[c for c in spec.get("text_columns", []) if c in used],
-            datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
-            rationale=spec.get("rationale", ""),
-        )
-        new_search = SearchPlan(
-            candidates=[Candidate.model_validate(c) for c in kept] + added,
-            validation=search.get("validation", "auto"),
-            budget_seconds=budget_seconds,
-            ensemble=search.get("ensemble", True),
-            rationale=search.get("rationale", ""),
-        )
+        try:
+            new_spec = TaskSpec(
+                target=target,
+                task_type=task,
+                metric=metric,
+                positive_class=positive,
+                feature_columns=used,
+                excluded=exclusions,
+                text_columns=[c for c in spec.get("text_columns", []) if c in used],
+                datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
+                rationale=spec.get("rationale", ""),
+            )
+            new_search = SearchPlan(
+                candidates=[Candidate.model_validate(c) for c in kept] + added,
+                validation=search.get("validation", "auto"),
+                budget_seconds=budget_seconds,
+                ensemble=search.get("ensemble", True),
+                rationale=search.get("rationale", ""),
+            )
+        except ValidationError as exc:  # the user's edit broke a rule: say which field
+            raise invalid_plan(exc) from None
         return {"spec": new_spec, "search": new_search, "budget_seconds": float(budget_seconds)}
     return None
 

@@ -94,6 +94,7 @@ def create_project_form(*, expanded: bool) -> None:
 
 
 def members_section(project_id, role: Role) -> None:
+    members = []  # the forms below still work when the list could not be read
     with shown_errors():
         members = projects.list_members(actor=actor, project_id=project_id)
         st.dataframe(

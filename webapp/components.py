@@ -254,14 +254,16 @@ def top_values_chart(column: dict) -> alt.Chart | None:
     if not values:
         return None
     data = pd.DataFrame(values[:12], columns=["value", "count"])
+    return _ranked_bars(data, x=alt.X("count:Q", title="rows"), label="value:N",
+                        color="#72b7b2", tooltip=["value:N", "count:Q"])
+
+
+def _ranked_bars(data: pd.DataFrame, *, x: alt.X, label: str, color: str, tooltip: list) -> alt.Chart:
+    """Horizontal bars, largest first, one labelled row per bar."""
     return (
         alt.Chart(data, height=alt.Step(BAR_STEP))
-        .mark_bar(color="#72b7b2")
-        .encode(
-            x=alt.X("count:Q", title="rows"),
-            y=alt.Y("value:N", sort="-x", title=None),
-            tooltip=["value:N", "count:Q"],
-        )
+        .mark_bar(color=color)
+        .encode(x=x, y=alt.Y(label, sort="-x", title=None), tooltip=tooltip)
     )
 
 
@@ -726,15 +728,11 @@ def actual_vs_predicted_chart(residuals: dict) -> alt.Chart | None:
 def importance_chart(importance: list[dict], top: int = 15) -> alt.Chart | None:
     if not importance:
         return None
-    data = pd.DataFrame(importance[:top])
-    return (
-        alt.Chart(data, height=alt.Step(BAR_STEP))
-        .mark_bar(color="#4c78a8")
-        .encode(
-            x=alt.X("mean_abs_shap:Q", title="mean |SHAP| (average effect on the prediction)"),
-            y=alt.Y("column:N", sort="-x", title=None),
-            tooltip=["column:N", alt.Tooltip("mean_abs_shap:Q", format=".4g")],
-        )
+    return _ranked_bars(
+        pd.DataFrame(importance[:top]),
+        x=alt.X("mean_abs_shap:Q", title="mean |SHAP| (average effect on the prediction)"),
+        label="column:N", color="#4c78a8",
+        tooltip=["column:N", alt.Tooltip("mean_abs_shap:Q", format=".4g")],
     )
 
 

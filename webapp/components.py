@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from core.errors import BriefmlError, invalid_plan
 from core.runtime import BundleIntegrityError, ExplanationError, SchemaError
+from workspace import datasets, projects, versions
 from workspace.accounts import AccountError
 from workspace.builds import BuildStateError
-from workspace.permissions import Forbidden, NotFound, NotSignedIn
+from workspace.permissions import Forbidden, NotFound, NotSignedIn, allows
 from workspace.projects import ConfirmationRequired, MembershipError, ProjectNameError
 from workspace.runtime import DatabaseUnavailable
 from workspace.settings import get_settings
@@ -148,8 +149,6 @@ def require_project(actor) -> tuple[Any, Any]:
     """The open project and the actor's role in it, or an empty state / an error and stop.
 
     A project the actor is not a member of is "not found", whatever the URL says."""
-    from workspace import projects
-
     project_id = current_project_id()
     if project_id is None:
         st.info(
@@ -170,8 +169,6 @@ def require_project(actor) -> tuple[Any, Any]:
 
 
 def can(role, action) -> bool:
-    from workspace.permissions import allows
-
     return allows(role, action)
 
 
@@ -209,8 +206,6 @@ def empty_state(message: str, *, icon: str = ":material/inbox:") -> None:
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner=False)
 def _dataset_frame(user_id: str, dataset_id: str) -> pd.DataFrame:
-    from workspace import datasets
-
     return datasets.load_dataset_frame(actor=_actors[user_id], dataset_id=dataset_id)
 
 
@@ -793,8 +788,6 @@ def choose_version(
 ) -> tuple[Any, list]:
     """A select box of the project's model versions (preselecting ?version=): the chosen one
     (None when there are none) and the whole list."""
-    from workspace import versions
-
     with shown_errors(stop=True):
         all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
     if not all_versions:

@@ -27,6 +27,7 @@ from core.bundle import bundle_from_result
 from core.callbacks import BuildCallbacks
 from core.errors import BriefmlError
 from core.jsonsafe import json_safe
+from core.metrics import display_name, to_value
 from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
@@ -77,6 +78,7 @@ class DatabaseCallbacks(BuildCallbacks):
 
     def __init__(self, build_id: uuid.UUID):
         self.build_id = build_id
+        self._phase = ""
 
     def _update_build(self, **values) -> None:
         with session_scope() as session:
@@ -92,6 +94,10 @@ class DatabaseCallbacks(BuildCallbacks):
 
     def on_phase(self, phase: str, *, share_of_budget_used: float) -> None:
         self._update_build(phase=phase[:100], progress=_share(share_of_budget_used))
+        if phase != self._phase:  # the log tells each phase once, with where the clock is
+            self._phase = phase
+            self._log(f"{phase.capitalize()} ({_share(share_of_budget_used):.0%} of the budget "
+                      "used).")
 
     def on_trial_end(self, trial: TrialResult, *, share_of_budget_used: float) -> None:
         with session_scope() as session:
@@ -104,6 +110,10 @@ class DatabaseCallbacks(BuildCallbacks):
             ))
             session.execute(sa.update(Build).where(Build.id == self.build_id)
                             .values(progress=_share(share_of_budget_used), heartbeat_at=utcnow()))
+            outcome = (f"validation {display_name(trial.metric)} {to_value(trial.metric, trial.score):.4g}"
+                       if trial.status == "ok" and trial.score is not None else trial.status)
+            add_log(session, self.build_id,
+                    f"Trial {trial.trial_id} ({trial.estimator}): {outcome} in {trial.seconds:.1f} s.")
 
     def on_log(self, message: str) -> None:
         self._log(message)

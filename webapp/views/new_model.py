@@ -54,6 +54,7 @@ def brief_form(available: list) -> None:
             max_value=float(settings.max_budget_seconds),
             value=float(settings.default_budget_seconds),
             step=5.0,
+            format="%.0f",
             key="brief-budget",
         )
         auto = right.checkbox(

@@ -143,3 +143,15 @@ def test_a_failure_of_the_attempt_that_owns_the_build_is_recorded_with_its_detai
     levels = {(line.level, line.message) for line in
               builds.list_build_logs(actor=team.viewer, build_id=build_id)}
     assert {("error", "Column 'x' is empty."), ("debug", "Traceback: ...")} <= levels
+
+
+def test_a_long_log_line_is_cut_to_the_log_limit(team, running):
+    build_id, attempt = running()
+    record_failure(uuid.UUID(str(build_id)), attempt, "x" * 30000, "y" * 9000 + "END")
+    build = _build(build_id)
+    assert build.error == "x" * 20000  # the build keeps more of its own error than a log line
+    lines = builds.list_build_logs(actor=team.viewer, build_id=build_id)
+    [error] = [line.message for line in lines if line.level == "error"]
+    [details] = [line.message for line in lines if line.level == "debug"]
+    assert error == "x" * 5000
+    assert len(details) == 5000 and details.endswith("END")  # a traceback keeps its end

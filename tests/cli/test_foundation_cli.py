@@ -21,7 +21,7 @@ def run(args, env_extra=None, timeout=120):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(env_extra or {})
     return subprocess.run(BRIEFML + args, capture_output=True, text=True, env=env,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 def free_port() -> int:

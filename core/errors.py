@@ -17,6 +17,15 @@ class BundleError(BriefmlError):
     """A bundle is damaged, tampered with or from an incompatible version."""
 
 
+class TargetUnclearError(PlanError):
+    """The brief does not say clearly what to predict; `candidates` are the columns to pick from."""
+
+    def __init__(self, message: str, question: str = "", candidates: list[str] | None = None):
+        super().__init__(message)
+        self.question = question or message
+        self.candidates = list(candidates or [])
+
+
 def invalid_plan(exc) -> PlanError:
     """A pydantic ValidationError about a plan (edited by a user or an LLM) as one sentence
     naming each wrong field."""

@@ -18,7 +18,7 @@ from tests.webapp.conftest import (
     train_model_version,
 )
 from webapp.sample import SAMPLE_CSV
-from workspace import builds, datasets, projects
+from workspace import builds, datasets, projects, versions
 
 
 def on_page(token: str, page: str, **query: str):
@@ -183,11 +183,15 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
 
     at = on_page(owner_token, "predict", **query)
     assert at.number_input(key=f"in-{version.id}-bill_length_mm")
-    assert at.selectbox(key=f"in-{version.id}-island").options  # categories from the schema
+    island = at.selectbox(key=f"in-{version.id}-island")
+    assert island.options and island.value == island.options[0]  # the most frequent first
+    full = versions.get_model_version(actor=owner, version_id=version.id)
+    [bill] = [c for c in full.input_schema["columns"] if c["name"] == "bill_length_mm"]
+    assert at.number_input(key=f"in-{version.id}-bill_length_mm").value == bill["median"]
     [b for b in at.button if b.label == "Predict"][0].click().run()
     no_exception(at)
     said = texts(at)
-    assert "Prediction for **species**" in said
+    assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)

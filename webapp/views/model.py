@@ -105,7 +105,7 @@ def performance_tab(version) -> None:
             width="stretch",
         )
     for warning in metrics.get("warnings") or []:
-        st.caption(f"⚠️ {warning}")
+        st.caption(f"⚠️ {components.plain(warning)}")
 
 
 def explanation_tab(version) -> None:

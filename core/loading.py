@@ -8,6 +8,7 @@ engine, with the reader's one-line message.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +18,7 @@ from core import tableread
 from core.errors import DataError
 from core.tableread import MISSING_TOKENS, LoadLimits, infer_types
 
-__all__ = ["MISSING_TOKENS", "LoadLimits", "infer_types", "load_table"]
+__all__ = ["MISSING_TOKENS", "LoadLimits", "infer_types", "load_rows_to_predict", "load_table"]
 DEFAULT_LIMITS = LoadLimits()
 
 
@@ -38,5 +39,22 @@ def load_table(
     """
     try:
         return tableread.read_table(source, filename=filename, sheet=sheet, limits=limits)
+    except tableread.TableReadError as exc:
+        raise DataError(str(exc)) from None
+
+
+def load_rows_to_predict(
+    source: str | Path | bytes | IO[bytes],
+    *,
+    filename: str | None = None,
+    limits: LoadLimits = DEFAULT_LIMITS,
+) -> pd.DataFrame:
+    """Read a table of rows to predict as a bundle's predict.py reads it: every text cell kept
+    as the file writes it (the model's schema says how to read each column), one column
+    allowed. Raises DataError when the file cannot be read or breaks `limits`.
+    """
+    try:
+        return tableread.read_table(source, filename=filename, infer=False,
+                                    limits=dataclasses.replace(limits, min_columns=1))
     except tableread.TableReadError as exc:
         raise DataError(str(exc)) from None

@@ -64,7 +64,7 @@ MISSING_TOKENS = [
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")  # 3,5 in many European files
-_PERCENT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)\s*%$")
+_PERCENT = re.compile(r"^[+-]?(\d+[.,]?\d*|[.,]\d+)\s*%$")  # 12%, 5.5 %, 12,5 %
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 _CURRENCY = re.compile(r"^([+-]?)\s*[$€£¥]\s*|\s*[$€£¥]$")  # "$1,505.20", "-£3", "12,50 €"
 _HAS_CURRENCY = re.compile(r"^[+-]?\s*[$€£¥]|[$€£¥]$")
@@ -255,22 +255,30 @@ def _decode(data: bytes, label: str) -> str:
     return text
 
 
+# When several code pages read a file equally cleanly, the one spreadsheets on Windows write
+# wins: charset-normalizer alone reads a Latin-1 'Genève' or '£' as Central European 'Genčve'.
+_PREFERRED_ENCODINGS = ("cp1252", "iso8859_15", "latin_1")
+
+
 def _decode_other(data: bytes, label: str) -> str:
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # a bundle installed without it: the encodings spreadsheets write
         return _decode_by_ladder(data)
-    best = from_bytes(data[: 4 * _SNIFF_BYTES]).best()
+    results = from_bytes(data[: 4 * _SNIFF_BYTES])
+    best = results.best()
     if best is None or best.encoding is None:
         raise TableReadError(
             f"{label} is not readable text: its character encoding could not be recognised. "
             "Save it again as CSV with UTF-8 encoding and upload it again."
         )
+    equally_clean = {m.encoding for m in results if m.chaos <= best.chaos}
+    encoding = next((e for e in _PREFERRED_ENCODINGS if e in equally_clean), best.encoding)
     try:
-        return data.decode(best.encoding)
+        return data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         raise TableReadError(
-            f"{label} mixes character encodings (it looks like {best.encoding}, but some bytes "
+            f"{label} mixes character encodings (it looks like {encoding}, but some bytes "
             "do not fit). Save it again as CSV with UTF-8 encoding and upload it again."
         ) from None
 
@@ -539,7 +547,8 @@ def _parse_formatted_number(present: pd.Series, sample: pd.Series) -> tuple[pd.S
     if is_percent.all():
         if not present.str.match(_PERCENT.pattern).all():
             return None
-        return parse_numbers(present), "."
+        decimal = "," if _decimal_comma(present.str.rstrip("%").str.strip()) else "."
+        return parse_numbers(present, decimal=decimal), decimal
     if _decimal_comma(present):
         return parse_numbers(present, decimal=","), ","
     if is_thousands.all() and sample.str.contains(",", regex=False).any():

@@ -22,8 +22,9 @@ Schema (``schema.json`` in a bundle) is a plain dict::
 
 Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
 parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``). A numeric
-column the training table wrote with decimal commas says so (``"decimal": ","``), so that rows
-to predict are read as the training rows were.
+column the training table wrote with decimal commas says so (``"decimal": ","``), and so does
+a datetime column written day first (``"dayfirst": true``), so that rows to predict are read
+as the training rows were.
 """
 
 from __future__ import annotations
@@ -160,8 +161,8 @@ def _to_text(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "" if pd.isna(v) else str(v)).astype(object)
 
 
-def _datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
-    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+def _datetime_parts(values: pd.Series, name: str, dayfirst: bool = False) -> pd.DataFrame:
+    stamps = tableread.parse_datetimes(values, dayfirst=dayfirst)
     # feature names keep 'dayofweek'; pandas 3 deprecates that accessor in favour of day_of_week
     accessor = {"dayofweek": "day_of_week"}
     parts = {f"{name}__{p}": getattr(stamps.dt, accessor.get(p, p)).astype("float64") for p in DATETIME_PARTS}
@@ -206,7 +207,7 @@ def prepare_frame(df: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, InputRe
         elif kind == "text":
             values = _to_text(raw)
         elif kind == "datetime":
-            parts = _datetime_parts(raw, name)
+            parts = _datetime_parts(raw, name, bool(col.get("dayfirst")))
             lost = (parts.iloc[:, 0].isna() & raw.notna()).to_numpy()
             if lost.any():
                 report.coerced_to_missing[name] = int(lost.sum())

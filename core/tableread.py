@@ -443,6 +443,7 @@ def _choose_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
 
 
 DECIMAL_COMMA_ATTR = "decimal_comma_columns"
+DAYFIRST_ATTR = "dayfirst_date_columns"
 
 
 def infer_types(df: pd.DataFrame) -> pd.DataFrame:
@@ -457,21 +458,23 @@ def infer_types(df: pd.DataFrame) -> pd.DataFrame:
     zones are converted to UTC and dropped.
 
     The names of the columns read with decimal commas are listed in
-    ``attrs[DECIMAL_COMMA_ATTR]`` of the result: a model's schema records them, so that the
-    rows it predicts are read with the same convention (see `parse_numbers`).
+    ``attrs[DECIMAL_COMMA_ATTR]`` of the result, and those of dates written day first
+    (31/01/2024) in ``attrs[DAYFIRST_ATTR]``: a model's schema records them, so that the rows
+    it predicts are read with the same conventions (see `parse_numbers`, `parse_datetimes`).
     """
-    out, decimal_comma = {}, []
+    out, conventions = {}, {",": [], "dayfirst": []}
     for name in df.columns:
-        out[name], decimal = _infer_column(df[name], str(name))
-        if decimal == ",":
-            decimal_comma.append(str(name))
+        out[name], convention = _infer_column(df[name], str(name))
+        conventions.get(convention, []).append(str(name))
     frame = pd.DataFrame(out, index=df.index, columns=df.columns)
-    frame.attrs[DECIMAL_COMMA_ATTR] = decimal_comma
+    frame.attrs[DECIMAL_COMMA_ATTR] = conventions[","]
+    frame.attrs[DAYFIRST_ATTR] = conventions["dayfirst"]
     return frame
 
 
 def _infer_column(values: pd.Series, name: str) -> tuple[pd.Series, str | None]:
-    """The column with its type, and the decimal mark of a column of formatted numbers."""
+    """The column with its type, and how it was written: the decimal mark of a column of
+    numbers, or "dayfirst" for dates written day first."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").dt.tz_localize(None), None
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
@@ -490,9 +493,10 @@ def _infer_column(values: pd.Series, name: str) -> tuple[pd.Series, str | None]:
     if number is not None:
         parsed, decimal = number
         return _reindex_like(parsed, text), decimal
-    stamps = _parse_datetime(present, name)
-    if stamps is not None:
-        return _reindex_like(stamps, text), None
+    dates = _parse_datetime(present, name)
+    if dates is not None:
+        stamps, dayfirst = dates
+        return _reindex_like(stamps, text), "dayfirst" if dayfirst else None
     return text, None
 
 
@@ -628,7 +632,8 @@ def _whole_as_text(values: pd.Series) -> pd.Series:
     return out.where(values.notna())
 
 
-def _parse_datetime(present: pd.Series, name: str) -> pd.Series | None:
+def _parse_datetime(present: pd.Series, name: str) -> tuple[pd.Series, bool] | None:
+    """The dates, and whether they were written day first; None if they are not dates."""
     sample = present.iloc[:: max(1, len(present) // 500)]
     if not sample.str.match(_DATE_LIKE.pattern).mean() >= 0.99:
         return None
@@ -640,5 +645,26 @@ def _parse_datetime(present: pd.Series, name: str) -> pd.Series | None:
         if stamps.notna().all():
             if isinstance(stamps.dtype, pd.DatetimeTZDtype):
                 stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-            return stamps
+            return stamps, _written_day_first(present, stamps)
     return None
+
+
+def _written_day_first(present: pd.Series, stamps: pd.Series) -> bool:
+    """Whether rows to predict must be read day first to get these dates (pandas may infer a
+    day-first format from one unambiguous value such as 31/01/2024)."""
+    step = max(1, len(present) // 500)
+    sample, expected = present.iloc[::step], stamps.iloc[::step]
+
+    def same(dayfirst: bool) -> bool:
+        parsed = parse_datetimes(sample, dayfirst=dayfirst).dt.tz_localize(None)
+        return bool((parsed.to_numpy() == expected.to_numpy()).all())
+
+    return not same(False) and same(True)
+
+
+def parse_datetimes(values: pd.Series, dayfirst: bool = False) -> pd.Series:
+    """Timestamps (UTC) from dates written as text; NaT where a value is not a date.
+
+    dayfirst: the training table wrote this column's dates day first (31/01/2024).
+    """
+    return pd.to_datetime(values, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)

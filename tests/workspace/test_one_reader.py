@@ -119,6 +119,8 @@ def test_a_yes_no_target_answers_in_the_files_own_labels(trained, team):
     # a Yes/No input column is a column of labels, not booleans
     kinds = {c["name"]: c for c in result.model.schema["columns"]}
     assert kinds["mitglied"]["kind"] == "categorical" and set(kinds["mitglied"]["categories"]) == {"No", "Yes"}
+    # the schema remembers the decimal commas, so one row of '1,234' means what training meant
+    assert [kinds[c].get("decimal") for c in ("größe", "miete", "anteil")] == [",", ",", ","]
     # the web app's one-row predict explains the probability of 'Yes'
     version = _add_version(team.project_id, bundle.read_bytes(), result)
     row = load_table(awkward.utf8_bom_comma(awkward.table().head(1)), filename="one.csv").drop(columns=[TARGET])

@@ -572,21 +572,32 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
     decimal comma; with ",", "3,5" is 3.5 and "1.234,5" is 1234.5. Currency signs go and
     "12%" is 0.12.
     """
-    text = pd.Series(values, dtype=object).map(lambda v: v.strip() if isinstance(v, str) else v)
-    text = text.map(lambda v: v if isinstance(v, str) else (np.nan if pd.isna(v) else str(v)))
-    body = text.str.replace(_CURRENCY.pattern, r"\1", regex=True)
+    body = pd.Series(values).astype(_text_dtype()).str.strip()
+    if body.str.contains(r"[$€£¥]", regex=True).fillna(False).any():
+        body = body.str.replace(_CURRENCY.pattern, r"\1", regex=True)
     percent = body.str.endswith("%").fillna(False).astype(bool)
-    body = body.str.rstrip("%").str.strip()
+    if percent.any():
+        body = body.str.rstrip("%").str.strip()
     if decimal == ",":
         body = body.str.replace(r"(?<=\d)\.(?=\d{3}(?:\D|$))", "", regex=True)
         body = body.str.replace(",", ".", regex=False)
-    else:
+    elif body.str.contains(",", regex=False).fillna(False).any():
         thousands = body.str.match(_THOUSANDS.pattern).fillna(False).astype(bool)
         comma = body.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool) & ~thousands
         body = body.where(~thousands, body.str.replace(",", "", regex=False))
         body = body.where(~comma, body.str.replace(",", ".", regex=False))
-    numbers = pd.to_numeric(body, errors="coerce").astype("float64")
-    return numbers.where(~percent, numbers / 100.0)
+    numbers = pd.to_numeric(body, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = np.where(percent.to_numpy(), numbers / 100.0, numbers)
+    return pd.Series(numbers, index=body.index, dtype="float64")
+
+
+def _text_dtype() -> str:
+    """Arrow-backed strings when pyarrow is there (several times faster on big columns)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "string"
+    return "string[pyarrow]"
 
 
 def _to_float(present: pd.Series) -> pd.Series | None:

@@ -42,9 +42,12 @@ def _sibling_module(name: str):
     import sys
     from pathlib import Path
 
-    key = f"briefml_bundle_{name}"
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    if not path.is_file():
+        raise ImportError(f"{path.name} is missing next to {Path(__file__).name}: unzip the whole bundle.")
+    key = f"briefml_bundle_{name}_{abs(hash(str(path))):x}"  # each bundle folder its own copy
     if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
+        spec = importlib.util.spec_from_file_location(key, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[key] = module  # dataclasses look their module up while it loads
         spec.loader.exec_module(module)

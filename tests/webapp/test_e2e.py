@@ -26,7 +26,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+# `make test` installs Debian's Chromium (scripts/ensure_browser.sh); BRIEFML_CHROMIUM overrides.
+CHROMIUM = os.environ.get("BRIEFML_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -100,8 +101,8 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: install Debian's Chromium (`apt-get install -y chromium`, "
-        "as .ci/run does)."
+        f"{CHROMIUM} is missing: run `make test`, which installs Debian's Chromium, or "
+        "`sudo apt-get install -y chromium`."
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -103,7 +103,11 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     components.show_chart(components.missing_values_chart(profile), "No missing values.")
     st.markdown("##### Distributions")
     names = [c["name"] for c in columns]
-    picked = st.multiselect("Columns to draw", names, default=names[:6], key="profile-columns")
+    # ids and constants say nothing in a chart: drawn only when asked for
+    worth_drawing = [c["name"] for c in columns if c["role"] not in ("identifier", "constant")]
+    picked = st.multiselect(
+        "Columns to draw", names, default=worth_drawing[:6], key="profile-columns"
+    )
     grid = st.columns(2)
     for i, column in enumerate(c for c in columns if c["name"] in picked):
         with grid[i % 2]:

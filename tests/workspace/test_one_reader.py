@@ -95,8 +95,8 @@ def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team
         for path, got in [("in memory", in_memory), ("web", web_predictions),
                           ("briefml predict", _read_predictions(tmp_path / f"cli-{name}")),
                           ("predict.py", _read_predictions(tmp_path / f"py-{name}"))]:
-            pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=False,
-                                          rtol=1e-12, obj=f"{name} through {path}")
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True,
+                                          obj=f"{name} through {path}")
         assert web["warnings"] == []
         # the user's own columns come back as the file writes them, Yes/No included
         raw = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype=str,

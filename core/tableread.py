@@ -372,8 +372,21 @@ def _ragged_message(label: str, detail: str, delimiter: str) -> str:
 # --------------------------------------------------------------------------- binary formats
 
 
+def _optional(module: str, package: str, label: str, kind: str) -> Any:
+    """A reader's optional helper; a bundle may be installed without it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise TableReadError(
+            f"Reading {label} needs the {kind} reader: run 'pip install {package}', "
+            "or save the file as CSV."
+        ) from None
+
+
 def _read_parquet(data: bytes, label: str, limits: LoadLimits) -> pd.DataFrame:
-    import pyarrow.parquet as pq
+    pq = _optional("pyarrow.parquet", "pyarrow", label, "Parquet")
 
     try:
         meta = pq.ParquetFile(io.BytesIO(data)).metadata
@@ -397,7 +410,7 @@ def _read_parquet(data: bytes, label: str, limits: LoadLimits) -> pd.DataFrame:
 def _read_excel(
     data: bytes, label: str, sheet: str | int | None, limits: LoadLimits
 ) -> pd.DataFrame:
-    import openpyxl
+    openpyxl = _optional("openpyxl", "openpyxl", label, "Excel")
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -63,3 +63,11 @@ def test_missing_tokens_in_rows_to_predict_are_gaps_not_unreadable_values():
     assert report.coerced_to_missing == {"n": 1} and report.unreadable_rows == 1
     assert report.warnings() == [
         "1 row had values the model cannot read in column n; it was predicted as missing."]
+
+
+def test_an_excel_file_without_openpyxl_says_what_to_install(monkeypatch, tmp_path):
+    pd.DataFrame({"a": [1], "b": ["x"]}).to_excel(tmp_path / "rows.xlsx", index=False)
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # a bundle installed from its requirements
+    with pytest.raises(tableread.TableReadError, match=r"^Reading 'rows.xlsx' needs the Excel reader: "
+                                                       r"run 'pip install openpyxl', or save the file as CSV.$"):
+        tableread.read_table(tmp_path / "rows.xlsx")

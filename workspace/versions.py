@@ -168,6 +168,8 @@ def predict_file(
     Raises DataError for a file that cannot be read and core.runtime.SchemaError (a
     ValueError) when its rows do not fit the model.
     """
+    with session_scope() as session:  # who may predict is checked before the file is read
+        load_in_project(session, actor, ModelVersion, version_id, Action.PREDICT, what="model version")
     rows = load_rows_to_predict(data, filename=filename, limits=load_limits())
     result = predict_rows(actor=actor, version_id=version_id, df=rows)
     predictions = result["table"]

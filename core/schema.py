@@ -6,7 +6,6 @@ columns it names) and the data profile (numeric, boolean, categorical).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -48,6 +47,8 @@ def _column_entry(name: str, kind: str, values: pd.Series) -> dict:
         numbers = numbers.astype("float64")
         entry["min"] = json_safe(numbers.min()) if numbers.notna().any() else None
         entry["max"] = json_safe(numbers.max()) if numbers.notna().any() else None
+        # a typical value (the predict form starts from it), not a midpoint nobody has
+        entry["median"] = json_safe(numbers.median()) if numbers.notna().any() else None
     elif kind == "categorical":
         counts = _to_category(values).value_counts()
         entry["categories"] = [str(c) for c in counts.index[:MAX_LISTED_CATEGORIES]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,20 @@ def fmt_number(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
+_WORD_JOINER = "\u2060"  # invisible; splits what the front end would turn into a link or icon
+
+
+def plain(text: Any) -> str:
+    """Text from users, files or an LLM, made safe to put inside Markdown: shown as written,
+    never as a link, image, icon, code span, heading or formula. (Escaping alone is not
+    enough: the front end still links bare addresses and draws :icon: names, so those
+    get an invisible word joiner.)"""
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", str(text))
+    text = text.replace("@", f"{_WORD_JOINER}@{_WORD_JOINER}").replace(":", f":{_WORD_JOINER}")
+    return text.replace("www\\.", f"www{_WORD_JOINER}\\.")
+
+
 def file_size(n_bytes: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n_bytes < 1024 or unit == "GB":
@@ -129,7 +144,7 @@ def shown_errors(*, stop: bool = False) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
-        st.error(error_sentence(exc), icon=":material/error:")
+        st.error(plain(error_sentence(exc)), icon=":material/error:")  # may quote names
         if stop:
             st.stop()
 
@@ -140,6 +155,30 @@ def shown_errors(*, stop: bool = False) -> Iterator[None]:
 def query_id(name: str) -> uuid.UUID | None:
     """An id from the URL (e.g. ?version=...), or None if absent or malformed."""
     return as_uuid(st.query_params.get(name))
+
+
+def url_picker(label: str, options: list, *, param: str, key: str, what: str,
+               format_func=str, default: Any = None) -> Any:
+    """A select box whose choice lives in the URL (?param=id), so links, reloads and picks
+    agree: the URL's id wins over what the widget remembers from an earlier run, a pick
+    rewrites the URL first (in the callback), and an id that is not among the options is
+    said to be so instead of silently showing something else. `options` are ids."""
+    wanted = query_id(param)
+    if st.query_params.get(param) and wanted not in options:
+        st.warning(
+            f"The link names a {what} that is not in this project (or no longer exists); "
+            f"showing another {what} instead.",
+            icon=":material/link_off:",
+        )
+    fallback = default if default in options else options[0]
+    st.session_state[key] = wanted if wanted in options else fallback
+
+    def picked() -> None:
+        st.query_params[param] = str(st.session_state[key])
+
+    chosen = st.selectbox(label, options, key=key, format_func=format_func, on_change=picked)
+    st.query_params[param] = str(chosen)
+    return chosen
 
 
 def current_project_id() -> uuid.UUID | None:
@@ -173,10 +212,10 @@ def require_project(actor) -> tuple[Any, Any]:
         role = projects.project_role(actor=actor, project_id=project_id)
     except Exception as exc:  # noqa: BLE001 - shown in words
         st.session_state.pop(PROJECT_KEY, None)
-        st.error(error_sentence(exc), icon=":material/error:")
+        st.error(plain(error_sentence(exc)), icon=":material/error:")  # may quote names
         st.page_link(page("projects"), label="Go to your projects", icon=":material/folder:")
         st.stop()
-    st.caption(f"Project **{project.name}** · your role: {role.value}")
+    st.caption(f"Project **{plain(project.name)}** · your role: {role.value}")
     return project, role
 
 
@@ -366,9 +405,9 @@ def findings_list(findings: list | None, *, empty: str = "No data-check findings
     for finding in sorted(findings, key=lambda f: order.get(str(val(f, "severity")), 3)):
         severity = str(val(finding, "severity", "info"))
         columns = val(finding, "columns") or []
-        text = val(finding, "message", "")
+        text = plain(val(finding, "message", ""))
         if columns:
-            text += "  \n*Columns:* " + ", ".join(f"`{c}`" for c in columns[:12])
+            text += "  \n*Columns:* " + ", ".join(f"'{plain(c)}'" for c in columns[:12])
         {"error": st.error, "warning": st.warning}.get(severity, st.info)(text)
 
 
@@ -540,8 +579,8 @@ def plan_summary(plan: dict | None) -> None:
         st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
     families = sorted({c["estimator"] for c in search.get("candidates", [])})
     st.caption("Model families: " + (", ".join(families) or "—"))
-    if spec.get("rationale") or search.get("rationale"):
-        st.caption(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x))
+    if spec.get("rationale") or search.get("rationale"):  # may be an LLM's words
+        st.caption(plain(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x)))
 
 
 # --------------------------------------------------------------------------- leaderboard
@@ -607,8 +646,8 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
         st.caption("No trials yet.")
         return
     share = shipped_share(ensemble)
-    frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
-    if share:
+    if share:  # known once the version exists
+        frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
         st.markdown(shipped_sentence(frame, share))
     scored = frame.dropna(subset=["value"]).head(20)
     if not scored.empty:
@@ -638,7 +677,6 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
                 tooltip=[
                     "trial:N",
                     "model family:N",
-                    "shipped:N",
                     alt.Tooltip("value:Q", format=".4g"),
                     "seconds:Q",
                 ],
@@ -827,7 +865,7 @@ def probability_chart(probabilities: dict) -> alt.Chart | None:
 def version_label(version) -> str:
     return (
         f"v{val(version, 'version')} · {val(version, 'target')} · "
-        f"{val(version, 'metric')} · {when(val(version, 'created_at'))}"
+        f"{display_name(val(version, 'metric') or '')} · {when(val(version, 'created_at'))}"
     )
 
 
@@ -842,9 +880,7 @@ def choose_version(
         all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
     if not all_versions:
         return None, []
-    ids = [str(val(v, "id")) for v in all_versions]
-    wanted = st.query_params.get("version")
-    index = ids.index(wanted) if wanted in ids else 0
-    chosen = st.selectbox(label, all_versions, index=index, format_func=version_label, key=key)
-    st.query_params["version"] = str(val(chosen, "id"))
-    return chosen, all_versions
+    by_id = {val(v, "id"): v for v in all_versions}
+    chosen = url_picker(label, list(by_id), param="version", key=key, what="model version",
+                        format_func=lambda i: version_label(by_id[i]))
+    return by_id[chosen], all_versions

@@ -18,7 +18,7 @@ from tests.webapp.conftest import (
     train_model_version,
 )
 from webapp.sample import SAMPLE_CSV
-from workspace import builds, datasets, projects
+from workspace import builds, datasets, projects, versions
 
 
 def on_page(token: str, page: str, **query: str):
@@ -69,6 +69,15 @@ def test_upload_validation_and_viewer_cannot_upload_or_build(owner_token):
     [uploaded] = datasets.list_datasets(actor=owner, project_id=project.id)
     assert (uploaded.name, uploaded.rows, uploaded.columns) == ("penguins", 344, 8)
     assert "penguins v1" in at.selectbox(key="dataset-choice").format_func(
+        at.selectbox(key="dataset-choice").value
+    )
+    # a second upload is the one shown next, though the picker remembers the first
+    at.file_uploader(key="upload-file").set_value(
+        ("penguins.csv", SAMPLE_CSV.read_bytes()[:5000], "text/csv")
+    )
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+    no_exception(at)
+    assert "penguins v2" in at.selectbox(key="dataset-choice").format_func(
         at.selectbox(key="dataset-choice").value
     )
 
@@ -160,17 +169,12 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert builds_list["duration"][0].endswith(" s")
     assert builds_list["budget used"][0] == "100% of 5 s"
     assert "planned model families tried" in texts(at)
+    assert "Shipped: " in texts(at)  # the finished build's leaderboard says what shipped
     assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == [
-        "Performance",
-        "Explanation",
-        "Data checks",
-        "Report",
-        "Leaderboard",
-        "Compare",
-    ]
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
+                                          "Compare"]
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle
@@ -179,11 +183,15 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
 
     at = on_page(owner_token, "predict", **query)
     assert at.number_input(key=f"in-{version.id}-bill_length_mm")
-    assert at.selectbox(key=f"in-{version.id}-island").options  # categories from the schema
+    island = at.selectbox(key=f"in-{version.id}-island")
+    assert island.options and island.value == island.options[0]  # the most frequent first
+    full = versions.get_model_version(actor=owner, version_id=version.id)
+    [bill] = [c for c in full.input_schema["columns"] if c["name"] == "bill_length_mm"]
+    assert at.number_input(key=f"in-{version.id}-bill_length_mm").value == bill["median"]
     [b for b in at.button if b.label == "Predict"][0].click().run()
     no_exception(at)
     said = texts(at)
-    assert "Prediction for **species**" in said
+    assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)
@@ -203,6 +211,12 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     at.run()
     no_exception(at)
     assert "missing" in texts(at) and "bill_length_mm" in texts(at)  # which columns, in words
+
+    # A mistyped or foreign version id says so, then shows the project's own version.
+    at = on_page(owner_token, "model", project=str(project.id), version=str(uuid.uuid4()))
+    no_exception(at)
+    assert "The link names a model version that is not in this project" in texts(at)
+    assert at.selectbox(key="model-version").value == version.id
 
     # A version id of a project the visitor is not in shows nothing of it.
     at = on_page(stranger_token, "model", **query)

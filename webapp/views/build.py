@@ -76,29 +76,13 @@ def builds_table(history: list) -> None:
 
 
 def choose_build(history: list):
-    """The build picker; a link to a build that is not in this project says so."""
+    """The build picker: the build in the URL, else a running one, else the last success."""
     by_id = {b.id: b for b in history}
-    wanted = components.query_id("build")
-    if wanted is not None and wanted not in by_id:
-        st.warning(
-            "The link names a build that is not in this project (or no longer exists); "
-            "showing the latest build instead.",
-            icon=":material/link_off:",
-        )
-    # The URL names the open build (a pick updates it first, in the callback), so a reload,
-    # a shared link and the picker agree.
-    st.session_state["build-choice"] = build_to_open(history, wanted).id
-    chosen = st.selectbox(
-        "Open a build",
-        list(by_id),
+    return components.url_picker(
+        "Open a build", list(by_id), param="build", key="build-choice", what="build",
         format_func=lambda i: build_label(by_id[i]),
-        key="build-choice",
-        on_change=lambda: st.query_params.__setitem__(
-            "build", str(st.session_state["build-choice"])
-        ),
+        default=build_to_open(history, None).id,
     )
-    st.query_params["build"] = str(chosen)
-    return chosen
 
 
 def version_of(build_id):
@@ -172,9 +156,12 @@ def show_build(build_id, *, live: bool) -> None:
             controls(build)
         if build.error:
             st.error(build.error, icon=":material/error:")
+        shipped = None  # what the version is made of, once there is one
         if status == BuildStatus.SUCCEEDED:
             version = version_of(build.id)
             if version is not None:
+                full = versions.get_model_version(actor=actor, version_id=version.id)
+                shipped = (full.metrics or {}).get("ensemble")
                 st.success(
                     f"Model version v{version.version} is ready.", icon=":material/check_circle:"
                 )
@@ -188,7 +175,7 @@ def show_build(build_id, *, live: bool) -> None:
         with trials_tab:
             trials = builds.list_trials(actor=actor, build_id=build.id)
             st.caption(families_tried(build.plan, trials, finished=status.is_final))
-            components.leaderboard(trials, key=f"leaderboard-{build.id}")
+            components.leaderboard(trials, key=f"leaderboard-{build.id}", ensemble=shipped)
         with log_tab:
             logs = builds.list_build_logs(actor=actor, build_id=build.id)
             if logs:
@@ -209,7 +196,7 @@ def show_build(build_id, *, live: bool) -> None:
             else:
                 st.caption("No log lines yet.")
         with plan_tab:
-            st.caption(f"Brief: *{build.brief}*")
+            st.caption(f"Brief: *{components.plain(build.brief)}*")
             components.plan_summary(build.plan)
 
 

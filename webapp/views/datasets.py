@@ -54,16 +54,10 @@ def choose_dataset():
     labels = {
         d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in existing
     }
-    wanted = components.query_id("dataset") or st.session_state.get("dataset_id")
-    ids = list(labels)
-    chosen = st.selectbox(
-        "Dataset",
-        ids,
-        index=ids.index(wanted) if wanted in labels else 0,
-        format_func=labels.get,
-        key="dataset-choice",
+    chosen = components.url_picker(
+        "Dataset", list(labels), param="dataset", key="dataset-choice", what="dataset",
+        format_func=labels.get, default=st.session_state.get("dataset_id"),
     )
-    st.query_params["dataset"] = str(chosen)
     st.session_state["dataset_id"] = chosen
     return chosen
 
@@ -111,7 +105,7 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     grid = st.columns(2)
     for i, column in enumerate(c for c in columns if c["name"] in picked):
         with grid[i % 2]:
-            st.caption(f"**{column['name']}** · {column['role']}")
+            st.caption(f"**{components.plain(column['name'])}** · {column['role']}")
             chart = components.histogram_chart(column) or components.top_values_chart(column)
             components.show_chart(chart, "No values to draw.")
     st.markdown("##### Relation to the target")
@@ -129,7 +123,9 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
         grid = st.columns(2)
         for i, column in enumerate(others):
             with grid[i % 2]:
-                st.caption(f"**{column}** against **{target}**")
+                st.caption(
+                    f"**{components.plain(column)}** against **{components.plain(target)}**"
+                )
                 components.show_chart(
                     components.target_relation_chart(frame, column, target),
                     "Nothing to draw (no rows with both values).",

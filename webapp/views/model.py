@@ -105,7 +105,7 @@ def performance_tab(version) -> None:
             width="stretch",
         )
     for warning in metrics.get("warnings") or []:
-        st.caption(f"⚠️ {warning}")
+        st.caption(f"⚠️ {components.plain(warning)}")
 
 
 def explanation_tab(version) -> None:
@@ -154,7 +154,8 @@ def compare_tab(version, all_versions: list) -> None:
                 for r in rows
             }
         )
-        st.dataframe(table, width="stretch")
+        if len(picked) > 1:  # two versions: the diff below says it all
+            st.dataframe(table, width="stretch")
         first = picked[0]
         diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
         version_diff_section(diff)
@@ -259,7 +260,8 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-tabs = st.tabs(["Performance", "Explanation", "Data checks", "Report", "Leaderboard", "Compare"])
+# short labels: all six fit a 420 px phone screen without scrolling the tab row
+tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:

@@ -59,7 +59,7 @@ def project_table(summaries: list) -> None:
                 "datasets": p.datasets,
                 "model versions": p.model_versions,
                 "created": components.when(p.created_at, "%Y-%m-%d"),
-                "description": p.description,
+                "description": p.description or "—",
             }
             for p in summaries
         ]
@@ -89,7 +89,8 @@ def create_project_form(summaries: list, *, expanded: bool) -> None:
             if not name.strip():
                 st.error("Give the project a name.")
             elif name.strip().casefold() in taken:
-                st.error(f"You already have a project named '{name.strip()}': pick another name.")
+                st.error(f"You already have a project named '{components.plain(name.strip())}': "
+                         "pick another name.")
             else:
                 with shown_errors():
                     project = projects.create_project(
@@ -105,7 +106,7 @@ def create_project_form(summaries: list, *, expanded: bool) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(components.plain(message), icon=":material/check_circle:")
 
 
 def members_section(project_id, role: Role) -> None:
@@ -116,7 +117,7 @@ def members_section(project_id, role: Role) -> None:
                 [
                     {
                         "email": m.email,
-                        "name": m.display_name,
+                        "name": m.display_name or "—",
                         "role": m.role.value,
                         "joined": components.when(m.joined_at, "%Y-%m-%d"),
                     }
@@ -229,9 +230,9 @@ def open_project_section(summaries: list) -> None:
     if chosen is None:
         return
     summary = by_id[chosen]
-    st.subheader(summary.name)
+    st.subheader(components.plain(summary.name), anchor=False)
     if summary.description:
-        st.caption(summary.description)
+        st.caption(components.plain(summary.description))
     cols = st.columns(3)
     cols[0].page_link(
         components.page("datasets"),

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from core.errors import BriefmlError, invalid_plan
 from core.metrics import display_name
 from core.runtime import BundleIntegrityError, ExplanationError, SchemaError
+from core.tableread import TableReadError
 from workspace import datasets, projects, versions
 from workspace.accounts import AccountError
 from workspace.builds import BuildStateError
@@ -50,6 +51,7 @@ USER_ERRORS = (
     SchemaError,
     BundleIntegrityError,
     ExplanationError,
+    TableReadError,
 )
 
 PROJECT_KEY = "project_id"

@@ -29,6 +29,7 @@ from core.errors import BriefmlError, DataError, PlanError
 from core.evaluate import evaluate_holdout
 from core.model import TabularModel
 from core.registry import REGISTRY, FitContext
+from core.review import review_summary, too_good_to_be_true
 from core.runtime import Member, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
@@ -40,6 +41,7 @@ from core.search import (
     refit_seconds_estimate,
 )
 from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
+from core.splits import duplicates_across, group_holdout, split_keys, time_holdout
 
 TEST_SHARE = 0.2
 MAX_TEST_ROWS = 25000
@@ -146,6 +148,7 @@ class BuildResult:
             "classes": self.model.classes_ or None,
             "feature_columns": list(self.spec.feature_columns),
             "excluded_columns": self.spec.excluded_columns,
+            "review": review_summary(self.spec, self.findings),
             "warnings": list(self.warnings),
             "leaderboard": self.leaderboard_rows(),
             "ensemble": self.ensemble,
@@ -223,6 +226,7 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
     from core.checks import run_checks
     from core.planning.validate import validate_search_plan, validate_task_proposal
     from core.profile import profile_frame
+    from core.review import review_spec, with_restored
     from core.spec import TaskProposal
 
     planner = planner or _default_planner()
@@ -236,9 +240,10 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
     if spec is None:
         proposal = _ask(planner, state, "propose_task", brief, profile, findings)
         spec = _spec_from_proposal(proposal, brief)
-    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
-    checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
-    spec = checked.spec
+    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed,
+                          brief=brief)
+    checked = validate_task_proposal(TaskProposal(spec=with_restored(spec)), profile, findings)
+    spec = review_spec(checked.spec, profile, findings, brief)
     if checked.message:
         state["notes"].append(checked.message)
     timings["checks"] = time.monotonic() - t
@@ -267,6 +272,16 @@ class _Data:
     train: np.ndarray
     test: np.ndarray
     n_classes: int
+    groups: np.ndarray | None = None  # entity code per row, for a grouped validation
+    order: np.ndarray | None = None  # time key per row, for validation forward in time
+    duplicates_across: int = 0  # test rows that repeat a training row exactly
+
+    def search_keys(self) -> dict:
+        """The groups / time keys of the training rows, for the search's folds."""
+        return {
+            "groups": None if self.groups is None else self.groups[self.train],
+            "order": None if self.order is None else self.order[self.train],
+        }
 
 
 def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) -> _Data:
@@ -289,13 +304,37 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
         raise DataError(f"Only {len(raw)} row(s) have a value in '{spec.target}'; at least 10 are needed to "
                         "train and test a model.")
     x, _ = prepare_frame(raw, schema)
-    train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
-    return _Data(raw, x, y, schema, train, test, n_classes)
+    groups, order = split_keys(raw, spec.validation)
+    if groups is not None and len(np.unique(groups)) < 4:
+        warnings.append(f"'{spec.validation.column}' has too few distinct values for a grouped "
+                        "split; rows are split at random instead.")
+        groups = None
+    if groups is not None or order is not None:
+        train, test = _keyed_holdout(len(y), groups, order, seed)
+    else:
+        train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
+    repeats = duplicates_across(raw, [*spec.feature_columns, spec.target], train, test)
+    if repeats:
+        warnings.append(
+            f"{repeats:,} of the {len(test):,} held-out rows repeat a training row exactly, so "
+            "the held-out score may look better than it will be on new rows.")
+    return _Data(raw, x, y, schema, train, test, n_classes, groups, order, repeats)
+
+
+def _test_size(n: int) -> int:
+    return min(MAX_TEST_ROWS, max(2, round(n * TEST_SHARE)))
+
+
+def _keyed_holdout(n: int, groups, order, seed: int):
+    test_size = _test_size(n)
+    if groups is not None:
+        return group_holdout(groups, test_size / n, seed)
+    return time_holdout(order, test_size)
 
 
 def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], schema: dict):
     n = len(y)
-    test_size = min(MAX_TEST_ROWS, max(2, int(round(n * TEST_SHARE))))
+    test_size = _test_size(n)
     stratify = None
     if task_type != "regression":
         counts = np.bincount(y, minlength=len(schema["classes"]))
@@ -500,7 +539,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                          profile=plan.profile, seed=seed, callbacks=callbacks)
     search.fit(data.x.iloc[data.train].reset_index(drop=True), data.y[data.train], schema=data.schema,
                clock=clock, search_deadline=_search_deadline_fn(clock, len(data.y)),
-               n_classes=data.n_classes)
+               n_classes=data.n_classes, **data.search_keys())
     timings["search"] = time.monotonic() - t
     if callbacks.should_stop():
         raise BriefmlError("The build was cancelled.")
@@ -551,6 +590,13 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
+    findings = list(plan.findings)
+    suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric)
+    if suspicious is not None:
+        # stored with the explanation, so the model page can say it at the top
+        explanation = {**explanation, "review_findings": [suspicious.model_dump(mode="json")]}
+        findings.insert(0, suspicious)
+        warnings.insert(0, suspicious.message)
 
     best = search.best_.result
     ensemble_info = {
@@ -560,7 +606,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                         "value": metrics.to_value(spec.metric, best.score)},
     }
     result = BuildResult(
-        spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=plan.findings,
+        spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=findings,
         leaderboard=list(search.leaderboard_), model=model,
         holdout_metrics=_json_safe(evaluation["holdout_metrics"]),
         baseline_metrics=_json_safe(evaluation["baseline_metrics"]),
@@ -570,7 +616,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         warnings=warnings, timings=timings, planner_name=plan.planner_name,
         planner_fell_back=plan.planner_fell_back, seed=seed, budget_seconds=budget, brief=plan.brief,
         validation=search.folds_.scheme,
-        rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test))},
+        rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
+              "test_rows_repeating_train": data.duplicates_across},
         refit=refit, train_sample=data.raw.head(5).copy(),
     )
     t = phase("report")

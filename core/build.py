@@ -29,7 +29,12 @@ from core.errors import BriefmlError, DataError, PlanError
 from core.evaluate import evaluate_holdout
 from core.model import TabularModel
 from core.registry import REGISTRY, FitContext
-from core.review import review_summary, too_good_to_be_true
+from core.review import (
+    choose_threshold,
+    rare_positive_share,
+    review_summary,
+    too_good_to_be_true,
+)
 from core.runtime import Member, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
@@ -557,6 +562,10 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble, clock)
     timings["ensemble"] = time.monotonic() - t
 
+    threshold = _decision_threshold(search, ensemble, data, plan)
+    if threshold is not None:
+        data.schema["decision_threshold"] = threshold
+
     t = phase("evaluate")
     x_test = data.x.iloc[data.test]
     test_outputs = {tid: _fold_output(search.records_[tid], x_test, data.schema, data.n_classes)
@@ -568,6 +577,9 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         max_bootstrap_seconds=max(0.2, 0.02 * clock.budget_seconds),
     )
     timings["evaluate"] = time.monotonic() - t
+    if threshold is not None:
+        evaluation["holdout_metrics"].update(
+            _at_threshold(data.y[data.test], ensemble.blend(test_outputs), threshold))
 
     t = phase("refit")
     members, refit = [], {}
@@ -628,6 +640,28 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings.pop("inside_clock", None)
     timings["training"] = timings["search"] + timings["refit"]
     return result
+
+
+def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
+                        plan: BuildPlan) -> float | None:
+    """For a rare positive class: the threshold that maximises F1 on the out-of-fold
+    predictions of the chosen ensemble (never on the held-out rows)."""
+    if data.n_classes != 2 or rare_positive_share(plan.profile, plan.spec) is None:
+        return None
+    rows = search.folds_.valid_rows
+    oof = ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_})
+    return choose_threshold(data.y[data.train][rows] == 1, oof[:, 1])
+
+
+def _at_threshold(y: np.ndarray, output: np.ndarray, threshold: float) -> dict:
+    called = output[:, 1] >= threshold
+    actual = y == 1
+    hits = float((called & actual).sum())
+    precision = hits / called.sum() if called.any() else 0.0
+    recall = hits / actual.sum() if actual.any() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"decision_threshold": threshold, "precision_at_threshold": precision,
+            "recall_at_threshold": recall, "f1_at_threshold": f1}
 
 
 class _RulesRefiner:

@@ -560,3 +560,22 @@ def review_summary(spec: TaskSpec, findings: list[Finding]) -> dict:
         "restored": list(spec.restored),
         "notes": list(spec.review_notes),
     }
+
+
+def choose_threshold(y: np.ndarray, positive_probability: np.ndarray) -> float | None:
+    """The probability from which to call a row positive that maximises F1 on validation
+    rows (y: 1 for the positive class); None when there is no positive row."""
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(positive_probability, dtype="float64")
+    keep = np.isfinite(p)
+    y, p = y[keep], p[keep]
+    if not y.any():
+        return None
+    order = np.argsort(-p, kind="stable")
+    hits = np.cumsum(y[order])
+    called = np.arange(1, len(p) + 1)
+    f1 = 2 * hits / (called + y.sum())
+    # only where the next probability differs can the cut fall between two rows
+    last_of_tie = np.r_[p[order][1:] != p[order][:-1], True]
+    best = int(np.argmax(np.where(last_of_tie, f1, -1.0)))
+    return float(p[order][best])

@@ -222,3 +222,28 @@ def test_too_good_to_be_true_needs_a_dominant_column_and_a_near_perfect_score():
     assert too_good_to_be_true(explanation, {"roc_auc": 0.85}, "roc_auc") is None
     spread = {"importance": [{"column": c, "mean_abs_shap": 1.0} for c in "abc"]}
     assert too_good_to_be_true(spread, {"roc_auc": 0.99}, "roc_auc") is None
+
+
+def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation():
+    df, _ = load_task("default")
+    df = df.sample(3000, random_state=0).reset_index(drop=True)
+    result = build_model(df, "Which customers will default?", budget_seconds=8,
+                         spec_overrides=QUICK)
+    threshold = result.model.schema["decision_threshold"]
+    assert 0 < threshold < 1 and result.holdout_metrics["decision_threshold"] == threshold
+    assert 0 <= result.holdout_metrics["recall_at_threshold"] <= 1
+    positive = result.model.classes_[1]
+    called = result.model.predict(df) == positive
+    assert called.sum() == (result.model.predict_proba(df)[:, 1] >= threshold).sum()
+    table, _ = result.model.predict_table(df)
+    assert (table["default"] == positive).sum() == called.sum()
+
+
+def test_choose_threshold_maximises_f1():
+    from core.review import choose_threshold
+
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0])
+    p = np.array([0.9, 0.4, 0.35, 0.3, 0.2, 0.1, 0.1, 0.05])
+    # calling the top four positive catches all three positives with one false alarm
+    assert choose_threshold(y, p) == 0.3
+    assert choose_threshold(np.zeros(3), np.array([0.1, 0.2, 0.3])) is None

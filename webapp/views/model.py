@@ -189,6 +189,8 @@ if chosen is None:
 with shown_errors(stop=True):
     version = versions.get_model_version(actor=actor, version_id=val(chosen, "id"))
 
+for warning in (version.explanation or {}).get("review_findings") or []:
+    st.error(val(warning, "message", ""), icon=":material/warning:")
 headline(version)
 st.caption(
     f"{version.task_type} · trained {components.when(version.created_at)} · "

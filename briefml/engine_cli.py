@@ -115,6 +115,8 @@ def build(
         f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
         f"{_number(summary['baseline_metrics'].get(metric))}."
     )
+    for note in summary["review"]["notes"]:
+        console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Bundle written to {path}")

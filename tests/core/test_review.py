@@ -119,6 +119,12 @@ def test_rent_table_keeps_area_and_reaches_a_sensible_r2():
     assert "area" in result.spec.feature_columns and "area" not in result.spec.excluded_columns
     assert result.holdout_metrics["r2"] > 0.9
     assert any("'area'" in n and "known when you predict" in n for n in result.spec.review_notes)
+    # the headless summary lists the same review, with severities and grades
+    review = result.to_json_summary()["review"]
+    (area,) = [f for f in review["findings"] if f["check"] == "strong_feature"]
+    assert area["columns"] == ["area"]
+    assert (area["grade"], area["severity"], area["excluded"]) == ("strong but plausible", "info", False)
+    assert review["validation"]["kind"] == "random" and review["notes"] == result.spec.review_notes
 
 
 def test_a_suspect_put_back_is_used_and_a_certain_leak_is_not(churn):
@@ -247,3 +253,20 @@ def test_choose_threshold_maximises_f1():
     # calling the top four positive catches all three positives with one false alarm
     assert choose_threshold(y, p) == 0.3
     assert choose_threshold(np.zeros(3), np.array([0.1, 0.2, 0.3])) is None
+
+
+def test_a_suspect_put_back_and_trained_on_is_called_too_good_to_be_true():
+    # the churn table: real columns and one 98% copy of the outcome
+    small, _ = load_task("telco_churn")
+    small = small.sample(1500, random_state=0).reset_index(drop=True)
+    small["cancel_request_filed"] = _noisy_copy((small["churn"] == "Yes").to_numpy(), 0.98, 1)
+    plan = plan_build(small, CHURN_BRIEF, OfflinePlanner(), budget_seconds=10)
+    spec = plan.spec.model_copy(update={"restored": ["cancel_request_filed"]})
+    result = build_model(small, CHURN_BRIEF, budget_seconds=10,
+                         spec_overrides={"spec": spec, "search_plan": QUICK})
+    assert "cancel_request_filed" in result.spec.feature_columns
+    (warning,) = result.explanation["review_findings"]
+    assert warning["check"] == "too_good_to_be_true"
+    assert warning["columns"] == ["cancel_request_filed"]
+    assert result.warnings[0] == warning["message"]
+    assert result.holdout_metrics["roc_auc"] >= 0.97

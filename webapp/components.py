@@ -360,10 +360,14 @@ def _evidence_words(evidence: dict) -> str:
         numbers.append(f"AUC {evidence['auc']:.3f}")
     if "agreement" in evidence:
         numbers.append(f"agreement {evidence['agreement']:.1%}")
+    if "majority" in evidence:
+        numbers.append(f"always guessing the commonest class agrees {evidence['majority']:.1%}")
     if "r2" in evidence:
         numbers.append(f"R² {evidence['r2']:.3f}")
     signs = evidence.get("signs") or []
-    return "; ".join(numbers + [str(s) for s in signs]) or "—"
+    numbers.append(f"{len(signs)} sign(s) of a leak besides its power" if signs else
+                   "no other sign of a leak")
+    return "; ".join(numbers)
 
 
 def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> dict | None:
@@ -388,7 +392,8 @@ def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> di
         for column in val(finding, "columns") or []:
             used = column in features
             box = {"certain leak": st.error, "suspect": st.warning}.get(grade, st.info)
-            box(f"**{column}** · {grade}  \n{val(finding, 'message', '')}  \n"
+            state = " · put back by you" if column in restored else ""
+            box(f"**{column}** · {grade}{state}  \n{val(finding, 'message', '')}  \n"
                 f"*Evidence:* {_evidence_words(val(finding, 'evidence') or {})}")
             wanted = st.toggle(
                 f"Use '{column}' as an input",

@@ -39,7 +39,7 @@ def test_review_section_shows_the_suspect_and_its_switch_restores_it(owner_token
     said = texts(at)
     assert "Review before training" in said
     assert "**cancel_request_filed** · suspect" in said
-    assert "'filed'" in said and "agreement" in said
+    assert "'filed'" in said and "agreement" in said and "2 sign(s) of a leak" in said
     switch = at.toggle(key=f"plan-{build.id}-review-cancel_request_filed")
     assert switch.value is False and not switch.disabled
 

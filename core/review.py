@@ -461,6 +461,7 @@ def review_spec(spec: TaskSpec, profile: DataProfile, findings: list[Finding],
     positive class, and notes naming strong-but-plausible inputs. A spec that was already
     reviewed (its validation is not 'auto') keeps the user's choices."""
     if spec.validation.kind is not ValidationKind.AUTO:
+        _check_validation(spec.validation, profile)
         return spec.model_copy(update={"review_notes": _notes(spec, findings, None)})
     validation = propose_validation(profile, spec, brief)
     metric, imbalance_note = spec.metric, None
@@ -482,6 +483,21 @@ def review_spec(spec: TaskSpec, profile: DataProfile, findings: list[Finding],
                 "data to maximise F1.")
     reviewed = spec.model_copy(update={"validation": validation, "metric": metric})
     return reviewed.model_copy(update={"review_notes": _notes(reviewed, findings, imbalance_note)})
+
+
+def _check_validation(validation: ValidationSpec, profile: DataProfile) -> None:
+    from core.errors import PlanError
+
+    if validation.kind in (ValidationKind.GROUP, ValidationKind.TIME):
+        if validation.column not in profile.names:
+            raise PlanError(
+                f"A {validation.kind.value} split needs a column of the data to split on, not "
+                f"'{validation.column}'; pick one of the columns or a random split.")
+        if (validation.kind is ValidationKind.TIME
+                and profile.column(validation.column).role is not ColumnRole.DATETIME):
+            raise PlanError(
+                f"Column '{validation.column}' does not hold dates, so it cannot order the rows "
+                "in time; pick a date column or another split.")
 
 
 def _notes(spec: TaskSpec, findings: list[Finding], imbalance_note: str | None) -> list[str]:

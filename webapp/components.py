@@ -629,6 +629,8 @@ def plan_summary(plan: dict | None) -> None:
         st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
     families = sorted({c["estimator"] for c in search.get("candidates", [])})
     st.caption("Model families: " + (", ".join(families) or "—"))
+    for note in spec.get("review_notes") or []:
+        st.caption(note)
     if spec.get("rationale") or search.get("rationale"):
         st.caption(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x))
 

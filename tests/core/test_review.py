@@ -193,6 +193,12 @@ def test_a_brief_about_the_future_with_a_date_holds_out_the_latest_rows():
     result = build_model(weather, brief, budget_seconds=8, spec_overrides={
         "spec": plan.spec, "search_plan": QUICK})
     assert result.validation == "forward cv3" and result.rows["test"] == 292
+    # the labels drift over the years: a random split mixes the future into training and
+    # reports a better score than the model will have on the days to come
+    random_spec = plan.spec.model_copy(update={"validation": ValidationSpec(kind="random")})
+    shuffled = build_model(weather, brief, budget_seconds=8, spec_overrides={
+        "spec": random_spec, "search_plan": QUICK})
+    assert shuffled.holdout_metrics["log_loss"] < result.holdout_metrics["log_loss"]
 
 
 def test_duplicate_rows_across_train_and_test_are_reported():
@@ -270,3 +276,17 @@ def test_a_suspect_put_back_and_trained_on_is_called_too_good_to_be_true():
     assert warning["columns"] == ["cancel_request_filed"]
     assert result.warnings[0] == warning["message"]
     assert result.holdout_metrics["roc_auc"] >= 0.97
+
+
+def test_an_edited_split_must_name_a_usable_column():
+    from core.errors import PlanError
+
+    df = _sleep_study()
+    plan = plan_build(df, SLEEP_BRIEF, OfflinePlanner(), budget_seconds=8)
+    for validation, problem in [
+        (ValidationSpec(kind="group", column="Patient"), "needs a column of the data"),
+        (ValidationSpec(kind="time", column="Days"), "does not hold dates"),
+    ]:
+        spec = plan.spec.model_copy(update={"validation": validation})
+        with pytest.raises(PlanError, match=problem):
+            plan_build(df, SLEEP_BRIEF, OfflinePlanner(), budget_seconds=8, spec=spec)

@@ -87,7 +87,7 @@ def worker(
     name: str = typer.Option(None, help="A name for this worker in logs."),
 ) -> None:
     """Run a build worker against the workspace database (until Ctrl-C)."""
-    from workspace.queue import run_worker
+    from workspace.worker import run_worker
 
     _connect_or_fail()
     run_worker(concurrency=concurrency, name=name)

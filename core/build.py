@@ -12,10 +12,8 @@ its cross-validation fold models instead (still a valid model, trained on less d
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,8 +25,9 @@ from core.callbacks import BuildCallbacks
 from core.ensemble import GreedyEnsemble
 from core.errors import BriefmlError, DataError, PlanError
 from core.evaluate import evaluate_holdout
+from core.jsonsafe import json_safe
 from core.model import TabularModel
-from core.registry import REGISTRY, FitContext
+from core.registry import REGISTRY, FitContext, available_threads
 from core.review import (
     choose_threshold,
     rare_positive_share,
@@ -145,7 +144,7 @@ class BuildResult:
 
     def to_json_summary(self) -> dict:
         """The object `briefml build --json` prints (plain JSON types only)."""
-        return _json_safe({
+        return json_safe({
             "target": self.spec.target,
             "task_type": str(self.spec.task_type),
             "metric": self.spec.metric,
@@ -169,21 +168,6 @@ class BuildResult:
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
         })
-
-
-def _json_safe(value: Any) -> Any:
-    """NaN/inf → None, numpy scalars → Python, tuples → lists, recursively."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(float(value)) else None
-    return value
 
 
 # --------------------------------------------------------------------------- planning
@@ -426,7 +410,8 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
     if growth is not None and not callbacks.should_stop():
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
         ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
-                         deadline=hard_end, should_stop=callbacks.should_stop, n_classes=data.n_classes)
+                         deadline=hard_end, should_stop=callbacks.should_stop,
+                         n_classes=data.n_classes, threads=search.threads)
         try:
             fitted = family.fit(params, data.x, data.y, ctx)
             # a refit stopped close to its end is still better than models on fewer rows
@@ -491,8 +476,9 @@ def _warnings_from(findings: list[Finding]) -> list[str]:
 
 def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds: float | None = None,
               seed: int = 0, callbacks: BuildCallbacks | None = None,
-              clock: BudgetClock | None = None) -> BuildResult:
-    """Train, evaluate and refit according to an approved plan."""
+              clock: BudgetClock | None = None, threads: int | None = None) -> BuildResult:
+    """Train, evaluate and refit according to an approved plan, using `threads` cores
+    (default: every core this process may use)."""
     from core.checks import raise_for_errors
 
     callbacks = callbacks or BuildCallbacks()
@@ -506,7 +492,8 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
     try:
-        result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, raise_for_errors)
+        result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings,
+                      raise_for_errors, threads or available_threads())
         status = "finished"
         return result
     except BriefmlError as exc:
@@ -521,7 +508,8 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
             callbacks.on_build_end(status="finished", summary=result.to_json_summary())
 
 
-def _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, raise_for_errors):
+def _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, raise_for_errors,
+         threads):
     def phase(name: str) -> float:
         callbacks.on_phase(name, share_of_budget_used=clock.share_used())
         return time.monotonic()
@@ -531,17 +519,18 @@ def _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings, r
     data = _prepare(df, plan, seed, warnings)
     timings["prepare"] = time.monotonic() - t
     # OpenMP threads spin-wait: on small tables one thread is faster on a busy machine
-    with threadpool_limits(limits=1 if len(data.y) < 20000 else 2, user_api="openmp"):
+    with threadpool_limits(limits=1 if len(data.y) < 20000 else threads, user_api="openmp"):
         return _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, timings,
-                                   warnings, phase)
+                                   warnings, phase, threads)
 
 
-def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, timings, warnings, phase):
+def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, timings, warnings,
+                        phase, threads):
     spec = plan.spec
 
     t = phase("search")
     search = ModelSearch(spec=spec, plan=plan.search_plan, planner=planner or _RulesRefiner(),
-                         profile=plan.profile, seed=seed, callbacks=callbacks)
+                         profile=plan.profile, seed=seed, callbacks=callbacks, threads=threads)
     search.fit(data.x.iloc[data.train].reset_index(drop=True), data.y[data.train], schema=data.schema,
                clock=clock, search_deadline=_search_deadline_fn(clock, len(data.y)),
                n_classes=data.n_classes, **data.search_keys())
@@ -620,11 +609,11 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     result = BuildResult(
         spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=findings,
         leaderboard=list(search.leaderboard_), model=model,
-        holdout_metrics=_json_safe(evaluation["holdout_metrics"]),
-        baseline_metrics=_json_safe(evaluation["baseline_metrics"]),
-        confidence_intervals=_json_safe(evaluation["confidence_intervals"]),
-        details=_json_safe(evaluation["details"]), slices=_json_safe(evaluation["slices"]),
-        ensemble=_json_safe(ensemble_info), explanation=explanation, report="",
+        holdout_metrics=json_safe(evaluation["holdout_metrics"]),
+        baseline_metrics=json_safe(evaluation["baseline_metrics"]),
+        confidence_intervals=json_safe(evaluation["confidence_intervals"]),
+        details=json_safe(evaluation["details"]), slices=json_safe(evaluation["slices"]),
+        ensemble=json_safe(ensemble_info), explanation=explanation, report="",
         warnings=warnings, timings=timings, planner_name=plan.planner_name,
         planner_fell_back=plan.planner_fell_back, seed=seed, budget_seconds=budget, brief=plan.brief,
         validation=search.folds_.scheme,

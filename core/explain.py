@@ -16,13 +16,13 @@ predicted class.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core import runtime
+from core.jsonsafe import json_safe
 from core.model import TabularModel
 
 TOP_FEATURES = 10
@@ -89,7 +89,7 @@ def explain_row(model: TabularModel, row_df: pd.DataFrame, *, explanation: dict 
     k = int(runtime.explained_output_index(contrib.output, model.schema)[0])
     values = contrib.values[0, :, k]
     items = [
-        {"column": col, "value": _json_value(row[col].iloc[0]), "contribution": float(v)}
+        {"column": col, "value": json_safe(row[col].iloc[0]), "contribution": float(v)}
         for col, v in zip(contrib.columns, values)
     ]
     items.sort(key=lambda item: abs(item["contribution"]), reverse=True)
@@ -97,7 +97,7 @@ def explain_row(model: TabularModel, row_df: pd.DataFrame, *, explanation: dict 
     return {
         "space": contrib.space,
         "explained_class": None if model.task_type == "regression" else model.classes_[k],
-        "prediction": _json_value(prediction),
+        "prediction": json_safe(prediction),
         "base_value": float(contrib.base[k]),
         "output": float(contrib.base[k] + values.sum()),
         "contributions": items,
@@ -149,7 +149,7 @@ def _beeswarm(rows: pd.DataFrame, columns: list[str], per_row: np.ndarray, top: 
     return {
         "columns": top,
         "shap": {c: [float(v) for v in per_row[:, position[c]]] for c in top},
-        "values": {c: [_json_value(v) for v in rows[c]] for c in top},
+        "values": {c: [json_safe(v) for v in rows[c]] for c in top},
     }
 
 
@@ -162,7 +162,7 @@ def _dependence(rows: pd.DataFrame, columns: list[str], per_row: np.ndarray, top
             {
                 "column": col,
                 "kind": "numeric" if numeric else "categorical",
-                "values": [_json_value(v) for v in rows[col]],
+                "values": [json_safe(v) for v in rows[col]],
                 "shap": [float(v) for v in per_row[:, position[col]]],
             }
         )
@@ -181,21 +181,3 @@ def _notes(model: TabularModel, sample_size: int, available: int) -> list[str]:
     if len(model.members) > 1:
         notes.append("Ensemble values are the weighted sum of the members' values.")
     return notes
-
-
-def _json_value(value: Any) -> Any:
-    """A cell as JSON: numbers as float/int, missing as None, anything else as text."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)

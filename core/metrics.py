@@ -163,3 +163,17 @@ def all_values(task_type: str, y_true: np.ndarray, output: np.ndarray, n_classes
         except ValueError:  # e.g. ROC AUC with one class present
             out[name] = None
     return out
+
+
+# The one place metric names are worded for people (pages, reports, the CLI's tables).
+DISPLAY_NAMES = {
+    "roc_auc": "ROC AUC", "log_loss": "Log loss", "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy", "f1": "F1 score", "recall": "Recall",
+    "precision": "Precision", "average_precision": "Average precision (PR AUC)",
+    "rmse": "RMSE", "mae": "Mean absolute error", "r2": "R²",
+}
+
+
+def display_name(name: str) -> str:
+    """'roc_auc' -> 'ROC AUC'; an unknown name is shown with spaces for underscores."""
+    return DISPLAY_NAMES.get(name, str(name).replace("_", " "))

@@ -18,6 +18,7 @@ numbers that fall outside their bounds (and says so in `Candidate.why`).
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -44,11 +45,17 @@ from core.errors import PlanError
 from core.runtime import MISSING_CATEGORY, feature_kinds
 from core.spec import Candidate
 
-THREADS = 2  # the target machine has two cores
 # HistGradientBoosting's native categorical support stores a functools.partial of
 # check_array inside the model, which the bundle's skops trusted-types list does not allow;
 # until it does, categories reach it as ordinal codes (still split well by the trees).
 NATIVE_HGB_CATEGORIES = False
+
+
+def available_threads() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a container's share)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 @dataclass
@@ -61,6 +68,7 @@ class FitContext:
     deadline: float = math.inf  # time.monotonic() value after which training must stop
     should_stop: Callable[[], bool] = lambda: False
     n_classes: int = 0
+    threads: int = field(default_factory=available_threads)  # for the libraries that use several
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline or self.should_stop()
@@ -166,7 +174,7 @@ class CatBoostFamily(EstimatorFamily):
         if learning_rate is not None:
             kwargs["learning_rate"] = learning_rate
         common = dict(
-            random_seed=ctx.seed, thread_count=THREADS, verbose=0, allow_writing_files=False,
+            random_seed=ctx.seed, thread_count=ctx.threads, verbose=0, allow_writing_files=False,
             cat_features=by_kind["categorical"] or None, text_features=by_kind["text"] or None,
         )
         if ctx.task_type == "regression":
@@ -265,7 +273,7 @@ def _staged_fit(pipeline: Pipeline, x, y, ctx: FitContext, size_param: str, tota
     features = prep.fit_transform(x)
     done, interrupted = 0, False
     # OpenMP threads spin-wait: on small tables two threads on a busy machine are much slower
-    threads = 1 if len(x) < 20000 else THREADS
+    threads = 1 if len(x) < 20000 else ctx.threads
     while done < total:
         done = min(total, done + step)
         model.set_params(**{size_param: done})
@@ -356,7 +364,7 @@ class _ForestFamily(EstimatorFamily):
         total = int(params.get("n_estimators", 300))
         extra = {"bootstrap": True} if "max_samples" in params else {}
         model = cls(**{k: v for k, v in params.items() if k != "n_estimators"}, **extra,
-                    warm_start=True, n_jobs=THREADS, random_state=ctx.seed)
+                    warm_start=True, n_jobs=ctx.threads, random_state=ctx.seed)
         pipeline = Pipeline([("prepare", prep), ("model", model)])
         info = _staged_fit(pipeline, x, y, ctx, "n_estimators", total, step=max(25, total // 8))
         model.set_params(warm_start=False)

@@ -6,12 +6,12 @@ columns it names) and the data profile (numeric, boolean, categorical).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.jsonsafe import json_safe
 from core.runtime import _to_category
 from core.spec import ColumnRole, DataProfile, TaskSpec
 
@@ -40,25 +40,15 @@ def _column_kind(name: str, df: pd.DataFrame, spec: TaskSpec, profile: DataProfi
     return "categorical"  # categorical, identifier or constant kept on purpose, mixed types
 
 
-def _plain(value):
-    """A JSON-friendly scalar."""
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return None if not math.isfinite(f) else f
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value
-
-
 def _column_entry(name: str, kind: str, values: pd.Series) -> dict:
     entry: dict = {"name": name, "kind": kind}
     if kind == "numeric":
         numbers = pd.to_numeric(values, errors="coerce") if not pd.api.types.is_numeric_dtype(values) else values
         numbers = numbers.astype("float64")
-        entry["min"] = _plain(numbers.min()) if numbers.notna().any() else None
-        entry["max"] = _plain(numbers.max()) if numbers.notna().any() else None
+        entry["min"] = json_safe(numbers.min()) if numbers.notna().any() else None
+        entry["max"] = json_safe(numbers.max()) if numbers.notna().any() else None
+        # a typical value (the predict form starts from it), not a midpoint nobody has
+        entry["median"] = json_safe(numbers.median()) if numbers.notna().any() else None
     elif kind == "categorical":
         counts = _to_category(values).value_counts()
         entry["categories"] = [str(c) for c in counts.index[:MAX_LISTED_CATEGORIES]]

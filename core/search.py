@@ -23,7 +23,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from core import metrics
 from core.callbacks import BuildCallbacks
 from core.errors import BriefmlError, PlanError
-from core.registry import REGISTRY, FitContext, FittedModel, validate_candidate
+from core.registry import REGISTRY, FitContext, FittedModel, available_threads, validate_candidate
 from core.runtime import Member, member_output
 from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
 
@@ -158,7 +158,8 @@ def _new_trial_id(index: int) -> str:
 
 def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarray, *,
               schema: dict, folds: Folds, metric: str, n_classes: int, seed: int,
-              deadline: float, callbacks: BuildCallbacks) -> TrialRecord:
+              deadline: float, callbacks: BuildCallbacks,
+              threads: int | None = None) -> TrialRecord:
     """Fit one candidate on every fold, score its out-of-fold predictions."""
     family = REGISTRY[candidate.estimator]
     start = time.monotonic()
@@ -174,6 +175,7 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
                 task_type=schema["task_type"], schema=schema, seed=seed,
                 deadline=fold_start + max(0.0, deadline - fold_start) / folds_left,
                 should_stop=callbacks.should_stop, n_classes=n_classes,
+                threads=threads or available_threads(),
             )
             x_valid, y_valid = x.iloc[valid_rows], y[valid_rows]
             fitted = family.fit(dict(candidate.params), x.iloc[train_rows], y[train_rows], ctx,
@@ -238,7 +240,8 @@ class ModelSearch:
 
     def __init__(self, *, spec: TaskSpec, plan: SearchPlan, planner=None, profile=None,
                  seed: int = 0, callbacks: BuildCallbacks | None = None,
-                 max_trials: int = 100, refine_batch: int = REFINE_BATCH):
+                 max_trials: int = 100, refine_batch: int = REFINE_BATCH,
+                 threads: int | None = None):
         self.spec = spec
         self.plan = plan
         self.planner = planner
@@ -247,6 +250,7 @@ class ModelSearch:
         self.callbacks = callbacks or BuildCallbacks()
         self.max_trials = max_trials
         self.refine_batch = refine_batch
+        self.threads = threads or available_threads()
 
     # ---- steps
 
@@ -324,7 +328,7 @@ class ModelSearch:
             record = train_one(
                 candidate, _new_trial_id(len(self.records_) + 1), x, y, schema=schema,
                 folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,
-                deadline=trial_deadline, callbacks=self.callbacks,
+                deadline=trial_deadline, callbacks=self.callbacks, threads=self.threads,
             )
             self._record(record, clock)
         return self

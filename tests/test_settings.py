@@ -40,3 +40,16 @@ def test_invalid_values_are_rejected_with_the_field_name(monkeypatch):
     monkeypatch.setenv("BRIEFML_MAX_UPLOAD_MB", "0")
     with pytest.raises(ValidationError, match="max_upload_mb"):
         Settings()
+
+
+def test_a_default_budget_outside_the_bounds_is_refused_in_words(monkeypatch):
+    monkeypatch.setenv("BRIEFML_MIN_BUDGET_SECONDS", "30")
+    monkeypatch.setenv("BRIEFML_DEFAULT_BUDGET_SECONDS", "10")
+    with pytest.raises(ValidationError, match="BRIEFML_DEFAULT_BUDGET_SECONDS .10. must lie between"):
+        Settings()
+
+
+def test_threads_are_unset_by_default_and_can_be_set(monkeypatch):
+    assert Settings().threads is None
+    monkeypatch.setenv("BRIEFML_THREADS", "3")
+    assert Settings().threads == 3

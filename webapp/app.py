@@ -65,7 +65,8 @@ def _pages() -> dict[str, st.Page]:
 
 def _sidebar(actor) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{actor.email}**")
+        # plain text: Markdown would turn the address into a mailto link
+        st.text(f"Signed in as {actor.email}")
         st.button("Sign out", on_click=session.sign_out, key="sign-out", icon=":material/logout:")
 
 

@@ -11,15 +11,19 @@ import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core.errors import BriefmlError
+from core.metrics import display_name
 from workspace.permissions import Forbidden, NotFound, NotSignedIn
 from workspace.runtime import DatabaseUnavailable
+from workspace.settings import get_settings
 
 log = logging.getLogger("briefml.webapp")
 
@@ -76,8 +80,28 @@ def file_size(n_bytes: float) -> str:
     return ""
 
 
-def when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
+def viewer_timezone() -> ZoneInfo | None:
+    """The browser's time zone (None without a browser, e.g. in AppTest: times stay UTC)."""
+    try:
+        name = st.context.timezone
+        return ZoneInfo(name) if name else None
+    except Exception:  # noqa: BLE001 - no browser, or a zone name this machine does not know
+        return None
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored (UTC) time in the viewer's own zone; a naive time is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = viewer_timezone()
+    return value.astimezone(zone) if zone else value.astimezone(UTC)
+
+
+def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as the viewer reads it: their zone, no UTC offset; '—' when there is none."""
+    if isinstance(value, datetime):
+        return local_time(value).strftime(fmt)
+    return str(value) if value else "—"
 
 
 # --------------------------------------------------------------------------- errors
@@ -116,6 +140,30 @@ def shown_errors(*, stop: bool = False) -> Iterator[None]:
 def query_id(name: str) -> uuid.UUID | None:
     """An id from the URL (e.g. ?version=...), or None if absent or malformed."""
     return as_uuid(st.query_params.get(name))
+
+
+def url_picker(label: str, options: list, *, param: str, key: str, what: str,
+               format_func=str, default: Any = None) -> Any:
+    """A select box whose choice lives in the URL (?param=id), so links, reloads and picks
+    agree: the URL's id wins over what the widget remembers from an earlier run, a pick
+    rewrites the URL first (in the callback), and an id that is not among the options is
+    said to be so instead of silently showing something else. `options` are ids."""
+    wanted = query_id(param)
+    if st.query_params.get(param) and wanted not in options:
+        st.warning(
+            f"The link names a {what} that is not in this project (or no longer exists); "
+            f"showing another {what} instead.",
+            icon=":material/link_off:",
+        )
+    fallback = default if default in options else options[0]
+    st.session_state[key] = wanted if wanted in options else fallback
+
+    def picked() -> None:
+        st.query_params[param] = str(st.session_state[key])
+
+    chosen = st.selectbox(label, options, key=key, format_func=format_func, on_change=picked)
+    st.query_params[param] = str(chosen)
+    return chosen
 
 
 def current_project_id() -> uuid.UUID | None:
@@ -488,12 +536,14 @@ def plan_editor(
             )
             or None
         )
+    lowest, highest = get_settings().min_budget_seconds, get_settings().max_budget_seconds
     budget_seconds = right.number_input(
         "Time budget (seconds)",
-        min_value=5.0,
-        max_value=3600.0,
-        value=float(budget),
+        min_value=float(lowest),
+        max_value=float(highest),
+        value=float(min(max(budget, lowest), highest)),  # the bounds may have changed since
         step=5.0,
+        format="%.0f",
         key=f"{key}-budget",
         disabled=disabled,
     )
@@ -653,7 +703,7 @@ def leaderboard_frame(trials: list) -> pd.DataFrame:
             {
                 "trial": val(t, "trial_key") or val(t, "trial_id", ""),
                 "model family": val(t, "estimator", ""),
-                "metric": metric,
+                "metric": display_name(metric) if metric else "",
                 "value": value,
                 "score": score,
                 "seconds": round(float(val(t, "seconds", 0) or 0), 1),
@@ -668,33 +718,64 @@ def leaderboard_frame(trials: list) -> pd.DataFrame:
     return frame.sort_values("score", ascending=False, na_position="last").reset_index(drop=True)
 
 
-def leaderboard(trials: list, *, key: str = "leaderboard") -> None:
+def shipped_share(ensemble: dict | None) -> dict[str, float]:
+    """Trial id -> its share of the shipped model: the ensemble's weights when an ensemble
+    shipped, else 1.0 for the single best trial. Empty before a model exists."""
+    if not ensemble:
+        return {}
+    if ensemble.get("used"):
+        weights = {str(k): float(v) for k, v in (ensemble.get("weights") or {}).items() if v}
+        total = sum(weights.values()) or 1.0
+        return {k: w / total for k, w in weights.items()}
+    best = (ensemble.get("best_single") or {}).get("trial_id")
+    return {str(best): 1.0} if best else {}
+
+
+def shipped_sentence(frame: pd.DataFrame, share: dict[str, float]) -> str:
+    families = dict(zip(frame["trial"], frame["model family"], strict=True))
+    if len(share) == 1:
+        [(trial, _)] = share.items()
+        return f"Shipped: the single best model, trial {trial} ({families.get(trial, '?')})."
+    parts = ", ".join(f"{families.get(t, '?')} {t} {w:.0%}"
+                      for t, w in sorted(share.items(), key=lambda kv: -kv[1]))
+    return f"Shipped: a weighted average of {len(share)} models ({parts})."
+
+
+def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None = None) -> None:
+    """Trials best first; with `ensemble` (a finished version's), what shipped is marked."""
     frame = leaderboard_frame(trials)
     if frame.empty:
         st.caption("No trials yet.")
         return
+    share = shipped_share(ensemble)
+    if share:  # known once the version exists
+        frame.insert(1, "shipped", [f"{share[t]:.0%}" if t in share else "" for t in frame["trial"]])
+        st.markdown(shipped_sentence(frame, share))
     scored = frame.dropna(subset=["value"]).head(20)
     if not scored.empty:
         from core.metrics import greater_is_better
 
-        metric = scored["metric"].iloc[0]
+        metric = str(val(trials[0], "metric", ""))
         try:
             better = "higher" if greater_is_better(metric) else "lower"
         except Exception:  # an unknown metric name from an older plan
             better = "higher"
         chart = (
             alt.Chart(scored, height=alt.Step(BAR_STEP))
-            .mark_bar()
+            .mark_circle(size=140)
             .encode(
+                # dots on an axis that is not from zero: 0.979 and 0.990 must look different
                 x=alt.X(
                     "value:Q",
-                    title=f"validation {metric} ({better} is better)",
-                    scale=alt.Scale(zero=better == "higher"),
+                    title=f"validation {display_name(metric)} ({better} is better)",
+                    scale=alt.Scale(zero=False, nice=False, padding=8),
                 ),
                 y=alt.Y(
                     "trial:N", sort=alt.EncodingSortField("score", order="descending"), title=None
                 ),
                 color=alt.Color("model family:N", legend=alt.Legend(orient="bottom")),
+                opacity=alt.condition(alt.datum.shipped != "", alt.value(1.0), alt.value(0.45))
+                if share else alt.value(1.0),
                 tooltip=[
                     "trial:N",
                     "model family:N",
@@ -726,13 +807,13 @@ def metrics_table(metrics: dict, main: str | None = None) -> pd.DataFrame:
         interval = intervals.get(name)
         rows.append(
             {
-                "metric": name,
+                "metric": display_name(name),
                 "model": value,
                 "baseline": baseline.get(name),
                 "95% interval": (f"{interval[0]:.4g} – {interval[1]:.4g}" if interval else ""),
             }
         )
-    rows.sort(key=lambda row: row["metric"] != main)
+    rows.sort(key=lambda row: row["metric"] != display_name(main or ""))
     return pd.DataFrame(rows, columns=["metric", "model", "baseline", "95% interval"])
 
 
@@ -886,7 +967,7 @@ def probability_chart(probabilities: dict) -> alt.Chart | None:
 def version_label(version) -> str:
     return (
         f"v{val(version, 'version')} · {val(version, 'target')} · "
-        f"{val(version, 'metric')} · {when(val(version, 'created_at'))}"
+        f"{display_name(val(version, 'metric') or '')} · {when(val(version, 'created_at'))}"
     )
 
 
@@ -901,9 +982,7 @@ def choose_version(
         all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
     if not all_versions:
         return None, []
-    ids = [str(val(v, "id")) for v in all_versions]
-    wanted = st.query_params.get("version")
-    index = ids.index(wanted) if wanted in ids else 0
-    chosen = st.selectbox(label, all_versions, index=index, format_func=version_label, key=key)
-    st.query_params["version"] = str(val(chosen, "id"))
-    return chosen, all_versions
+    by_id = {val(v, "id"): v for v in all_versions}
+    chosen = url_picker(label, list(by_id), param="version", key=key, what="model version",
+                        format_func=lambda i: version_label(by_id[i]))
+    return by_id[chosen], all_versions

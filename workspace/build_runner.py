@@ -10,6 +10,7 @@ never visible.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import multiprocessing.forkserver
 import signal
@@ -19,17 +20,30 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from core.build import plan_build, run_build
+from core.bundle import bundle_from_result
 from core.callbacks import BuildCallbacks
 from core.errors import BriefmlError
-from core.spec import TrialResult
+from core.jsonsafe import json_safe
+from core.metrics import display_name, to_value
+from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
 from db.engine import session_scope
-from db.models import Build, BuildLog, BuildStatus, ModelVersion, Trial, User, utcnow
+from db.models import Build, BuildStatus, ModelVersion, Trial, User, utcnow
+from workspace.build_state import (
+    LOG_MESSAGE_CHARS,
+    add_log,
+    finish,
+    finish_attempt,
+    lock_project,
+    locked_running_build,
+)
 from workspace.builds import combine_usage, dataset_frame, make_build_planner, planner_usage
 from workspace.permissions import Actor, Forbidden, NotFound
+from workspace.settings import get_settings
 
 # Imported once in the fork server, so each training process starts warm.
 PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
@@ -64,6 +78,7 @@ class DatabaseCallbacks(BuildCallbacks):
 
     def __init__(self, build_id: uuid.UUID):
         self.build_id = build_id
+        self._phase = ""
 
     def _update_build(self, **values) -> None:
         with session_scope() as session:
@@ -72,24 +87,33 @@ class DatabaseCallbacks(BuildCallbacks):
 
     def _log(self, message: str, level: str = "info") -> None:
         with session_scope() as session:
-            session.add(BuildLog(build_id=self.build_id, message=message[:5000], level=level))
+            add_log(session, self.build_id, message, level)
 
     def on_build_start(self, *, budget_seconds: float, plan: dict) -> None:
         self._log(f"Training started with a budget of {budget_seconds:g} seconds.")
 
     def on_phase(self, phase: str, *, share_of_budget_used: float) -> None:
         self._update_build(phase=phase[:100], progress=_share(share_of_budget_used))
+        if phase != self._phase:  # the log tells each phase once, with where the clock is
+            self._phase = phase
+            self._log(f"{phase.capitalize()} ({_share(share_of_budget_used):.0%} of the budget "
+                      "used).")
 
     def on_trial_end(self, trial: TrialResult, *, share_of_budget_used: float) -> None:
         with session_scope() as session:
             session.add(Trial(
                 build_id=self.build_id, trial_key=trial.trial_id[:100], estimator=trial.estimator,
-                params=_plain(trial.params), score=_finite(trial.score), metric=trial.metric,
+                params=json_safe(trial.params), score=json_safe(trial.score), metric=trial.metric,
                 seconds=float(trial.seconds), status=trial.status,
-                error=(trial.error or None) and trial.error[:5000], parent=trial.parent,
+                error=(trial.error or None) and trial.error[:LOG_MESSAGE_CHARS],
+                parent=trial.parent,
             ))
             session.execute(sa.update(Build).where(Build.id == self.build_id)
                             .values(progress=_share(share_of_budget_used), heartbeat_at=utcnow()))
+            outcome = (f"validation {display_name(trial.metric)} {to_value(trial.metric, trial.score):.4g}"
+                       if trial.status == "ok" and trial.score is not None else trial.status)
+            add_log(session, self.build_id,
+                    f"Trial {trial.trial_id} ({trial.estimator}): {outcome} in {trial.seconds:.1f} s.")
 
     def on_log(self, message: str) -> None:
         self._log(message)
@@ -97,22 +121,6 @@ class DatabaseCallbacks(BuildCallbacks):
 
 def _share(value: float) -> float:
     return float(min(1.0, max(0.0, value)))
-
-
-def _finite(value: float | None) -> float | None:
-    import math
-
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
-def _plain(value):
-    """Plain JSON for a JSONB column: numpy values to Python, NaN and infinities to null."""
-    import json
-
-    def default(v):
-        return v.tolist() if hasattr(v, "tolist") else str(v)
-
-    return json.loads(json.dumps(value, default=default), parse_constant=lambda _: None)
 
 
 # --------------------------------------------------------------------------- the child process
@@ -143,32 +151,15 @@ def train_in_child(build_id: str, attempt: int, database_url: str) -> None:
 def _die_with_parent() -> None:
     """Linux: be killed if the fork server (and so the worker) goes away."""
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
 
 def record_failure(build_id: uuid.UUID, attempt: int, message: str, details: str | None) -> None:
-    with session_scope() as session:
-        build = _locked_running_build(session, build_id, attempt)
-        if build is None:
-            return
-        build.status, build.error, build.finished_at, build.phase = (
-            BuildStatus.FAILED, message[:20000], utcnow(), "failed")
-        session.add(build)
-        session.add(BuildLog(build_id=build_id, message=message[:5000], level="error"))
-        if details:
-            session.add(BuildLog(build_id=build_id, message=details[-5000:], level="debug"))
-
-
-def _locked_running_build(session: Session, build_id: uuid.UUID, attempt: int) -> Build | None:
-    """The build, locked, if this attempt still owns it (not cancelled, not recovered)."""
-    build = session.exec(select(Build).where(Build.id == build_id).with_for_update()).first()
-    if build is None or build.status != BuildStatus.RUNNING or build.attempts != attempt:
-        return None
-    return build
+    """The attempt failed in training: the build is failed with this message (if it still
+    owns the build)."""
+    finish_attempt(build_id, attempt, BuildStatus.FAILED, message, details=details)
 
 
 def _approver(build: Build) -> Actor:
@@ -179,9 +170,6 @@ def _approver(build: Build) -> Actor:
 
 def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     """Plan (from the approved plan) → train → save the model version."""
-    from core.build import plan_build, run_build
-    from core.spec import SearchPlan, TaskSpec
-
     with session_scope() as session:
         build = session.get(Build, build_id)
     actor = _approver(build)
@@ -193,14 +181,9 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))
     result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
-                       seed=build.seed, callbacks=callbacks)
+                       seed=build.seed, callbacks=callbacks, threads=get_settings().threads)
     callbacks.on_phase("saving", share_of_budget_used=1.0)
     save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner))
-
-
-def _lock_project_row(session: Session, project_id: uuid.UUID) -> None:
-    # Same lock as workspace.tasks takes first: serialises version numbers per project.
-    session.execute(sa.text("SELECT id FROM projects WHERE id = :id FOR UPDATE"), {"id": project_id})
 
 
 def _next_version(session: Session, project_id: uuid.UUID) -> int:
@@ -217,12 +200,10 @@ def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
     another (the unique constraint on (project, version) backs this up). Returns None when
     this attempt no longer owns the build (cancelled or recovered meanwhile): nothing is saved.
     """
-    from core.bundle import bundle_from_result
-
     with session_scope() as session:
         project_id = session.get(Build, build_id).project_id
-        _lock_project_row(session, project_id)
-        build = _locked_running_build(session, build_id, attempt)
+        lock_project(session, project_id)
+        build = locked_running_build(session, build_id, attempt)
         if build is None:
             return None
         number = _next_version(session, project_id)
@@ -233,26 +214,23 @@ def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
         version = ModelVersion(
             project_id=project_id, build_id=build_id, dataset_id=build.dataset_id, version=number,
             target=result.spec.target, task_type=str(result.spec.task_type), metric=result.spec.metric,
-            spec=result.spec.model_dump(mode="json"), input_schema=_plain(result.schema),
-            metrics=_version_metrics(result), explanation=_plain(result.explanation or {}) or None,
-            leaderboard=_plain({"rows": result.leaderboard_rows()})["rows"],
+            spec=result.spec.model_dump(mode="json"), input_schema=json_safe(result.schema),
+            metrics=_version_metrics(result),
+            explanation=json_safe(result.explanation or {}) or None,
+            leaderboard=json_safe({"rows": result.leaderboard_rows()})["rows"],
             findings=[f.model_dump(mode="json") for f in result.findings],
             report=result.report or "", bundle_sha256=bundle_sha, created_by=actor.user_id,
         )
         session.add(version)
-        now = utcnow()
-        build.status, build.finished_at, build.phase, build.progress = (
-            BuildStatus.SUCCEEDED, now, "succeeded", 1.0)
-        build.heartbeat_at = now
+        build.progress, build.heartbeat_at = 1.0, utcnow()
         build.llm_usage = combine_usage(build.llm_usage, llm_usage)
-        session.add(build)
-        session.add(BuildLog(build_id=build_id, message=f"Saved model version {number}."))
+        finish(session, build, BuildStatus.SUCCEEDED, f"Saved model version {number}.")
         return version
 
 
 def _version_metrics(result) -> dict:
     summary = result.to_json_summary()
-    return _plain({
+    return json_safe({
         "holdout": result.holdout_metrics, "baseline": result.baseline_metrics,
         "confidence_intervals": result.confidence_intervals, "details": result.details,
         "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],

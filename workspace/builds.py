@@ -3,7 +3,7 @@
 Lifecycle: draft → planned (awaiting approval) → queued → running → succeeded | failed |
 cancelled. A draft is a brief the planner could not resolve (it says why and lists candidate
 targets); a planned build holds a validated plan the user may edit; approving it defers the
-queue job in the same transaction; a worker runs it (see `workspace.tasks`). Who planned,
+queue job in the same transaction (`workspace.jobs`); a worker runs it (`workspace.tasks`). Who planned,
 approved, cancelled and retried, and when, is on the build and in the audit log.
 """
 
@@ -12,15 +12,21 @@ from __future__ import annotations
 import uuid
 
 import pandas as pd
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from core.build import plan_build
+from core.checks import run_checks
 from core.errors import PlanError
+from core.profile import profile_frame
+from core.spec import DataProfile, Finding, SearchPlan, TaskSpec
 from db.engine import session_scope
 from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
 from workspace import audit
 from workspace.access import load_in_project, not_found, parse_id
+from workspace.build_state import add_log, finish, running_in_project
+from workspace.datasets import load_dataset_frame
+from workspace.jobs import cancel_queued_job, defer_build_job
 from workspace.permissions import Action, Actor, require
 from workspace.settings import get_settings
 
@@ -46,16 +52,10 @@ def make_build_planner():
 
 def dataset_frame(actor: Actor, dataset_id: uuid.UUID) -> pd.DataFrame:
     """The dataset's table, as the actor may read it."""
-    from workspace.datasets import load_dataset_frame
-
     return load_dataset_frame(actor=actor, dataset_id=dataset_id)
 
 
 def _profile_and_findings(dataset: Dataset, df: pd.DataFrame):
-    from core.checks import run_checks
-    from core.profile import profile_frame
-    from core.spec import DataProfile, Finding
-
     profile = DataProfile.model_validate(dataset.profile) if dataset.profile else profile_frame(df)
     if dataset.findings is not None:
         findings = [Finding.model_validate(f) for f in dataset.findings]
@@ -81,9 +81,6 @@ def _plan_json(plan, question: str = "", candidates=()) -> dict:
 def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
                  spec: dict | None = None, search: dict | None = None):
     """The engine's planning step; user-edited parts are validated like the planner's."""
-    from core.build import plan_build
-    from core.spec import SearchPlan, TaskSpec
-
     try:
         spec_obj = TaskSpec.model_validate(spec) if spec is not None else None
         search_obj = SearchPlan.model_validate(search) if search is not None else None
@@ -97,10 +94,10 @@ def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
 def _check_budget(budget_seconds: float | None) -> float:
     settings = get_settings()
     budget = settings.default_budget_seconds if budget_seconds is None else float(budget_seconds)
-    if not 0 < budget <= settings.max_budget_seconds:
+    if not settings.min_budget_seconds <= budget <= settings.max_budget_seconds:
         raise PlanError(
-            f"The time budget must be between 1 and {settings.max_budget_seconds:g} seconds, "
-            f"not {budget:g}. Pick a budget in that range.")
+            f"The time budget must be between {settings.min_budget_seconds:g} and "
+            f"{settings.max_budget_seconds:g} seconds, not {budget:g}. Pick a budget in that range.")
     return budget
 
 
@@ -245,10 +242,7 @@ def _spec_for_target(build: Build, dataset: Dataset, df, planner, target: str | 
 
 
 def _queue(session: Session, build: Build, actor: Actor) -> None:
-    from workspace.queue import defer_build_job
-
-    now = utcnow()
-    build.status, build.approved_by, build.approved_at = BuildStatus.QUEUED, actor.user_id, now
+    build.status, build.approved_by, build.approved_at = BuildStatus.QUEUED, actor.user_id, utcnow()
     build.phase, build.progress, build.cancel_requested = "waiting for a worker", 0.0, False
     build.job_id = defer_build_job(session, build.id)
     session.add(build)
@@ -285,8 +279,6 @@ def create_and_approve(*, actor: Actor | None, project_id, dataset_id, brief: st
 def cancel_build(*, actor: Actor | None, build_id) -> Build:
     """Cancel a build. Not yet running: cancelled at once. Running: the worker stops its
     training within seconds and keeps the trials finished so far."""
-    from workspace.queue import add_log, cancel_queued_job
-
     with session_scope() as session:
         build = _locked(session, _load_build(session, actor, build_id, Action.CANCEL))
         if BuildStatus(build.status).is_final:
@@ -297,9 +289,8 @@ def cancel_build(*, actor: Actor | None, build_id) -> Build:
             add_log(session, build.id, f"Cancel requested by {who}; stopping the training.")
         else:
             cancel_queued_job(session, build.job_id)
-            build.status, build.finished_at, build.phase = BuildStatus.CANCELLED, utcnow(), "cancelled"
             build.cancel_requested = True
-            add_log(session, build.id, f"Cancelled by {who} before it started.")
+            finish(session, build, BuildStatus.CANCELLED, f"Cancelled by {who} before it started.")
         session.add(build)
         audit.record(session, actor, "cancel", project_id=build.project_id, object_type="build",
                      object_id=build.id, was=was)
@@ -325,7 +316,7 @@ def retry_build(*, actor: Actor | None, build_id) -> Build:
         session.add(build)
         session.flush()
         _queue(session, build, actor)
-        session.add(BuildLog(build_id=build.id, message=f"Retry of build {old.id}."))
+        add_log(session, build.id, f"Retry of build {old.id}.")
         audit.record(session, actor, "retry", project_id=build.project_id, object_type="build",
                      object_id=build.id, retry_of=old.id)
     return build
@@ -368,5 +359,4 @@ def running_builds(*, actor: Actor | None, project_id) -> int:
     with session_scope() as session:
         project_id = parse_id(project_id, "project")
         require(session, actor, project_id, Action.VIEW)
-        return session.execute(sa.select(sa.func.count()).select_from(Build).where(
-            Build.project_id == project_id, Build.status == BuildStatus.RUNNING)).scalar_one()
+        return running_in_project(session, project_id)

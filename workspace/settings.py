@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,8 +32,13 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1)
     max_rows: int = Field(default=5_000_000, ge=1)
     max_columns: int = Field(default=2_000, ge=1)
+    # every budget (API, web form, plan editor) is bounded by these two
+    min_budget_seconds: float = Field(default=1.0, gt=0)
     default_budget_seconds: float = Field(default=60.0, gt=0)
     max_budget_seconds: float = Field(default=3600.0, gt=0)
+    threads: int | None = Field(
+        default=None, ge=1, description="threads one training uses; unset = the cores this process may use"
+    )
     max_concurrent_builds_per_project: int = Field(default=2, ge=1)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_stalled_seconds: float = Field(
@@ -62,6 +67,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value if value and str(value).strip() else None
+
+    @model_validator(mode="after")
+    def _budget_in_bounds(self) -> Settings:
+        if not self.min_budget_seconds <= self.default_budget_seconds <= self.max_budget_seconds:
+            raise ValueError(
+                f"BRIEFML_DEFAULT_BUDGET_SECONDS ({self.default_budget_seconds:g}) must lie between "
+                f"BRIEFML_MIN_BUDGET_SECONDS ({self.min_budget_seconds:g}) and "
+                f"BRIEFML_MAX_BUDGET_SECONDS ({self.max_budget_seconds:g}); change one of them.")
+        return self
 
     @property
     def home_dir(self) -> Path:

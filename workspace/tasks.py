@@ -15,10 +15,19 @@ from dataclasses import dataclass
 
 import procrastinate
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
 from db.engine import session_scope
-from db.models import Build, BuildStatus, Project, Trial, utcnow
+from db.models import Build, BuildStatus, Trial, utcnow
+from workspace.build_runner import start_training_process
+from workspace.build_state import (
+    add_log,
+    finish_attempt,
+    lock_project,
+    locked_running_build,
+    retry_or_fail,
+    running_in_project,
+)
+from workspace.jobs import defer_build_job
 from workspace.settings import get_settings
 
 logger = logging.getLogger("briefml.tasks")
@@ -36,37 +45,22 @@ class Start:
     attempt: int = 0
 
 
-def _lock_project(session: Session, project_id: uuid.UUID) -> None:
-    # Every decision about a project's running builds and version numbers is taken under
-    # this row lock, always before any build row is locked (one lock order, no deadlocks).
-    session.exec(select(Project.id).where(Project.id == project_id).with_for_update()).first()
-
-
-def _running_in_project(session: Session, project_id: uuid.UUID) -> int:
-    return session.execute(
-        sa.select(sa.func.count()).select_from(Build).where(
-            Build.project_id == project_id, Build.status == BuildStatus.RUNNING)
-    ).scalar_one()
-
-
 def begin_attempt(build_id: str, job_id: int) -> Start:
     """Mark the build running if it is queued for this job and its project has a free slot.
 
     Over the limit, the job hands itself back: a new job is deferred a little later and this
     one ends, so the worker is free for builds of other projects meanwhile.
     """
-    from workspace.queue import add_log, defer_build_job
-
     with session_scope() as session:
         build = session.get(Build, uuid.UUID(build_id))
         if build is None:
             return Start("skip")
-        _lock_project(session, build.project_id)
+        lock_project(session, build.project_id)
         session.refresh(build, with_for_update=True)
         if build.status != BuildStatus.QUEUED or (build.job_id not in (None, job_id)):
             return Start("skip")  # cancelled meanwhile, or a newer job owns this build
         limit = get_settings().max_concurrent_builds_per_project
-        if _running_in_project(session, build.project_id) >= limit:
+        if running_in_project(session, build.project_id) >= limit:
             # priority 1: once a slot frees, waiting builds go before newly approved ones
             build.job_id = defer_build_job(session, build.id, delay_seconds=WAIT_FOR_SLOT_SECONDS,
                                            priority=1)
@@ -97,32 +91,11 @@ def beat(build_id: str) -> tuple[str, bool]:
     return (row[0], bool(row[1])) if row else ("missing", False)
 
 
-def finish_unfinished(build_id: str, attempt: int, status: BuildStatus, message: str,
-                      level: str = "error") -> bool:
-    """End a build that its training process left running (killed, crashed, cancelled)."""
-    from workspace.queue import add_log
-
-    with session_scope() as session:
-        build = session.exec(
-            select(Build).where(Build.id == uuid.UUID(build_id)).with_for_update()).first()
-        if build is None or build.status != BuildStatus.RUNNING or build.attempts != attempt:
-            return False
-        build.status, build.finished_at, build.phase = status, utcnow(), str(status)
-        if status == BuildStatus.FAILED:
-            build.error = message
-        session.add(build)
-        add_log(session, build.id, message, level=level)
-        return True
-
-
 def hand_back(build_id: str, attempt: int) -> None:
     """The worker is shutting down mid-build: requeue (or fail) the build with a new job."""
-    from workspace.queue import defer_build_job, retry_or_fail
-
     with session_scope() as session:
-        build = session.exec(
-            select(Build).where(Build.id == uuid.UUID(build_id)).with_for_update()).first()
-        if build is None or build.status != BuildStatus.RUNNING or build.attempts != attempt:
+        build = locked_running_build(session, build_id, attempt)
+        if build is None:
             return
         if retry_or_fail(session, build, "The worker was stopped during this build.") == BuildStatus.QUEUED:
             build.job_id = defer_build_job(session, build.id)
@@ -145,12 +118,12 @@ async def watch(process, build_id: str, attempt: int) -> str:
         if cancel_asked or status != BuildStatus.RUNNING:
             await _stop(process)
             if cancel_asked:
-                await asyncio.to_thread(finish_unfinished, build_id, attempt, BuildStatus.CANCELLED,
-                                        "Cancelled; the trials finished so far are kept.", "info")
+                await asyncio.to_thread(finish_attempt, build_id, attempt, BuildStatus.CANCELLED,
+                                        "Cancelled; the trials finished so far are kept.")
             break
     status, _ = await asyncio.to_thread(beat, build_id)
     if status == BuildStatus.RUNNING:  # the process ended without recording how
-        await asyncio.to_thread(finish_unfinished, build_id, attempt, BuildStatus.FAILED,
+        await asyncio.to_thread(finish_attempt, build_id, attempt, BuildStatus.FAILED,
                                 _stopped_message(process.exitcode))
         status, _ = await asyncio.to_thread(beat, build_id)
     return str(status)
@@ -163,8 +136,6 @@ def _stopped_message(exitcode: int | None) -> str:
 
 async def run_build(context: procrastinate.JobContext, build_id: str) -> str:
     """Run one attempt of a queued build in a child process; return its final status."""
-    from workspace.build_runner import start_training_process
-
     start = await asyncio.to_thread(begin_attempt, build_id, context.job.id)
     if start.action != "run":
         return start.action

@@ -30,11 +30,11 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from core import runtime
 from core.errors import BundleError
+from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planning import report as md
 
@@ -172,22 +172,12 @@ def _estimator_name(member: runtime.Member) -> str:
 
 
 def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, indent=2, sort_keys=False, default=_json_default).encode()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    return str(value)
+    return json.dumps(json_safe(value), indent=2, sort_keys=False, allow_nan=False).encode()
 
 
 def _schema_with_ranges(schema: dict, profile: Any) -> dict:
     """The model's schema, with min/max from the data profile where the schema has none."""
-    out = json.loads(json.dumps(schema, default=_json_default))
+    out = json_safe(schema)
     by_name = {c.get("name"): c for c in md.as_dict(profile).get("column_profiles") or []}
     for column in out["columns"]:
         seen = by_name.get(column["name"], {})

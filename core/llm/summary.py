@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from core.jsonsafe import json_safe
 from core.spec import ColumnProfile, DataProfile, Finding
 
 OPEN_MARKER = "<untrusted-data>"
@@ -76,15 +77,7 @@ def _json_lines(document: Any) -> str:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=True, separators=(", ", ": "), default=_jsonable)
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)
+    return json.dumps(json_safe(value), ensure_ascii=True, separators=(", ", ": "), allow_nan=False)
 
 
 def _escape(text: str) -> str:

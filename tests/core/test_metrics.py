@@ -52,3 +52,11 @@ def test_metric_names_the_planner_uses_exist():
                  "recall", "precision", "r2", "average_precision"]:
         assert metrics.get_metric(name).name == name
     assert not metrics.greater_is_better("log_loss") and metrics.greater_is_better("r2")
+
+
+def test_every_metric_has_a_name_for_people():
+    from core.metrics import DISPLAY_NAMES, METRICS, display_name
+
+    assert set(METRICS) <= set(DISPLAY_NAMES), "a new metric needs its display name"
+    assert display_name("roc_auc") == "ROC AUC"
+    assert display_name("some_new_metric") == "some new metric"

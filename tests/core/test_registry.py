@@ -1,3 +1,4 @@
+import os
 import time
 
 import numpy as np
@@ -164,3 +165,13 @@ def test_catboost_refit_work_counts_the_trees_trained_past_the_best(penguins):
     refit = REGISTRY["catboost"].refit_params({"iterations": 2000, "early_stopping_rounds": 30}, [info], 1.0)
     # no learning rate in the config: CatBoost's own rule sizes it to the refit's rows
     assert refit == {"iterations": info["iterations"]}
+
+
+def test_threads_default_to_the_cores_this_process_may_use(penguins):
+    assert FitContext("multiclass", SCHEMA).threads == len(os.sched_getaffinity(0))
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3, threads=1)
+    fitted = REGISTRY["random_forest"].fit({"n_estimators": 20}, x, y, ctx)
+    assert fitted.estimator[-1].n_jobs == 1
+    fitted = REGISTRY["catboost"].fit({"iterations": 20}, x, y, ctx)
+    assert fitted.estimator.get_params()["thread_count"] == 1

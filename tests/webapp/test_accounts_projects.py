@@ -44,7 +44,7 @@ def test_sign_up_validates_then_creates_the_account_and_signs_in(db):
     button(at, "Create account").click().run()
     no_exception(at)
     assert at.title[0].value == "Projects"
-    assert "Signed in as **new@example.com**" in texts(at)
+    assert [t.value for t in at.sidebar.text] == ["Signed in as new@example.com"]
     assert at.session_state["auth_token"]
 
 
@@ -95,9 +95,38 @@ def test_empty_workspace_offers_the_sample_and_a_create_form(owner_token):
     [summary] = projects.list_projects(actor=owner)
     assert summary.name == "Churn"
     assert at.subheader[0].value == "Churn"  # opened at once
-    assert at.query_params["project"] == [str(summary.id)] or at.query_params["project"] == str(
-        summary.id
-    )
+    assert at.query_params["project"] == str(summary.id)
+
+
+def test_a_second_project_opens_at_once_and_the_form_empties(owner_token):
+    owner = actor_of(owner_token)
+    first = projects.create_project(actor=owner, name="Churn")
+    at = app_as(owner_token, project=str(first.id))
+    at.run()
+    assert at.subheader[0].value == "Churn"
+
+    at.text_input(key="new-project-name").input("Pricing")
+    button(at, "Create project").click().run()
+    no_exception(at)
+    second = next(p for p in projects.list_projects(actor=owner) if p.name == "Pricing")
+    assert at.subheader[0].value == "Pricing"
+    assert at.selectbox(key="open-project").value == second.id
+    assert at.query_params["project"] == str(second.id)
+    assert "Project 'Pricing' created and opened." in texts(at)
+    assert at.text_input(key="new-project-name").value == ""
+    [activity] = [d.value for d in at.dataframe if "what" in d.value.columns]
+    assert list(activity["object"]) == ["project Pricing"]
+    assert not activity["when"].str.contains(r"\+00:00|UTC").any()  # no offsets shown
+
+    # the same name again is refused in words, not made twice
+    at.text_input(key="new-project-name").input("pricing ")
+    button(at, "Create project").click().run()
+    assert "You already have a project named 'pricing'" in texts(at)
+    assert len(projects.list_projects(actor=owner)) == 2
+
+    # and opening the first one again from the picker works
+    at.selectbox(key="open-project").select(first.id).run()
+    assert at.subheader[0].value == "Churn"
 
 
 def test_owner_manages_members_and_an_editor_does_not_see_the_controls(owner_token, stranger_token):
@@ -111,9 +140,11 @@ def test_owner_manages_members_and_an_editor_does_not_see_the_controls(owner_tok
     at.selectbox(key="invite-role").select("editor")
     button(at, "Invite").click().run()
     no_exception(at)
-    assert f"{stranger.email} is now a editor of this project." in texts(at)
+    assert f"{stranger.email} is now an editor of this project." in texts(at)
     members = {m.email: m.role for m in projects.list_members(actor=owner, project_id=project.id)}
     assert members == {owner.email: Role.OWNER, stranger.email: Role.EDITOR}
+    shown = at.dataframe[1].value  # the members table, refreshed after the invite
+    assert sorted(shown["email"]) == sorted([owner.email, stranger.email])
 
     at.text_input(key="invite-email").input("nobody@example.com")
     button(at, "Invite").click().run()

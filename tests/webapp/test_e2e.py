@@ -19,14 +19,17 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
+# `make test` installs Debian's Chromium (scripts/ensure_browser.sh); BRIEFML_CHROMIUM overrides.
+CHROMIUM = os.environ.get("BRIEFML_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -100,8 +103,8 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: install Debian's Chromium (`apt-get install -y chromium`, "
-        "as .ci/run does)."
+        f"{CHROMIUM} is missing: run `make test`, which installs Debian's Chromium, or "
+        "`sudo apt-get install -y chromium`."
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -225,7 +228,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     expect(page.get_by_text("Held-out metrics and the naive baseline")).to_be_visible()
     idle()
     shot("model-version")
-    page.get_by_role("tab", name="Explanation").click()
+    page.get_by_role("tab", name="Explain").click()
     idle()
     shot("model-explanation")
     with page.expect_download(timeout=60_000) as download_info:
@@ -247,6 +250,51 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.set_viewport_size({"width": 420, "height": 900})
     idle()
     shot("prediction-narrow")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # 10. a second build: the builds list, the trial counter, and what changed between versions
+    project_id = parse_qs(urlparse(page.url).query)["project"][0]
+    page.get_by_role("link", name="New model").first.click()
+    visible("textarea").first.fill("Which species is this penguin?")
+    visible("input[aria-label='Time budget (seconds)']").fill("12")
+    page.get_by_role("button", name="Propose a plan").click()
+    expect(page.get_by_text("Proposed plan")).to_be_visible(timeout=60_000)
+    idle()
+    page.get_by_role("button", name="Approve and build").click()
+    expect(page.get_by_text("Model version v2 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    idle()
+    expect(page.get_by_text("planned model families tried")).to_be_visible()
+    expect(page.get_by_text("All builds (2)")).to_be_visible()
+    shot("builds-list")
+    page.get_by_role("link", name="Open model v2").click()
+    page.get_by_role("tab", name="Compare").click()
+    expect(page.get_by_text("What changed from v1 to v2")).to_be_visible()
+    idle()
+    shot("version-diff")
+    page.set_viewport_size({"width": 420, "height": 900})
+    idle()
+    # every tab fits the phone's width: the last one needs no sideways scrolling
+    expect(page.get_by_role("tab", name="Compare")).to_be_in_viewport(ratio=1.0)
+    shot("model-narrow")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # 11. a mistyped link says so instead of silently showing another object
+    page.goto(f"{url}/model?project={project_id}&version={uuid.uuid4()}")
+    expect(page.get_by_text("The link names a model version that is not in this project")).to_be_visible(
+        timeout=60_000
+    )
+    idle()
+    page.screenshot(path=artifacts_dir / f"{next(step):02d}-bad-link.png")
+
+    # 12. a second project opens at once, and both can be told apart
+    page.get_by_role("link", name="Projects").first.click()
+    page.get_by_text("New project").click()
+    visible("input[aria-label='Name']").fill("Second project")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_text("Project 'Second project' created and opened.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Second project")).to_be_visible()
+    idle()
+    shot("second-project")
 
     # first run for someone else, in a fresh browser (no cookie: not signed in): the
     # sample project gives a trained model without reading anything

@@ -3,8 +3,11 @@ model version (trained once, in this process, the way a worker does it)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 
+from core.metrics import display_name
 from db.models import Role
 from tests.webapp.conftest import (
     actor_of,
@@ -15,7 +18,7 @@ from tests.webapp.conftest import (
     train_model_version,
 )
 from webapp.sample import SAMPLE_CSV
-from workspace import builds, datasets, projects
+from workspace import builds, datasets, projects, versions
 
 
 def on_page(token: str, page: str, **query: str):
@@ -66,6 +69,15 @@ def test_upload_validation_and_viewer_cannot_upload_or_build(owner_token):
     [uploaded] = datasets.list_datasets(actor=owner, project_id=project.id)
     assert (uploaded.name, uploaded.rows, uploaded.columns) == ("penguins", 344, 8)
     assert "penguins v1" in at.selectbox(key="dataset-choice").format_func(
+        at.selectbox(key="dataset-choice").value
+    )
+    # a second upload is the one shown next, though the picker remembers the first
+    at.file_uploader(key="upload-file").set_value(
+        ("penguins.csv", SAMPLE_CSV.read_bytes()[:5000], "text/csv")
+    )
+    next(b for b in at.button if b.label == "Add dataset").click().run()
+    no_exception(at)
+    assert "penguins v2" in at.selectbox(key="dataset-choice").format_func(
         at.selectbox(key="dataset-choice").value
     )
 
@@ -123,7 +135,23 @@ def test_brief_to_plan_to_approval(owner_token):
     assert "Queued" in texts(at)
     at.button(key=f"cancel-{build.id}").click().run()
     no_exception(at)
+    assert "Stop this build? It makes no model version." in texts(at)
+    at.button(key=f"cancel-no-{build.id}").click().run()
+    assert builds.get_build(actor=owner, build_id=build.id).status == "queued"
+    at.button(key=f"cancel-{build.id}").click().run()
+    at.button(key=f"cancel-yes-{build.id}").click().run()
+    no_exception(at)
     assert builds.get_build(actor=owner, build_id=build.id).status == "cancelled"
+
+    # the builds list shows it; a link to a build of no project here says so
+    at = on_page(owner_token, "build", project=str(project.id), build=str(uuid.uuid4()))
+    no_exception(at)
+    assert "names a build that is not in this project" in texts(at)
+    table = at.dataframe[0].value
+    assert list(table["status"]) == ["cancelled"]
+    assert list(table["started by"]) == [owner.email]
+    assert list(table["version"]) == ["—"]
+    assert at.selectbox(key="build-choice").value == build.id
 
 
 def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_token):
@@ -135,29 +163,35 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     at = on_page(owner_token, "build", project=str(project.id), build=str(build.id))
     assert "Succeeded" in texts(at)
     assert f"Model version v{version.version} is ready." in texts(at)
-    assert at.dataframe  # the leaderboard and the log
+    builds_list = at.dataframe[0].value
+    assert list(builds_list["status"]) == ["succeeded"]
+    assert list(builds_list["version"]) == [f"v{version.version}"]
+    assert builds_list["duration"][0].endswith(" s")
+    assert builds_list["budget used"][0] == "100% of 5 s"
+    assert "planned model families tried" in texts(at)
+    assert "Shipped: " in texts(at)  # the finished build's leaderboard says what shipped
+    assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == [
-        "Performance",
-        "Explanation",
-        "Data checks",
-        "Report",
-        "Leaderboard",
-        "Compare",
-    ]
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
+                                          "Compare"]
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle
     assert "This is the only version" in texts(at)
+    assert "Shipped: " in texts(at)  # the leaderboard says what the version is made of
 
     at = on_page(owner_token, "predict", **query)
     assert at.number_input(key=f"in-{version.id}-bill_length_mm")
-    assert at.selectbox(key=f"in-{version.id}-island").options  # categories from the schema
+    island = at.selectbox(key=f"in-{version.id}-island")
+    assert island.options and island.value == island.options[0]  # the most frequent first
+    full = versions.get_model_version(actor=owner, version_id=version.id)
+    [bill] = [c for c in full.input_schema["columns"] if c["name"] == "bill_length_mm"]
+    assert at.number_input(key=f"in-{version.id}-bill_length_mm").value == bill["median"]
     [b for b in at.button if b.label == "Predict"][0].click().run()
     no_exception(at)
     said = texts(at)
-    assert "Prediction for **species**" in said
+    assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)
@@ -178,10 +212,44 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     no_exception(at)
     assert "missing" in texts(at) and "bill_length_mm" in texts(at)  # which columns, in words
 
+    # A mistyped or foreign version id says so, then shows the project's own version.
+    at = on_page(owner_token, "model", project=str(project.id), version=str(uuid.uuid4()))
+    no_exception(at)
+    assert "The link names a model version that is not in this project" in texts(at)
+    assert at.selectbox(key="model-version").value == version.id
+
     # A version id of a project the visitor is not in shows nothing of it.
     at = on_page(stranger_token, "model", **query)
     assert "No project with that id exists" in texts(at)
     assert not at.get("download_button")
+
+
+def frame_with(at, column: str) -> pd.DataFrame:
+    """The first table on the page that has this column."""
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with a column {column!r}"
+    return frames[0]
+
+
+def test_compare_shows_what_changed_between_two_versions(owner_token):
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Penguins")
+    _, _, first = train_model_version(owner, project.id, budget_seconds=5.0)
+    _, _, second = train_model_version(owner, project.id, budget_seconds=6.0)
+
+    at = on_page(owner_token, "model", project=str(project.id), version=str(second.id))
+    no_exception(at)
+    assert f"What changed from v{first.version} to v{second.version}" in texts(at)
+    settings = frame_with(at, "")
+    changed = dict(zip(settings[""], zip(settings["v1"], settings["v2"], strict=True),
+                       strict=True))
+    assert changed["budget (s)"] == ("5", "6")
+    assert "brief" not in changed and "target" not in changed
+    assert "The same columns were used and left out." in texts(at)
+    metrics = frame_with(at, "v2 interval")
+    main = display_name(second.metric)  # friendly names: "Log loss", not "log_loss"
+    assert main in set(metrics["metric"])
+    assert all(" – " in text for text in metrics["v2 interval"][metrics["metric"] == main])
 
 
 def test_sample_project_starts_a_build_from_an_empty_workspace(owner_token):
@@ -218,3 +286,41 @@ def test_a_vague_brief_asks_which_column_to_predict(owner_token):
     [build] = builds.list_builds(actor=owner, project_id=project.id)
     assert build.status == "planned" and build.plan["spec"]["target"] == "species"
     assert "Proposed plan" in texts(at)
+
+
+def test_the_leaderboard_marks_what_shipped():
+    from webapp.components import leaderboard_frame, shipped_sentence, shipped_share
+
+    trials = [
+        {"trial_key": "t001", "estimator": "catboost", "metric": "roc_auc", "score": 0.99},
+        {"trial_key": "t002", "estimator": "linear", "metric": "roc_auc", "score": 0.98},
+        {"trial_key": "t003", "estimator": "random_forest", "metric": "roc_auc", "score": 0.97},
+    ]
+    frame = leaderboard_frame(trials)
+    assert set(frame["metric"]) == {"ROC AUC"}
+    ensemble = {"used": True, "weights": {"t001": 3, "t002": 1, "t003": 0},
+                "best_single": {"trial_id": "t001"}}
+    share = shipped_share(ensemble)
+    assert share == {"t001": 0.75, "t002": 0.25}
+    assert shipped_sentence(frame, share) == (
+        "Shipped: a weighted average of 2 models (catboost t001 75%, linear t002 25%)."
+    )
+    single = shipped_share({"used": False, "weights": {"t001": 1}, "best_single": {"trial_id": "t002"}})
+    assert single == {"t002": 1.0}
+    assert shipped_sentence(frame, single) == "Shipped: the single best model, trial t002 (linear)."
+    assert shipped_share(None) == {}
+
+
+def test_the_profile_does_not_chart_an_id_column_unless_asked(owner_token):
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Customers")
+    frame = pd.read_csv(SAMPLE_CSV)
+    frame.insert(0, "customer_id", [f"C{i:05d}" for i in range(len(frame))])
+    datasets.upload_dataset(actor=owner, project_id=project.id,
+                            source=frame.to_csv(index=False).encode(), filename="customers.csv")
+    at = on_page(owner_token, "datasets", project=str(project.id))
+    no_exception(at)
+    drawn = at.multiselect(key="profile-columns").value
+    assert "customer_id" not in drawn
+    assert drawn[0] == "species" and len(drawn) == 6
+    assert "customer_id" in at.multiselect(key="profile-columns").options

@@ -85,6 +85,10 @@ def test_a_build_runs_end_to_end_through_the_queue(team, workers):
     assert any(t.status == "ok" and t.score is not None for t in trials)
     logs = [line.message for line in builds.list_build_logs(actor=team.viewer, build_id=build.id)]
     assert logs[0].startswith("Attempt 1 started") and logs[-1] == "Saved model version 1."
+    # each phase once, and a line per trial with its score
+    phases = [m.split(" (")[0] for m in logs if "of the budget used)" in m]
+    assert phases[:3] == ["Loading data", "Prepare", "Search"] and len(phases) == len(set(phases))
+    assert len([m for m in logs if m.startswith("Trial ")]) == len(trials)
     later = builds.list_build_logs(actor=team.viewer, build_id=build.id, after_id=1)
     assert len(later) == len(logs) - 1
     [version] = _versions(team.project_id)

@@ -6,12 +6,20 @@ seconds, so it survives a reload or a browser closed and reopened: nothing lives
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from webapp import components, session
 from webapp.components import can, shown_errors, when
 from workspace import builds, versions
+from workspace.build_history import (
+    budget_share_used,
+    build_to_open,
+    families_tried,
+    list_build_history,
+)
 from workspace.builds import BuildStatus
 from workspace.permissions import Action
 
@@ -32,24 +40,49 @@ project, role = components.require_project(actor)
 
 
 def build_label(build) -> str:
-    # no status here: the list is read once per page run, the status below stays live
     brief = build.brief if len(build.brief) <= 70 else build.brief[:69].rstrip() + "…"
-    return f"{when(build.created_at)} · {brief}"
+    return f"{build.status.value.capitalize()} · {when(build.created_at)} · {brief}"
 
 
-def choose_build(all_builds: list):
-    by_id = {b.id: b for b in all_builds}
-    wanted = components.query_id("build")
-    ids = list(by_id)
-    chosen = st.selectbox(
-        "Build",
-        ids,
-        index=ids.index(wanted) if wanted in by_id else 0,
-        format_func=lambda i: build_label(by_id[i]),
-        key="build-choice",
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def builds_table(history: list) -> None:
+    """Every build of the project: what it was asked, by whom, how it went, what it made."""
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "status": b.status.value,
+                    "brief": b.brief,
+                    "started by": b.started_by or "—",
+                    "created": when(b.created_at),
+                    "duration": duration_text(b.duration_seconds),
+                    "budget used": f"{b.budget_used:.0%} of {b.budget_seconds:.0f} s",
+                    "version": f"v{b.version}" if b.version is not None else "—",
+                    "planner": b.planner,
+                }
+                for b in history
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="builds-table",
     )
-    st.query_params["build"] = str(chosen)
-    return chosen
+
+
+def choose_build(history: list):
+    """The build picker: the build in the URL, else a running one, else the last success."""
+    by_id = {b.id: b for b in history}
+    return components.url_picker(
+        "Open a build", list(by_id), param="build", key="build-choice", what="build",
+        format_func=lambda i: build_label(by_id[i]),
+        default=build_to_open(history, None).id,
+    )
 
 
 def version_of(build_id):
@@ -63,10 +96,7 @@ def controls(build) -> None:
     status = BuildStatus(build.status)
     if not status.is_final and status not in (BuildStatus.DRAFT, BuildStatus.PLANNED):
         if can(role, Action.CANCEL) and not build.cancel_requested:
-            if st.button("Cancel build", icon=":material/stop_circle:", key=f"cancel-{build.id}"):
-                with shown_errors():
-                    builds.cancel_build(actor=actor, build_id=build.id)
-                    st.rerun(scope="fragment")
+            cancel_with_confirmation(build)
     elif status in (BuildStatus.FAILED, BuildStatus.CANCELLED) and can(role, Action.APPROVE):
         if st.button("Retry with the same plan", icon=":material/replay:", key=f"retry-{build.id}"):
             with shown_errors():
@@ -82,6 +112,27 @@ def controls(build) -> None:
         )
 
 
+def cancel_with_confirmation(build) -> None:
+    """Cancel asks once more: a stopped build keeps no model. (Callbacks, not st.rerun: the
+    click reruns the live fragment by itself.)"""
+    asking = f"confirm-cancel-{build.id}"
+
+    def cancel() -> None:
+        st.session_state.pop(asking, None)
+        with shown_errors():
+            builds.cancel_build(actor=actor, build_id=build.id)
+
+    if not st.session_state.get(asking):
+        st.button("Cancel build", icon=":material/stop_circle:", key=f"cancel-{build.id}",
+                  on_click=st.session_state.__setitem__, args=(asking, True))
+        return
+    st.warning("Stop this build? It makes no model version.", icon=":material/warning:")
+    yes, no = st.columns(2)
+    yes.button("Yes, cancel it", type="primary", key=f"cancel-yes-{build.id}", on_click=cancel)
+    no.button("Keep it running", key=f"cancel-no-{build.id}",
+              on_click=st.session_state.pop, args=(asking, None))
+
+
 def show_build(build_id, *, live: bool) -> None:
     """Everything about one build that changes while it runs."""
     with shown_errors():
@@ -95,17 +146,22 @@ def show_build(build_id, *, live: bool) -> None:
             if build.phase and build.phase.lower() != status.value:
                 label += f" · {build.phase}"
             st.markdown(label)
-            done = 1.0 if status == BuildStatus.SUCCEEDED else float(build.progress or 0)
-            st.progress(
-                min(max(done, 0.0), 1.0), text=f"{min(max(done, 0.0), 1.0):.0%} of the budget"
+            done = budget_share_used(
+                progress=build.progress, started_at=build.started_at,
+                budget_seconds=build.budget_seconds, finished=status == BuildStatus.SUCCEEDED,
+                now=datetime.now(UTC),
             )
+            st.progress(done, text=f"{done:.0%} of the {build.budget_seconds:.0f} s budget")
         with right:
             controls(build)
         if build.error:
             st.error(build.error, icon=":material/error:")
+        shipped = None  # what the version is made of, once there is one
         if status == BuildStatus.SUCCEEDED:
             version = version_of(build.id)
             if version is not None:
+                full = versions.get_model_version(actor=actor, version_id=version.id)
+                shipped = (full.metrics or {}).get("ensemble")
                 st.success(
                     f"Model version v{version.version} is ready.", icon=":material/check_circle:"
                 )
@@ -117,9 +173,9 @@ def show_build(build_id, *, live: bool) -> None:
                 )
         trials_tab, log_tab, plan_tab = st.tabs(["Leaderboard", "Log", "Plan"])
         with trials_tab:
-            components.leaderboard(
-                builds.list_trials(actor=actor, build_id=build.id), key=f"leaderboard-{build.id}"
-            )
+            trials = builds.list_trials(actor=actor, build_id=build.id)
+            st.caption(families_tried(build.plan, trials, finished=status.is_final))
+            components.leaderboard(trials, key=f"leaderboard-{build.id}", ensemble=shipped)
         with log_tab:
             logs = builds.list_build_logs(actor=actor, build_id=build.id)
             if logs:
@@ -127,7 +183,7 @@ def show_build(build_id, *, live: bool) -> None:
                     pd.DataFrame(
                         [
                             {
-                                "time": line.created_at.strftime("%H:%M:%S"),
+                                "time": when(line.created_at, "%H:%M:%S"),
                                 "level": line.level,
                                 "message": line.message,
                             }
@@ -150,8 +206,8 @@ def live_build(build_id) -> None:
 
 
 with shown_errors(stop=True):
-    all_builds = builds.list_builds(actor=actor, project_id=project.id)
-if not all_builds:
+    history = list_build_history(actor=actor, project_id=project.id)
+if not history:
     components.empty_state(
         "No builds yet. Write a brief on the **New model** page to start one.",
         icon=":material/model_training:",
@@ -164,9 +220,12 @@ if not all_builds:
     )
     st.stop()
 
-chosen_id = choose_build(all_builds)
-chosen = next(b for b in all_builds if b.id == chosen_id)
-if BuildStatus(chosen.status) in (BuildStatus.QUEUED, BuildStatus.RUNNING):
+with st.expander(f"All builds ({len(history)})", expanded=len(history) > 1,
+                 icon=":material/list:"):
+    builds_table(history)
+chosen_id = choose_build(history)
+chosen = next(b for b in history if b.id == chosen_id)
+if chosen.status in (BuildStatus.QUEUED, BuildStatus.RUNNING):
     live_build(chosen_id)
 else:
     show_build(chosen_id, live=False)

@@ -54,16 +54,10 @@ def choose_dataset():
     labels = {
         d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in existing
     }
-    wanted = components.query_id("dataset") or st.session_state.get("dataset_id")
-    ids = list(labels)
-    chosen = st.selectbox(
-        "Dataset",
-        ids,
-        index=ids.index(wanted) if wanted in labels else 0,
-        format_func=labels.get,
-        key="dataset-choice",
+    chosen = components.url_picker(
+        "Dataset", list(labels), param="dataset", key="dataset-choice", what="dataset",
+        format_func=labels.get, default=st.session_state.get("dataset_id"),
     )
-    st.query_params["dataset"] = str(chosen)
     st.session_state["dataset_id"] = chosen
     return chosen
 
@@ -103,7 +97,11 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     components.show_chart(components.missing_values_chart(profile), "No missing values.")
     st.markdown("##### Distributions")
     names = [c["name"] for c in columns]
-    picked = st.multiselect("Columns to draw", names, default=names[:6], key="profile-columns")
+    # ids and constants say nothing in a chart: drawn only when asked for
+    worth_drawing = [c["name"] for c in columns if c["role"] not in ("identifier", "constant")]
+    picked = st.multiselect(
+        "Columns to draw", names, default=worth_drawing[:6], key="profile-columns"
+    )
     grid = st.columns(2)
     for i, column in enumerate(c for c in columns if c["name"] in picked):
         with grid[i % 2]:

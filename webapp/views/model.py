@@ -9,10 +9,12 @@ import re
 import pandas as pd
 import streamlit as st
 
+from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
 from workspace import versions
 from workspace.permissions import Action
+from workspace.version_diff import diff_versions
 
 actor = session.require_actor()
 st.title("Model versions")
@@ -28,10 +30,8 @@ def headline(version) -> None:
     delta = None
     if isinstance(model_value, (int, float)) and isinstance(base_value, (int, float)):
         delta = f"{model_value - base_value:+.4g} vs baseline"
-    from core.metrics import greater_is_better
-
     cols[0].metric(
-        f"Held-out {main}",
+        f"Held-out {display_name(main)}",
         fmt_number(model_value),
         delta,
         # a score the review calls too good to be true is not shown as good news
@@ -148,14 +148,70 @@ def compare_tab(version, all_versions: list) -> None:
                 f"v{r['version']}": {
                     "target": r["target"],
                     "task": r["task_type"],
-                    "main metric": r["metric"],
+                    "main metric": display_name(r["metric"]),
                     "dataset": r["dataset"],
-                    **{m: fmt_number((r.get("holdout") or {}).get(m)) for m in metric_names},
+                    **{display_name(m): fmt_number((r.get("holdout") or {}).get(m))
+                       for m in metric_names},
                 }
                 for r in rows
             }
         )
-        st.dataframe(table, width="stretch")
+        if len(picked) > 1:  # two versions: the diff below says it all
+            st.dataframe(table, width="stretch")
+        first = picked[0]
+        diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
+        version_diff_section(diff)
+
+
+def _interval_text(interval) -> str:
+    if not interval or len(interval) != 2:
+        return "—"
+    return f"{fmt_number(interval[0])} – {fmt_number(interval[1])}"
+
+
+def version_diff_section(diff) -> None:
+    """What changed from the older version to the newer one, beyond the scores."""
+    before, after = f"v{diff.before.version}", f"v{diff.after.version}"
+    st.markdown(f"##### What changed from {before} to {after}")
+    if diff.settings:
+        st.dataframe(
+            pd.DataFrame(
+                [{"": r["what"], before: fmt_number(r["before"]),
+                  after: fmt_number(r["after"])} for r in diff.settings]
+            ),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.caption("Same brief, target, dataset, planner and budget.")
+    if diff.columns:
+        st.markdown("###### Columns")
+        st.dataframe(
+            pd.DataFrame([{"column": r["column"], before: r["before"], after: r["after"]}
+                          for r in diff.columns]),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.caption("The same columns were used and left out.")
+    st.markdown("###### Held-out metrics with their 95% intervals")
+    st.dataframe(
+        pd.DataFrame(
+            [{"metric": display_name(r["metric"]), before: fmt_number(r["before"]),
+              f"{before} interval": _interval_text(r["before interval"]),
+              after: fmt_number(r["after"]),
+              f"{after} interval": _interval_text(r["after interval"])} for r in diff.metrics]
+        ),
+        hide_index=True, width="stretch",
+    )
+    if diff.importance:
+        st.markdown("###### Change in what the model relies on (mean |SHAP|)")
+        st.dataframe(
+            pd.DataFrame(
+                [{"column": r["column"], before: fmt_number(r["before"]),
+                  after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}
+                 for r in diff.importance[:15]]
+            ),
+            hide_index=True, width="stretch",
+        )
 
 
 def bundle_file_name(version) -> str:
@@ -208,7 +264,8 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-tabs = st.tabs(["Performance", "Explanation", "Data checks", "Report", "Leaderboard", "Compare"])
+# short labels: all six fit a 420 px phone screen without scrolling the tab row
+tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
@@ -221,6 +278,7 @@ with tabs[3]:
     else:
         st.caption("No written report for this version.")
 with tabs[4]:
-    components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}")
+    components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
+                           ensemble=(version.metrics or {}).get("ensemble"))
 with tabs[5]:
     compare_tab(version, all_versions)

@@ -52,10 +52,11 @@ def brief_form(available: list) -> None:
         left, right = st.columns(2)
         budget = left.number_input(
             "Time budget (seconds)",
-            min_value=5.0,
+            min_value=float(settings.min_budget_seconds),
             max_value=float(settings.max_budget_seconds),
             value=float(settings.default_budget_seconds),
             step=5.0,
+            format="%.0f",
             key="brief-budget",
         )
         auto = right.checkbox(

@@ -16,6 +16,10 @@ project, role = components.require_project(actor)
 
 
 def _number_default(column: dict) -> float | None:
+    """The training median (older schemas: the midpoint of the range seen)."""
+    median = column.get("median")
+    if isinstance(median, (int, float)):
+        return float(median)
     low, high = column.get("min"), column.get("max")
     if isinstance(low, (int, float)) and isinstance(high, (int, float)):
         return float(round((low + high) / 2, 6))
@@ -40,15 +44,16 @@ def input_widget(column: dict, key: str):
         answer = st.selectbox(name, ["true", "false"], index=None, key=key, placeholder="missing")
         return None if answer is None else answer == "true"
     if kind == "categorical":
+        # the categories the model learned, most frequent first (and preselected): a typed
+        # value it never saw would only be read as "unknown"
         categories = column.get("categories") or []
         return st.selectbox(
             name,
             categories,
             index=0 if categories else None,
             key=key,
-            accept_new_options=True,
             placeholder="missing",
-            help="Choose a category seen in training, or type another.",
+            help="The categories seen in training, most frequent first.",
         )
     if kind == "datetime":
         return (
@@ -86,15 +91,17 @@ def show_one_result(result: dict, schema: dict) -> None:
     table: pd.DataFrame = result["table"]
     target = schema.get("target") or table.columns[0]
     prediction = table[target].iloc[0] if target in table.columns else table.iloc[0, 0]
-    st.success(
-        f"Prediction for **{target}**: **{components.fmt_number(prediction)}**",
-        icon=":material/online_prediction:",
-    )
     probabilities = {
         c.removeprefix("proba_"): float(table[c].iloc[0])
         for c in table.columns
         if c.startswith("proba_")
     }
+    sure = probabilities.get(str(prediction))
+    st.success(
+        f"Prediction for **{target}**: **{components.fmt_number(prediction)}**"
+        + (f" ({sure:.0%} probability)" if sure is not None else ""),
+        icon=":material/online_prediction:",
+    )
     left, right = st.columns(2)
     if probabilities:
         with left:

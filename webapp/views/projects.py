@@ -58,8 +58,8 @@ def project_table(summaries: list) -> None:
                 "your role": p.role.value,
                 "datasets": p.datasets,
                 "model versions": p.model_versions,
-                "created": p.created_at,
-                "description": p.description,
+                "created": components.when(p.created_at, "%Y-%m-%d"),
+                "description": p.description or "—",
             }
             for p in summaries
         ]
@@ -68,11 +68,15 @@ def project_table(summaries: list) -> None:
         frame,
         hide_index=True,
         width="stretch",
-        column_config={"created": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
     )
 
 
-def create_project_form(*, expanded: bool) -> None:
+FLASH_KEY = "projects-flash"
+
+
+def create_project_form(summaries: list, *, expanded: bool) -> None:
+    """A new project opens at once; the form empties and the page says it was created."""
+    taken = {p.name.strip().casefold() for p in summaries}
     with (
         st.expander("New project", expanded=expanded, icon=":material/add:"),
         st.form("create-project"),
@@ -84,13 +88,24 @@ def create_project_form(*, expanded: bool) -> None:
         if st.form_submit_button("Create project", type="primary"):
             if not name.strip():
                 st.error("Give the project a name.")
+            elif name.strip().casefold() in taken:
+                st.error(f"You already have a project named '{name.strip()}': pick another name.")
             else:
                 with shown_errors():
                     project = projects.create_project(
                         actor=actor, name=name, description=description
                     )
                     components.open_project(project.id)
+                    st.session_state[FLASH_KEY] = f"Project '{project.name}' created and opened."
+                    for key in ("new-project-name", "new-project-description"):
+                        st.session_state.pop(key, None)  # the next run shows an empty form
                     st.rerun()
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
 
 
 def members_section(project_id, role: Role) -> None:
@@ -101,16 +116,15 @@ def members_section(project_id, role: Role) -> None:
                 [
                     {
                         "email": m.email,
-                        "name": m.display_name,
+                        "name": m.display_name or "—",
                         "role": m.role.value,
-                        "joined": m.joined_at,
+                        "joined": components.when(m.joined_at, "%Y-%m-%d"),
                     }
                     for m in members
                 ]
             ),
             hide_index=True,
             width="stretch",
-            column_config={"joined": st.column_config.DatetimeColumn(format="YYYY-MM-DD")},
         )
     if not can(role, Action.MANAGE_MEMBERS):
         st.caption("Only owners can invite members or change roles.")
@@ -128,7 +142,12 @@ def members_section(project_id, role: Role) -> None:
                     projects.invite_member(
                         actor=actor, project_id=project_id, email=email, role=new_role
                     )
-                    st.success(f"{email.strip()} is now a {new_role} of this project.")
+                    # rerun so the members table above shows the new member
+                    article = "an" if new_role[0] in "aeiou" else "a"
+                    st.session_state[FLASH_KEY] = (
+                        f"{email.strip()} is now {article} {new_role} of this project."
+                    )
+                    st.rerun()
     others = [m for m in members if m.user_id != actor.user_id]
     if not others:
         return
@@ -187,23 +206,28 @@ def settings_section(project, role: Role) -> None:
             st.rerun()
 
 
+def open_picked_project() -> None:
+    picked = st.session_state.get("open-project")
+    if picked is not None:
+        components.open_project(picked)
+
+
 def open_project_section(summaries: list) -> None:
     by_id = {p.id: p for p in summaries}
     wanted = components.current_project_id()
-    ids = list(by_id)
-    index = ids.index(wanted) if wanted in by_id else None
+    # The open project (from the URL, just created, or picked: the callback runs first) drives
+    # the picker, so a value it remembers from an earlier run cannot reopen the old project.
+    st.session_state["open-project"] = wanted if wanted in by_id else None
     chosen = st.selectbox(
         "Open a project",
-        ids,
-        index=index,
+        list(by_id),
         key="open-project",
-        format_func=lambda i: by_id[i].name,
+        format_func=lambda i: project_label(by_id[i], summaries),
         placeholder="Choose a project",
+        on_change=open_picked_project,
     )
     if chosen is None:
         return
-    if chosen != wanted:
-        components.open_project(chosen)
     summary = by_id[chosen]
     st.subheader(summary.name)
     if summary.description:
@@ -240,10 +264,10 @@ def open_project_section(summaries: list) -> None:
                 pd.DataFrame(
                     [
                         {
-                            "when": e.at,
+                            "when": components.when(e.at),
                             "who": e.user_email or "(deleted user)",
                             "what": e.action,
-                            "object": e.object_type,
+                            "object": audit_object(e),
                         }
                         for e in events
                     ]
@@ -253,6 +277,27 @@ def open_project_section(summaries: list) -> None:
             )
         else:
             st.caption("Nothing has happened in this project yet.")
+
+
+def project_label(summary, summaries: list) -> str:
+    """The name, and when two projects share it, when each was made."""
+    same_name = sum(p.name == summary.name for p in summaries)
+    if same_name < 2:
+        return summary.name
+    return f"{summary.name} (created {summary.created_at:%Y-%m-%d %H:%M})"
+
+
+def audit_object(entry) -> str:
+    """'dataset customers.csv v2', 'user sam@example.com', 'build (target churned)'."""
+    detail = entry.detail or {}
+    name = next((str(detail[k]) for k in ("name", "email", "filename") if detail.get(k)), "")
+    if name and detail.get("version") is not None:
+        name += f" v{detail['version']}"
+    elif not name and detail.get("version") is not None:
+        name = f"v{detail['version']}"
+    elif not name and detail.get("target"):
+        name = f"(target {detail['target']})"
+    return f"{entry.object_type} {name}".strip() or "—"
 
 
 def forget_unknown_project(summaries: list) -> None:
@@ -285,8 +330,9 @@ if not summaries:
         key="sample-project",
     ):
         start_sample_project()
-    create_project_form(expanded=True)
+    create_project_form(summaries, expanded=True)
 else:
+    show_flash()
     project_table(summaries)
-    create_project_form(expanded=False)
+    create_project_form(summaries, expanded=False)
     open_project_section(summaries)

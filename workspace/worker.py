@@ -1,10 +1,10 @@
-"""The job queue: procrastinate on the workspace's Postgres (psycopg 3).
+"""The build worker: procrastinate on the workspace's Postgres (psycopg 3).
 
-One task, `builds:run_build` (see `workspace.tasks`), runs one build attempt. Jobs are
-deferred inside the caller's database transaction, so a build is queued exactly when its job
-exists. `briefml worker` runs `run_worker`: procrastinate's worker (with its heartbeats in
-`procrastinate_workers`) plus a recovery loop that finds builds whose worker stopped sending
-heartbeats (killed, crashed, machine gone) and retries them once or marks them failed.
+One task, `builds:run_build` (see `workspace.tasks`), runs one build attempt; jobs are
+deferred by `workspace.jobs`. `briefml worker` runs `run_worker`: procrastinate's worker
+(with its heartbeats in `procrastinate_workers`) plus a recovery loop that finds builds whose
+worker stopped sending heartbeats (killed, crashed, machine gone) and retries them once or
+marks them failed. Only the CLI imports this module.
 """
 
 from __future__ import annotations
@@ -15,28 +15,21 @@ from datetime import timedelta
 
 import procrastinate
 import sqlalchemy as sa
-from procrastinate import sql as procrastinate_sql
 from sqlmodel import Session, select
 
 from db.engine import session_scope
-from db.models import Build, BuildLog, BuildStatus, utcnow
+from db.models import Build, BuildStatus, utcnow
+from workspace.build_runner import warm_up
+from workspace.build_state import MAX_BUILD_ATTEMPTS, retry_or_fail
+from workspace.jobs import BUILD_QUEUE, RUN_BUILD_TASK, run_queue_query
 from workspace.runtime import connect
 from workspace.settings import get_settings
+from workspace.tasks import register
 
-BUILD_QUEUE = "builds"
-RUN_BUILD_TASK = "builds:run_build"
-MAX_BUILD_ATTEMPTS = 2  # a build whose worker dies is retried once, then marked failed
-WORKER_STOPPED_REASON = (
-    "The worker running this build stopped unexpectedly (killed or crashed). "
-    "It was tried {attempts} time(s); start it again with Retry, or check the worker's logs."
-)
-
-logger = logging.getLogger("briefml.queue")
+logger = logging.getLogger("briefml.worker")
 
 
 def _attach_tasks(app: procrastinate.App) -> procrastinate.App:
-    from workspace.tasks import register
-
     register(app, name=RUN_BUILD_TASK, queue=BUILD_QUEUE)
     return app
 
@@ -49,58 +42,7 @@ def make_app(libpq_url: str | None = None) -> procrastinate.App:
     ))
 
 
-_deferring_app: procrastinate.App | None = None
-
-
-def _in_transaction_app() -> procrastinate.App:
-    """An App that is never opened: it only runs queue queries on a connection we pass in.
-
-    It registers no tasks (it never runs any), so jobs name
-    their task and queue explicitly.
-    """
-    global _deferring_app
-    if _deferring_app is None:
-        _deferring_app = procrastinate.App(connector=procrastinate.PsycopgConnector())
-    return _deferring_app
-
-
-def driver_connection(session: Session):
-    """The psycopg connection under a session, in the session's transaction."""
-    return session.connection().connection.driver_connection
-
-
-def defer_build_job(session: Session, build_id, *, delay_seconds: float = 0.0,
-                    priority: int = 0) -> int:
-    """Queue a job that runs the build; it becomes visible when the session commits."""
-    options = {"connection": driver_connection(session), "queue": BUILD_QUEUE, "priority": priority}
-    if delay_seconds > 0:
-        options["schedule_in"] = {"seconds": delay_seconds}
-    return _in_transaction_app().configure_task(RUN_BUILD_TASK, **options).defer(build_id=str(build_id))
-
-
-def cancel_queued_job(session: Session, job_id: int | None) -> bool:
-    """Withdraw a job that no worker has picked up yet (in the session's transaction)."""
-    if job_id is None:
-        return False
-    return _in_transaction_app().job_manager.cancel_job_by_id(
-        job_id, connection=driver_connection(session)
-    )
-
-
-def _run_queue_query(session: Session, name: str, **params) -> list[dict]:
-    """One of procrastinate's own queries, run in the session's transaction."""
-    from psycopg.rows import dict_row
-
-    with driver_connection(session).cursor(row_factory=dict_row) as cursor:
-        cursor.execute(procrastinate_sql.queries[name], params)
-        return cursor.fetchall() if cursor.description else []
-
-
 # --------------------------------------------------------------------------- recovery
-
-
-def add_log(session: Session, build_id, message: str, level: str = "info") -> None:
-    session.add(BuildLog(build_id=build_id, message=message[:5000], level=level))
 
 
 def _lock_doing_job(session: Session, job_id: int) -> bool:
@@ -118,27 +60,6 @@ def _build_for_job(session: Session, job: dict) -> Build | None:
     return session.exec(select(Build).where(Build.id == build_id).with_for_update()).first()
 
 
-def retry_or_fail(session: Session, build: Build, reason: str) -> str:
-    """A build whose run was lost: back to the queue if attempts remain, else failed.
-
-    Returns the build's new status. The caller requeues or finishes the job itself.
-    """
-    now = utcnow()
-    if build.cancel_requested:
-        build.status, build.finished_at, build.phase = BuildStatus.CANCELLED, now, "cancelled"
-        add_log(session, build.id, "Cancelled (the worker stopped while the cancel was pending).")
-    elif build.attempts < MAX_BUILD_ATTEMPTS:
-        build.status, build.phase = BuildStatus.QUEUED, "waiting for a worker (retry)"
-        add_log(session, build.id, f"{reason} Retrying (attempt {build.attempts + 1} of "
-                                   f"{MAX_BUILD_ATTEMPTS}).", level="warning")
-    else:
-        build.status, build.finished_at, build.phase = BuildStatus.FAILED, now, "failed"
-        build.error = WORKER_STOPPED_REASON.format(attempts=build.attempts)
-        add_log(session, build.id, build.error, level="error")
-    session.add(build)
-    return build.status
-
-
 def recover_stalled_jobs(stalled_after_seconds: float) -> list[tuple[str, str]]:
     """Find build jobs whose worker stopped heartbeating; retry or fail each build.
 
@@ -147,7 +68,7 @@ def recover_stalled_jobs(stalled_after_seconds: float) -> list[tuple[str, str]]:
     """
     outcomes = []
     with session_scope() as session:
-        stalled = _run_queue_query(
+        stalled = run_queue_query(
             session, "select_stalled_jobs_by_heartbeat", queue=BUILD_QUEUE,
             task_name=RUN_BUILD_TASK, seconds_since_heartbeat=stalled_after_seconds)
     for job in stalled:
@@ -165,10 +86,10 @@ def recover_stalled_jobs(stalled_after_seconds: float) -> list[tuple[str, str]]:
             else:
                 status = "failed"  # nothing to run: the build moved on or is gone
             if status == BuildStatus.QUEUED:
-                _run_queue_query(session, "retry_job", job_id=job["id"], retry_at=utcnow(),
+                run_queue_query(session, "retry_job", job_id=job["id"], retry_at=utcnow(),
                                  new_priority=None, new_queue_name=None, new_lock=None)
             else:
-                _run_queue_query(session, "finish_job", job_id=job["id"], status="failed",
+                run_queue_query(session, "finish_job", job_id=job["id"], status="failed",
                                  delete_job=False)
             if build is not None:
                 outcomes.append((str(build.id), str(status)))
@@ -241,8 +162,6 @@ async def _serve(app: procrastinate.App, *, concurrency: int, name: str | None) 
 def run_worker(*, concurrency: int = 1, name: str | None = None) -> None:
     """Run a worker until interrupted (Ctrl-C or SIGTERM stop it after the builds it runs are
     handed back to the queue)."""
-    from workspace.build_runner import warm_up
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     warm_up()
     app = make_app()

@@ -592,12 +592,14 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
     findings = list(plan.findings)
-    suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric)
+    suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
+                                     findings)
     if suspicious is not None:
         # stored with the explanation, so the model page can say it at the top
         explanation = {**explanation, "review_findings": [suspicious.model_dump(mode="json")]}
         findings.insert(0, suspicious)
-        warnings.insert(0, suspicious.message)
+        if suspicious.severity is Severity.WARNING:
+            warnings.insert(0, suspicious.message)
 
     best = search.best_.result
     ensemble_info = {

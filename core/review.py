@@ -519,9 +519,11 @@ def _notes(spec: TaskSpec, findings: list[Finding], imbalance_note: str | None) 
 # --------------------------------------------------------------------------- after training
 
 
-def too_good_to_be_true(explanation: dict | None, holdout: dict, metric: str) -> Finding | None:
+def too_good_to_be_true(explanation: dict | None, holdout: dict, metric: str,
+                        findings: list[Finding] = ()) -> Finding | None:
     """One column carrying most of the SHAP importance while the held-out score is near the
-    metric's ceiling: worth a warning at the top of the model page."""
+    metric's ceiling: worth a warning at the top of the model page. A column the review
+    found strong but plausible (no sign of a leak besides its power) gets a milder note."""
     importance = (explanation or {}).get("importance") or []
     total = sum(float(i.get("mean_abs_shap") or 0.0) for i in importance)
     if not importance or total <= 0:
@@ -534,9 +536,22 @@ def too_good_to_be_true(explanation: dict | None, holdout: dict, metric: str) ->
         return None
     name, score = (metric, near[metric]) if metric in near else next(iter(near.items()))
     column = top["column"]
+    evidence = {"shap_share": round(share, 4), "metric": name, "score": round(float(score), 4)}
+    plausible = any(f.grade is LeakGrade.PLAUSIBLE and column in f.columns for f in findings)
+    if plausible:
+        return Finding(
+            check="too_good_to_be_true", severity=Severity.INFO, columns=[column],
+            evidence={**evidence, "review": str(LeakGrade.PLAUSIBLE)},
+            message=(
+                f"'{column}' carries {share:.0%} of the model's importance and the held-out "
+                f"{name} is {score:.3f}, close to perfect. Before training the review found no "
+                f"sign of a leak besides its strength, so this may simply be an easy problem; "
+                f"check that '{column}' is known at the time you predict."
+            ),
+        )
     return Finding(
         check="too_good_to_be_true", severity=Severity.WARNING, columns=[column],
-        evidence={"shap_share": round(share, 4), "metric": name, "score": round(float(score), 4)},
+        evidence=evidence,
         message=(
             f"This looks too good to be true: '{column}' carries {share:.0%} of the model's "
             f"importance and the held-out {name} is {score:.3f}, close to perfect. Check that "

@@ -120,6 +120,11 @@ def test_rent_table_keeps_area_and_reaches_a_sensible_r2():
     assert result.holdout_metrics["r2"] > 0.9
     assert any("'area'" in n and "known when you predict" in n for n in result.spec.review_notes)
     # the headless summary lists the same review, with severities and grades
+    # one column carrying the model near a perfect score is said, mildly: it was plausible
+    (note,) = result.explanation["review_findings"]
+    assert note["columns"] == ["area"] and note["severity"] == "info"
+    assert "may simply be an easy problem" in note["message"]
+    assert not any("too good to be true" in w for w in result.warnings)
     review = result.to_json_summary()["review"]
     (area,) = [f for f in review["findings"] if f["check"] == "strong_feature"]
     assert area["columns"] == ["area"]
@@ -231,6 +236,7 @@ def test_too_good_to_be_true_needs_a_dominant_column_and_a_near_perfect_score():
     finding = too_good_to_be_true(explanation, {"roc_auc": 0.986}, "roc_auc")
     assert finding is not None and finding.columns == ["cancel_request_filed"]
     assert "too good to be true" in finding.message and "0.986" in finding.message
+    assert str(finding.severity) == "warning"
     assert too_good_to_be_true(explanation, {"roc_auc": 0.85}, "roc_auc") is None
     spread = {"importance": [{"column": c, "mean_abs_shap": 1.0} for c in "abc"]}
     assert too_good_to_be_true(spread, {"roc_auc": 0.99}, "roc_auc") is None

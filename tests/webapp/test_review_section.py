@@ -12,20 +12,24 @@ from workspace import builds, datasets, projects
 BRIEF = "Predict churn: which customers will cancel next month"
 
 
-def churn_csv(rows: int = 800) -> bytes:
-    """The real telecom churn table with `cancel_request_filed` agreeing with churn on 98%."""
+def churn_csv(rows: int = 800, *, exit_survey: bool = False) -> bytes:
+    """The real telecom churn table with `cancel_request_filed` agreeing with churn on 98%
+    (and, with `exit_survey`, a score asked only of customers who left: a certain leak)."""
     df, _ = load_task("telco_churn")
     df = df.sample(rows, random_state=0).reset_index(drop=True)
     y = (df["churn"] == "Yes").to_numpy()
-    flip = np.random.default_rng(1).permutation(rows) < round(0.02 * rows)
+    rng = np.random.default_rng(1)
+    flip = rng.permutation(rows) < round(0.02 * rows)
     df["cancel_request_filed"] = np.where(y ^ flip, "yes", "no")
+    if exit_survey:
+        df["survey_score"] = np.where(y, rng.integers(1, 6, rows), np.nan)
     return df.to_csv(index=False).encode()
 
 
 def test_review_section_shows_the_suspect_and_its_switch_restores_it(owner_token):
     owner = actor_of(owner_token)
     project = projects.create_project(actor=owner, name="Churn")
-    dataset = datasets.upload_dataset(actor=owner, project_id=project.id, source=churn_csv(),
+    dataset = datasets.upload_dataset(actor=owner, project_id=project.id, source=churn_csv(exit_survey=True),
                                       filename="churn.csv")
     build = builds.create_build(actor=owner, project_id=project.id, dataset_id=dataset.id,
                                 brief=BRIEF, budget_seconds=10)
@@ -42,6 +46,9 @@ def test_review_section_shows_the_suspect_and_its_switch_restores_it(owner_token
     assert "'filed'" in said and "agreement" in said and "2 sign(s) of a leak" in said
     switch = at.toggle(key=f"plan-{build.id}-review-cancel_request_filed")
     assert switch.value is False and not switch.disabled
+    assert "**survey_score** · certain leak" in said
+    certain = at.toggle(key=f"plan-{build.id}-review-survey_score")
+    assert certain.value is False and certain.disabled  # a certain leak cannot be put back
 
     switch.set_value(True).run()
     no_exception(at)

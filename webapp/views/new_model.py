@@ -159,9 +159,11 @@ def plan_section(build) -> None:
             budget=build.budget_seconds,
             revision=_columns_revision(build),
         )
-        if plan.get("findings"):
-            with st.expander(f"Data checks for this target ({len(plan['findings'])})"):
-                components.findings_list(plan["findings"])
+        # the graded leakage findings are in the review section above
+        other = [f for f in plan.get("findings") or [] if not f.get("grade")]
+        if other:
+            with st.expander(f"Other data checks for this target ({len(other)})"):
+                components.findings_list(other)
         for note in plan.get("planner_notes") or []:
             st.caption(note)
         left, right = st.columns(2)

@@ -296,3 +296,17 @@ def test_an_edited_split_must_name_a_usable_column():
         spec = plan.spec.model_copy(update={"validation": validation})
         with pytest.raises(PlanError, match=problem):
             plan_build(df, SLEEP_BRIEF, OfflinePlanner(), budget_seconds=8, spec=spec)
+
+
+def test_real_tables_heavy_tails_and_a_shared_name():
+    # a straight line sees what quantile bins smear: diamonds' size measures are strong
+    diamonds, _ = load_task("diamonds")
+    review = _graded(diamonds, "price", TaskType.REGRESSION, "What is this diamond worth?")
+    assert review["carat"].grade is LeakGrade.PLAUSIBLE and review["carat"].evidence["r2"] > 0.8
+    # the departure delay explains the arrival delay and shares its name: a suspect, which
+    # the user may put back when predicting after take-off
+    flights, _ = load_task("flights")
+    review = _graded(flights, "arr_delay", TaskType.REGRESSION,
+                     "Predict how many minutes late a flight from New York will arrive.")
+    assert set(review) == {"dep_delay"} and review["dep_delay"].grade is LeakGrade.SUSPECT
+    assert "'delay'" in review["dep_delay"].evidence["signs"][0]

@@ -147,7 +147,7 @@ def workspace_seconds(token: str, project_id, version_id) -> dict[str, float]:
     calls = {
         "predict one row + explanation (bundle cached)": predict_one,
         "list_projects": lambda: projects.list_projects(actor=actor),
-        "list_model_versions (500)": lambda: versions.list_model_versions(
+        "list_model_versions (first project)": lambda: versions.list_model_versions(
             actor=actor, project_id=project_id
         ),
     }

@@ -3,8 +3,10 @@
 The lead's `briefml/cli.py` registers these with ``app.command()(build)`` and
 ``app.command()(predict)``. The contract scripts rely on:
 
-- ``briefml build DATA --intent TEXT [--budget SECONDS] [--seed N] [--out BUNDLE.zip] [--json]``
-  trains and writes a bundle; with ``--json`` the last stdout line is one JSON object
+- ``briefml build DATA --intent TEXT [--budget SECONDS] [--seed N] [--out BUNDLE.zip] [--json]
+  [--target COLUMN] [--task binary|multiclass|regression] [--metric NAME] [--positive-class VALUE]``
+  trains and writes a bundle (the overrides win over the brief; a brief that does not say
+  clearly what to predict stops with the candidates and the ``--target`` flag to pass); with ``--json`` the last stdout line is one JSON object
   (`core.build.BuildResult.to_json_summary`). A progress bar goes to stderr unless ``--json``.
 - ``briefml predict BUNDLE.zip INPUT [-o OUT.csv]`` writes a CSV with the target column
   (the prediction) and, for classification, one ``proba_<class>`` column per class.
@@ -83,6 +85,10 @@ def build(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same plan).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the bundle zip.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+    target: Annotated[Optional[str], typer.Option("--target", help="The column to predict (overrides the brief).")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="binary, multiclass or regression.")] = None,
+    metric: Annotated[Optional[str], typer.Option("--metric", help="The metric to optimise, e.g. roc_auc, rmse.")] = None,
+    positive_class: Annotated[Optional[str], typer.Option("--positive-class", help="The class a binary task is about.")] = None,
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
     started_at = time.monotonic()  # the budget covers loading the file too
@@ -93,18 +99,27 @@ def build(
     try:
         from core.build import build_model
         from core.bundle import bundle_from_result
+        from core.errors import TargetUnclearError
         from core.loading import load_table
+        from core.planning.overrides import TaskOverrides, with_overrides
 
+        overrides = TaskOverrides(target, task, metric, positive_class)
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
-        result = build_model(df, intent, budget_seconds=budget, seed=seed, callbacks=callbacks,
-                             started_at=started_at)
+        result = build_model(df, intent, planner=with_overrides(None, overrides), budget_seconds=budget,
+                             seed=seed, callbacks=callbacks, started_at=started_at)
         path = bundle_from_result(result, out)
+    except TargetUnclearError as exc:
+        shown = ", ".join(exc.candidates)
+        fail(f"{exc.question}" + (f" Candidates: {shown}." if shown else "")
+             + f" Pass --target COLUMN, e.g. --target {exc.candidates[0] if exc.candidates else 'COLUMN'}.")
+        return
     except _user_errors() as exc:
         fail(str(exc))
         return
     summary = result.to_json_summary()
     summary["bundle"] = str(path)
+    summary["overrides"] = overrides.given()
     if json_output:
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
         sys.stdout.flush()

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from core import metrics
 from core.callbacks import BuildCallbacks
 from core.ensemble import GreedyEnsemble
-from core.errors import BriefmlError, DataError, PlanError
+from core.errors import BriefmlError, DataError, PlanError, TargetUnclearError
 from core.evaluate import evaluate_holdout
 from core.jsonsafe import json_safe
 from core.model import TabularModel
@@ -195,12 +195,13 @@ def _ask(planner, fallback_holder: dict, method: str, *args):
 
 def _spec_from_proposal(proposal, brief: str) -> TaskSpec:
     if proposal.spec is None or proposal.ambiguous:
+        question = proposal.message or f"Could not tell what to predict from the brief '{brief}'."
         options = "; ".join(f"'{c.column}' ({c.why})" for c in proposal.candidates[:5])
-        raise PlanError(
-            (proposal.message or f"Could not tell what to predict from the brief '{brief}'.")
-            + (f" Candidates: {options}." if options else "")
-            + " Name the column to predict in the brief, e.g. 'predict <column>'."
-        )
+        message = (question + (f" Candidates: {options}." if options else "")
+                   + " Name the column to predict in the brief, e.g. 'predict <column>'.")
+        if proposal.ambiguous:
+            raise TargetUnclearError(message, question, [c.column for c in proposal.candidates[:5]])
+        raise PlanError(message)
     return proposal.spec
 
 

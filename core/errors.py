@@ -15,3 +15,12 @@ class PlanError(BriefmlError):
 
 class BundleError(BriefmlError):
     """A bundle is damaged, tampered with or from an incompatible version."""
+
+
+class TargetUnclearError(PlanError):
+    """The brief does not say clearly what to predict; `candidates` are the columns to pick from."""
+
+    def __init__(self, message: str, question: str = "", candidates: list[str] | None = None):
+        super().__init__(message)
+        self.question = question or message
+        self.candidates = list(candidates or [])

@@ -6,7 +6,6 @@ columns it names) and the data profile (numeric, boolean, categorical).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 

@@ -187,6 +187,12 @@ class TaskProposal(BaseModel):
     ambiguous: bool = False
     message: str = ""
     candidates: list[TargetCandidate] = Field(default_factory=list)
+    confidence: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="how sure the planner is of the target, 0..1"
+    )
+    runner_up: TargetCandidate | None = Field(
+        default=None, description="the column that came closest after the chosen one"
+    )
 
 
 # --------------------------------------------------------------------------- search

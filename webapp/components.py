@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,20 @@ def fmt_number(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
+_WORD_JOINER = "\u2060"  # invisible; splits what the front end would turn into a link or icon
+
+
+def plain(text: Any) -> str:
+    """Text from users, files or an LLM, made safe to put inside Markdown: shown as written,
+    never as a link, image, icon, code span, heading or formula. (Escaping alone is not
+    enough: the front end still links bare addresses and draws :icon: names, so those
+    get an invisible word joiner.)"""
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", str(text))
+    text = text.replace("@", f"{_WORD_JOINER}@{_WORD_JOINER}").replace(":", f":{_WORD_JOINER}")
+    return text.replace("www\\.", f"www{_WORD_JOINER}\\.")
+
+
 def file_size(n_bytes: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n_bytes < 1024 or unit == "GB":
@@ -129,7 +144,7 @@ def shown_errors(*, stop: bool = False) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
-        st.error(error_sentence(exc), icon=":material/error:")
+        st.error(plain(error_sentence(exc)), icon=":material/error:")  # may quote names
         if stop:
             st.stop()
 
@@ -197,10 +212,10 @@ def require_project(actor) -> tuple[Any, Any]:
         role = projects.project_role(actor=actor, project_id=project_id)
     except Exception as exc:  # noqa: BLE001 - shown in words
         st.session_state.pop(PROJECT_KEY, None)
-        st.error(error_sentence(exc), icon=":material/error:")
+        st.error(plain(error_sentence(exc)), icon=":material/error:")  # may quote names
         st.page_link(page("projects"), label="Go to your projects", icon=":material/folder:")
         st.stop()
-    st.caption(f"Project **{project.name}** · your role: {role.value}")
+    st.caption(f"Project **{plain(project.name)}** · your role: {role.value}")
     return project, role
 
 
@@ -390,9 +405,9 @@ def findings_list(findings: list | None, *, empty: str = "No data-check findings
     for finding in sorted(findings, key=lambda f: order.get(str(val(f, "severity")), 3)):
         severity = str(val(finding, "severity", "info"))
         columns = val(finding, "columns") or []
-        text = val(finding, "message", "")
+        text = plain(val(finding, "message", ""))
         if columns:
-            text += "  \n*Columns:* " + ", ".join(f"`{c}`" for c in columns[:12])
+            text += "  \n*Columns:* " + ", ".join(f"'{plain(c)}'" for c in columns[:12])
         {"error": st.error, "warning": st.warning}.get(severity, st.info)(text)
 
 
@@ -426,8 +441,8 @@ def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> di
     graded = [f for f in (plan or {}).get("findings") or [] if val(f, "grade")]
     st.markdown("**Review before training**")
     validation = spec.get("validation") or {}
-    for note in spec.get("review_notes") or []:
-        st.caption(note)
+    for note in spec.get("review_notes") or []:  # names columns: data, shown as written
+        st.caption(plain(note))
     if not graded:
         st.caption("No column predicts the target suspiciously well on its own.")
         return None
@@ -441,10 +456,10 @@ def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> di
             used = column in features
             box = {"certain leak": st.error, "suspect": st.warning}.get(grade, st.info)
             state = " · put back by you" if column in restored else ""
-            box(f"**{column}** · {grade}{state}  \n{val(finding, 'message', '')}  \n"
-                f"*Evidence:* {_evidence_words(val(finding, 'evidence') or {})}")
+            box(f"**{plain(column)}** · {grade}{state}  \n{plain(val(finding, 'message', ''))}"
+                f"  \n*Evidence:* {plain(_evidence_words(val(finding, 'evidence') or {}))}")
             wanted = st.toggle(
-                f"Use '{column}' as an input",
+                f"Use '{plain(column)}' as an input",
                 value=used,
                 key=f"{key}-review-{column}",
                 disabled=disabled or grade == "certain leak",
@@ -455,7 +470,7 @@ def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> di
                 change = _review_change(spec, column, wanted, grade, features, excluded, restored)
     if validation.get("kind") in ("group", "time"):
         st.caption(f"Held-out rows and folds: {validation['kind']} split on "
-                   f"'{validation.get('column')}'.")
+                   f"'{plain(validation.get('column'))}'.")
     return change
 
 
@@ -679,10 +694,10 @@ def plan_summary(plan: dict | None) -> None:
         st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
     families = sorted({c["estimator"] for c in search.get("candidates", [])})
     st.caption("Model families: " + (", ".join(families) or "—"))
-    for note in spec.get("review_notes") or []:
-        st.caption(note)
-    if spec.get("rationale") or search.get("rationale"):
-        st.caption(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x))
+    for note in spec.get("review_notes") or []:  # holds column names
+        st.caption(plain(note))
+    if spec.get("rationale") or search.get("rationale"):  # may be an LLM's words
+        st.caption(plain(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x)))
 
 
 # --------------------------------------------------------------------------- leaderboard

@@ -79,3 +79,49 @@ def test_build_draws_progress_without_json(tmp_path):
                                  "--budget", "3", "--out", str(tmp_path / "m.zip")])
     assert result.exit_code == 0, result.output
     assert "Bundle written to" in result.stderr and "t001" in result.stderr
+
+
+def _penguins_csv(tmp_path) -> str:
+    path = tmp_path / "penguins.csv"
+    load_penguins().to_csv(path, index=False)
+    return str(path)
+
+
+def test_unclear_brief_stops_with_the_candidates_and_the_flag(tmp_path):
+    result = runner.invoke(app, ["build", _penguins_csv(tmp_path), "--intent", "do something useful",
+                                 "--budget", "3", "--out", str(tmp_path / "m.zip")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().startswith("Error:")
+    assert "Pass --target COLUMN, e.g. --target " in result.stderr
+    assert "Candidates: " in result.stderr and not (tmp_path / "m.zip").exists()
+
+
+def test_overrides_win_and_are_recorded_in_the_summary(tmp_path):
+    result = runner.invoke(app, ["build", _penguins_csv(tmp_path), "--intent", "Identify the species",
+                                 "--target", "sex", "--task", "binary", "--metric", "accuracy",
+                                 "--positive-class", "female", "--budget", "4",
+                                 "--out", str(tmp_path / "m.zip"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["target"], summary["task_type"], summary["metric"], summary["positive_class"]) == (
+        "sex", "binary", "accuracy", "female")
+    assert summary["overrides"] == {"target": "sex", "task": "binary", "metric": "accuracy",
+                                    "positive_class": "female"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--target", "beak"], "There is no column 'beak' in the data; the columns are 'species', 'island'"),
+        (["--target", "species", "--task", "regression"], "not numbers, so it cannot be a regression target"),
+        (["--target", "species", "--task", "ordinal"], "--task must be one of binary, multiclass, regression"),
+        (["--target", "body_mass_g", "--metric", "roc_auc"], "does not apply to a regression task"),
+        (["--target", "sex", "--positive-class", "Male"], "'Male' is not a value of 'sex'; its values are"),
+        (["--target", "species", "--positive-class", "Adelie"], "only applies to a binary task"),
+    ],
+)
+def test_overrides_are_checked_against_the_data(tmp_path, flags, message):
+    result = runner.invoke(app, ["build", _penguins_csv(tmp_path), "--intent", "x", *flags,
+                                 "--budget", "3", "--out", str(tmp_path / "m.zip")])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split()) and "Traceback" not in result.output

@@ -3,6 +3,7 @@ webapp/app.py signed in as one of them (the session token is put where webapp.se
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,13 @@ def texts(at: AppTest) -> str:
         "text",
     ):
         parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
-    return "\n".join(parts)
+    return as_read("\n".join(parts))
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a person reads it: without the escapes and invisible word joiners
+    that webapp.components.plain adds to names and messages."""
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+\-.!|~$&])", r"\1", markdown).replace("\u2060", "")
 
 
 def no_exception(at: AppTest) -> None:

@@ -196,7 +196,7 @@ def show_build(build_id, *, live: bool) -> None:
             else:
                 st.caption("No log lines yet.")
         with plan_tab:
-            st.caption(f"Brief: *{build.brief}*")
+            st.caption(f"Brief: *{components.plain(build.brief)}*")
             components.plan_summary(build.plan)
 
 

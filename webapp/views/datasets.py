@@ -105,7 +105,7 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     grid = st.columns(2)
     for i, column in enumerate(c for c in columns if c["name"] in picked):
         with grid[i % 2]:
-            st.caption(f"**{column['name']}** · {column['role']}")
+            st.caption(f"**{components.plain(column['name'])}** · {column['role']}")
             chart = components.histogram_chart(column) or components.top_values_chart(column)
             components.show_chart(chart, "No values to draw.")
     st.markdown("##### Relation to the target")
@@ -123,7 +123,9 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
         grid = st.columns(2)
         for i, column in enumerate(others):
             with grid[i % 2]:
-                st.caption(f"**{column}** against **{target}**")
+                st.caption(
+                    f"**{components.plain(column)}** against **{components.plain(target)}**"
+                )
                 components.show_chart(
                     components.target_relation_chart(frame, column, target),
                     "Nothing to draw (no rows with both values).",

@@ -112,7 +112,7 @@ def performance_tab(version) -> None:
             width="stretch",
         )
     for warning in metrics.get("warnings") or []:
-        st.caption(f"⚠️ {warning}")
+        st.caption(f"⚠️ {components.plain(warning)}")
 
 
 def explanation_tab(version) -> None:
@@ -255,7 +255,7 @@ with shown_errors(stop=True):
 for warning in (version.explanation or {}).get("review_findings") or []:
     # a leak-like result is an error; a strong input the review found plausible is a note
     shown = st.error if val(warning, "severity") == "warning" else st.warning
-    shown(val(warning, "message", ""), icon=":material/warning:")
+    shown(components.plain(val(warning, "message", "")), icon=":material/warning:")
 headline(version)
 st.caption(
     f"{version.task_type} · trained {components.when(version.created_at)} · "

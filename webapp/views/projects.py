@@ -89,7 +89,8 @@ def create_project_form(summaries: list, *, expanded: bool) -> None:
             if not name.strip():
                 st.error("Give the project a name.")
             elif name.strip().casefold() in taken:
-                st.error(f"You already have a project named '{name.strip()}': pick another name.")
+                st.error(f"You already have a project named '{components.plain(name.strip())}': "
+                         "pick another name.")
             else:
                 with shown_errors():
                     project = projects.create_project(
@@ -105,7 +106,7 @@ def create_project_form(summaries: list, *, expanded: bool) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(components.plain(message), icon=":material/check_circle:")
 
 
 def members_section(project_id, role: Role) -> None:
@@ -229,9 +230,9 @@ def open_project_section(summaries: list) -> None:
     if chosen is None:
         return
     summary = by_id[chosen]
-    st.subheader(summary.name)
+    st.subheader(components.plain(summary.name), anchor=False)
     if summary.description:
-        st.caption(summary.description)
+        st.caption(components.plain(summary.description))
     cols = st.columns(3)
     cols[0].page_link(
         components.page("datasets"),

@@ -1,0 +1,402 @@
+"""Reading a brief: which words describe the outcome, which describe the inputs, and what kind
+of answer the question asks for.
+
+"Estimate a worker's wage from schooling, experience and region" has one outcome phrase
+("a worker's wage") and one input phrase (after *from*). Only the outcome phrase can name the
+target; a column the input phrase names is an input. The brief is only ever read as words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+MAX_BRIEF_CHARS = 2_000
+# Who or what a brief is about ("which customers will ...") is rarely the column to predict.
+ENTITY_WEIGHT = 0.3
+# In "first year grade point average" the last word is the head; the words before it qualify it.
+MODIFIER_WEIGHT = 0.8
+# Words outside the phrase the question is about ("a model of *mortgage denials* in Boston
+# to audit for bias") are context; they weigh less than the words of that phrase.
+CONTEXT_WEIGHT = 0.6
+FOCUS_WEIGHT, FOCUS_MODIFIER_WEIGHT = 1.1, 0.9
+
+
+def words_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = words_of(
+    """
+    a an the and or of to in on at for by with from into about over under is are was were
+    be been being will would shall should can could may might must do does did has have had
+    having it its this that these those their his her our your my me we you they them he
+    she i who whom which what when where why how whether if then than so as not no yes very
+    much many more most less least some any all each every per one two predict prediction
+    predictions forecast estimate estimation identify tell guess model classify
+    classification regression find show want need like please help make build learn data
+    dataset table column columns row rows values going get give gets use using based
+    next going kind type sort lot lots just also
+    """
+)
+ENTITY_WORDS = words_of(
+    """
+    customer customers client clients user users employee employees worker workers person
+    people patient patients shopper shoppers passenger passengers applicant applicants
+    member members household households individual individuals record records case cases
+    item items someone somebody respondent respondents women men woman man
+    """
+)
+# Verbs that introduce the outcome: "predict X", "estimate the X".
+TASK_VERBS = words_of(
+    """
+    predict predicting forecast forecasting estimate estimating classify classifying model
+    modelling modeling guess determine target explain project score rank identify detect
+    """
+)
+_DETERMINERS = words_of("the a an each every its their his her our this that these those")
+_MODALS = words_of("will would is are was were can could does do did has have should may might")
+
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")  # words in any alphabet
+_SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
+# Words after these describe inputs, not the outcome.
+_INPUT_MARKER = re.compile(
+    r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
+    r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
+    re.IGNORECASE,
+)
+_TIME_HORIZON = re.compile(
+    r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
+    r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
+    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b",
+    re.IGNORECASE,
+)
+# "which emails are ...", "for each district": the word names who or what, not the outcome
+_ENTITY_SLOT = re.compile(
+    r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
+    r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
+    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)|"
+    r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
+    r"([^\W\d_]+)\s+(?=as\b|into\b)",
+    re.IGNORECASE,
+)
+
+
+# "how heavy" asks for a weight: the noun the question means without saying it.
+HOW_ADJECTIVE_NOUNS = {
+    "long": "length duration",
+    "old": "age",
+    "heavy": "weight",
+    "tall": "height",
+    "far": "distance",
+    "fast": "speed",
+    "big": "size",
+    "large": "size",
+    "expensive": "price",
+    "much": "amount",
+    "many": "number count",
+    "often": "frequency",
+    "powerful": "power",
+    "strong": "strength",
+    "hot": "temperature",
+    "cold": "temperature",
+    "late": "delay",
+    "happy": "satisfaction happiness rating",
+    "satisfied": "satisfaction rating",
+    "good": "quality rating",
+    "likely": "probability chance",
+    "risky": "risk",
+    "costly": "cost",
+    "profitable": "profit",
+    "popular": "popularity",
+}
+IMPLIED_WEIGHT = 0.6
+_HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# "Predict the price, or maybe the bedrooms, no wait": the user is not sure; ask.
+_HEDGE = re.compile(
+    r"\bor maybe\b|\bor perhaps\b|\bor rather\b|\bno wait\b|\bnot sure\b|\bneither\b|"
+    r"\bnot either\b|\bi don'?t know\b|\bwhatever\b",
+    re.IGNORECASE,
+)
+
+
+# Verbs that end a noun phrase ("yearly income *goes* to ..."): a small list, not a grammar.
+COMMON_VERBS = words_of(
+    """
+    go goes went gone get gets got take takes took come comes came become becomes became
+    make makes made end ends ended turn turns turned happen happens happened look looks
+    """
+)
+# Nouns that name an amount: a brief about one asks for a number.
+QUANTITY_NOUNS = words_of(
+    """
+    score price cost value amount number count total sum rate level weight height length width
+    age income salary wage revenue sales spending expenditure duration delay distance speed
+    temperature percentage percent share fraction proportion ratio size volume mileage
+    consumption balance debt profit strength concentration yield quantity demand charge fee
+    """
+)
+
+
+class AnswerType(StrEnum):
+    """What kind of answer the question asks for, from its wording alone."""
+
+    NUMBER = "a number"
+    TWO_VALUED = "yes or no"
+    CLASSES = "one of several classes"
+    UNKNOWN = "unknown"
+
+
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:much|many|long|far|late|early|big|large|high|old|often|fast|heavy|tall|strong)\b|"
+    r"\b(?:number|amount|count|quantity|level|size) of\b|\bwhat (?:price|amount)\b",
+    re.IGNORECASE,
+)
+_ASKS_CLASSES = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|class|category|variety|species|genre|"
+    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b",
+    re.IGNORECASE,
+)
+# "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
+_CHOICE_LIST = re.compile(r"[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?")
+_ASKS_YES_NO = re.compile(
+    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
+    r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
+    r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
+    r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|\b(?:flag|detect|spot|screen for)\b|"
+    r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
+    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
+    re.IGNORECASE,
+)
+
+
+# weaker than the patterns above: "identify the species", "classify each digit"
+_ASKS_A_CLASS = re.compile(r"\b(?:classify|recogni[sz]e|identify|categori[sz]e)\b", re.IGNORECASE)
+
+
+def answer_type(text: str) -> AnswerType:
+    """How much / how many → a number; what type / which kind → classes; will / whether /
+    does / is → yes or no. The first that applies, judged sentence by sentence."""
+    sentences = [s.strip() for s in re.findall(r"[^.;!?\n]+[.;!?]?", text) if s.strip()]
+    for pattern, kind in (
+        (_ASKS_NUMBER, AnswerType.NUMBER),
+        (_ASKS_CLASSES, AnswerType.CLASSES),
+        (_CHOICE_LIST, AnswerType.CLASSES),
+        (_ASKS_YES_NO, AnswerType.TWO_VALUED),
+    ):
+        if any(pattern.search(s) for s in sentences):
+            return kind
+    if _ASKS_A_CLASS.search(text):
+        return AnswerType.CLASSES
+    if any(groups[0] for groups in _ENTITY_SLOT.findall(text)):
+        return AnswerType.TWO_VALUED  # "which customers will cancel" asks yes or no of each
+    return AnswerType.UNKNOWN
+
+
+def stem(word: str) -> str:
+    """A light stemmer: enough to match 'survived' with 'Survived' and 'sales' with 'sale'."""
+    word = word.lower().strip("'")
+    word = word.removesuffix("'s")
+    for suffix, keep in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+_QUANTITY_STEMS = frozenset(stem(w) for w in QUANTITY_NOUNS)
+
+
+@dataclass
+class Brief:
+    """The brief, read: outcome words as weighted stems, input words apart, the answer type."""
+
+    text: str = ""
+    outcome: str = ""  # the outcome phrases, lowercased, joined by " | "
+    inputs: str = ""  # the input phrases, lowercased
+    weights: dict[str, float] = field(default_factory=dict)  # outcome stem -> weight
+    originals: dict[str, str] = field(default_factory=dict)  # stem -> the word as written
+    input_stems: set[str] = field(default_factory=set)
+    outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
+    acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
+    answer: AnswerType = AnswerType.UNKNOWN
+    hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
+
+    _whole: Brief | None = field(default=None, repr=False)
+
+    @classmethod
+    def read(cls, brief: str, split: bool = True) -> Brief:
+        text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
+        # "next month" says when, not what: it must not point at a 'months' column
+        outcome, inputs = _TIME_HORIZON.sub(" ", text), ""
+        if split:
+            outcome, inputs = split_outcome_and_inputs(outcome)
+        out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
+        entities = {
+            w for groups in _ENTITY_SLOT.findall(outcome) for w in " ".join(groups).lower().split()
+        } - STOPWORDS
+        heads, focus = _heads(outcome), _focus(outcome, entities)
+        for i, raw in enumerate(WORD.findall(outcome)):
+            lowered = raw.lower().strip("'").removesuffix("'s")
+            out.outcome_words.append(lowered)
+            if lowered in STOPWORDS or len(lowered) < 2:
+                continue
+            key = stem(lowered)
+            entity = lowered in ENTITY_WORDS or lowered in entities
+            weight = ENTITY_WEIGHT if entity else 1.0
+            if i in heads:
+                weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
+            else:
+                weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
+            out.weights[key] = max(out.weights.get(key, 0.0), weight)
+            out.originals.setdefault(key, lowered)
+        out.input_stems = {
+            stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
+        }
+        for adjective in _HOW_ADJECTIVE.findall(outcome):
+            for noun in HOW_ADJECTIVE_NOUNS[adjective.lower()].split():
+                key = stem(noun)
+                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+                out.originals.setdefault(key, noun)
+                out.outcome_words += ["|", noun]
+        out.acronyms = _capital_acronyms(text)
+        # "... given the number of kids" does not make the question a "how many"
+        out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
+        out.hedged = bool(_HEDGE.search(text))
+        focus_words = {stem(w.group(0)) for i, w in enumerate(WORD.finditer(outcome)) if i in focus}
+        if out.answer is AnswerType.UNKNOWN and focus_words & _QUANTITY_STEMS:
+            out.answer = AnswerType.NUMBER  # "predict the average math score" asks for a number
+        return out
+
+    @property
+    def whole(self) -> Brief:
+        """The brief with every phrase read as the outcome (values may be listed anywhere)."""
+        if self._whole is None:
+            whole = Brief.read(self.text.replace(",", " ,"), split=False) if self.inputs else self
+            self._whole = whole
+        return self._whole
+
+    def __bool__(self) -> bool:
+        return bool(self.weights)
+
+
+def _heads(text: str) -> set[int]:
+    """Positions (in `WORD.findall(text)`) of the last content word of each run of content
+    words: the heads of the noun phrases, as in 'child car *seats*' or 'sale *price*'."""
+    heads, previous = set(), None
+    for i, found in enumerate(WORD.finditer(text)):
+        word = found.group(0).lower().strip("'")
+        gap = text[previous.end() : found.start()] if previous is not None else ""
+        if word in STOPWORDS or len(word) < 2:
+            previous = None
+            continue
+        if previous is not None and not gap.strip() and word not in COMMON_VERBS:
+            heads.discard(i - 1)  # the run goes on: the word before qualifies this one
+        heads.add(i)
+        previous = None if word in COMMON_VERBS else found
+    return heads
+
+
+_FOCUS_TRIGGER = re.compile(
+    r"\b(?:predict|forecast|estimate|classify|determine|model of|how (?:much|many)|"
+    r"what(?:'s| is| are| will be| would be)?(?: the)?|which|number of|amount of)\b",
+    re.IGNORECASE,
+)
+
+
+def _focus(text: str, entities: set[str]) -> set[int]:
+    """Positions of the words of the first run of content words after 'predict', 'how many',
+    'what is the', 'a model of', ...: the phrase the question is about. A run that only names
+    who it is about ('which *customers* will churn') does not count."""
+    found = list(WORD.finditer(text))
+    runs: list[list[int]] = []
+    for i, word in enumerate(found):
+        lowered = word.group(0).lower().strip("'")
+        if lowered in STOPWORDS or len(lowered) < 2:
+            continue
+        gap = text[found[i - 1].end() : word.start()] if i else " x "
+        if runs and runs[-1][-1] == i - 1 and not gap.strip(" -'"):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for trigger in _FOCUS_TRIGGER.finditer(text):
+        for run in runs:
+            if found[run[0]].start() < trigger.end():
+                continue
+            words = {found[i].group(0).lower().strip("'").removesuffix("'s") for i in run}
+            if words <= (ENTITY_WORDS | entities):
+                continue
+            return set(run)
+    return set()
+
+
+def split_outcome_and_inputs(text: str) -> tuple[str, str]:
+    """Per sentence: words before an input marker (from, given, using, ...) are the outcome,
+    words after it, to the end of the sentence, are inputs. A sentence that starts with the
+    marker ("Using their age, predict churn") has its inputs up to the first comma."""
+    outcome, inputs = [], []
+    for sentence in _SENTENCE_END.split(text):
+        head, tail = _split_sentence(sentence)
+        outcome.append(head)
+        inputs.append(tail)
+    return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
+
+
+def _split_sentence(sentence: str) -> tuple[str, str]:
+    for match in _INPUT_MARKER.finditer(sentence):
+        before, after = sentence[: match.start()], sentence[match.end() :]
+        content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
+        if not content_before:
+            if "," in after:  # "Given their age and income, will they default?"
+                return _inputs_first(before, after)
+            continue
+        if match.group(0).lower() == "from" and not _lists_inputs(after):
+            continue  # "a flight from New York will arrive": a place, not inputs
+        return before, after
+    return sentence, ""
+
+
+_CLAUSE_WORDS = words_of(
+    "what which who how whether will would is are does do did can could predict estimate "
+    "forecast tell find identify classify guess"
+)
+
+
+def _inputs_first(before: str, after: str) -> tuple[str, str]:
+    """'Using education, experience and age, what does a worker earn?': the input list runs
+    over the commas until a part that starts a clause."""
+    parts = after.split(",")
+    for i, part in enumerate(parts[1:], start=1):
+        words = [w.lower() for w in WORD.findall(part)]
+        if any(w in _CLAUSE_WORDS for w in words):
+            return before + ",".join(parts[i:]), ",".join(parts[:i])
+    return before, after  # "Predict from the class, displacement and mileage."
+
+
+def _lists_inputs(after: str) -> bool:
+    """After a bare 'from': a determiner or a list of things, and no verb of the outcome."""
+    words = [w.lower() for w in WORD.findall(after)]
+    if not words or any(w in _MODALS for w in words):
+        return False
+    return words[0] in _DETERMINERS or "," in after or " and " in f" {after.lower()} "
+
+
+def _capital_acronyms(text: str) -> set[str]:
+    """Initials of runs of capitalised words: 'Citrus Hill' → 'ch', 'Minute Maid' → 'mm'."""
+    capitals = re.findall(r"[A-Za-z]+|[^A-Za-z\s]+", text)
+    out = set()
+    for size in (2, 3):
+        for i in range(len(capitals) - size + 1):
+            window = capitals[i : i + size]
+            if all(w[:1].isupper() and w.isalpha() for w in window):
+                out.add("".join(w[0] for w in window).lower())
+    return out

@@ -1,0 +1,328 @@
+"""Column names as words, and how well each word matches a brief.
+
+A column name is split into words (snake_case, camelCase, dotted.names), glued compounds are
+cut at words the brief or the outcome vocabulary knows (`marketvalue` → market value), and each
+word is matched against the brief's outcome words: the same word, a word of the same meaning,
+an abbreviation (a prefix such as `temp`, the letters in order such as `hwy` for highway), or
+the initials of consecutive brief words (`gpa` for grade point average, `los` for length of stay).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
+from core.spec import ColumnProfile
+
+# Weights of one brief word matching one word of a column name.
+EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
+MIN_COMPOUND_PIECE = 3
+
+# A modest vocabulary of outcome words: each line is one meaning. General words only, not
+# one entry per brief.
+OUTCOME_VOCABULARY = [
+    (
+        "quit leave left leaving attrition churn churned turnover resign resignation cancel "
+        "cancelled canceled cancellation retention retain stay exit attrite"
+    ),
+    "debt balance owe owed outstanding",
+    "survive survived survival die died death dead alive live lived perish perished",
+    "price worth value cost valuation expensive sell sold fetch pay",
+    "late lateness delay delayed tardy",
+    "arrive arrival arrived",
+    "depart departure departed",
+    "buy bought purchase purchased choose chose choice pick order",
+    "fraud fraudulent scam",
+    "default defaulted delinquent delinquency",
+    "sales sold demand units revenue",
+    "salary wage wages pay paid earn earns earned earnings compensation income",
+    "spam junk",
+    "click clicked clicks",
+    "convert converted conversion signup subscribe subscribed",
+    "approve approved approval accept accepted admit admitted admission",
+    "readmit readmitted readmission",
+    "diagnosis disease sick illness malignant benign",
+    "satisfied satisfaction happy",
+    "temperature temp",
+    "fail failure failed broken breakdown defect defective",
+    "win won winner victory",
+    "pass passed success succeed",
+    "sex gender",
+    "rating rate stars score grade evaluation",
+    "quality grade",
+    "count number quantity",
+    "strength strong",
+    "duration length time",
+    "age old",
+    "mpg mileage efficiency economy consumption",
+    "weight heavy mass",
+    "height tall",
+    "length long",
+    "speed fast",
+    "size big large",
+    "job occupation profession position",
+    "work works working worked employed employment participate participation",
+    "spend spending spent expenditure expense",
+    "charge charged bill billed fee",
+    "visit consultation appointment",
+    "share fraction proportion percentage",
+    "up rise increase gain higher",
+    "down fall decrease drop decline lower",
+]
+ABBREVIATIONS = {
+    "arr": "arrival",
+    "dep": "departure",
+    "amt": "amount",
+    "qty": "quantity",
+    "num": "number",
+    "nr": "number",
+    "no": "number",
+    "pct": "percent",
+    "avg": "average",
+    "cnt": "count",
+    "prob": "probability",
+    "yr": "year",
+    "mo": "month",
+    "dt": "date",
+    "dob": "birth",
+    "sal": "salary",
+    "rev": "revenue",
+    "mpg": "mileage",
+    "hp": "horsepower",
+    "wt": "weight",
+}
+_GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
+_VOWELS = set("aeiou")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _build_synonyms() -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = {}
+    for line in OUTCOME_VOCABULARY:
+        stems = {stem(w) for w in line.split()}
+        for s in stems:
+            groups.setdefault(s, set()).update(stems - {s})
+    return groups
+
+
+SYNONYMS = _build_synonyms()
+VOCABULARY = frozenset(w for line in OUTCOME_VOCABULARY for w in line.split())
+
+
+def name_words(name: str) -> list[str]:
+    """Lowercased words of a column name: 'Sale_Price' → ['sale', 'price'], 'WeekofPurchase' →
+    ['weekof', 'purchase'], 'crl.tot' → ['crl', 'tot']; digits dropped."""
+    spaced = _CAMEL.sub(" ", str(name))
+    words = [w.lower() for w in re.split(r"[\W_]+", spaced) if w]
+    return [w for w in words if not w.isdigit() and w not in {"is", "has", "of", "the", "flag"}]
+
+
+def name_tokens(name: str) -> list[str]:
+    """Stemmed words of a column name (abbreviations are expanded when matching)."""
+    return [stem(w) for w in name_words(name)]
+
+
+def spoken_name(name: str) -> str:
+    """The name as words a brief would write it: 'compressive_strength' → 'compressive strength'."""
+    return " ".join(w for w in re.split(r"[\W_]+", _CAMEL.sub(" ", str(name)).lower()) if w)
+
+
+def expand_word(word: str, brief: Brief) -> list[str]:
+    """A glued compound cut into the words it is made of, when the brief or the vocabulary
+    knows them: 'marketvalue' → ['market', 'value']; any other word as it is."""
+    if len(word) < 2 * MIN_COMPOUND_PIECE or word in VOCABULARY or stem(word) in brief.weights:
+        return [word]
+    outcome = [w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE]
+    starts = {w[:n] for w in outcome for n in range(MIN_COMPOUND_PIECE, len(w) + 1)}
+    known = frozenset(starts) | VOCABULARY
+    pieces = _segment(word, known) or _known_end(word, known)
+    return list(pieces) if pieces and len(pieces) > 1 else [word]
+
+
+def _known_end(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+    """'marketvalue' with only 'value' known: the known word and what is left of the name."""
+    for cut in range(MIN_COMPOUND_PIECE, len(word) - MIN_COMPOUND_PIECE + 1):
+        head, tail = word[:cut], word[cut:]
+        if (len(tail) >= 4 and tail in known) or (len(head) >= 4 and head in known):
+            return head, tail
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+    """`word` as known words (glue words like 'of' allowed between them), or None."""
+    if not word:
+        return ()
+    for end in range(len(word), 0, -1):
+        head = word[:end]
+        if head in known or (head in _GLUE_WORDS and end < len(word)):
+            rest = _segment(word[end:], known)
+            if rest is not None:
+                return (head, *rest)
+    return None
+
+
+def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
+    """Best weight of one column-name word against the brief's outcome words, and why."""
+    token = stem(col_word)
+    best, why = 0.0, ""
+
+    def consider(score: float, reason: str) -> None:
+        nonlocal best, why
+        if score > best:
+            best, why = score, reason
+
+    if token in brief.weights:
+        consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
+    expanded = ABBREVIATIONS.get(col_word)
+
+    if expanded and stem(expanded) in brief.weights:
+        consider(
+            ABBREVIATION * brief.weights[stem(expanded)],
+            f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
+        )
+    for meaning in (token, stem(expanded) if expanded else None):
+        for synonym in SYNONYMS.get(meaning, ()):
+            for said in _said_like(synonym, brief):
+                consider(
+                    SYNONYM * brief.weights[said],
+                    f"'{brief.originals[said]}' in the brief means much the same",
+                )
+    if best < ABBREVIATION:
+        for stem_, original in brief.originals.items():
+            if _abbreviates(col_word, original):
+                consider(
+                    ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
+                )
+    if best < INITIALS:
+        used = _initials_in(col_word, brief.outcome_words)
+        if used:
+            weights = [brief.weights.get(stem(w), 0.0) for w in used]
+            # 'miles per gallon' says more than 'miles' alone: each further word counts
+            weight = max(weights, default=0.0) * (1 + 0.15 * (sum(w > 0 for w in weights) - 1))
+            consider(INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'")
+    if best < ROOT:
+        for stem_, original in brief.originals.items():
+            if stem_ != token and same_root(token, stem_):
+                consider(
+                    ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
+                )
+    if best == 0.0 and len(token) >= 5:
+        for stem_, weight in brief.weights.items():
+            if len(stem_) >= 4 and stem_ in token:
+                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
+    return best, why
+
+
+def _said_like(word: str, brief: Brief) -> list[str]:
+    """Brief stems that are `word` or share its root ('efficient' for 'efficiency')."""
+    if word in brief.weights:
+        return [word]
+    return [s for s in brief.weights if same_root(word, s)]
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order)."""
+    if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha():
+        return False  # two letters ('fl', 'ss') abbreviate too many words to tell
+    return word.startswith(short) or _consonants_in_order(short, word)
+
+
+def _initials_in(short: str, words: list[str]) -> list[str]:
+    """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
+    length of stay, 'medv' ← median (home) value, 'bwt' ← birth weight; [] if none."""
+    if not 3 <= len(short) <= 12 or not short.isalpha():
+        return []
+    for i in range(len(words)):
+        span = _starts_of(short, words, i, 0, False)
+        if span:
+            return words[i : i + span]
+    return []
+
+
+def _starts_of(short: str, words: list[str], i: int, used: int, skipped: bool) -> int | None:
+    """How many words from `i` on make `short`, each by its start ('med' of median) or its
+    consonants ('wt' of weight), at least two of them, one word skipped at most; None if not."""
+    if not short:
+        return 0 if used >= 2 else None
+    if i >= len(words):
+        return None
+    word = words[i]
+    for n in _piece_lengths(short, word):
+        rest = _starts_of(short[n:], words, i + 1, used + 1, skipped)
+        if rest is not None:
+            return rest + 1
+    return None
+
+
+def _piece_lengths(short: str, word: str) -> list[int]:
+    """Lengths n such that short[:n] starts `word` (one letter, three or more, or all of a
+    short word: 'ma' + 'le' of 'machine learning' is not 'male'), or is its consonants."""
+    if not word or word[0] != short[0]:
+        return []
+    lengths = [
+        n
+        for n in range(min(len(word), len(short)), 0, -1)
+        if word[:n] == short[:n] and (n != 2 or len(word) == 2)
+    ]
+    # the last piece may be a content word's consonants: 'b' + 'wt' of 'birth weight'
+    n = len(short)
+    last_piece = 2 <= n <= 4 and n not in lengths and word not in STOPWORDS
+    if last_piece and len(word) >= n + 2 and _consonants_in_order(short, word):
+        lengths.append(n)
+    return lengths
+
+
+def _consonants_in_order(short: str, word: str) -> bool:
+    if short[0] != word[0] or set(short[1:]) & _VOWELS:
+        return False
+    rest = iter(word[1:])
+    return all(letter in rest for letter in short[1:])
+
+
+def initials(name: str) -> str:
+    """'Miles_per_Gallon' → 'mpg': names of three words or more are often known by these."""
+    words = [w for w in re.split(r"[\W_]+", _CAMEL.sub(" ", str(name)).lower()) if w]
+    return "".join(w[0] for w in words) if len(words) >= 3 else ""
+
+
+def same_root(a: str, b: str) -> bool:
+    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency'."""
+    a, b = (
+        a.lower().removesuffix("y") + "i" * a.endswith("y"),
+        b.lower().removesuffix("y") + "i" * b.endswith("y"),
+    )
+    shorter = min(len(a), len(b))
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    if shorter < 4 or common < 4 or common < 0.8 * shorter:
+        return False
+    # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
+    return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))
+
+
+_ENDINGS = words_of(
+    "ial ical ion ions ation ious ous ity ive ness ment able ible ant ent ence ance ency ancy "
+    "ing ings ian ist ism ise ize ally"
+)
+_NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan", "na"}
+
+
+def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
+    """Values of `col` the brief spells out, anywhere in it: 'up or down' → 'Up', 'Down';
+    'rise or fall' → the same; 'blue collar or professional' → 'bc', 'prof'."""
+    whole = brief.whole
+    hits = []
+    for value, _ in col.top_values:
+        lowered = str(value).strip().lower()
+        words = [w for w in WORD.findall(lowered) if w not in STOPWORDS]
+        if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
+            continue
+        named = all(word_match(w, whole)[0] >= SYNONYM for w in words)
+        if named or (len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
+            hits.append(str(value))
+    return hits

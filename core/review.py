@@ -25,6 +25,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from core.errors import PlanError
+from core.planning.brief import stem
+from core.planning.column_names import SYNONYMS, name_tokens
+from core.planning.task_type import choose_metric
 from core.profile import is_id_like_name
 from core.spec import (
     ColumnRole,
@@ -56,7 +60,7 @@ TRANSFORM_SAMPLE_ROWS = 50_000
 # "Missing exactly when the target is one class"
 MISSING_IN_CLASS, MISSING_ELSEWHERE = 0.95, 0.02
 
-# Words that say a value was recorded after the outcome (stems, see task_rules.stem).
+# Words that say a value was recorded after the outcome (stems, see core.planning.brief.stem).
 _AFTER_THE_FACT = {
     "fil": "filed", "clos": "closed", "closur": "closure", "resolv": "resolved",
     "resolution": "resolution", "final": "final", "outcom": "outcome", "refund": "refund",
@@ -243,12 +247,10 @@ def _transform_finding(column: str, target: str) -> Finding:
 def outcome_stems(target: str, brief: str = "") -> dict[str, str]:
     """Stems that mean the outcome, each with the word it came from: the target's name and
     its synonyms, and the brief's verb after 'will' ('which customers will cancel')."""
-    from core.planning.task_rules import _SYNONYMS, name_tokens, stem
-
     words: dict[str, str] = {}
     for token in name_tokens(target):
         words.setdefault(token, target)
-        for synonym in _SYNONYMS.get(token, ()):
+        for synonym in SYNONYMS.get(token, ()):
             words.setdefault(synonym, target)
     for verb in re.findall(r"\b(?:will|would|won'?t|to)\s+(?:not\s+)?([^\W\d_]{3,})",
                            str(brief or "")[:2000], re.IGNORECASE):
@@ -256,15 +258,13 @@ def outcome_stems(target: str, brief: str = "") -> dict[str, str]:
         if token in {"be", "hav", "get", "mak", "do", "predict", "know", "tell", "us"}:
             continue
         words.setdefault(token, verb.lower())
-        for synonym in _SYNONYMS.get(token, ()):
+        for synonym in SYNONYMS.get(token, ()):
             words.setdefault(synonym, verb.lower())
     return {k: v for k, v in words.items() if len(k) >= 3 and k not in _GENERIC_NAME_WORDS}
 
 
 def _second_signs(column: str, outcome: dict[str, str], values: pd.Series, y: pd.Series,
                   task_type: TaskType) -> list[str]:
-    from core.planning.task_rules import name_tokens
-
     tokens = name_tokens(column)
     signs = []
     shared = [t for t in tokens if t in outcome]
@@ -478,8 +478,6 @@ def review_spec(spec: TaskSpec, profile: DataProfile, findings: list[Finding],
     metric, imbalance_note = spec.metric, None
     share = rare_positive_share(profile, spec)
     if share is not None:
-        from core.planning.task_rules import choose_metric
-
         asked = not choose_metric(brief, spec.task_type)[1].startswith("the default")
         if spec.metric == "roc_auc" and not asked:
             metric = "average_precision"
@@ -497,8 +495,6 @@ def review_spec(spec: TaskSpec, profile: DataProfile, findings: list[Finding],
 
 
 def _check_validation(validation: ValidationSpec, profile: DataProfile) -> None:
-    from core.errors import PlanError
-
     if validation.kind in (ValidationKind.GROUP, ValidationKind.TIME):
         if validation.column not in profile.names:
             raise PlanError(

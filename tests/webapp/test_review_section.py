@@ -7,7 +7,6 @@ import numpy as np
 
 from bench.tasks import load_task
 from tests.webapp.conftest import actor_of, app_as, no_exception, texts
-from webapp.components import plain
 from workspace import builds, datasets, projects
 
 BRIEF = "Predict churn: which customers will cancel next month"
@@ -43,12 +42,11 @@ def test_review_section_shows_the_suspect_and_its_switch_restores_it(owner_token
     no_exception(at)
     said = texts(at)
     assert "Review before training" in said
-    assert f"**{plain('cancel_request_filed')}** · suspect" in said
-    assert "'filed'" in said and "Column 'cancel\\_request\\_filed'" in said
+    assert "**cancel_request_filed** · suspect" in said
     assert "'filed'" in said and "agreement" in said and "2 sign(s) of a leak" in said
     switch = at.toggle(key=f"plan-{build.id}-review-cancel_request_filed")
     assert switch.value is False and not switch.disabled
-    assert f"**{plain('survey_score')}** · certain leak" in said
+    assert "**survey_score** · certain leak" in said
     certain = at.toggle(key=f"plan-{build.id}-review-survey_score")
     assert certain.value is False and certain.disabled  # a certain leak cannot be put back
 
@@ -60,7 +58,6 @@ def test_review_section_shows_the_suspect_and_its_switch_restores_it(owner_token
     assert "cancel_request_filed" not in {e["column"] for e in stored["excluded"]}
     assert at.toggle(key=f"plan-{build.id}-review-cancel_request_filed").value is True
     assert "was a leakage suspect and is used because you put it back" in texts(at)
-    assert plain("'cancel_request_filed' was a leakage suspect") in texts(at)
 
     at.button(key="approve").click().run()
     no_exception(at)

@@ -703,22 +703,39 @@ def _overrides(spec_overrides) -> tuple[TaskSpec | None, SearchPlan | None]:
                     "{'spec': ..., 'search_plan': ...}.")
 
 
+def _check_restorable(findings: list[Finding], columns: list[str]) -> None:
+    suspects = {c for f in findings if f.restorable for c in f.columns}
+    wrong = [c for c in columns if c not in suspects]
+    if wrong:
+        shown = ", ".join(f"'{c}'" for c in wrong)
+        listed = ", ".join(f"'{c}'" for c in sorted(suspects)) or "none in this table"
+        raise PlanError(f"Only leakage suspects can be put back, and {shown} is not one "
+                        f"(the suspects are: {listed}); leave it out of --keep.")
+
+
 def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: float = 60,
                 seed: int = 0, callbacks: BuildCallbacks | None = None,
-                spec_overrides=None, started_at: float | None = None) -> BuildResult:
+                spec_overrides=None, started_at: float | None = None,
+                restore: list[str] = ()) -> BuildResult:
     """The whole pipeline in one call; see the module docstring.
 
     planner: any `core.planner.Planner` (default: the offline rules planner).
     spec_overrides: an approved TaskSpec and/or SearchPlan (see `_overrides`) used instead
     of asking the planner. The budget counts from the start of this call, or from
     `started_at` (a `time.monotonic()` value) when the caller already spent time on it,
-    e.g. the CLI loading the file.
+    e.g. the CLI loading the file. restore: leakage suspects to use anyway (the headless
+    twin of the plan editor's switch; see `core.review`).
     """
     clock = BudgetClock(budget_seconds, start=started_at)
     planner = planner or _default_planner()
     spec, search_plan = _overrides(spec_overrides)
     plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec, search_plan=search_plan)
+    if restore:
+        _check_restorable(plan.findings, list(restore))
+        restored = plan.spec.model_copy(update={"restored": list(restore)})
+        plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+                          spec=restored, search_plan=plan.search_plan)
     plan.timings["inside_clock"] = 1.0  # planning time is already on the clock
     result = run_build(df, plan, planner=planner, budget_seconds=budget_seconds, seed=seed,
                        callbacks=callbacks, clock=clock)

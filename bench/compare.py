@@ -200,7 +200,7 @@ _BOOLEAN_NAMES = {"yes": "True", "y": "True", "true": "True", "t": "True",
 
 def _class_name(value) -> str:
     """'1', '1.0' and 1 are the same class; text is stripped; Yes/No and True/False are the
-    same (briefml's loader reads a Yes/No column as booleans)."""
+    same (a peer tool may read a Yes/No column as booleans)."""
     text = str(value).strip()
     if text.lower() in _BOOLEAN_NAMES:
         return _BOOLEAN_NAMES[text.lower()]

@@ -281,6 +281,8 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
     if dropped:
         warnings.append(f"{dropped} row(s) with no value in '{spec.target}' were left out.")
     schema = build_schema(raw, spec, plan.profile)
+    if not schema["columns"]:
+        raise DataError(_nothing_to_learn_from(spec))
     y = encode_target(raw[spec.target], schema)
     if spec.task_type == "regression":
         keep = np.isfinite(y)
@@ -320,6 +322,15 @@ def _keyed_holdout(n: int, groups, order, seed: int):
     if groups is not None:
         return group_holdout(groups, test_size / n, seed)
     return time_holdout(order, test_size)
+
+
+def _nothing_to_learn_from(spec: TaskSpec) -> str:
+    left_out = "; ".join(f"'{c}' ({why.replace('_', ' ')})" for c, why in list(spec.excluded_columns.items())[:8])
+    return (
+        f"Every column was left out, so nothing is left to predict '{spec.target}' from"
+        + (f": {left_out}" if left_out else "")
+        + ". Add columns that describe each row, or include a left-out column in the plan."
+    )
 
 
 def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], schema: dict):

@@ -24,3 +24,10 @@ class TargetUnclearError(PlanError):
         super().__init__(message)
         self.question = question or message
         self.candidates = list(candidates or [])
+
+
+def invalid_plan(exc) -> PlanError:
+    """A pydantic ValidationError about a plan (edited by a user or an LLM) as one sentence
+    naming each wrong field."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return PlanError(f"The plan is not valid: {problems}. Fix these fields and save again.")

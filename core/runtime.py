@@ -3,8 +3,9 @@
 This module is the single source of truth for how an input table becomes predictions.
 The engine uses it while training and evaluating, `briefml predict` uses it, and the bundle
 ships a copy of it as `predict.py`. Because of that last use it must stay standalone:
-it imports only the standard library, numpy, pandas, and (lazily) catboost / skops / shap /
-threadpoolctl. Never import anything from briefml here.
+it imports only the standard library, numpy, pandas, the one table reader
+(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / skops /
+shap / threadpoolctl. Never import anything else from briefml here.
 
 Sections: features (schema → feature frame), members (predictions), output files,
 explanations (SHAP by input column), bundles (`load()`, manifest check, `main()` for the
@@ -15,11 +16,15 @@ Schema (``schema.json`` in a bundle) is a plain dict::
     {"target": "species", "task_type": "multiclass", "classes": ["Adelie", ...],
      "columns": [{"name": "island", "kind": "categorical", "categories": [...]},
                  {"name": "bill_length_mm", "kind": "numeric", "min": 32.1, "max": 59.6},
+                 {"name": "price", "kind": "numeric", "decimal": ","},
                  {"name": "comment", "kind": "text"}, {"name": "day", "kind": "datetime"},
                  {"name": "member", "kind": "boolean"}]}
 
 Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
-parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``).
+parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``). A numeric
+column the training table wrote with decimal commas says so (``"decimal": ","``), and so does
+a datetime column written day first (``"dayfirst": true``), so that rows to predict are read
+as the training rows were.
 """
 
 from __future__ import annotations
@@ -29,6 +34,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+
+def _sibling_module(name: str):
+    """A module that ships next to this file in a bundle (predict.py runs without briefml)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    if not path.is_file():
+        raise ImportError(f"{path.name} is missing next to {Path(__file__).name}: unzip the whole bundle.")
+    key = f"briefml_bundle_{name}_{abs(hash(str(path))):x}"  # each bundle folder its own copy
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module  # dataclasses look their module up while it loads
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+if __package__:  # core.runtime, inside briefml
+    from . import tableread
+else:  # predict.py in a bundle, with tableread.py next to it
+    tableread = _sibling_module("tableread")
 
 MISSING_CATEGORY = "__missing__"
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
@@ -47,6 +76,7 @@ class InputReport:
     ignored_columns: list[str] = field(default_factory=list)
     unseen_categories: dict[str, int] = field(default_factory=dict)  # column -> rows
     coerced_to_missing: dict[str, int] = field(default_factory=dict)  # column -> rows
+    unreadable_rows: int = 0  # rows with at least one value the model could not read
 
     def warnings(self) -> list[str]:
         out = []
@@ -57,8 +87,14 @@ class InputReport:
             )
         for col, n in self.unseen_categories.items():
             out.append(f"Column '{col}': {n} row(s) have a category not seen in training.")
-        for col, n in self.coerced_to_missing.items():
-            out.append(f"Column '{col}': {n} value(s) could not be read and were treated as missing.")
+        if self.coerced_to_missing:
+            rows = self.unreadable_rows or max(self.coerced_to_missing.values())
+            names = ", ".join(self.coerced_to_missing)
+            out.append(
+                f"{rows} row{'s' if rows != 1 else ''} had values the model cannot read in "
+                f"column{'s' if len(self.coerced_to_missing) != 1 else ''} {names}; "
+                f"{'they were' if rows != 1 else 'it was'} predicted as missing."
+            )
         return out
 
 
@@ -95,14 +131,11 @@ def source_column(feature: str) -> str:
     return base if sep and part in DATETIME_PARTS else feature
 
 
-def _to_number(values: pd.Series) -> pd.Series:
+def _to_number(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """Numbers as the training table's reader read them (see `tableread.parse_numbers`)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
-    text = values.astype("string").str.strip()
-    percent = text.str.endswith("%", na=False)
-    cleaned = text.str.replace(r"[,\s$€£%]", "", regex=True)
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    return numbers.where(~percent, numbers / 100.0)
+    return tableread.parse_numbers(values, decimal=decimal)
 
 
 def _to_boolean(values: pd.Series) -> pd.Series:
@@ -131,8 +164,8 @@ def _to_text(values: pd.Series) -> pd.Series:
     return values.map(lambda v: "" if pd.isna(v) else str(v)).astype(object)
 
 
-def _datetime_parts(values: pd.Series, name: str) -> pd.DataFrame:
-    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+def _datetime_parts(values: pd.Series, name: str, dayfirst: bool = False) -> pd.DataFrame:
+    stamps = tableread.parse_datetimes(values, dayfirst=dayfirst)
     # feature names keep 'dayofweek'; pandas 3 deprecates that accessor in favour of day_of_week
     accessor = {"dayofweek": "day_of_week"}
     parts = {f"{name}__{p}": getattr(stamps.dt, accessor.get(p, p)).astype("float64") for p in DATETIME_PARTS}
@@ -159,10 +192,12 @@ def prepare_frame(df: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, InputRe
     report.ignored_columns = [c for c in df.columns if c not in expected and c != target]
 
     pieces: list[pd.Series | pd.DataFrame] = []
+    unreadable = np.zeros(len(df), dtype=bool)
     for col in schema["columns"]:
-        name, kind, raw = col["name"], col["kind"], df[col["name"]]
+        name, kind = col["name"], col["kind"]
+        raw = tableread.blank_missing(df[name])
         if kind == "numeric":
-            values = _to_number(raw)
+            values = _to_number(raw, col.get("decimal", "."))
         elif kind == "boolean":
             values = _to_boolean(raw)
         elif kind == "categorical":
@@ -175,19 +210,22 @@ def prepare_frame(df: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, InputRe
         elif kind == "text":
             values = _to_text(raw)
         elif kind == "datetime":
-            parts = _datetime_parts(raw, name)
-            lost = int((parts.iloc[:, 0].isna() & raw.notna()).sum())
-            if lost:
-                report.coerced_to_missing[name] = lost
+            parts = _datetime_parts(raw, name, bool(col.get("dayfirst")))
+            lost = (parts.iloc[:, 0].isna() & raw.notna()).to_numpy()
+            if lost.any():
+                report.coerced_to_missing[name] = int(lost.sum())
+                unreadable |= lost
             pieces.append(parts)
             continue
         else:
             raise SchemaError(f"Column '{name}' has an unknown kind '{kind}' in schema.json.")
         if kind in ("numeric", "boolean"):
-            lost = int((values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")).sum())
-            if lost:
-                report.coerced_to_missing[name] = lost
+            lost = (values.isna() & raw.notna()).to_numpy()
+            if lost.any():
+                report.coerced_to_missing[name] = int(lost.sum())
+                unreadable |= lost
         pieces.append(values.rename(name))
+    report.unreadable_rows = int(unreadable.sum())
     frame = pd.concat(pieces, axis=1) if pieces else pd.DataFrame(index=df.index)
     return frame[feature_names(schema)], report
 
@@ -808,16 +846,16 @@ def load(path: str | Any | None = None) -> BundleModel:
     return BundleModel(schema, members, manifest, metrics, references)
 
 
-def read_input_table(path: str | Any) -> pd.DataFrame:
-    """Read the rows to predict: CSV by default, Parquet or Excel by extension."""
-    from pathlib import Path
+INPUT_LIMITS = tableread.LoadLimits(min_columns=1)  # a one-feature model takes one column
 
-    suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+
+def read_input_table(source: str | Any, *, filename: str | None = None) -> pd.DataFrame:
+    """Read the rows to predict with the one table reader training used (CSV, TSV, Parquet,
+    Excel; any encoding and delimiter), every text cell kept as written in the file.
+
+    Raises tableread.TableReadError (a ValueError) with a one-line message.
+    """
+    return tableread.read_table(source, filename=filename, limits=INPUT_LIMITS, infer=False)
 
 
 def predict_file(

@@ -13,6 +13,7 @@ from core.errors import DataError
 from core.jsonsafe import json_safe
 from core.runtime import _to_category
 from core.spec import ColumnRole, DataProfile, TaskSpec
+from core.tableread import DAYFIRST_ATTR, DECIMAL_COMMA_ATTR
 
 MAX_LISTED_CATEGORIES = 1000  # the schema lists the most frequent ones; others stay allowed
 
@@ -89,6 +90,14 @@ def build_schema(df: pd.DataFrame, spec: TaskSpec, profile: DataProfile) -> dict
         _column_entry(name, _column_kind(name, df, spec, profile), df[name])
         for name in spec.feature_columns if name != spec.target
     ]
+    # how the reader found numbers and dates written: rows to predict are read alike
+    decimal_comma = set(df.attrs.get(DECIMAL_COMMA_ATTR) or ())
+    dayfirst = set(df.attrs.get(DAYFIRST_ATTR) or ())
+    for entry in columns:
+        if entry["kind"] == "numeric" and entry["name"] in decimal_comma:
+            entry["decimal"] = ","
+        if entry["kind"] == "datetime" and entry["name"] in dayfirst:
+            entry["dayfirst"] = True
     schema: dict = {"target": spec.target, "task_type": str(spec.task_type), "columns": columns}
     if spec.task_type != "regression":
         schema["classes"] = target_classes(df[spec.target], spec)

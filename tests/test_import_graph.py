@@ -124,3 +124,23 @@ def test_only_the_web_app_imports_streamlit():
 def test_only_the_worker_cli_imports_the_worker():
     importers = {module for module, imports in _graph().items() if "workspace.worker" in imports}
     assert importers == {"briefml.cli"}
+
+
+def _imports_inside_functions(path: Path) -> set[str]:
+    found = set()
+    for function in ast.walk(ast.parse(path.read_text())):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    found.add(node.module)
+                elif isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_workspace_modules_import_each_other_at_the_top():
+    # a function-level import between workspace modules is how a cycle hides; there is none
+    late = {module: sorted(name for name in _imports_inside_functions(path)
+                           if name.split(".")[0] == "workspace")
+            for module, path in _modules().items() if module.split(".")[0] == "workspace"}
+    assert {module: names for module, names in late.items() if names} == {}

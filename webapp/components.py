@@ -19,25 +19,37 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
-from core.errors import BriefmlError
+from core.errors import BriefmlError, invalid_plan
 from core.metrics import display_name
-from workspace.permissions import Forbidden, NotFound, NotSignedIn
+from core.runtime import BundleIntegrityError, ExplanationError, SchemaError
+from workspace import datasets, projects, versions
+from workspace.accounts import AccountError
+from workspace.builds import BuildStateError
+from workspace.permissions import Forbidden, NotFound, NotSignedIn, allows
+from workspace.projects import ConfirmationRequired, MembershipError, ProjectNameError
 from workspace.runtime import DatabaseUnavailable
 from workspace.settings import get_settings
 
 log = logging.getLogger("briefml.webapp")
 
 # Exceptions whose message is already a sentence for the user (the workspace and engine
-# word them that way); anything else is a bug and gets a generic sentence plus a log line.
+# word them that way), named one by one: a KeyError or ValueError from a bug is not one of
+# them, and gets a generic sentence with a log id instead of its raw text.
 USER_ERRORS = (
     BriefmlError,
     NotFound,
     Forbidden,
     DatabaseUnavailable,
-    ValueError,
-    PermissionError,
-    LookupError,
+    AccountError,
+    BuildStateError,
+    ConfirmationRequired,
+    MembershipError,
+    ProjectNameError,
+    SchemaError,
+    BundleIntegrityError,
+    ExplanationError,
 )
 
 PROJECT_KEY = "project_id"
@@ -128,10 +140,11 @@ def error_sentence(exc: BaseException) -> str:
         return "Your session has ended. Sign in again to continue."
     if isinstance(exc, USER_ERRORS) and str(exc).strip():
         return str(exc).strip()
-    log.exception("Unexpected error in the web app", exc_info=exc)
+    log_id = uuid.uuid4().hex[:12]
+    log.error("Unexpected error in the web app [log id %s]", log_id, exc_info=exc)
     return (
-        f"Something went wrong on the server ({type(exc).__name__}). "
-        "Try again; if it keeps happening, the server log has the details."
+        f"Something went wrong on the server (log id {log_id}). Try again; if it keeps "
+        "happening, give the log id to whoever runs briefml: the server log has the details."
     )
 
 
@@ -198,8 +211,6 @@ def require_project(actor) -> tuple[Any, Any]:
     """The open project and the actor's role in it, or an empty state / an error and stop.
 
     A project the actor is not a member of is "not found", whatever the URL says."""
-    from workspace import projects
-
     project_id = current_project_id()
     if project_id is None:
         st.info(
@@ -220,8 +231,6 @@ def require_project(actor) -> tuple[Any, Any]:
 
 
 def can(role, action) -> bool:
-    from workspace.permissions import allows
-
     return allows(role, action)
 
 
@@ -259,8 +268,6 @@ def empty_state(message: str, *, icon: str = ":material/inbox:") -> None:
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner=False)
 def _dataset_frame(user_id: str, dataset_id: str) -> pd.DataFrame:
-    from workspace import datasets
-
     return datasets.load_dataset_frame(actor=_actors[user_id], dataset_id=dataset_id)
 
 
@@ -304,14 +311,16 @@ def top_values_chart(column: dict) -> alt.Chart | None:
     if not values:
         return None
     data = pd.DataFrame(values[:12], columns=["value", "count"])
+    return _ranked_bars(data, x=alt.X("count:Q", title="rows"), label="value:N",
+                        color="#72b7b2", tooltip=["value:N", "count:Q"])
+
+
+def _ranked_bars(data: pd.DataFrame, *, x: alt.X, label: str, color: str, tooltip: list) -> alt.Chart:
+    """Horizontal bars, largest first, one labelled row per bar."""
     return (
         alt.Chart(data, height=alt.Step(BAR_STEP))
-        .mark_bar(color="#72b7b2")
-        .encode(
-            x=alt.X("count:Q", title="rows"),
-            y=alt.Y("value:N", sort="-x", title=None),
-            tooltip=["value:N", "count:Q"],
-        )
+        .mark_bar(color=color)
+        .encode(x=x, y=alt.Y(label, sort="-x", title=None), tooltip=tooltip)
     )
 
 
@@ -627,27 +636,30 @@ def plan_editor(
         if f not in {c["estimator"] for c in kept}
     ]
     with shown_errors():
-        new_spec = TaskSpec(
-            target=target,
-            task_type=task,
-            metric=metric,
-            positive_class=positive,
-            feature_columns=used,
-            excluded=exclusions,
-            text_columns=[c for c in spec.get("text_columns", []) if c in used],
-            datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
-            rationale=spec.get("rationale", ""),
-            validation=validation,
-            restored=restored,
-            review_notes=spec.get("review_notes", []),
-        )
-        new_search = SearchPlan(
-            candidates=[Candidate.model_validate(c) for c in kept] + added,
-            validation=search.get("validation", "auto"),
-            budget_seconds=budget_seconds,
-            ensemble=search.get("ensemble", True),
-            rationale=search.get("rationale", ""),
-        )
+        try:
+            new_spec = TaskSpec(
+                target=target,
+                task_type=task,
+                metric=metric,
+                positive_class=positive,
+                feature_columns=used,
+                excluded=exclusions,
+                text_columns=[c for c in spec.get("text_columns", []) if c in used],
+                datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
+                rationale=spec.get("rationale", ""),
+                validation=validation,
+                restored=restored,
+                review_notes=spec.get("review_notes", []),
+            )
+            new_search = SearchPlan(
+                candidates=[Candidate.model_validate(c) for c in kept] + added,
+                validation=search.get("validation", "auto"),
+                budget_seconds=budget_seconds,
+                ensemble=search.get("ensemble", True),
+                rationale=search.get("rationale", ""),
+            )
+        except ValidationError as exc:  # the user's edit broke a rule: say which field
+            raise invalid_plan(exc) from None
         return {"spec": new_spec, "search": new_search, "budget_seconds": float(budget_seconds)}
     return None
 
@@ -922,15 +934,11 @@ def actual_vs_predicted_chart(residuals: dict) -> alt.Chart | None:
 def importance_chart(importance: list[dict], top: int = 15) -> alt.Chart | None:
     if not importance:
         return None
-    data = pd.DataFrame(importance[:top])
-    return (
-        alt.Chart(data, height=alt.Step(BAR_STEP))
-        .mark_bar(color="#4c78a8")
-        .encode(
-            x=alt.X("mean_abs_shap:Q", title="mean |SHAP| (average effect on the prediction)"),
-            y=alt.Y("column:N", sort="-x", title=None),
-            tooltip=["column:N", alt.Tooltip("mean_abs_shap:Q", format=".4g")],
-        )
+    return _ranked_bars(
+        pd.DataFrame(importance[:top]),
+        x=alt.X("mean_abs_shap:Q", title="mean |SHAP| (average effect on the prediction)"),
+        label="column:N", color="#4c78a8",
+        tooltip=["column:N", alt.Tooltip("mean_abs_shap:Q", format=".4g")],
     )
 
 
@@ -991,8 +999,6 @@ def choose_version(
 ) -> tuple[Any, list]:
     """A select box of the project's model versions (preselecting ?version=): the chosen one
     (None when there are none) and the whole list."""
-    from workspace import versions
-
     with shown_errors(stop=True):
         all_versions = list(versions.list_model_versions(actor=actor, project_id=project_id))
     if not all_versions:

@@ -19,6 +19,7 @@ import re
 
 import streamlit as st
 
+from workspace import accounts
 from workspace.permissions import Actor
 
 COOKIE_NAME = "briefml_session"
@@ -50,8 +51,6 @@ def current_token() -> str | None:
 def current_actor() -> Actor | None:
     """The signed-in user, or None: a local account's session token (checked against the
     database, one query) or, when configured, a single-sign-on identity from st.login."""
-    from workspace import accounts
-
     token = current_token()
     if not token:
         return _single_sign_on_actor()
@@ -73,8 +72,6 @@ def single_sign_on_configured() -> bool:
 def _single_sign_on_actor() -> Actor | None:
     """The actor for an identity-provider login: Streamlit keeps that identity in its own
     signed cookie, so no token of ours is needed. First visit creates the account."""
-    from workspace import accounts
-
     if not single_sign_on_configured():
         return None
     user = st.user
@@ -96,8 +93,6 @@ def forget() -> None:
 
 def sign_out() -> None:
     """Revoke the token on the server and forget it here (used as a button callback)."""
-    from workspace import accounts
-
     token = st.session_state.get(_TOKEN)
     if token:
         accounts.sign_out(token)

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from core.build import plan_build
 from core.checks import run_checks
-from core.errors import PlanError
+from core.errors import PlanError, invalid_plan
 from core.profile import profile_frame
 from core.spec import DataProfile, Finding, SearchPlan, TaskSpec
 from db.engine import session_scope
@@ -85,8 +85,7 @@ def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
         spec_obj = TaskSpec.model_validate(spec) if spec is not None else None
         search_obj = SearchPlan.model_validate(search) if search is not None else None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise PlanError(f"The plan is not valid: {problems}. Fix these fields and save again.") from None
+        raise invalid_plan(exc) from None
     return plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec_obj, search_plan=search_obj)
 

@@ -40,6 +40,10 @@ class ConfirmationRequired(ValueError):
     """A destructive action was not confirmed; the message says what would be lost."""
 
 
+class ProjectNameError(ValueError):
+    """The project name cannot be used; the message says why."""
+
+
 class MembershipError(ValueError):
     """A member change that cannot be made as asked; the message says what to do instead."""
 
@@ -77,9 +81,9 @@ class AuditEntry:
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValueError("Give the project a name.")
+        raise ProjectNameError("Give the project a name.")
     if len(name) > 200:
-        raise ValueError("The project name is too long: use at most 200 characters.")
+        raise ProjectNameError("The project name is too long: use at most 200 characters.")
     return name
 
 

@@ -20,13 +20,16 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import select
 
+from core import runtime
 from core.bundle import LoadedBundle, load_bundle
 from core.explain import explain_row
+from core.loading import load_rows_to_predict
 from db.artifacts import read_artifact, write_artifact_to
 from db.engine import session_scope
 from db.models import Dataset, ModelVersion, Project, User
 from workspace import audit
 from workspace.access import load_in_project, require_project
+from workspace.datasets import load_limits
 from workspace.permissions import Action, Actor
 
 BUNDLE_CACHE_SIZE = 8
@@ -151,6 +154,34 @@ def predict_rows(
     if explain and len(df) == 1:
         explanation = explain_row(bundle.model, df, explanation=bundle.explanation)
     return {"table": table, "warnings": report.warnings(), "explanation": explanation}
+
+
+def predict_file(
+    *, actor: Actor | None, version_id: uuid.UUID | str, data: bytes, filename: str
+) -> dict:
+    """Predict every row of an uploaded file with a model version (viewers and up).
+
+    The file is read by the one table reader a bundle's predict.py uses, its cells kept as
+    written, so the user's columns come back unchanged. Returns {"table": the input columns
+    followed by the prediction (named predicted_<target>, and predicted_proba_<class>, when
+    the input already has a column of that name), "warnings": [...]}.
+    Raises DataError for a file that cannot be read and core.runtime.SchemaError (a
+    ValueError) when its rows do not fit the model.
+    """
+    with session_scope() as session:  # who may predict is checked before the file is read
+        load_in_project(session, actor, ModelVersion, version_id, Action.PREDICT, what="model version")
+    rows = load_rows_to_predict(data, filename=filename, limits=load_limits())
+    result = predict_rows(actor=actor, version_id=version_id, df=rows)
+    predictions = result["table"]
+    if set(predictions.columns) & set(rows.columns):
+        predictions = predictions.add_prefix("predicted_")
+    table = pd.concat([rows.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
+    return {"table": table, "warnings": result["warnings"]}
+
+
+def spreadsheet_csv(table: pd.DataFrame) -> bytes:
+    """A prediction table as CSV bytes that open safely in a spreadsheet."""
+    return runtime.spreadsheet_safe(table).to_csv(index=False).encode("utf-8")
 
 
 def compare_versions(*, actor: Actor | None, version_ids: list[uuid.UUID | str]) -> list[dict]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import runtime
-from core.errors import BundleError
+from core import runtime, tableread
+from core.errors import BundleError, DataError
 from core.model import TabularModel
 
 
@@ -64,7 +64,11 @@ def predict_file(
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
     """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
 
-    Raises BundleError for a damaged bundle and runtime.SchemaError for input that does not fit.
+    Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
+    table, and runtime.SchemaError for input that does not fit.
     """
     bundle = load_bundle(bundle_path)
-    return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain)
+    try:
+        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain)
+    except tableread.TableReadError as exc:
+        raise DataError(str(exc)) from None

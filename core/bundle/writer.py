@@ -11,6 +11,7 @@ Layout::
     requirements.txt         pinned versions of what predict.py imports
     metrics.json             held-out metrics, baseline, confidence intervals
     predict.py               a verbatim copy of core/runtime.py (CLI and `load()`)
+    tableread.py             a verbatim copy of core/tableread.py (the one table reader)
     README.md                the model card
 
 Nothing is pickled. predict.py is the same code the engine predicts with, so a bundle and
@@ -32,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import runtime
+from core import runtime, tableread
 from core.errors import BundleError
 from core.jsonsafe import json_safe
 from core.model import TabularModel
@@ -80,6 +81,7 @@ def build_bundle(
     files["metrics.json"] = _json_bytes({"holdout": metrics or {}, "baseline": baseline or {},
                                          "confidence_intervals": confidence_intervals or {}})
     files["predict.py"] = Path(runtime.__file__).read_bytes()
+    files["tableread.py"] = Path(tableread.__file__).read_bytes()
     context = {"brief": brief, "spec": spec, "holdout_metrics": metrics, "baseline_metrics": baseline,
                "confidence_intervals": confidence_intervals, "findings": list(findings or []),
                "explanation": explanation, "profile": profile}
@@ -113,7 +115,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
 def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
-    packages = ["numpy", "pandas"]
+    packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
     if "catboost" in kinds:
         packages.append("catboost")
     if "sklearn" in kinds:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def run(args, env_extra=None, timeout=120):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(env_extra or {})
     return subprocess.run(BRIEFML + args, capture_output=True, text=True, env=env,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 def free_port() -> int:
@@ -75,3 +76,38 @@ def test_up_serves_the_app_refuses_a_second_copy_and_stops_cleanly(tmp_path):
     assert up.returncode == 0, output
     assert "Stopping" in output
     assert not (home / "pgdata" / "postmaster.pid").exists()  # Postgres stopped too
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The direct child processes of `pid` and their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    return found
+
+
+@pytest.mark.slow
+def test_up_shuts_down_when_one_of_its_processes_dies(tmp_path, database_url):
+    env = dict(os.environ, BRIEFML_HOME=str(tmp_path / "home"), DATABASE_URL=database_url)
+    port = free_port()
+    up = subprocess.Popen(BRIEFML + ["up", "--port", str(port)], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        if not wait_for_health(f"http://127.0.0.1:{port}", up, timeout=90):
+            pytest.fail("briefml up did not serve the app within 90 s")
+        children = _children(up.pid)
+        [worker] = [pid for pid, command in children.items() if " worker " in command]
+        [web] = [pid for pid, command in children.items() if " streamlit run " in command]
+        os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer would
+        output, _ = up.communicate(timeout=60)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.communicate()
+    assert up.returncode == 1, output
+    assert "A briefml process stopped unexpectedly; shutting down." in output
+    assert not Path(f"/proc/{web}").exists()  # the web server was stopped (and reaped) too

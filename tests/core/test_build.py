@@ -129,14 +129,12 @@ def test_a_cancel_stops_the_build_with_a_clear_error(penguins):
     assert callbacks.events[-1][0] == "build_end" and callbacks.events[-1][1]["status"] == "cancelled"
 
 
-def test_a_tiny_budget_still_returns_a_model_or_says_why(penguins):
-    try:
-        result = build_model(penguins, BRIEF, budget_seconds=0.3, seed=0)
-    except BriefmlError as exc:
-        assert "budget" in str(exc)
-    else:
-        assert any(t.status == "ok" for t in result.leaderboard)
-        assert result.model.predict(penguins.head(2)).shape == (2,)
+def test_a_tiny_budget_still_returns_a_model_from_its_first_trial(penguins):
+    # the first trial always gets its minimum time, and every family stops at its deadline
+    # with the model it has so far, so even a budget used up by planning yields a model
+    result = build_model(penguins, BRIEF, budget_seconds=0.3, seed=0)
+    assert result.leaderboard[0].status == "ok"
+    assert result.model.predict(penguins.head(2)).shape == (2,)
 
 
 def _finished_trial(trial_id: str, estimator: str, score: float, fold_seconds: float):
@@ -157,21 +155,21 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     all rows: the search stops for it instead of shipping its fold models."""
     from types import SimpleNamespace
 
-    from core.build import MAX_REFIT_SHARE, REFIT_SAFETY, _search_deadline_fn
+    from core.build import _search_deadline_fn
     from core.search import BudgetClock, make_folds
 
+    # Fixed numbers, not the code's constants: a 100 s budget keeps 12 s after the search
+    # (evaluation, report, bundle) and at most 40 s for refits; a fold took 30 s on 200 rows,
+    # so the all-rows refit (300 rows) takes about 45 s, with a 15% safety margin 51.75 s.
     clock = BudgetClock(100)
     folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)  # 200 training rows a fold
     leader = _finished_trial("t001", "catboost", -1.0, fold_seconds=30.0)
     search = SimpleNamespace(records_={"t001": leader}, folds_=folds)
     deadline = _search_deadline_fn(clock, n_all=300)(search)
-    reserved = clock.end - deadline - 0.12 * clock.budget_seconds
-    needed = REFIT_SAFETY * 30.0 * 1.5  # rows grow 1.5x; the refit trains as many trees
-    assert needed > MAX_REFIT_SHARE * clock.budget_seconds
-    assert reserved == pytest.approx(needed, rel=0.01)
+    assert clock.end - deadline == pytest.approx(12 + 51.75, abs=0.5)  # past the 40 s cap
 
     # a refit that can no longer finish in time is not waited for
     slow = _finished_trial("t001", "catboost", -1.0, fold_seconds=80.0)
     search = SimpleNamespace(records_={"t001": slow}, folds_=folds)
     deadline = _search_deadline_fn(clock, n_all=300)(search)
-    assert clock.end - deadline == pytest.approx(0.12 * clock.budget_seconds, rel=0.01)
+    assert clock.end - deadline == pytest.approx(12, abs=0.5)

@@ -65,6 +65,8 @@ def test_plan_edits_are_validated_by_the_engine(team, iris):
                            spec={"feature_columns": ["petal_colour"]})
     with pytest.raises(PlanError, match="time budget must be between"):
         builds.update_plan(actor=team.editor, build_id=build.id, budget_seconds=-5)
+    with pytest.raises(PlanError, match=r"The plan is not valid: task_type: .*Fix these fields"):
+        builds.update_plan(actor=team.editor, build_id=build.id, spec={"task_type": "astrology"})
     edited = builds.update_plan(
         actor=team.editor, build_id=build.id, budget_seconds=4,
         search={"candidates": [{"estimator": "random_forest", "params": {}}], "ensemble": False})
@@ -158,3 +160,12 @@ def test_llm_usage_of_planning_and_training_adds_up():
     assert builds.combine_usage(None, training) == training
     unpriced = builds.combine_usage(planning, {**training, "cost_usd": None})
     assert unpriced["cost_usd"] is None  # an unknown price is not silently zero
+
+
+def test_the_budget_bounds_come_from_the_settings(team, iris, set_env):
+    set_env(min_budget_seconds=10, default_budget_seconds=20, max_budget_seconds=30)
+    with pytest.raises(PlanError, match="between 10 and 30 seconds, not 5"):
+        _plan(team, iris, budget_seconds=5)
+    with pytest.raises(PlanError, match="between 10 and 30 seconds, not 31"):
+        _plan(team, iris, budget_seconds=31)
+    assert _plan(team, iris, budget_seconds=None).budget_seconds == 20

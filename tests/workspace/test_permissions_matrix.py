@@ -139,6 +139,8 @@ ACTIONS: dict[str, tuple[str, Callable[[World, Actor | None], object]]] = {
     "compare_versions": ("viewer", lambda w, a: versions.compare_versions(actor=a, version_ids=[w.version_id])),
     "download_bundle": ("viewer", lambda w, a: versions.download_bundle(actor=a, version_id=w.version_id)),
     "predict_rows": ("viewer", lambda w, a: versions.predict_rows(actor=a, version_id=w.version_id, df=w.rows)),
+    "predict_file": ("viewer", lambda w, a: versions.predict_file(
+        actor=a, version_id=w.version_id, data=w.rows.to_csv(index=False).encode(), filename="rows.csv")),
     # builds (workspace/builds.py)
     "list_builds": ("viewer", lambda w, a: builds.list_builds(actor=a, project_id=w.project_id)),
     "get_build": ("viewer", lambda w, a: builds.get_build(actor=a, build_id=w.build_id)),

@@ -119,7 +119,7 @@ def test_cancel_stops_a_running_build_and_keeps_its_trials(team, workers):
     assert worker.poll() is None, "the worker keeps running"
 
 
-def test_a_killed_worker_is_noticed_and_its_build_retried_or_failed(team, workers):
+def test_a_killed_worker_is_noticed_and_its_build_retried(team, workers):
     dataset = add_dataset(team.editor, team.project_id, iris_csv(), "iris.csv")
     first = workers.start("doomed")
     build = _approve(team, dataset, "predict the species", budget=10)
@@ -129,12 +129,11 @@ def test_a_killed_worker_is_noticed_and_its_build_retried_or_failed(team, worker
     workers.start("rescuer")
     done = wait_for(lambda: _finished(team.viewer, build.id), timeout=240, what="the recovery")
     logs = " ".join(line.message for line in builds.list_build_logs(actor=team.viewer, build_id=build.id))
-    if done.status == BuildStatus.SUCCEEDED:
-        assert done.attempts == 2 and "stopped sending heartbeats" in logs
-        assert [v.build_id for v in _versions(team.project_id)] == [build.id]
-    else:
-        assert done.status == BuildStatus.FAILED, (done.status, workers.logs())
-        assert "stopped unexpectedly (killed or crashed)" in done.error
+    # its first attempt was lost, one attempt is left: the rescuer runs it to the end
+    assert done.status == BuildStatus.SUCCEEDED, (done.status, done.error, workers.logs())
+    assert done.attempts == 2 and "stopped sending heartbeats" in logs
+    assert "Retrying (attempt 2 of 2)" in logs
+    assert [v.build_id for v in _versions(team.project_id)] == [build.id]
 
 
 def test_eight_concurrent_builds_get_distinct_versions_within_the_project_limit(team, workers, set_env):

@@ -141,29 +141,20 @@ def batch_section(version) -> None:
             " (and class probabilities) to each row."
         )
         return
-    from core.loading import load_table
-    from workspace.datasets import load_limits
-
     with st.spinner(f"Predicting {upload.name}…"), shown_errors():
-        rows = load_table(upload.getvalue(), filename=upload.name, limits=load_limits())
-        result = versions.predict_rows(actor=actor, version_id=version.id, df=rows)
-        predictions = (
-            result["table"].add_prefix("predicted_")
-            if set(result["table"].columns) & set(rows.columns)
-            else result["table"]
+        result = versions.predict_file(
+            actor=actor, version_id=version.id, data=upload.getvalue(), filename=upload.name
         )
-        out = pd.concat([rows.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
+        out = result["table"]
         for warning in result.get("warnings") or []:
             st.warning(warning)
         st.success(f"Predicted {len(out):,} rows.")
         st.dataframe(out.head(100), hide_index=True, width="stretch")
-        from core.runtime import spreadsheet_safe
-
         st.download_button(
             "Download the predictions (CSV)",
             icon=":material/download:",
             type="primary",
-            data=spreadsheet_safe(out).to_csv(index=False).encode("utf-8"),
+            data=versions.spreadsheet_csv(out),
             file_name=f"predictions-{upload.name.rsplit('.', 1)[0]}.csv",
             mime="text/csv",
             key=f"batch-download-{version.id}",

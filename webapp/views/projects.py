@@ -110,6 +110,7 @@ def show_flash() -> None:
 
 
 def members_section(project_id, role: Role) -> None:
+    members = []  # the forms below still work when the list could not be read
     with shown_errors():
         members = projects.list_members(actor=actor, project_id=project_id)
         st.dataframe(

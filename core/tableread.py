@@ -1,0 +1,694 @@
+"""The one table reader: every table the product reads goes through `read_table`.
+
+Training, a web upload, a web batch prediction, `briefml predict` and a bundle's `predict.py`
+all read files here, so one file gives the same values, and so the same predictions, on every
+path. `read_table` accepts a path, raw bytes or a binary file-like object (a Streamlit upload
+has a ``.name``), works out the format, the text encoding (BOM, UTF-8, UTF-16, Windows and
+Latin-1 files) and the delimiter, enforces size limits, and hands back a frame whose columns
+are numeric, datetime or string. Numbers may use decimal commas, thousands separators,
+currency signs or percent signs; `parse_numbers` reads them the same way at prediction time.
+Every problem is raised as `TableReadError` with a one-line message that says what is wrong
+and what to do.
+
+Standalone on purpose: a bundle ships this file next to `predict.py`, so it imports only the
+standard library, numpy and pandas (pyarrow, openpyxl and charset-normalizer lazily; without
+charset-normalizer a simple UTF-8 / cp1252 / Latin-1 ladder decodes other text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+
+class TableReadError(ValueError):
+    """The file cannot be read as a table; the message says what is wrong and what to do."""
+
+
+# Only tab-separated extensions fix the separator: many ".csv" files use ";".
+TEXT_FORMATS = {".tsv": "\t", ".tab": "\t"}
+EXCEL_FORMATS = {".xlsx", ".xlsm"}
+PARQUET_FORMATS = {".parquet", ".pq"}
+_SNIFF_BYTES = 64 * 1024
+_DELIMITERS = [",", ";", "\t", "|"]
+
+# Values the readers treat as missing, besides an empty cell.
+MISSING_TOKENS = [
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "na",
+    "NaN",
+    "nan",
+    "NULL",
+    "null",
+    "None",
+    "none",
+    "#N/A",
+    "?",
+    "-",
+    "--",
+    "missing",
+    "<NA>",
+]
+
+# Whole numbers written with thousands separators, optionally with decimals and a sign.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")  # 3,5 in many European files
+_PERCENT = re.compile(r"^[+-]?(\d+[.,]?\d*|[.,]\d+)\s*%$")  # 12%, 5.5 %, 12,5 %
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+_CURRENCY = re.compile(r"^([+-]?)\s*[$€£¥]\s*|\s*[$€£¥]$")  # "$1,505.20", "-£3", "12,50 €"
+_HAS_CURRENCY = re.compile(r"^[+-]?\s*[$€£¥]|[$€£¥]$")
+_DATE_LIKE = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?$"  # 2024-01-31, 2024/01/31 10:00
+    r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}([ T].*)?$"  # 31/01/2024, 1-31-24
+    r"|^\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}$"  # 31 Jan 2024
+    r"|^[A-Za-z]{3,9} \d{1,2},? \d{4}$"  # January 31, 2024
+)
+# Numeric-looking columns that are codes, not quantities, judging by their name.
+_CODE_NAME = re.compile(
+    r"(^|[_\s.-])(zip|zipcode|zip_code|postal|postcode|post_code|phone|fips|ssn|iban)($|[_\s.-])"
+    r"|^zip|postcode|postal|phone",
+    re.IGNORECASE,
+)
+_ID_NAME = re.compile(r"(?i:(^|[_\s.-])id$|^id($|[_\s.-])|^uuid$|^guid$)|[a-z0-9](Id|ID)$")
+_MAX_EXACT_DIGITS = 15  # beyond this a float64 would change the value: keep as text
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """Limits on what `read_table` accepts. The workspace settings pass their values in."""
+
+    max_bytes: int = 500 * 1024 * 1024
+    max_rows: int = 5_000_000
+    max_columns: int = 2_000
+    # A model needs a target and at least one column to learn from; prediction inputs for a
+    # one-feature model may pass min_columns=1.
+    min_columns: int = 2
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def read_table(
+    source: str | Path | bytes | IO[bytes],
+    *,
+    filename: str | None = None,
+    sheet: str | int | None = None,
+    limits: LoadLimits = LoadLimits(),
+    infer: bool = True,
+) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet or Excel table; infer its column types unless `infer` is False.
+
+    source: a path, the file's bytes, or a binary file-like object (its ``.name`` is used as
+    the filename when there is one). filename: only used to tell the format by its extension.
+    sheet: the Excel sheet to read (name or position); the first sheet by default.
+    infer=False keeps every cell of a text file as the string it is in the file (rows to
+    predict: the model's schema says how to read each column, and the user's columns come
+    back unchanged).
+
+    Raises TableReadError when the file cannot be read or breaks `limits`.
+    """
+    data, name = _read_source(source, filename)
+    label = f"'{name}'" if name else "The file"
+    if len(data) > limits.max_bytes:
+        raise TableReadError(
+            f"{label} is {len(data) / 1e6:,.1f} MB; the limit is {limits.max_bytes / 1e6:,.0f} MB. "
+            "Upload a smaller file or a sample of the rows."
+        )
+    if not data.strip():
+        raise TableReadError(f"{label} is empty. Upload a table with a header row and data rows.")
+    kind = _detect_format(data, name)
+    if kind == "parquet":
+        df = _read_parquet(data, label, limits)
+    elif kind == "excel":
+        df = _read_excel(data, label, sheet, limits)
+    elif kind == "xls":
+        raise TableReadError(
+            f"{label} is an old-style Excel .xls file, which cannot be read. "
+            "Open it in Excel and save it as .xlsx or .csv, then upload it again."
+        )
+    else:
+        delimiter = TEXT_FORMATS.get(Path(name).suffix.lower()) if name else None
+        df = _read_text(data, label, delimiter, limits, keep_text=not infer)
+    _check_shape(df, label, limits)
+    return infer_types(df) if infer else df
+
+
+def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), filename or ""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise TableReadError(f"There is no file at '{path}'. Check the path and try again.")
+        return path.read_bytes(), filename or path.name
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        name = filename or Path(str(getattr(source, "name", "") or "")).name
+        return bytes(data), name
+    raise TableReadError(
+        f"Cannot read a table from a {type(source).__name__}; "
+        "pass a file path, the file's bytes or an open binary file."
+    )
+
+
+def _detect_format(data: bytes, name: str) -> str:
+    suffix = Path(name).suffix.lower() if name else ""
+    if suffix in PARQUET_FORMATS or data[:4] == b"PAR1":
+        return "parquet"
+    if suffix in EXCEL_FORMATS or data[:4] == b"PK\x03\x04":
+        return "excel"
+    if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    return "text"
+
+
+def _check_shape(df: pd.DataFrame, label: str, limits: LoadLimits) -> None:
+    if df.shape[1] > limits.max_columns:
+        raise _too_many_columns(label, df.shape[1], limits)
+    if df.shape[1] < limits.min_columns:
+        raise TableReadError(
+            f"{label} has only {df.shape[1]} column ('{df.columns[0]}'); a model needs the "
+            "column to predict and at least one other column to learn from. If the file uses "
+            "an unusual separator, save it as a standard comma-separated CSV."
+        )
+    if len(df) == 0:
+        raise TableReadError(
+            f"{label} has a header but no data rows. Upload a table with at least a few rows."
+        )
+    if len(df) > limits.max_rows:
+        raise TableReadError(
+            f"{label} has more than {limits.max_rows:,} rows, the limit. "
+            "Upload a sample of the rows instead."
+        )
+    blank = [str(c) for c in df.columns if str(c).strip() == "" or str(c).startswith("Unnamed: ")]
+    if blank and len(blank) == df.shape[1]:
+        raise TableReadError(f"{label} has no column names. Add a header row naming each column.")
+    _check_unique_names([str(c) for c in df.columns], label)
+
+
+def _check_unique_names(names: list[str], label: str) -> None:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    shared = sorted(n for n, c in counts.items() if c > 1)
+    if len(shared) == 1 and counts[shared[0]] == 2:
+        raise TableReadError(
+            f"Two columns of {label} share the name '{shared[0]}': rename one and try again."
+        )
+    if shared:
+        raise TableReadError(
+            f"Several columns of {label} share a name ({', '.join(repr(n) for n in shared)}): "
+            "give every column its own name and try again."
+        )
+
+
+def _too_many_columns(label: str, count: int, limits: LoadLimits) -> TableReadError:
+    return TableReadError(
+        f"{label} has {count:,} columns; the limit is {limits.max_columns:,}. "
+        "Keep only the columns that matter for the question and upload it again."
+    )
+
+
+# --------------------------------------------------------------------------- text files
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _decode(data: bytes, label: str) -> str:
+    text = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(encoding)
+            except UnicodeDecodeError:
+                pass
+            break
+    if text is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _decode_other(data, label)
+    if "\x00" in text[:_SNIFF_BYTES] or _control_share(text[:_SNIFF_BYTES]) > 0.01:
+        raise TableReadError(
+            f"{label} does not look like a text table: it contains binary data. "
+            "Upload a CSV, TSV, Parquet or Excel (.xlsx) file."
+        )
+    return text
+
+
+# When several code pages read a file equally cleanly, the one spreadsheets on Windows write
+# wins: charset-normalizer alone reads a Latin-1 'Genève' or '£' as Central European 'Genčve'.
+_PREFERRED_ENCODINGS = ("cp1252", "iso8859_15", "latin_1")
+
+
+def _decode_other(data: bytes, label: str) -> str:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # a bundle installed without it: the encodings spreadsheets write
+        return _decode_by_ladder(data)
+    results = from_bytes(data[: 4 * _SNIFF_BYTES])
+    best = results.best()
+    if best is None or best.encoding is None:
+        raise TableReadError(
+            f"{label} is not readable text: its character encoding could not be recognised. "
+            "Save it again as CSV with UTF-8 encoding and upload it again."
+        )
+    equally_clean = {m.encoding for m in results if m.chaos <= best.chaos}
+    encoding = next((e for e in _PREFERRED_ENCODINGS if e in equally_clean), best.encoding)
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise TableReadError(
+            f"{label} mixes character encodings (it looks like {encoding}, but some bytes "
+            "do not fit). Save it again as CSV with UTF-8 encoding and upload it again."
+        ) from None
+
+
+def _decode_by_ladder(data: bytes) -> str:
+    # UTF-16 without a BOM shows as every other byte zero; latin-1 decodes any bytes at all,
+    # so binary junk still ends at the binary-data check in `_decode`.
+    if data[1:200:2].count(0) > 0.8 * len(data[1:200:2]):
+        try:
+            return data.decode("utf-16-le")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _control_share(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+    return controls / len(text)
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [line for line in text[:_SNIFF_BYTES].splitlines()[:50] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        # Sniffer gives up on ragged or quoted files: take the delimiter seen most in the header.
+        header = lines[0]
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _read_text(
+    data: bytes, label: str, delimiter: str | None, limits: LoadLimits, keep_text: bool = False
+) -> pd.DataFrame:
+    text = _decode(data, label)
+    delimiter = delimiter or _sniff_delimiter(text)
+    # the header as written: pandas renames a repeated 'x' to 'x.1', which hides the mistake
+    header = _read_csv(text, label, delimiter, nrows=1, header=None)
+    if header.shape[1] > limits.max_columns:
+        raise _too_many_columns(label, header.shape[1], limits)
+    names = [str(v).strip() for v in header.iloc[0].tolist()] if len(header) else []
+    _check_unique_names([n for n in names if n], label)
+    return _read_csv(text, label, delimiter, nrows=limits.max_rows + 1, keep_text=keep_text)
+
+
+def _read_csv(
+    text: str, label: str, delimiter: str, nrows: int, header: int | None = 0, keep_text: bool = False
+) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[] if keep_text else MISSING_TOKENS,
+            skipinitialspace=True,
+            nrows=nrows,
+            header=header,
+        )
+    except pd.errors.EmptyDataError:
+        raise TableReadError(
+            f"{label} is empty. Upload a table with a header row and data rows."
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise TableReadError(_ragged_message(label, str(exc), delimiter)) from None
+    except (ValueError, csv.Error) as exc:
+        raise TableReadError(f"{label} could not be read as a table ({exc}).") from None
+
+
+def _ragged_message(label: str, detail: str, delimiter: str) -> str:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
+    shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(delimiter, delimiter)
+    if found:
+        expected, line, saw = found.groups()
+        return (
+            f"{label} has rows of different lengths: line {line} has {saw} values but the "
+            f"header has {expected} columns (separator: {shown}). Fix that line, or quote "
+            "values that contain the separator, and upload it again."
+        )
+    return f"{label} could not be read as a {shown}-separated table: {detail.strip()}"
+
+
+# --------------------------------------------------------------------------- binary formats
+
+
+def _optional(module: str, package: str, label: str, kind: str) -> Any:
+    """A reader's optional helper; a bundle may be installed without it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise TableReadError(
+            f"Reading {label} needs the {kind} reader: run 'pip install {package}', "
+            "or save the file as CSV."
+        ) from None
+
+
+def _read_parquet(data: bytes, label: str, limits: LoadLimits) -> pd.DataFrame:
+    pq = _optional("pyarrow.parquet", "pyarrow", label, "Parquet")
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        if meta.num_columns > limits.max_columns:
+            raise _too_many_columns(label, meta.num_columns, limits)
+        if meta.num_rows > limits.max_rows:
+            raise TableReadError(
+                f"{label} has {meta.num_rows:,} rows; the limit is {limits.max_rows:,}. "
+                "Upload a sample of the rows instead."
+            )
+        return pd.read_parquet(io.BytesIO(data))
+    except TableReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- pyarrow raises many types for damaged files
+        raise TableReadError(
+            f"{label} is not a readable Parquet file ({type(exc).__name__}). "
+            "Export it again, or upload it as CSV."
+        ) from None
+
+
+def _read_excel(
+    data: bytes, label: str, sheet: str | int | None, limits: LoadLimits
+) -> pd.DataFrame:
+    openpyxl = _optional("openpyxl", "openpyxl", label, "Excel")
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many types for damaged files
+        raise TableReadError(
+            f"{label} is not a readable Excel workbook ({type(exc).__name__}). "
+            "Open it in Excel and save it as .xlsx or .csv, then upload it again."
+        ) from None
+    try:
+        names = book.sheetnames
+        chosen = _choose_sheet(names, sheet, label)
+        ws = book[chosen]
+        if (ws.max_column or 0) > limits.max_columns:
+            raise _too_many_columns(label, ws.max_column, limits)
+        rows = ws.iter_rows(values_only=True, max_row=limits.max_rows + 2)
+        header = next(rows, None)
+        if header is None:
+            raise TableReadError(f"Sheet '{chosen}' of {label} is empty. Choose a sheet with a table.")
+        body = [row for row in rows if any(v is not None and v != "" for v in row)]
+    finally:
+        book.close()
+    columns = [str(h).strip() if h is not None else f"Unnamed: {i}" for i, h in enumerate(header)]
+    df = pd.DataFrame(body, columns=columns) if body else pd.DataFrame(columns=columns)
+    return df.replace({"": np.nan})
+
+
+def _choose_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int):
+        if 0 <= sheet < len(names):
+            return names[sheet]
+    elif sheet in names:
+        return sheet
+    raise TableReadError(
+        f"{label} has no sheet {sheet!r}; its sheets are: "
+        + ", ".join(repr(n) for n in names)
+        + ". Pick one of those."
+    )
+
+
+# --------------------------------------------------------------------------- type inference
+
+
+DECIMAL_COMMA_ATTR = "decimal_comma_columns"
+DAYFIRST_ATTR = "dayfirst_date_columns"
+
+
+def infer_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Give text columns their real type: numbers, dates, or clean strings.
+
+    Numbers may use thousands separators ("1,234"), decimal commas ("3,5"), currency signs
+    ("$1,505.20", "12,50 €") or percent signs ("12%" becomes 0.12). Labels stay as the file
+    writes them: yes/no and true/false columns remain strings, so a model answers in the
+    user's own words. Numeric-looking codes stay strings when they have leading zeros
+    ("02134"), too many digits to be a quantity, or a name like zip/phone/id. Columns that
+    already have a numeric, boolean or datetime type are left as they are, except that time
+    zones are converted to UTC and dropped.
+
+    The names of the columns read with decimal commas are listed in
+    ``attrs[DECIMAL_COMMA_ATTR]`` of the result, and those of dates written day first
+    (31/01/2024) in ``attrs[DAYFIRST_ATTR]``: a model's schema records them, so that the rows
+    it predicts are read with the same conventions (see `parse_numbers`, `parse_datetimes`).
+    """
+    out, conventions = {}, {",": [], "dayfirst": []}
+    for name in df.columns:
+        out[name], convention = _infer_column(df[name], str(name))
+        conventions.get(convention, []).append(str(name))
+    frame = pd.DataFrame(out, index=df.index, columns=df.columns)
+    frame.attrs[DECIMAL_COMMA_ATTR] = conventions[","]
+    frame.attrs[DAYFIRST_ATTR] = conventions["dayfirst"]
+    return frame
+
+
+def _infer_column(values: pd.Series, name: str) -> tuple[pd.Series, str | None]:
+    """The column with its type, and how it was written: the decimal mark of a column of
+    numbers, or "dayfirst" for dates written day first."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None), None
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values, None
+    if pd.api.types.is_numeric_dtype(values):
+        if _CODE_NAME.search(name) and _whole_numbers(values):
+            return _whole_as_text(values), None
+        return values, None
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    text = _as_clean_text(values)
+    present = text.dropna()
+    if present.empty:
+        return text, None
+    number = _parse_number(present, name)
+    if number is not None:
+        parsed, decimal = number
+        return _reindex_like(parsed, text), decimal
+    dates = _parse_datetime(present, name)
+    if dates is not None:
+        stamps, dayfirst = dates
+        return _reindex_like(stamps, text), "dayfirst" if dayfirst else None
+    return text, None
+
+
+def _as_clean_text(values: pd.Series) -> pd.Series:
+    """Strings with surrounding spaces removed and blanks/missing tokens as missing."""
+    mask = values.notna()
+    text = values.astype("str").where(mask).str.strip()
+    return text.where(~text.isin(MISSING_TOKENS))
+
+
+def blank_missing(values: pd.Series) -> pd.Series:
+    """Cells that the reader counts as missing ("", "NA", "null", ...) as missing; the rest
+    unchanged. Rows to predict are read as text (`read_table(infer=False)`): this makes their
+    gaps the gaps the model saw in training."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values
+    stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return values.where(~stripped.isin(MISSING_TOKENS) & values.notna(), np.nan).astype(object)
+
+
+def _reindex_like(parsed: pd.Series, text: pd.Series) -> pd.Series:
+    if len(parsed) == len(text):
+        return parsed
+    return parsed.reindex(text.index)
+
+
+def _parse_number(present: pd.Series, name: str) -> tuple[pd.Series, str] | None:
+    """The numbers and their decimal mark, or None if the column is not one of numbers."""
+    sample = present.iloc[:: max(1, len(present) // 2000)]
+    if sample.str.contains(_HAS_CURRENCY.pattern, regex=True).all():
+        # money: the same number rules once the currency sign is gone
+        return _parse_number(present.str.replace(_CURRENCY.pattern, r"\1", regex=True), name)
+    looks_numeric = sample.str.match(_PLAIN_NUMBER.pattern)
+    if not looks_numeric.all():
+        return _parse_formatted_number(present, sample)
+    if present.str.match(_LEADING_ZERO.pattern).any():
+        return None  # zip codes, account numbers: the zeros matter
+    digits = present.str.len().max()
+    if digits > _MAX_EXACT_DIGITS and not present.str.contains(r"[.eE]", regex=True).any():
+        return None  # long integer codes (card numbers, ids) lose digits as numbers
+    numbers = _to_float(present)
+    if numbers is None or numbers.isna().any():
+        return None
+    if _CODE_NAME.search(name) or (_ID_NAME.search(name) and _whole_numbers(numbers)):
+        return None
+    return _compact_number(numbers), "."
+
+
+def _parse_formatted_number(present: pd.Series, sample: pd.Series) -> tuple[pd.Series, str] | None:
+    is_percent = sample.str.match(_PERCENT.pattern)
+    is_thousands = sample.str.match(_THOUSANDS.pattern) | sample.str.match(_PLAIN_NUMBER.pattern)
+    if is_percent.all():
+        if not present.str.match(_PERCENT.pattern).all():
+            return None
+        decimal = "," if _decimal_comma(present.str.rstrip("%").str.strip()) else "."
+        return parse_numbers(present, decimal=decimal), decimal
+    if _decimal_comma(present):
+        return parse_numbers(present, decimal=","), ","
+    if is_thousands.all() and sample.str.contains(",", regex=False).any():
+        valid = present.str.match(_THOUSANDS.pattern) | present.str.match(_PLAIN_NUMBER.pattern)
+        if not valid.all():
+            return None
+        return _compact_number(parse_numbers(present)), "."
+    return None
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """Floats from numbers written as text, by the rules `infer_types` reads a table with;
+    NaN where a value is not a number.
+
+    decimal: the decimal mark the training table used for this column. With ".", commas
+    group thousands ("1,234.5") and a comma that cannot group thousands ("3,5") is read as a
+    decimal comma; with ",", "3,5" is 3.5 and "1.234,5" is 1234.5. Currency signs go and
+    "12%" is 0.12.
+    """
+    body = pd.Series(values).astype(_text_dtype()).str.strip()
+    if body.str.contains(r"[$€£¥]", regex=True).fillna(False).any():
+        body = body.str.replace(_CURRENCY.pattern, r"\1", regex=True)
+    percent = body.str.endswith("%").fillna(False).astype(bool)
+    if percent.any():
+        body = body.str.rstrip("%").str.strip()
+    if decimal == ",":
+        body = body.str.replace(r"(?<=\d)\.(?=\d{3}(?:\D|$))", "", regex=True)
+        body = body.str.replace(",", ".", regex=False)
+    elif body.str.contains(",", regex=False).fillna(False).any():
+        thousands = body.str.match(_THOUSANDS.pattern).fillna(False).astype(bool)
+        comma = body.str.match(_DECIMAL_COMMA.pattern).fillna(False).astype(bool) & ~thousands
+        body = body.where(~thousands, body.str.replace(",", "", regex=False))
+        body = body.where(~comma, body.str.replace(",", ".", regex=False))
+    numbers = pd.to_numeric(body, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    numbers = np.where(percent.to_numpy(), numbers / 100.0, numbers)
+    return pd.Series(numbers, index=body.index, dtype="float64")
+
+
+def _text_dtype() -> str:
+    """Arrow-backed strings when pyarrow is there (several times faster on big columns)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "string"
+    return "string[pyarrow]"
+
+
+def _to_float(present: pd.Series) -> pd.Series | None:
+    """Numbers from clean numeric strings; None if any does not parse."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        # Arrow's cast is an order of magnitude faster than pd.to_numeric on strings.
+        floats = pc.cast(pa.array(present.array), pa.float64()).to_numpy(zero_copy_only=False)
+        return pd.Series(floats, index=present.index)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        numbers = pd.to_numeric(present, errors="coerce")
+        return None if numbers.isna().any() else numbers.astype("float64")
+
+
+def _decimal_comma(present: pd.Series) -> bool:
+    """'3,5' and '12,25' are decimals; '1,234' alone could be a thousand, so it needs a
+    sibling value whose comma cannot be a thousands separator."""
+    if not present.str.match(_DECIMAL_COMMA.pattern).all():
+        return False
+    decimals = present.str.extract(r",(\d+)$", expand=False).dropna().str.len()
+    return bool(len(decimals) and (decimals != 3).any())
+
+
+def _compact_number(numbers: pd.Series) -> pd.Series:
+    numbers = numbers.astype("float64")
+    if _whole_numbers(numbers) and numbers.abs().max() < 2**53:
+        return numbers.astype("int64")
+    return numbers
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    present = values.dropna()
+    if present.empty or not pd.api.types.is_numeric_dtype(present):
+        return False
+    as_float = present.astype("float64")
+    return bool(np.all(np.isfinite(as_float)) and np.all(as_float == np.floor(as_float)))
+
+
+def _whole_as_text(values: pd.Series) -> pd.Series:
+    out = values.astype("Int64").astype("str")
+    return out.where(values.notna())
+
+
+def _parse_datetime(present: pd.Series, name: str) -> tuple[pd.Series, bool] | None:
+    """The dates, and whether they were written day first; None if they are not dates."""
+    sample = present.iloc[:: max(1, len(present) // 500)]
+    if not sample.str.match(_DATE_LIKE.pattern).mean() >= 0.99:
+        return None
+    for options in ({"format": "ISO8601"}, {}, {"dayfirst": True}):
+        try:
+            stamps = pd.to_datetime(present, errors="coerce", **options)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if stamps.notna().all():
+            if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+                stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+            return stamps, _written_day_first(present, stamps)
+    return None
+
+
+def _written_day_first(present: pd.Series, stamps: pd.Series) -> bool:
+    """Whether rows to predict must be read day first to get these dates (pandas may infer a
+    day-first format from one unambiguous value such as 31/01/2024)."""
+    step = max(1, len(present) // 500)
+    sample, expected = present.iloc[::step], stamps.iloc[::step]
+
+    def same(dayfirst: bool) -> bool:
+        parsed = parse_datetimes(sample, dayfirst=dayfirst).dt.tz_localize(None)
+        return bool((parsed.to_numpy() == expected.to_numpy()).all())
+
+    return not same(False) and same(True)
+
+
+def parse_datetimes(values: pd.Series, dayfirst: bool = False) -> pd.Series:
+    """Timestamps (UTC) from dates written as text; NaT where a value is not a date.
+
+    dayfirst: the training table wrote this column's dates day first (31/01/2024).
+    """
+    return pd.to_datetime(values, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)

@@ -1,0 +1,175 @@
+"""One reader for every path: the same awkward files (Latin-1 with `;` and decimal commas, a
+UTF-8 BOM, UTF-16, money, percent signs) predict identically when read for training, through
+the web app's batch predict (workspace layer), `briefml predict` and a bundle's predict.py run
+on its own; a Yes/No target answers Yes/No everywhere; bad files get the upload's one-line
+errors on every predict path."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from briefml.engine_cli import build, predict
+from core.build import build_model
+from core.bundle import bundle_from_result
+from core.errors import DataError
+from core.loading import load_table
+from db.artifacts import put_artifact
+from db.engine import session_scope
+from db.models import ModelVersion
+from tests.core import awkward_tables as awkward
+from workspace import versions
+
+app = typer.Typer()
+app.command()(build)
+app.command()(predict)
+runner = CliRunner()
+TARGET = awkward.TARGET
+OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model built from the Latin-1 `;` decimal-comma file, its bundle zip and unzipped folder."""
+    work = tmp_path_factory.mktemp("reader")
+    files = awkward.variant_files(awkward.table())
+    for name, data in files.items():
+        (work / name).write_bytes(data)
+    frame = load_table(work / "latin1.csv")
+    result = build_model(frame, awkward.BRIEF, budget_seconds=6, seed=0)
+    bundle = bundle_from_result(result, work / "model.zip")
+    folder = work / "bundle"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(folder)
+    return work, files, result, bundle, folder
+
+
+def _add_version(project_id, bundle_bytes: bytes, result) -> ModelVersion:
+    with session_scope() as session:
+        sha = put_artifact(session, bundle_bytes, media_type="application/zip")
+        version = ModelVersion(project_id=project_id, version=1, target=TARGET, task_type="binary",
+                               metric=result.spec.metric, bundle_sha256=sha,
+                               metrics={"holdout": result.holdout_metrics})
+        session.add(version)
+        return version
+
+
+def _read_predictions(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={TARGET: str}, keep_default_na=False)
+
+
+def _bundle_predict_py(folder, input_path, output_path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "predict.py", str(input_path), "-o", str(output_path)],
+                          cwd=folder, capture_output=True, text=True, check=False, timeout=300)
+
+
+def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team, tmp_path):
+    work, files, result, bundle, folder = trained
+    version = _add_version(team.project_id, bundle.read_bytes(), result)
+    expected = None
+    for name, data in files.items():
+        # training's reader, in memory
+        in_memory, _ = result.model.predict_table(load_table(data, filename=name))
+        # the web app's batch predict, through the workspace layer
+        web = versions.predict_file(actor=team.viewer, version_id=version.id, data=data, filename=name)
+        web_table = web["table"]
+        web_predictions = web_table[[f"predicted_{c}" for c in OUTPUT_COLUMNS]]
+        web_predictions.columns = OUTPUT_COLUMNS
+        # briefml predict
+        cli = runner.invoke(app, ["predict", str(bundle), str(work / name), "-o", str(tmp_path / f"cli-{name}")])
+        assert cli.exit_code == 0, cli.output
+        # the bundle's own predict.py, run where the bundle was unzipped
+        done = _bundle_predict_py(folder, work / name, tmp_path / f"py-{name}")
+        assert done.returncode == 0, done.stderr
+
+        assert list(in_memory.columns) == OUTPUT_COLUMNS
+        assert set(in_memory[TARGET]) == {"Yes", "No"}
+        expected = in_memory if expected is None else expected
+        for path, got in [("in memory", in_memory), ("web", web_predictions),
+                          ("briefml predict", _read_predictions(tmp_path / f"cli-{name}")),
+                          ("predict.py", _read_predictions(tmp_path / f"py-{name}"))]:
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True,
+                                          obj=f"{name} through {path}")
+        assert web["warnings"] == []
+        # the user's own columns come back as the file writes them, Yes/No included
+        raw = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype=str,
+                          encoding="utf-16" if name.endswith(".txt") else
+                          "latin-1" if name.startswith("latin1") else "utf-8-sig",
+                          keep_default_na=False)
+        pd.testing.assert_frame_equal(web_table[list(raw.columns)], raw, check_dtype=False)
+
+
+def test_a_yes_no_target_answers_in_the_files_own_labels(trained, team):
+    _, _, result, bundle, folder = trained
+    assert result.spec.positive_class == "Yes"
+    assert result.model.classes_ == ["No", "Yes"]
+    assert result.confusion["labels"] == ["No", "Yes"]
+    assert list(result.curves) == ["Yes"]
+    summary = result.to_json_summary()
+    assert (summary["positive_class"], summary["classes"]) == ("Yes", ["No", "Yes"])
+    card = (folder / "README.md").read_text()
+    assert "Classes: `No`, `Yes`." in card and "True" not in card
+    # a Yes/No input column is a column of labels, not booleans
+    kinds = {c["name"]: c for c in result.model.schema["columns"]}
+    assert kinds["mitglied"]["kind"] == "categorical" and set(kinds["mitglied"]["categories"]) == {"No", "Yes"}
+    # the schema remembers the decimal commas, so one row of '1,234' means what training meant
+    assert [kinds[c].get("decimal") for c in ("größe", "miete", "anteil")] == [",", ",", ","]
+    # the web app's one-row predict explains the probability of 'Yes'
+    version = _add_version(team.project_id, bundle.read_bytes(), result)
+    row = load_table(awkward.utf8_bom_comma(awkward.table().head(1)), filename="one.csv").drop(columns=[TARGET])
+    one = versions.predict_rows(actor=team.viewer, version_id=version.id, df=row, explain=True)
+    assert list(one["table"].columns) == OUTPUT_COLUMNS and one["table"][TARGET].iloc[0] in {"Yes", "No"}
+    assert one["explanation"]["explained_class"] == "Yes"
+
+
+def _bad_files() -> dict[str, bytes]:
+    unreadable = awkward.table().head(6).drop(columns=[TARGET]).astype(object)
+    unreadable.loc[[0, 3], "größe"] = "unknown"
+    unreadable.loc[3, "miete"] = "ask the landlord"
+    unreadable.loc[4, "größe"] = "n/a"  # a missing value, not an unreadable one
+    return {
+        "empty.csv": b"",
+        "junk.csv": bytes(range(256)) * 40,
+        "header.csv": "größe;miete;anteil;stadt;mitglied\n".encode("latin-1"),
+        "unreadable.csv": unreadable.to_csv(index=False, sep=";").encode("latin-1"),
+    }
+
+
+def test_bad_files_get_the_uploads_one_line_errors_on_every_predict_path(trained, tmp_path):
+    _, _, _, bundle, folder = trained
+    for name, data in _bad_files().items():
+        (tmp_path / name).write_bytes(data)
+    for name in ("empty.csv", "junk.csv", "header.csv"):
+        with pytest.raises(DataError) as upload:
+            load_table(tmp_path / name)
+        message = str(upload.value)
+        cli = runner.invoke(app, ["predict", str(bundle), str(tmp_path / name), "-o", str(tmp_path / "o.csv")])
+        assert cli.exit_code == 2, cli.output
+        assert cli.stderr.strip() == f"Error: {message}", name
+        done = _bundle_predict_py(folder, tmp_path / name, tmp_path / "o.csv")
+        assert done.returncode == 2 and done.stderr.strip() == f"error: {message}", (name, done.stderr)
+
+    # text in numeric columns: the rows are predicted with those values missing, and said so
+    said = "2 rows had values the model cannot read in columns größe, miete; they were predicted as missing."
+    cli = runner.invoke(app, ["predict", str(bundle), str(tmp_path / "unreadable.csv"), "-o", str(tmp_path / "u.csv")])
+    assert cli.exit_code == 0, cli.output
+    assert said in " ".join(cli.stderr.split()) and "Traceback" not in cli.output
+    assert len(_read_predictions(tmp_path / "u.csv")) == 6
+    done = _bundle_predict_py(folder, tmp_path / "unreadable.csv", tmp_path / "u2.csv")
+    assert done.returncode == 0 and f"warning: {said}" in done.stderr, done.stderr
+    pd.testing.assert_frame_equal(_read_predictions(tmp_path / "u2.csv"), _read_predictions(tmp_path / "u.csv"))
+
+
+def test_build_says_two_columns_share_a_name(tmp_path):
+    (tmp_path / "dup.csv").write_text("a,b,a,y\n" + "".join(f"{i},{i % 7},{i % 3},{i % 2}\n" for i in range(60)))
+    result = runner.invoke(app, ["build", str(tmp_path / "dup.csv"), "--intent", "predict y", "--budget", "5"])
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == (
+        "Error: Two columns of 'dup.csv' share the name 'a': rename one and try again.")

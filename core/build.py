@@ -479,8 +479,10 @@ def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: Build
         return None
 
 
-def _warnings_from(findings: list[Finding]) -> list[str]:
-    return [f.message for f in findings if f.severity == Severity.WARNING]
+def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
+    # a suspect the user put back is in use: its "is left out" sentence no longer holds
+    return [f.message for f in findings if f.severity == Severity.WARNING
+            and not (f.restorable and set(f.columns) <= set(restored))]
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -497,7 +499,7 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     budget = float(budget_seconds if budget_seconds is not None else plan.search_plan.budget_seconds)
     clock = clock or BudgetClock(budget)
     timings = dict(plan.timings)
-    from_checks = _warnings_from(plan.findings)
+    from_checks = _warnings_from(plan.findings, plan.spec.restored)
     # a planner note that only restates a check's finding would say the same thing twice
     notes = [n for n in plan.notes if not any(m.rstrip(".") in n for m in from_checks)]
     warnings = notes + from_checks

@@ -89,6 +89,7 @@ def build(
     task: Annotated[Optional[str], typer.Option("--task", help="binary, multiclass or regression.")] = None,
     metric: Annotated[Optional[str], typer.Option("--metric", help="The metric to optimise, e.g. roc_auc, rmse.")] = None,
     positive_class: Annotated[Optional[str], typer.Option("--positive-class", help="The class a binary task is about.")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option("--keep", help="A leakage suspect to use anyway, because it is known when you predict (repeatable).")] = None,
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
     started_at = time.monotonic()  # the budget covers loading the file too
@@ -107,7 +108,8 @@ def build(
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(None, overrides), budget_seconds=budget,
-                             seed=seed, callbacks=callbacks, started_at=started_at)
+                             seed=seed, callbacks=callbacks, started_at=started_at,
+                             restore=keep or [])
         path = bundle_from_result(result, out)
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
@@ -130,6 +132,8 @@ def build(
         f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
         f"{_number(summary['baseline_metrics'].get(metric))}."
     )
+    for note in summary["review"]["notes"]:
+        console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Bundle written to {path}")

@@ -91,6 +91,7 @@ def build(
     task: Annotated[Optional[str], typer.Option("--task", help="binary, multiclass or regression.")] = None,
     metric: Annotated[Optional[str], typer.Option("--metric", help="The metric to optimise, e.g. roc_auc, rmse.")] = None,
     positive_class: Annotated[Optional[str], typer.Option("--positive-class", help="The class a binary task is about.")] = None,
+    keep: Annotated[Optional[list[str]], typer.Option("--keep", help="A leakage suspect to use anyway, because it is known when you predict (repeatable).")] = None,
     planner_mode: Annotated[str, typer.Option(
         "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
 ) -> None:
@@ -115,7 +116,8 @@ def build(
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
-                             seed=seed, callbacks=callbacks, started_at=started_at)
+                             seed=seed, callbacks=callbacks, started_at=started_at,
+                             restore=keep or [])
         path = bundle_from_result(result, out)
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
@@ -138,6 +140,8 @@ def build(
         f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
         f"{_number(summary['baseline_metrics'].get(metric))}."
     )
+    for note in summary["review"]["notes"]:
+        console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Bundle written to {path}")

@@ -29,6 +29,12 @@ from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext, available_threads
+from core.review import (
+    choose_threshold,
+    rare_positive_share,
+    review_summary,
+    too_good_to_be_true,
+)
 from core.runtime import Member, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
@@ -40,6 +46,7 @@ from core.search import (
     refit_seconds_estimate,
 )
 from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
+from core.splits import duplicates_across, group_holdout, split_keys, time_holdout
 
 TEST_SHARE = 0.2
 MAX_TEST_ROWS = 25000
@@ -149,6 +156,7 @@ class BuildResult:
             "classes": self.model.classes_ or None,
             "feature_columns": list(self.spec.feature_columns),
             "excluded_columns": self.spec.excluded_columns,
+            "review": review_summary(self.spec, self.findings),
             "warnings": list(self.warnings),
             "leaderboard": self.leaderboard_rows(),
             "ensemble": self.ensemble,
@@ -215,6 +223,7 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
     from core.checks import run_checks
     from core.planning.validate import validate_search_plan, validate_task_proposal
     from core.profile import profile_frame
+    from core.review import review_spec, with_restored
     from core.spec import TaskProposal
 
     planner = planner or _default_planner()
@@ -229,20 +238,22 @@ def plan_build(df: pd.DataFrame, brief: str, planner=None, *, budget_seconds: fl
     if spec is None:
         proposal = _ask(planner, state, "propose_task", brief, profile, findings)
         spec = _spec_from_proposal(proposal, brief)
-    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
+    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed,
+                          brief=brief)
     try:
-        checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+        checked = validate_task_proposal(TaskProposal(spec=with_restored(spec)), profile, findings)
     except PlanError as exc:
         if getattr(planner, "name", "offline") == "offline" or not planner_spec:
             raise
         # the target-aware checks can leave an LLM's plan with nothing to learn from:
         # plan that step offline rather than fail the build
         spec, checked = _offline_task(df, brief, profile, planner, state, exc, seed)
-        findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
+        findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed,
+                              brief=brief)
     doubt = getattr(planner, "target_doubt", None)
     if doubt and doubt.get("chosen") == spec.target:
         state["notes"].append(doubt["message"])
-    spec = checked.spec
+    spec = review_spec(checked.spec, profile, findings, brief)
     if checked.message:
         state["notes"].append(checked.message)
     timings["checks"] = time.monotonic() - t
@@ -263,12 +274,14 @@ def _offline_task(df, brief, profile, planner, state, problem, seed):
     """The offline planner's task after the planner's own failed the target-aware checks."""
     from core.checks import run_checks
     from core.planning.validate import validate_task_proposal
+    from core.review import with_restored
     from core.spec import TaskProposal
 
     findings = run_checks(df, profile, seed=seed)
     spec = _spec_from_proposal(_default_planner().propose_task(brief, profile, findings), brief)
-    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed)
-    checked = validate_task_proposal(TaskProposal(spec=spec), profile, findings)
+    findings = run_checks(df, profile, target=spec.target, task_type=spec.task_type, seed=seed,
+                          brief=brief)
+    checked = validate_task_proposal(TaskProposal(spec=with_restored(spec)), profile, findings)
     record = getattr(planner, "fallbacks", None)
     if isinstance(record, list):
         record.append({"step": "propose_task", "attempt": 1, "kind": "invalid plan",
@@ -289,6 +302,16 @@ class _Data:
     train: np.ndarray
     test: np.ndarray
     n_classes: int
+    groups: np.ndarray | None = None  # entity code per row, for a grouped validation
+    order: np.ndarray | None = None  # time key per row, for validation forward in time
+    duplicates_across: int = 0  # test rows that repeat a training row exactly
+
+    def search_keys(self) -> dict:
+        """The groups / time keys of the training rows, for the search's folds."""
+        return {
+            "groups": None if self.groups is None else self.groups[self.train],
+            "order": None if self.order is None else self.order[self.train],
+        }
 
 
 def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) -> _Data:
@@ -313,8 +336,32 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
         raise DataError(f"Only {len(raw)} row(s) have a value in '{spec.target}'; at least 10 are needed to "
                         "train and test a model.")
     x, _ = prepare_frame(raw, schema)
-    train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
-    return _Data(raw, x, y, schema, train, test, n_classes)
+    groups, order = split_keys(raw, spec.validation)
+    if groups is not None and len(np.unique(groups)) < 4:
+        warnings.append(f"'{spec.validation.column}' has too few distinct values for a grouped "
+                        "split; rows are split at random instead.")
+        groups = None
+    if groups is not None or order is not None:
+        train, test = _keyed_holdout(len(y), groups, order, seed)
+    else:
+        train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
+    repeats = duplicates_across(raw, [*spec.feature_columns, spec.target], train, test)
+    if repeats:
+        warnings.append(
+            f"{repeats:,} of the {len(test):,} held-out rows repeat a training row exactly, so "
+            "the held-out score may look better than it will be on new rows.")
+    return _Data(raw, x, y, schema, train, test, n_classes, groups, order, repeats)
+
+
+def _test_size(n: int) -> int:
+    return min(MAX_TEST_ROWS, max(2, round(n * TEST_SHARE)))
+
+
+def _keyed_holdout(n: int, groups, order, seed: int):
+    test_size = _test_size(n)
+    if groups is not None:
+        return group_holdout(groups, test_size / n, seed)
+    return time_holdout(order, test_size)
 
 
 def _nothing_to_learn_from(spec: TaskSpec) -> str:
@@ -328,7 +375,7 @@ def _nothing_to_learn_from(spec: TaskSpec) -> str:
 
 def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], schema: dict):
     n = len(y)
-    test_size = min(MAX_TEST_ROWS, max(2, int(round(n * TEST_SHARE))))
+    test_size = _test_size(n)
     stratify = None
     if task_type != "regression":
         counts = np.bincount(y, minlength=len(schema["classes"]))
@@ -472,8 +519,10 @@ def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: Build
         return None
 
 
-def _warnings_from(findings: list[Finding]) -> list[str]:
-    return [f.message for f in findings if f.severity == Severity.WARNING]
+def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
+    # a suspect the user put back is in use: its "is left out" sentence no longer holds
+    return [f.message for f in findings if f.severity == Severity.WARNING
+            and not (f.restorable and set(f.columns) <= set(restored))]
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -490,7 +539,7 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     budget = float(budget_seconds if budget_seconds is not None else plan.search_plan.budget_seconds)
     clock = clock or BudgetClock(budget)
     timings = dict(plan.timings)
-    from_checks = _warnings_from(plan.findings)
+    from_checks = _warnings_from(plan.findings, plan.spec.restored)
     # a planner note that only restates a check's finding would say the same thing twice
     notes = [n for n in plan.notes if not any(m.rstrip(".") in n for m in from_checks)]
     warnings = notes + from_checks
@@ -538,7 +587,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                          profile=plan.profile, seed=seed, callbacks=callbacks, threads=threads)
     search.fit(data.x.iloc[data.train].reset_index(drop=True), data.y[data.train], schema=data.schema,
                clock=clock, search_deadline=_search_deadline_fn(clock, len(data.y)),
-               n_classes=data.n_classes)
+               n_classes=data.n_classes, **data.search_keys())
     timings["search"] = time.monotonic() - t
     if callbacks.should_stop():
         raise BriefmlError("The build was cancelled.")
@@ -556,6 +605,10 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble, clock)
     timings["ensemble"] = time.monotonic() - t
 
+    threshold = _decision_threshold(search, ensemble, data, plan)
+    if threshold is not None:
+        data.schema["decision_threshold"] = threshold
+
     t = phase("evaluate")
     x_test = data.x.iloc[data.test]
     test_outputs = {tid: _fold_output(search.records_[tid], x_test, data.schema, data.n_classes)
@@ -567,6 +620,9 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         max_bootstrap_seconds=max(0.2, 0.02 * clock.budget_seconds),
     )
     timings["evaluate"] = time.monotonic() - t
+    if threshold is not None:
+        evaluation["holdout_metrics"].update(
+            _at_threshold(data.y[data.test], ensemble.blend(test_outputs), threshold))
 
     t = phase("refit")
     members, refit = [], {}
@@ -589,6 +645,15 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
+    findings = list(plan.findings)
+    suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
+                                     findings)
+    if suspicious is not None:
+        # stored with the explanation, so the model page can say it at the top
+        explanation = {**explanation, "review_findings": [suspicious.model_dump(mode="json")]}
+        findings.insert(0, suspicious)
+        if suspicious.severity is Severity.WARNING:
+            warnings.insert(0, suspicious.message)
 
     best = search.best_.result
     ensemble_info = {
@@ -598,7 +663,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                         "value": metrics.to_value(spec.metric, best.score)},
     }
     result = BuildResult(
-        spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=plan.findings,
+        spec=spec, search_plan=plan.search_plan, profile=plan.profile, findings=findings,
         leaderboard=list(search.leaderboard_), model=model,
         holdout_metrics=json_safe(evaluation["holdout_metrics"]),
         baseline_metrics=json_safe(evaluation["baseline_metrics"]),
@@ -608,7 +673,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         warnings=warnings, timings=timings, planner_name=plan.planner_name,
         planner_fell_back=plan.planner_fell_back, seed=seed, budget_seconds=budget, brief=plan.brief,
         validation=search.folds_.scheme,
-        rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test))},
+        rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
+              "test_rows_repeating_train": data.duplicates_across},
         refit=refit, train_sample=data.raw.head(5).copy(),
     )
     t = phase("report")
@@ -627,6 +693,28 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings.pop("inside_clock", None)
     timings["training"] = timings["search"] + timings["refit"]
     return result
+
+
+def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
+                        plan: BuildPlan) -> float | None:
+    """For a rare positive class: the threshold that maximises F1 on the out-of-fold
+    predictions of the chosen ensemble (never on the held-out rows)."""
+    if data.n_classes != 2 or rare_positive_share(plan.profile, plan.spec) is None:
+        return None
+    rows = search.folds_.valid_rows
+    oof = ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_})
+    return choose_threshold(data.y[data.train][rows] == 1, oof[:, 1])
+
+
+def _at_threshold(y: np.ndarray, output: np.ndarray, threshold: float) -> dict:
+    called = output[:, 1] >= threshold
+    actual = y == 1
+    hits = float((called & actual).sum())
+    precision = hits / called.sum() if called.any() else 0.0
+    recall = hits / actual.sum() if actual.any() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"decision_threshold": threshold, "precision_at_threshold": precision,
+            "recall_at_threshold": recall, "f1_at_threshold": f1}
 
 
 class _RulesRefiner:
@@ -676,16 +764,28 @@ def _overrides(spec_overrides) -> tuple[TaskSpec | None, SearchPlan | None]:
                     "{'spec': ..., 'search_plan': ...}.")
 
 
+def _check_restorable(findings: list[Finding], columns: list[str]) -> None:
+    suspects = {c for f in findings if f.restorable for c in f.columns}
+    wrong = [c for c in columns if c not in suspects]
+    if wrong:
+        shown = ", ".join(f"'{c}'" for c in wrong)
+        listed = ", ".join(f"'{c}'" for c in sorted(suspects)) or "none in this table"
+        raise PlanError(f"Only leakage suspects can be put back, and {shown} is not one "
+                        f"(the suspects are: {listed}); leave it out of --keep.")
+
+
 def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: float = 60,
                 seed: int = 0, callbacks: BuildCallbacks | None = None,
-                spec_overrides=None, started_at: float | None = None) -> BuildResult:
+                spec_overrides=None, started_at: float | None = None,
+                restore: list[str] = ()) -> BuildResult:
     """The whole pipeline in one call; see the module docstring.
 
     planner: any `core.planner.Planner` (default: the offline rules planner).
     spec_overrides: an approved TaskSpec and/or SearchPlan (see `_overrides`) used instead
     of asking the planner. The budget counts from the start of this call, or from
     `started_at` (a `time.monotonic()` value) when the caller already spent time on it,
-    e.g. the CLI loading the file.
+    e.g. the CLI loading the file. restore: leakage suspects to use anyway (the headless
+    twin of the plan editor's switch; see `core.review`).
     """
     clock = BudgetClock(budget_seconds, start=started_at)
     planner = planner or _default_planner()
@@ -694,6 +794,11 @@ def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: f
     spec, search_plan = _overrides(spec_overrides)
     plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec, search_plan=search_plan)
+    if restore:
+        _check_restorable(plan.findings, list(restore))
+        restored = plan.spec.model_copy(update={"restored": list(restore)})
+        plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+                          spec=restored, search_plan=plan.search_plan)
     plan.timings["inside_clock"] = 1.0  # planning time is already on the clock
     result = run_build(df, plan, planner=planner, budget_seconds=budget_seconds, seed=seed,
                        callbacks=callbacks, clock=clock)

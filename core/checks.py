@@ -2,8 +2,8 @@
 
 Each check returns `core.spec.Finding`s with a severity and one sentence a non-expert
 understands. Columns that would mislead a model (identifiers, constants, copies of the target,
-columns that alone predict the target almost perfectly) are marked `excluded_by_default`; the
-user can put them back.
+leakage suspects graded by `core.review`) are marked `excluded_by_default`; a suspect can be
+put back by the user (`TaskSpec.restored`).
 
 Without a target only the table-level checks run; with a target the target checks and the
 leakage checks run too.
@@ -11,14 +11,13 @@ leakage checks run too.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from core.errors import DataError
 from core.planner import Planner
 from core.planning.task_rules import spec_with_findings, task_type_from_profile
 from core.profile import is_id_like_name
+from core.review import leakage_findings
 from core.spec import (
     ColumnProfile,
     ColumnRole,
@@ -29,17 +28,6 @@ from core.spec import (
     TaskType,
 )
 
-# Single-feature leakage: "almost perfectly" from one column, in a quick out-of-fold test.
-LEAKAGE_AUC = 0.99
-LEAKAGE_R2 = 0.98
-LEAKAGE_SAMPLE_ROWS = 5_000
-LEAKAGE_FOLDS = 5
-LEAKAGE_MAX_BINS = 256
-LEAKAGE_ROWS_PER_BIN = 10
-LEAKAGE_PSEUDO_ROWS = 0.1
-# A monotone transform of the target (log, rescaling) has a rank correlation of ~1.
-TRANSFORM_SPEARMAN = 0.999
-TRANSFORM_SAMPLE_ROWS = 50_000
 # Classes
 MIN_ROWS_PER_CLASS = 10
 IMBALANCE_RATIO = 0.1  # minority / majority
@@ -55,11 +43,13 @@ def run_checks(
     target: str | None = None,
     task_type: TaskType | None = None,
     seed: int = 0,
+    brief: str = "",
 ) -> list[Finding]:
     """Run every check that applies and return the findings, most severe first.
 
     target: the column to predict, when it is known; task_type: inferred from the target's
-    values when not given. Raises DataError if `target` is not a column of `df`.
+    values when not given; brief: its outcome words are one of the leakage review's signs.
+    Raises DataError if `target` is not a column of `df`.
     """
     if target is not None and target not in df.columns:
         raise DataError(
@@ -72,7 +62,9 @@ def run_checks(
         task_type = task_type or task_type_from_profile(target_profile)
         target_findings = _target_checks(df[target], target_profile, task_type)
         if not any(f.severity is Severity.ERROR for f in target_findings):
-            target_findings += _leakage_checks(df, profile, target, task_type, findings, seed)
+            target_findings += _leakage_checks(
+                df, profile, target, task_type, findings, seed, brief
+            )
         findings += [f.model_copy(update={"target": target}) for f in target_findings]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
 
@@ -291,7 +283,9 @@ def _leakage_checks(
     task_type: TaskType,
     earlier: list[Finding],
     seed: int,
+    brief: str,
 ) -> list[Finding]:
+    """Graded leakage review of every usable column (see `core.review`)."""
     skip = {c for f in earlier if f.excluded_by_default for c in f.columns} | {target}
     features = [
         c.name
@@ -300,144 +294,7 @@ def _leakage_checks(
     ]
     if not features:
         return []
-    known = df[df[target].notna()]
-    out = []
-    transforms = _target_transforms(known, target, features, task_type, seed)
-    for column in transforms:
-        out.append(
-            Finding(
-                check="target_transform",
-                severity=Severity.WARNING,
-                message=(
-                    f"Column '{column}' is a copy or a simple transformation of '{target}' "
-                    "(they move in lockstep), so it would not be known when predicting and is "
-                    "left out."
-                ),
-                columns=[column],
-                excluded_by_default=True,
-            )
-        )
-    sample = known.sample(min(len(known), LEAKAGE_SAMPLE_ROWS), random_state=seed)
-    y, score_name = _leakage_target(sample[target], task_type)
-    folds = np.random.default_rng(seed).permutation(len(sample)) % LEAKAGE_FOLDS
-    for column in features:
-        if column in transforms:
-            continue
-        score = _single_feature_score(sample[column], y, folds, task_type)
-        limit = LEAKAGE_R2 if task_type is TaskType.REGRESSION else LEAKAGE_AUC
-        if score is not None and score > limit:
-            out.append(
-                Finding(
-                    check="single_feature_leakage",
-                    severity=Severity.WARNING,
-                    message=(
-                        f"Column '{column}' on its own predicts '{target}' almost perfectly "
-                        f"({score_name} {score:.3f} in a quick test), which usually means it is "
-                        "recorded after the outcome; it is left out unless you put it back."
-                    ),
-                    columns=[column],
-                    excluded_by_default=True,
-                )
-            )
-    return out
-
-
-def _target_transforms(
-    known: pd.DataFrame, target: str, features: list[str], task_type: TaskType, seed: int
-) -> list[str]:
-    """Features that are a monotone transform (regression) or a relabelling (classes) of y."""
-    sample = known.sample(min(len(known), TRANSFORM_SAMPLE_ROWS), random_state=seed)
-    y = sample[target]
-    found = []
-    if task_type is TaskType.REGRESSION:
-        y_rank = y.astype("float64").rank()
-        for column in features:
-            x = _as_number(sample[column])
-            if x is None:
-                continue
-            both = x.notna()
-            if both.sum() < 10 or x[both].nunique() < 3:
-                continue
-            rho = np.corrcoef(x[both].rank(), y_rank[both])[0, 1]
-            if np.isfinite(rho) and abs(rho) >= TRANSFORM_SPEARMAN:
-                found.append(column)
-    else:
-        classes = y.nunique()
-        for column in features:
-            x = sample[column]
-            if x.nunique(dropna=False) != classes:
-                continue
-            pairs = pd.DataFrame({"x": x.astype("str"), "y": y.astype("str")}).drop_duplicates()
-            if len(pairs) == classes:
-                found.append(column)
-    return found
-
-
-def _as_number(values: pd.Series) -> pd.Series | None:
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("float64")
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64")
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("int64").astype("float64").where(values.notna())
-    return None
-
-
-def _leakage_target(values: pd.Series, task_type: TaskType) -> tuple[np.ndarray, str]:
-    if task_type is TaskType.REGRESSION:
-        return values.astype("float64").to_numpy()[:, None], "R²"
-    codes, _ = pd.factorize(values.astype("str"))
-    return np.eye(codes.max() + 1)[codes], "AUC"
-
-
-def _bins(values: pd.Series, n_rows: int) -> np.ndarray:
-    """Integer bin per row: the value itself for few values, else quantile bins; NaN its own."""
-    numbers = _as_number(values)
-    max_bins = int(min(LEAKAGE_MAX_BINS, max(2, n_rows // LEAKAGE_ROWS_PER_BIN)))
-    if numbers is not None and numbers.nunique() > max_bins:
-        ranks = numbers.rank(pct=True, method="average")
-        codes = np.floor(ranks.to_numpy() * (max_bins - 1e-9))
-        return np.where(np.isnan(codes), max_bins, codes).astype("int64")
-    codes, _ = pd.factorize(values.astype("str") if numbers is None else numbers)
-    return np.where(codes < 0, codes.max() + 1, codes).astype("int64")
-
-
-def _single_feature_score(
-    values: pd.Series, y: np.ndarray, folds: np.ndarray, task_type: TaskType
-) -> float | None:
-    """Out-of-fold score of predicting y by the mean of y within the feature's bins."""
-    codes = _bins(values, len(values))
-    n_codes = int(codes.max()) + 1
-    prediction = np.empty_like(y, dtype="float64")
-    for fold in range(LEAKAGE_FOLDS):
-        test = folds == fold
-        train = ~test
-        prior = y[train].mean(axis=0)
-        counts = np.bincount(codes[train], minlength=n_codes)[:, None]
-        sums = np.stack(
-            [
-                np.bincount(codes[train], weights=y[train, k], minlength=n_codes)
-                for k in range(y.shape[1])
-            ],
-            axis=1,
-        )
-        # A fraction of a pseudo-row of the prior: empty bins predict the prior.
-        means = (sums + LEAKAGE_PSEUDO_ROWS * prior) / (counts + LEAKAGE_PSEUDO_ROWS)
-        prediction[test] = means[codes[test]]
-    return _score(y, prediction, task_type)
-
-
-def _score(y: np.ndarray, prediction: np.ndarray, task_type: TaskType) -> float | None:
-    try:
-        if task_type is TaskType.REGRESSION:
-            total = ((y - y.mean()) ** 2).sum()
-            return float(1.0 - ((y - prediction) ** 2).sum() / total) if total > 0 else None
-        if y.shape[1] == 2:
-            return float(roc_auc_score(y[:, 1], prediction[:, 1]))
-        present = y.sum(axis=0) > 0
-        return float(roc_auc_score(y[:, present], prediction[:, present], average="macro"))
-    except ValueError:
-        return None
+    return leakage_findings(df, profile, target, task_type, features, brief=brief, seed=seed)
 
 
 # --------------------------------------------------------------------------- with a planner
@@ -457,6 +314,6 @@ def check_and_propose(
     if proposal.spec is None:
         return proposal, findings
     spec = proposal.spec
-    findings = run_checks(df, profile, spec.target, spec.task_type, seed=seed)
+    findings = run_checks(df, profile, spec.target, spec.task_type, seed=seed, brief=brief)
     spec = spec_with_findings(spec, profile, findings)
     return proposal.model_copy(update={"spec": spec}), findings

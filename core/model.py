@@ -50,7 +50,7 @@ class TabularModel:
         output = self.raw_output(df)
         if self.task_type == "regression":
             return output
-        return np.asarray(self.classes_, dtype=object)[output.argmax(axis=1)]
+        return np.asarray(self.classes_, dtype=object)[runtime.class_indices(output, self.schema)]
 
     def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
         return runtime.predict_table(self.members, df, self.schema)

@@ -305,13 +305,24 @@ def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) ->
     return out
 
 
+def class_indices(output: np.ndarray, schema: dict) -> np.ndarray:
+    """The predicted class per row: the likeliest, or for a binary task with a decision
+    threshold chosen on validation data (rare positive class), the positive class (index 1)
+    whenever its probability reaches the threshold."""
+    threshold = schema.get("decision_threshold")
+    if threshold is not None and output.shape[1] == 2:
+        return (output[:, 1] >= float(threshold)).astype("int64")
+    return output.argmax(axis=1)
+
+
 def predictions_table(output: np.ndarray, schema: dict, index: pd.Index) -> pd.DataFrame:
     """Output columns: the target (the prediction) and one proba_<class> per class."""
     target = schema["target"]
     if schema["task_type"] == "regression":
         return pd.DataFrame({target: output}, index=index)
     classes = schema["classes"]
-    table = pd.DataFrame({target: [classes[i] for i in output.argmax(axis=1)]}, index=index)
+    table = pd.DataFrame({target: [classes[i] for i in class_indices(output, schema)]},
+                         index=index)
     for i, cls in enumerate(classes):
         table[f"proba_{cls}"] = output[:, i]
     return table

@@ -73,14 +73,20 @@ def _can_stratify(y: np.ndarray, n_splits: int) -> bool:
     return len(counts) > 1 and counts.min() >= n_splits
 
 
-def make_folds(y: np.ndarray, task_type: str, scheme: str, seed: int) -> Folds:
-    """Split rows for validation; stratified for classification where every class allows it."""
+def make_folds(y: np.ndarray, task_type: str, scheme: str, seed: int, *,
+               groups: np.ndarray | None = None, order: np.ndarray | None = None) -> Folds:
+    """Split rows for validation; stratified for classification where every class allows it.
+
+    `groups`: one code per row, each group kept on one side; `order`: a time key per row,
+    folds forward in time (see `core.splits`)."""
     n = len(y)
     if scheme in ("auto", "", None):
         from core.planning.search_rules import choose_validation
 
         scheme = choose_validation(n)
     classify = task_type != "regression"
+    if groups is not None or order is not None:
+        return _keyed_folds(scheme, seed, groups, order)
     if scheme == "holdout":
         stratify = y if classify and _can_stratify(y, 2) else None
         train, valid = train_test_split(np.arange(n), test_size=HOLDOUT_SHARE,
@@ -98,6 +104,28 @@ def make_folds(y: np.ndarray, task_type: str, scheme: str, seed: int) -> Folds:
     else:
         splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n)))
     return Folds(f"cv{k}", splits, np.arange(n))
+
+
+def _keyed_folds(scheme: str, seed: int, groups: np.ndarray | None,
+                 order: np.ndarray | None) -> Folds:
+    from core import splits
+
+    n = len(groups if groups is not None else order)
+    if scheme == "holdout":
+        if groups is not None:
+            train, valid = splits.group_holdout(groups, HOLDOUT_SHARE, seed)
+        else:
+            train, valid = splits.time_holdout(order, max(1, round(HOLDOUT_SHARE * n)))
+        return Folds("holdout", [(train, valid)], valid)
+    if not scheme.startswith("cv") or not scheme[2:].isdigit():
+        raise PlanError(f"Unknown validation '{scheme}'; use 'auto', 'cv5', 'cv3' or 'holdout'.")
+    k = int(scheme[2:])
+    if groups is not None:
+        folds = splits.group_folds(groups, k)
+        return Folds(f"grouped cv{len(folds)}", folds, np.arange(n))
+    folds = splits.forward_folds(order, k)
+    valid = np.sort(np.concatenate([v for _, v in folds]))
+    return Folds(f"forward cv{k}", folds, valid)
 
 
 # --------------------------------------------------------------------------- one trial
@@ -273,14 +301,17 @@ class ModelSearch:
     # ---- the algorithm
 
     def fit(self, x: pd.DataFrame, y: np.ndarray, *, schema: dict, clock: BudgetClock,
-            search_deadline, n_classes: int) -> "ModelSearch":
+            search_deadline, n_classes: int, groups: np.ndarray | None = None,
+            order: np.ndarray | None = None) -> "ModelSearch":
         """Run trials until the queue is empty and the planner has nothing new, the deadline
         passes, or the build is cancelled. `search_deadline` is a function of the search
-        itself (so the reserve for the refit can follow the best trial)."""
+        itself (so the reserve for the refit can follow the best trial). `groups` / `order`
+        make the folds grouped / forward in time (see `make_folds`)."""
         self.leaderboard_: list[TrialResult] = []
         self.records_: dict[str, TrialRecord] = {}
         self.best_: TrialRecord | None = None
-        self.folds_ = make_folds(y, str(self.spec.task_type), self.plan.validation, self.seed)
+        self.folds_ = make_folds(y, str(self.spec.task_type), self.plan.validation, self.seed,
+                                 groups=groups, order=order)
         self.rows_ = len(y)
         queue = self._validated(list(self.plan.candidates))
         if not queue:

@@ -90,6 +90,14 @@ class DataProfile(BaseModel):
         return [c.name for c in self.column_profiles]
 
 
+class LeakGrade(StrEnum):
+    """How sure the pre-training review is that a column leaks the target."""
+
+    CERTAIN = "certain leak"  # a copy or transform of the target: always left out
+    SUSPECT = "suspect"  # strong power and a second sign: left out, one click restores it
+    PLAUSIBLE = "strong but plausible"  # strong power alone: kept, named in the plan
+
+
 class Finding(BaseModel):
     """One result of a deterministic data check."""
 
@@ -101,6 +109,18 @@ class Finding(BaseModel):
     target: str | None = Field(
         default=None, description="the target a target-dependent check assumed; None otherwise"
     )
+    grade: LeakGrade | None = Field(
+        default=None, description="for leakage findings: certain leak, suspect or plausible"
+    )
+    evidence: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the numbers and signs behind the finding, e.g. {'auc': 0.97, 'signs': [...]}",
+    )
+
+    @property
+    def restorable(self) -> bool:
+        """A suspect is left out by default but the user may put it back in the plan."""
+        return self.grade is LeakGrade.SUSPECT
 
 
 # --------------------------------------------------------------------------- task
@@ -110,6 +130,24 @@ class Exclusion(BaseModel):
     column: str
     reason: ExclusionReason
     detail: str = ""
+    grade: LeakGrade | None = Field(
+        default=None, description="the leakage review's grade, when that is why it is out"
+    )
+
+
+class ValidationKind(StrEnum):
+    AUTO = "auto"  # the pre-training review decides (random, grouped or by time)
+    RANDOM = "random"
+    GROUP = "group"  # each value of `column` on one side of every split
+    TIME = "time"  # held-out = latest rows by `column`; cross-validation forward in time
+
+
+class ValidationSpec(BaseModel):
+    """How held-out rows and cross-validation folds are drawn."""
+
+    kind: ValidationKind = ValidationKind.AUTO
+    column: str | None = Field(default=None, description="the entity or date column, if any")
+    why: str = ""
 
 
 class TaskSpec(BaseModel):
@@ -122,6 +160,14 @@ class TaskSpec(BaseModel):
     text_columns: list[str] = Field(default_factory=list)
     datetime_columns: list[str] = Field(default_factory=list)
     rationale: str = ""
+    validation: ValidationSpec = Field(default_factory=ValidationSpec)
+    restored: list[str] = Field(
+        default_factory=list,
+        description="leakage suspects the user put back despite the review (see LeakGrade)",
+    )
+    review_notes: list[str] = Field(
+        default_factory=list, description="what the pre-training review proposes and why"
+    )
 
     @property
     def excluded_columns(self) -> dict[str, str]:

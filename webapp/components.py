@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from core.errors import BriefmlError, invalid_plan
 from core.metrics import display_name
 from core.runtime import BundleIntegrityError, ExplanationError, SchemaError
+from core.tableread import TableReadError
 from workspace import datasets, projects, versions
 from workspace.accounts import AccountError
 from workspace.builds import BuildStateError
@@ -50,6 +51,7 @@ USER_ERRORS = (
     SchemaError,
     BundleIntegrityError,
     ExplanationError,
+    TableReadError,
 )
 
 PROJECT_KEY = "project_id"
@@ -420,6 +422,85 @@ def findings_list(findings: list | None, *, empty: str = "No data-check findings
         {"error": st.error, "warning": st.warning}.get(severity, st.info)(text)
 
 
+# --------------------------------------------------------------------------- review
+
+
+_GRADE_ORDER = {"certain leak": 0, "suspect": 1, "strong but plausible": 2}
+
+
+def _evidence_words(evidence: dict) -> str:
+    numbers = []
+    if "auc" in evidence:
+        numbers.append(f"AUC {evidence['auc']:.3f}")
+    if "agreement" in evidence:
+        numbers.append(f"agreement {evidence['agreement']:.1%}")
+    if "majority" in evidence:
+        numbers.append(f"always guessing the commonest class agrees {evidence['majority']:.1%}")
+    if "r2" in evidence:
+        numbers.append(f"R² {evidence['r2']:.3f}")
+    signs = evidence.get("signs") or []
+    numbers.append(f"{len(signs)} sign(s) of a leak besides its power" if signs else
+                   "no other sign of a leak")
+    return "; ".join(numbers)
+
+
+def review_section(plan: dict | None, *, key: str, disabled: bool = False) -> dict | None:
+    """The pre-training review as one section of the plan: each graded column with its
+    evidence and a use / leave-out switch. Returns the spec fields to change when a switch
+    was flipped (restored suspects, columns the user leaves out), else None."""
+    spec, _ = plan_parts(plan)
+    graded = [f for f in (plan or {}).get("findings") or [] if val(f, "grade")]
+    st.markdown("**Review before training**")
+    validation = spec.get("validation") or {}
+    for note in spec.get("review_notes") or []:  # names columns: data, shown as written
+        st.caption(plain(note))
+    if not graded:
+        st.caption("No column predicts the target suspiciously well on its own.")
+        return None
+    features = list(spec.get("feature_columns") or [])
+    excluded = {e["column"]: e for e in spec.get("excluded") or []}
+    restored = list(spec.get("restored") or [])
+    change = None
+    for finding in sorted(graded, key=lambda f: _GRADE_ORDER.get(str(val(f, "grade")), 3)):
+        grade = str(val(finding, "grade"))
+        for column in val(finding, "columns") or []:
+            used = column in features
+            box = {"certain leak": st.error, "suspect": st.warning}.get(grade, st.info)
+            state = " · put back by you" if column in restored else ""
+            box(f"**{plain(column)}** · {grade}{state}  \n{plain(val(finding, 'message', ''))}"
+                f"  \n*Evidence:* {plain(_evidence_words(val(finding, 'evidence') or {}))}")
+            wanted = st.toggle(
+                f"Use '{plain(column)}' as an input",
+                value=used,
+                key=f"{key}-review-{column}",
+                disabled=disabled or grade == "certain leak",
+                help=("A certain leak always stays out." if grade == "certain leak" else
+                      "Put it back only if its value is known when you predict."),
+            )
+            if wanted != used and change is None:
+                change = _review_change(spec, column, wanted, grade, features, excluded, restored)
+    if validation.get("kind") in ("group", "time"):
+        st.caption(f"Held-out rows and folds: {validation['kind']} split on "
+                   f"'{plain(validation.get('column'))}'.")
+    return change
+
+
+def _review_change(spec: dict, column: str, wanted: bool, grade: str, features: list,
+                   excluded: dict, restored: list) -> dict:
+    if wanted:
+        return {
+            "restored": [*restored, column] if grade == "suspect" else restored,
+            "feature_columns": [*features, column],
+            "excluded": [e for c, e in excluded.items() if c != column],
+        }
+    return {
+        "restored": [c for c in restored if c != column],
+        "feature_columns": [c for c in features if c != column],
+        "excluded": [*excluded.values(), {"column": column, "reason": "left out by the user",
+                                          "detail": "Left out in the review."}],
+    }
+
+
 # --------------------------------------------------------------------------- plan editor
 
 
@@ -430,10 +511,12 @@ def plan_parts(plan: dict | None) -> tuple[dict, dict]:
 
 
 def plan_editor(
-    plan: dict | None, columns: list[str], *, key: str, budget: float, disabled: bool = False
+    plan: dict | None, columns: list[str], *, key: str, budget: float, disabled: bool = False,
+    revision: str = "",
 ) -> dict | None:
     """The proposed plan as an editable form. Returns {'spec', 'search', 'budget_seconds'}
-    (validated pydantic objects) or None when the edits are not valid yet (and says why)."""
+    (validated pydantic objects) or None when the edits are not valid yet (and says why).
+    `revision` changes when the stored columns change, so the column table starts afresh."""
     from core import metrics
     from core.registry import REGISTRY
     from core.spec import Candidate, Exclusion, ExclusionReason, SearchPlan, TaskSpec, TaskType
@@ -506,7 +589,7 @@ def plan_editor(
     st.markdown("**Columns** — untick a column to leave it out, and say why.")
     edited = st.data_editor(
         pd.DataFrame(rows),
-        key=f"{key}-columns",
+        key=f"{key}-columns{revision}",
         hide_index=True,
         width="stretch",
         disabled=disabled or ["column"],
@@ -540,10 +623,14 @@ def plan_editor(
             column=r["column"],
             reason=ExclusionReason(r["reason if left out"] or ExclusionReason.USER_CHOICE),
             detail=str(r["detail"] or ""),
+            grade=excluded.get(r["column"], {}).get("grade"),
         )
         for r in edited.to_dict("records")
         if not r["use"]
     ]
+    was_suspect = {c for c, e in excluded.items() if e.get("grade") == "suspect"}
+    restored = [c for c in used if c in was_suspect or c in spec.get("restored", [])]
+    validation = _validation_editor(spec, used, key=key, disabled=disabled)
     kept = [c for c in search.get("candidates", []) if c.get("estimator") in families]
     added = [
         Candidate(estimator=f, why="added by the user")
@@ -562,6 +649,9 @@ def plan_editor(
                 text_columns=[c for c in spec.get("text_columns", []) if c in used],
                 datetime_columns=[c for c in spec.get("datetime_columns", []) if c in used],
                 rationale=spec.get("rationale", ""),
+                validation=validation,
+                restored=restored,
+                review_notes=spec.get("review_notes", []),
             )
             new_search = SearchPlan(
                 candidates=[Candidate.model_validate(c) for c in kept] + added,
@@ -574,6 +664,33 @@ def plan_editor(
             raise invalid_plan(exc) from None
         return {"spec": new_spec, "search": new_search, "budget_seconds": float(budget_seconds)}
     return None
+
+
+_VALIDATION_LABELS = {
+    "random": "random rows",
+    "group": "grouped: each value of a column on one side",
+    "time": "by time: latest rows held out, folds forward in time",
+}
+
+
+def _validation_editor(spec: dict, used: list[str], *, key: str, disabled: bool) -> dict:
+    """How held-out rows and folds are drawn, as the review proposed it, editable."""
+    current = spec.get("validation") or {}
+    kinds = list(_VALIDATION_LABELS)
+    kind_now = current.get("kind") if current.get("kind") in kinds else "random"
+    left, right = st.columns(2)
+    kind = left.selectbox("Validation split", kinds, index=kinds.index(kind_now),
+                          format_func=_VALIDATION_LABELS.get, key=f"{key}-validation",
+                          disabled=disabled, help=current.get("why") or None)
+    if kind == "random":
+        return {"kind": "random", "why": current.get("why", "") if kind_now == kind else
+                "Chosen in the plan editor."}
+    options = list(dict.fromkeys([c for c in [current.get("column")] if c] + used))
+    column = right.selectbox("Split on column", options, key=f"{key}-validation-column",
+                             disabled=disabled)
+    same = kind == kind_now and column == current.get("column")
+    return {"kind": kind, "column": column,
+            "why": current.get("why", "") if same else "Chosen in the plan editor."}
 
 
 def plan_summary(plan: dict | None) -> None:
@@ -591,6 +708,8 @@ def plan_summary(plan: dict | None) -> None:
         st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
     families = sorted({c["estimator"] for c in search.get("candidates", [])})
     st.caption("Model families: " + (", ".join(families) or "—"))
+    for note in spec.get("review_notes") or []:  # holds column names
+        st.caption(plain(note))
     if spec.get("rationale") or search.get("rationale"):  # may be an LLM's words
         st.caption(plain(" ".join(x for x in (spec.get("rationale"), search.get("rationale")) if x)))
 

@@ -205,7 +205,8 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
         build.plan, build.status, build.budget_seconds = _plan_json(plan), BuildStatus.PLANNED, budget
         session.add(build)
         audit.record(session, actor, "edit plan", project_id=build.project_id, object_type="build",
-                     object_id=build.id, target=plan.spec.target)
+                     object_id=build.id, target=plan.spec.target,
+                     restored_suspects=list(plan.spec.restored))
     return build
 
 
@@ -243,7 +244,8 @@ def approve_build(*, actor: Actor | None, build_id) -> Build:
                           "use Retry to run a finished build again")
         _queue(session, build, actor)
         audit.record(session, actor, "approve", project_id=build.project_id, object_type="build",
-                     object_id=build.id, job_id=build.job_id)
+                     object_id=build.id, job_id=build.job_id,
+                     restored_suspects=((build.plan or {}).get("spec") or {}).get("restored", []))
     return build
 
 

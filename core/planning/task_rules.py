@@ -55,22 +55,32 @@ _EXCLUSION_BY_CHECK = {
     "empty_column": ExclusionReason.EMPTY,
     "target_transform": ExclusionReason.LEAKAGE_SUSPECT,
     "single_feature_leakage": ExclusionReason.LEAKAGE_SUSPECT,
+    "leakage_suspect": ExclusionReason.LEAKAGE_SUSPECT,
 }
 
 
 # --------------------------------------------------------------------------- exclusions
 
 
-def exclusions_for(profile: DataProfile, findings: list[Finding], target: str) -> list[Exclusion]:
-    """Columns left out by default, each with a reason: check findings first, then roles."""
+def exclusions_for(
+    profile: DataProfile, findings: list[Finding], target: str, restored: list[str] = ()
+) -> list[Exclusion]:
+    """Columns left out by default, each with a reason: check findings first, then roles.
+
+    `restored`: leakage suspects the user put back; only a suspect can be put back (a
+    certain leak, an identifier or a constant stays out)."""
     excluded: dict[str, Exclusion] = {}
     for finding in findings:
         if not finding.excluded_by_default or finding.target not in (None, target):
             continue
         reason = _EXCLUSION_BY_CHECK.get(finding.check, ExclusionReason.PLANNER_CHOICE)
         for column in finding.columns:
+            if finding.restorable and column in restored:
+                continue
             if column != target and column not in excluded:
-                excluded[column] = Exclusion(column=column, reason=reason, detail=finding.message)
+                excluded[column] = Exclusion(
+                    column=column, reason=reason, detail=finding.message, grade=finding.grade
+                )
     for col in profile.column_profiles:
         if col.name == target or col.name in excluded:
             continue
@@ -166,7 +176,7 @@ def spec_with_findings(spec: TaskSpec, profile: DataProfile, findings: list[Find
     target was chosen) add; those columns leave feature, text and datetime columns."""
     known = {e.column: e for e in spec.excluded}
     added = []
-    for exclusion in exclusions_for(profile, findings, spec.target):
+    for exclusion in exclusions_for(profile, findings, spec.target, spec.restored):
         if exclusion.column not in known:
             known[exclusion.column] = exclusion
             added.append(exclusion)

@@ -201,7 +201,7 @@ def apply_check_exclusions(
     excluded = {e.column: e for e in spec.excluded}
     used = set(spec.feature_columns) | set(spec.text_columns) | set(spec.datetime_columns)
     notes: list[str] = []
-    for forced in exclusions_for(profile, findings, spec.target):
+    for forced in exclusions_for(profile, findings, spec.target, spec.restored):
         column = forced.column
         argument = arguments.pop(column, "")
         if column in excluded and not argument:
@@ -210,7 +210,9 @@ def apply_check_exclusions(
         if argument:
             detail += f" The planner argues to keep it: {argument}"
         reason = excluded[column].reason if column in excluded else forced.reason
-        excluded[column] = Exclusion(column=column, reason=reason, detail=detail)
+        excluded[column] = Exclusion(
+            column=column, reason=reason, detail=detail, grade=forced.grade
+        )
         if column in used or argument:
             notes.append(_override_note(column, forced.detail, argument))
     for column, argument in arguments.items():

@@ -125,3 +125,27 @@ def test_overrides_are_checked_against_the_data(tmp_path, flags, message):
                                  "--budget", "3", "--out", str(tmp_path / "m.zip")])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.stderr.split()) and "Traceback" not in result.output
+
+
+def test_build_json_lists_the_review_and_keep_puts_a_suspect_back(tmp_path):
+    from tests.webapp.test_review_section import BRIEF, churn_csv
+
+    data = tmp_path / "churn.csv"
+    data.write_bytes(churn_csv(400))
+    common = ["build", str(data), "--intent", BRIEF, "--budget", "6", "--json"]
+    result = runner.invoke(app, [*common, "--out", str(tmp_path / "a.zip")])
+    assert result.exit_code == 0, result.output
+    review = json.loads(result.stdout.strip().splitlines()[-1])["review"]
+    (suspect,) = [f for f in review["findings"] if f["grade"] == "suspect"]
+    assert suspect["columns"] == ["cancel_request_filed"] and suspect["severity"] == "warning"
+    assert suspect["excluded"] and suspect["evidence"]["agreement"] > 0.9
+
+    kept = runner.invoke(app, [*common, "--out", str(tmp_path / "b.zip"),
+                               "--keep", "cancel_request_filed"])
+    assert kept.exit_code == 0, kept.output
+    summary = json.loads(kept.stdout.strip().splitlines()[-1])
+    assert "cancel_request_filed" in summary["feature_columns"]
+    assert summary["review"]["restored"] == ["cancel_request_filed"]
+
+    wrong = runner.invoke(app, [*common, "--out", str(tmp_path / "c.zip"), "--keep", "tenure"])
+    assert wrong.exit_code != 0 and "Only leakage suspects can be put back" in wrong.output

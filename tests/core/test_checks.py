@@ -112,8 +112,16 @@ def test_non_monotone_leak_in_regression():
     df["wiggle"] = np.sin(y * 40)  # many values of y per value: not a leak
     findings = _checks(df, "y", TaskType.REGRESSION)
     assert not _flagged(findings, "target_transform")
+    # near-perfect power alone is shown, not a reason to leave the column out
+    (strong,) = [f for f in findings if f.check == "strong_feature"]
+    assert strong.columns == ["folded"] and "R²" in strong.message
+    assert not strong.excluded_by_default and strong.evidence["r2"] > 0.98
+    # with a second sign (a name that speaks of after the fact) it is a certain leak
+    df = df.rename(columns={"folded": "final_y_folded"})
+    findings = _checks(df, "y", TaskType.REGRESSION)
     (leak,) = [f for f in findings if f.check == "single_feature_leakage"]
-    assert leak.columns == ["folded"] and "R²" in leak.message
+    assert leak.columns == ["final_y_folded"] and leak.excluded_by_default
+    assert str(leak.grade) == "certain leak" and "R²" in leak.message
 
 
 def test_missing_target_values():

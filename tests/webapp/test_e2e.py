@@ -314,3 +314,75 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     idle()
     shot("sample-project-trained")
     fresh.close()
+
+
+@pytest.mark.e2e
+def test_churn_leak_is_a_suspect_before_training_and_too_good_after(
+    running_stack, browser_page, artifacts_dir, tmp_path
+):
+    """The issue-15 journey: a churn table whose `cancel_request_filed` agrees with the
+    outcome on 98% of rows shows that column as a suspect in the plan; put back with its
+    switch and trained on, the model page says the result looks too good to be true."""
+    from playwright.sync_api import expect
+
+    from tests.webapp.test_review_section import BRIEF, churn_csv
+
+    page, url = browser_page, running_stack
+    step = iter(range(1, 100))
+
+    def idle() -> None:
+        page.wait_for_timeout(300)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+
+    def shot(name: str) -> None:
+        """As tall as the content (Streamlit scrolls inside its main block)."""
+        page.wait_for_timeout(600)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        height = page.evaluate(
+            "document.querySelector('[data-testid=stMain]')?.scrollHeight || 900"
+        )
+        page.set_viewport_size({"width": 1280, "height": min(max(height, 900), 6000)})
+        page.wait_for_timeout(400)
+        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(url)
+    page.get_by_role("tab", name="Create an account").click(timeout=60_000)
+    page.locator("input[aria-label='Email']:visible").fill("rita@example.com")
+    page.locator("input[aria-label='Password']:visible").fill(PASSWORD)
+    page.locator("input[aria-label='Repeat the password']:visible").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.locator("input[aria-label='Name']:visible").fill("Churn")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", name="Churn")).to_be_visible()
+    page.get_by_role("link", name="Datasets").first.click()
+    data = tmp_path / "churn.csv"
+    data.write_bytes(churn_csv())
+    page.locator("input[type='file']").set_input_files(str(data))
+    page.get_by_role("button", name="Add dataset", exact=True).click()
+    expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
+    idle()
+
+    page.get_by_role("link", name="New model").first.click()
+    page.locator("textarea:visible").first.fill(BRIEF)
+    page.locator("input[aria-label='Time budget (seconds)']:visible").fill("20")
+    page.get_by_role("button", name="Propose a plan").click()
+    expect(page.get_by_text("Review before training")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("cancel_request_filed · suspect")).to_be_visible()
+    idle()
+    shot("plan-review-suspect")
+
+    page.get_by_text("Use 'cancel_request_filed' as an input").click()
+    expect(page.get_by_text("was a leakage suspect and is used because you put it back")
+           ).to_be_visible(timeout=60_000)
+    idle()
+    shot("plan-review-suspect-put-back")
+    page.get_by_role("button", name="Approve and build").click()
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    page.get_by_role("link", name="Open model v1").click()
+    # at the top of the page, as an alert (the report repeats it further down)
+    alert = page.get_by_test_id("stAlertContentError").first
+    expect(alert).to_contain_text("This looks too good to be true", timeout=60_000)
+    expect(alert).to_contain_text("'cancel_request_filed' carries")
+    idle()
+    shot("model-too-good-to-be-true")

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.errors import DataError
+from core.tableread import TableReadError
 from tests.webapp.conftest import actor_of, app_as, no_exception, texts
 from webapp import components, session
 from workspace import projects
@@ -31,6 +32,7 @@ def test_a_bug_is_told_as_something_went_wrong_with_a_log_id_never_its_text(bug,
 
 def test_errors_worded_for_the_user_are_shown_as_they_are():
     assert components.error_sentence(DataError("Column 'x' is empty.")) == "Column 'x' is empty."
+    assert components.error_sentence(TableReadError("The file is empty.")) == "The file is empty."
     assert components.error_sentence(NotFound("No project with that id exists.")) == \
         "No project with that id exists."
     assert components.error_sentence(projects.ProjectNameError("Give the project a name.")) == \

@@ -21,6 +21,11 @@ st.title("Model versions")
 project, role = components.require_project(actor)
 
 
+def _too_good(version) -> bool:
+    findings = (version.explanation or {}).get("review_findings") or []
+    return any(val(f, "severity") == "warning" for f in findings)
+
+
 def headline(version) -> None:
     metrics = version.metrics or {}
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
@@ -34,7 +39,9 @@ def headline(version) -> None:
         f"Held-out {display_name(main)}",
         fmt_number(model_value),
         delta,
-        delta_color="normal" if greater_is_better(main) else "inverse",
+        # a score the review calls too good to be true is not shown as good news
+        delta_color="off" if _too_good(version)
+        else "normal" if greater_is_better(main) else "inverse",
     )
     cols[1].metric(
         "Baseline",
@@ -245,6 +252,10 @@ if chosen is None:
 with shown_errors(stop=True):
     version = versions.get_model_version(actor=actor, version_id=val(chosen, "id"))
 
+for warning in (version.explanation or {}).get("review_findings") or []:
+    # a leak-like result is an error; a strong input the review found plausible is a note
+    shown = st.error if val(warning, "severity") == "warning" else st.warning
+    shown(components.plain(val(warning, "message", "")), icon=":material/warning:")
 headline(version)
 st.caption(
     f"{version.task_type} · trained {components.when(version.created_at)} · "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import streamlit as st
 
 from webapp import components, session
@@ -146,6 +148,14 @@ def target_question(build) -> None:
         st.rerun()
 
 
+def _columns_revision(build) -> str:
+    """Changes when the review changed which columns are used, so the plan editor's column
+    table shows the stored plan rather than stale edits."""
+    spec, _ = components.plan_parts(build.plan)
+    used = ",".join(sorted(spec.get("feature_columns") or []))
+    return f"-{zlib.crc32(used.encode()):08x}"
+
+
 def plan_section(build) -> None:
     plan = build.plan or {}
     st.subheader("Proposed plan")
@@ -155,12 +165,23 @@ def plan_section(build) -> None:
     target_question(build)
     with shown_errors():
         frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
+        review_change = components.review_section(plan, key=f"plan-{build.id}")
+        if review_change is not None:
+            with st.spinner("Updating the plan…"):
+                builds.update_plan(actor=actor, build_id=build.id, spec=review_change)
+            st.rerun()
         edited = components.plan_editor(
-            plan, frame_columns, key=f"plan-{build.id}", budget=build.budget_seconds
+            plan,
+            frame_columns,
+            key=f"plan-{build.id}",
+            budget=build.budget_seconds,
+            revision=_columns_revision(build),
         )
-        if plan.get("findings"):
-            with st.expander(f"Data checks for this target ({len(plan['findings'])})"):
-                components.findings_list(plan["findings"])
+        # the graded leakage findings are in the review section above
+        other = [f for f in plan.get("findings") or [] if not f.get("grade")]
+        if other:
+            with st.expander(f"Other data checks for this target ({len(other)})"):
+                components.findings_list(other)
         for note in plan.get("planner_notes") or []:
             st.caption(note)
         left, right = st.columns(2)

@@ -11,12 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import langchain_openai  # noqa: F401 - in the dev extra: missing, these tests must fail, not skip
 import pytest
 from sklearn.datasets import load_breast_cancer
 
 from tests.openai_server import ScriptedOpenAI, answers_for, dead_url, hostile_answers
-
-pytest.importorskip("langchain_openai", reason="the [openai] extra is part of the dev extra")
 
 ROOT = Path(__file__).resolve().parents[2]
 BRIEF = "predict the diagnosis"
@@ -49,7 +48,7 @@ def run_build(table: Path, base_url: str, tmp: Path, **env) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "briefml", "build", str(table), "--intent", BRIEF, "--budget",
          BUDGET, "--planner", "llm", "--json", "--out", str(tmp / "model.zip")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+        check=False, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

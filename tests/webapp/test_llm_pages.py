@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import langchain_openai  # noqa: F401 - in the dev extra: missing, these tests must fail, not skip
 import pytest
 
 from tests.openai_server import ScriptedOpenAI, answers_for, hostile_answers
@@ -9,8 +10,6 @@ from tests.webapp.conftest import actor_of, app_as, no_exception, texts
 from tests.workspace.build_helpers import cancer_csv
 from workspace import builds, datasets, projects
 from workspace.settings import get_settings
-
-pytest.importorskip("langchain_openai", reason="the [openai] extra is part of the dev extra")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ OpenAI-compatible server (127.0.0.1) through the real langchain-openai client.""
 
 from __future__ import annotations
 
+import langchain_openai  # noqa: F401 - in the dev extra: missing, these tests must fail, not skip
 import pytest
 
 from db.models import BuildStatus
@@ -10,8 +11,6 @@ from tests.openai_server import ScriptedOpenAI, answers_for, hostile_answers
 from tests.workspace.build_helpers import add_dataset, cancer_csv, wait_for
 from tests.workspace.test_queue import _finished, _versions, workers  # noqa: F401 - fixture
 from workspace import builds
-
-pytest.importorskip("langchain_openai", reason="the [openai] extra is part of the dev extra")
 
 GOOD = answers_for("diagnosis", "binary", "roc_auc", "malignant")
 

@@ -22,7 +22,6 @@ def test_llm_without_a_setting_is_a_warning_and_an_offline_plan():
 
 
 def test_the_llm_setting_gives_an_llm_planner_with_the_timeout_and_retries():
-    pytest.importorskip("langchain_openai")
     settings = Settings(llm="openai:x", llm_base_url="http://127.0.0.1:9/v1", llm_api_key="k",
                         llm_timeout_seconds=7, llm_max_retries=1)
     planner, warning = planner_for("auto", settings)

@@ -1044,4 +1044,10 @@ def written_report(text: str | None) -> None:
     if not text:
         st.caption("No written report for this version.")
         return
-    st.markdown(sanitise_report(text), unsafe_allow_html=False)
+    st.markdown(smaller_headings(sanitise_report(text)), unsafe_allow_html=False)
+
+
+def smaller_headings(markdown: str) -> str:
+    """A report's own headings sit below the page's: '# Summary' is drawn as a small heading,
+    not as large as the page title."""
+    return re.sub(r"(?m)^ {0,3}#{1,6}(?=\s)", "#####", markdown)

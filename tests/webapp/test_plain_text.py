@@ -31,3 +31,12 @@ def test_hostile_text_is_shown_as_written(text):
     assert "://" not in safe and "www." not in safe  # no bare address to link
     assert not re.search(r"\w@\w", safe)  # no e-mail address to link
     assert not re.search(r":\w", safe)  # no :icon: name
+
+
+def test_a_reports_headings_sit_below_the_page_title():
+    from webapp.components import smaller_headings
+
+    report = "# Summary\nText with a # sign.\n## Data\n   ### Checks\n#hashtag stays\n"
+    assert smaller_headings(report) == (
+        "##### Summary\nText with a # sign.\n##### Data\n##### Checks\n#hashtag stays\n"
+    )

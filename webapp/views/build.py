@@ -85,13 +85,6 @@ def choose_build(history: list):
     )
 
 
-def version_of(build_id):
-    for version in versions.list_model_versions(actor=actor, project_id=project.id):
-        if version.build_id == build_id:
-            return version
-    return None
-
-
 def controls(build) -> None:
     status = BuildStatus(build.status)
     if not status.is_final and status not in (BuildStatus.DRAFT, BuildStatus.PLANNED):
@@ -157,20 +150,18 @@ def show_build(build_id, *, live: bool) -> None:
         if build.error:
             st.error(build.error, icon=":material/error:")
         shipped = None  # what the version is made of, once there is one
-        if status == BuildStatus.SUCCEEDED:
-            version = version_of(build.id)
-            if version is not None:
-                full = versions.get_model_version(actor=actor, version_id=version.id)
-                shipped = (full.metrics or {}).get("ensemble")
-                st.success(
-                    f"Model version v{version.version} is ready.", icon=":material/check_circle:"
-                )
-                st.page_link(
-                    components.page("model"),
-                    label=f"Open model v{version.version}",
-                    icon=":material/insights:",
-                    query_params={"project": str(project.id), "version": str(version.id)},
-                )
+        # a finished build is shown from a fresh page run, so the builds list knows its version
+        made = next((b for b in history if b.id == build.id and b.version_id), None)
+        if status == BuildStatus.SUCCEEDED and made is not None:
+            version = versions.get_model_version(actor=actor, version_id=made.version_id)
+            shipped = (version.metrics or {}).get("ensemble")
+            st.success(f"Model version v{made.version} is ready.", icon=":material/check_circle:")
+            st.page_link(
+                components.page("model"),
+                label=f"Open model v{made.version}",
+                icon=":material/insights:",
+                query_params={"project": str(project.id), "version": str(made.version_id)},
+            )
         trials_tab, log_tab, plan_tab = st.tabs(["Leaderboard", "Log", "Plan"])
         with trials_tab:
             trials = builds.list_trials(actor=actor, build_id=build.id)

@@ -59,8 +59,11 @@ from .leaderboard import (
 )
 from .model_version import (
     choose_version,
+    explanation_base_sentence,
+    explanation_scope_sentence,
     metrics_table,
     planner_report,
+    prediction_words,
     version_label,
     written_report,
 )
@@ -109,6 +112,8 @@ __all__ = [
     "dataset_frame",
     "empty_state",
     "error_sentence",
+    "explanation_base_sentence",
+    "explanation_scope_sentence",
     "file_size",
     "findings_list",
     "fmt_number",
@@ -130,6 +135,7 @@ __all__ = [
     "plan_parts",
     "plan_summary",
     "planner_report",
+    "prediction_words",
     "probability_chart",
     "query_id",
     "register_pages",

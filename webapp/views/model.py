@@ -126,8 +126,10 @@ def explanation_tab(version) -> None:
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
-    for note in explanation.get("notes") or []:
-        st.caption(note)
+    scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
+    for note in [scope, *(explanation.get("notes") or [])]:
+        if note:
+            st.caption(note)
 
 
 def compare_tab(version, all_versions: list) -> None:

@@ -28,8 +28,8 @@ PLAN = {
 
 def rows(**used: bool) -> list[dict]:
     reasons = {"customer_id": "identifier", "refund": "leakage suspect"}
-    return [{"column": c, "use": u, "reason if left out": "" if u else reasons.get(c, ""),
-             "detail": ""} for c, u in used.items()]
+    return [{"column": c, "use": u, "reason if left out": None if u else reasons.get(c),
+             "detail": None if u else float("nan")} for c, u in used.items()]
 
 
 def edits(**changes) -> dict:

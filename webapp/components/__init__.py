@@ -91,13 +91,17 @@ from .review import (
     review_section,
 )
 from .widgets import (
+    EMPTY_CELL,
+    editor,
     findings_list,
     show_chart,
+    table,
 )
 
 __all__ = [
     "BAR_STEP",
     "CHART_HEIGHT",
+    "EMPTY_CELL",
     "LABEL_LIMIT",
     "PROJECT_KEY",
     "USER_ERRORS",
@@ -110,6 +114,7 @@ __all__ = [
     "current_project_id",
     "curve_chart",
     "dataset_frame",
+    "editor",
     "empty_state",
     "error_sentence",
     "explanation_base_sentence",
@@ -147,6 +152,7 @@ __all__ = [
     "show_chart",
     "shown_errors",
     "smaller_headings",
+    "table",
     "target_relation_chart",
     "top_values_chart",
     "url_picker",

@@ -14,6 +14,7 @@ from workspace import versions
 from .errors import shown_errors
 from .formatting import fmt_number, plain, smaller_headings, val, when
 from .navigation import url_picker
+from .widgets import table
 
 
 def metrics_table(metrics: dict, main: str | None = None) -> pd.DataFrame:
@@ -76,7 +77,7 @@ def planner_report(report: dict | None) -> None:
     fallbacks = report.get("fallbacks") or []
     if fallbacks:
         st.caption(f"{len(fallbacks)} step(s) fell back to the offline planner:")
-        st.dataframe(
+        table(
             pd.DataFrame([{k: f.get(k) for k in ("step", "attempt", "kind", "reason")}
                           for f in fallbacks]),
             hide_index=True, width="stretch",

@@ -141,7 +141,7 @@ def batch_section(version) -> None:
         for warning in result.get("warnings") or []:
             st.warning(warning)
         st.success(f"Predicted {len(out):,} rows.")
-        st.dataframe(out.head(100), hide_index=True, width="stretch")
+        components.table(out.head(100), hide_index=True, width="stretch")
         st.download_button(
             "Download the predictions (CSV)",
             icon=":material/download:",

@@ -107,13 +107,18 @@ def diff_records(before: VersionRecord, after: VersionRecord) -> VersionDiff:
          "before interval": before.intervals.get(m), "after interval": after.intervals.get(m)}
         for m in dict.fromkeys([*before.holdout, *after.holdout])
     ]
+    # a version without an explanation has no importance to compare with: the change is
+    # unknown (None), not the other version's whole value; a column only one explained
+    # version uses changes from or to 0
+    both = bool(before.importance) and bool(after.importance)
     importance = sorted(
         (
             {"column": c, "before": before.importance.get(c), "after": after.importance.get(c),
-             "change": (after.importance.get(c) or 0.0) - (before.importance.get(c) or 0.0)}
+             "change": (after.importance.get(c) or 0.0) - (before.importance.get(c) or 0.0)
+             if both else None}
             for c in dict.fromkeys([*before.importance, *after.importance])
         ),
-        key=lambda row: -abs(row["change"]),
+        key=lambda row: -abs(row["change"] if both else row["after"] or row["before"] or 0.0),
     )
     return VersionDiff(before=before, after=after, settings=settings, columns=columns,
                        metrics=metrics, importance=importance)

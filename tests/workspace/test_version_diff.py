@@ -39,3 +39,10 @@ def test_identical_versions_differ_in_nothing_but_their_number():
     diff = diff_records(record(1), record(2))
     assert diff.settings == [] and diff.columns == []
     assert all(row["change"] == 0 for row in diff.importance)
+
+
+def test_a_version_without_an_explanation_has_no_change_in_importance():
+    # e.g. a small budget used up before the model could be explained
+    diff = diff_records(record(1, importance={}), record(2))
+    assert [(r["column"], r["before"], r["change"]) for r in diff.importance] == [
+        ("cancel_request_filed", None, None), ("tenure", None, None)]

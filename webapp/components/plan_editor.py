@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import invalid_plan
+from core.metrics import display_name
 from workspace.settings import get_settings
 
 from .formatting import plain
@@ -61,6 +62,7 @@ def plan_editor(
         "Metric",
         metric_names,
         index=metric_names.index(metric_default),
+        format_func=metrics.display_name,
         key=f"{key}-metric",
         disabled=disabled,
     )
@@ -249,7 +251,7 @@ def plan_summary(plan: dict | None) -> None:
     cols = st.columns(4)
     cols[0].metric("Target", spec.get("target", "—"))
     cols[1].metric("Task", spec.get("task_type", "—"))
-    cols[2].metric("Metric", spec.get("metric", "—"))
+    cols[2].metric("Metric", display_name(spec["metric"]) if spec.get("metric") else "—")
     cols[3].metric("Budget", f"{search.get('budget_seconds', 0):.0f} s")
     if spec.get("excluded"):
         table(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")

@@ -214,7 +214,8 @@ def version_diff_section(diff) -> None:
         components.table(
             pd.DataFrame(
                 [{"column": r["column"], before: fmt_number(r["before"]),
-                  after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}
+                  after: fmt_number(r["after"]),
+                  "change": None if r["change"] is None else f"{r['change']:+.4g}"}
                  for r in diff.importance[:15]]
             ),
             hide_index=True, width="stretch",

@@ -257,7 +257,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     rows = tmp_path / "to-predict.csv"
     pd.read_csv(small_csv(tmp_path / "all.csv")).head(12).drop(columns=["species"]).to_csv(
         rows, index=False)
-    visible("input[type='file']").set_input_files(str(rows))
+    page.locator("input[type='file']").set_input_files(str(rows))  # hidden behind its button
     expect(page.get_by_text("Predicted 12 rows.")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Download the predictions (CSV)")).to_be_visible()
     idle()
@@ -301,8 +301,9 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     expect(page.get_by_text("The link names a model version that is not in this project")).to_be_visible(
         timeout=60_000
     )
+    expect(page.get_by_text("Held-out Log loss")).to_be_visible(timeout=60_000)  # drawn, not skeletons
     idle()
-    page.screenshot(path=artifacts_dir / f"{next(step):02d}-bad-link.png")
+    shot("bad-link")
 
     # 12. a second project opens at once, and both can be told apart
     page.get_by_role("link", name="Projects").first.click()
@@ -336,12 +337,16 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     # 13. the owner invites the newcomer to Penguins as a viewer: they see the model and
     # predict with it, but nothing that changes the project
     viewer, page = page, owner
-    page.goto(f"{url}/projects?project={project_id}")
+    page.bring_to_front()  # a background tab draws nothing: its widgets stay inert
+    page.goto(f"{url}/?project={project_id}")  # Projects is the default page
+    expect(page.get_by_role("heading", name="Penguins")).to_be_visible(timeout=60_000)
+    idle()
     visible("input[aria-label='Invite by email (they need an account)']").fill(
         "newcomer@example.com")
     page.get_by_role("button", name="Invite", exact=True).click()
     expect(page.get_by_text("newcomer@example.com is now a viewer of this project.")).to_be_visible()
     page = viewer
+    page.bring_to_front()
     page.goto(f"{url}/model?project={project_id}")
     expect(page.get_by_text("Held-out metrics and the naive baseline")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("your role: viewer")).to_be_visible()
@@ -355,7 +360,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.goto(f"{url}/datasets?project={project_id}")
     expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
     expect(page.get_by_role("button", name="Add dataset", exact=True)).to_have_count(0)
-    page.goto(f"{url}/projects?project={project_id}")
+    page.goto(f"{url}/?project={project_id}")  # Projects is the default page
     expect(page.get_by_text("Only owners can invite members or change roles.")).to_be_visible(
         timeout=60_000)
     expect(page.get_by_role("button", name="Invite", exact=True)).to_have_count(0)

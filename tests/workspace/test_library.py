@@ -34,7 +34,7 @@ def library(team):
 
 
 def test_the_brief_finds_the_fitting_table_in_another_project(team, library):
-    other, empty = library
+    _, empty = library
     found = find_datasets_for_brief(actor=team.owner, brief="Which customers have churned?",
                                     project_id=empty.id)
     assert found, "the churn table fits the brief"

@@ -21,6 +21,7 @@ from workspace.settings import get_settings
 
 SPEC_KEY = "synthetic-spec-rows"
 KINDS = ["numeric", "integer", "categorical", "boolean"]
+NUMBER_FIELDS = ("mean", "std", "minimum", "maximum", "missing_share", "effect_on_target")
 
 
 def dataset_label(d) -> str:
@@ -38,15 +39,23 @@ def data_notice(dataset) -> None:
         st.caption(components.plain(copied))
 
 
+def _pick(dataset_id) -> None:
+    """Make `dataset_id` the chosen dataset on this page and the next (the brief form's
+    select box remembers its own value, so it is set too) and start again from the top."""
+    st.session_state["dataset_id"] = dataset_id
+    st.session_state["brief-dataset"] = dataset_id
+    st.session_state.pop("library-searched", None)
+    st.query_params["dataset"] = str(dataset_id)
+    st.rerun()
+
+
 def _use(actor, project, match) -> None:
     with shown_errors():
         chosen = match.dataset_id
         if not match.in_this_project:
             chosen = library.copy_dataset_to_project(
                 actor=actor, dataset_id=match.dataset_id, project_id=project.id).id
-        st.session_state["dataset_id"] = chosen
-        st.query_params["dataset"] = str(chosen)
-        st.rerun()
+        _pick(chosen)
 
 
 def library_section(actor, project) -> None:
@@ -100,8 +109,11 @@ def generate_section(actor, project) -> None:
     rows = st.session_state.get(SPEC_KEY)
     if rows is None:
         return
+    frame = pd.DataFrame(rows, columns=list(EDITOR_FIELDS))
+    for name in NUMBER_FIELDS:  # numbers, so an empty cell shows empty rather than "None"
+        frame[name] = pd.to_numeric(frame[name], errors="coerce")
     table = st.data_editor(
-        pd.DataFrame(rows, columns=list(EDITOR_FIELDS)), num_rows="dynamic", key="synthetic-table",
+        frame, num_rows="dynamic", key="synthetic-table",
         hide_index=True, width="stretch",
         column_config={
             "kind": st.column_config.SelectboxColumn("kind", options=KINDS, required=True),
@@ -133,6 +145,4 @@ def generate_section(actor, project) -> None:
         dataset = datasets.add_dataset_from_spec(actor=actor, project_id=project.id, spec=spec,
                                                  n_rows=int(n_rows), name=name, brief=brief)
         st.session_state.pop(SPEC_KEY, None)
-        st.session_state["dataset_id"] = dataset.id
-        st.query_params["dataset"] = str(dataset.id)
-        st.rerun()
+        _pick(dataset.id)

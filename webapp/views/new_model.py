@@ -34,12 +34,15 @@ def brief_form(available: list) -> None:
     ids = list(labels)
     settings = get_settings()
     with st.form("brief"):
+        # a value put in session state (a dataset just copied or generated) wins; a
+        # default index beside it would make Streamlit warn
+        remembered = st.session_state.get("brief-dataset")
+        if remembered is not None and remembered not in labels:
+            st.session_state.pop("brief-dataset")
+        chosen = {} if "brief-dataset" in st.session_state else {
+            "index": ids.index(wanted) if wanted in labels else 0}
         dataset_id = st.selectbox(
-            "Dataset",
-            ids,
-            format_func=labels.get,
-            key="brief-dataset",
-            index=ids.index(wanted) if wanted in labels else 0,
+            "Dataset", ids, format_func=labels.get, key="brief-dataset", **chosen
         )
         brief = st.text_area(
             "Brief: what should the model predict, and for what?",
@@ -163,6 +166,7 @@ def plan_section(build) -> None:
         st.info(build.planner_fallback, icon=":material/info:")
     target_question(build)
     with shown_errors():
+        find_data.data_notice(datasets.get_dataset(actor=actor, dataset_id=build.dataset_id))
         frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
         review_change = components.review_section(plan, key=f"plan-{build.id}")
         if review_change is not None:

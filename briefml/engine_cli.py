@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from briefml.console import fail
+from briefml.console import fail, file_error_sentence
 from core.callbacks import BuildCallbacks
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -63,13 +63,14 @@ class ProgressBarCallbacks(BuildCallbacks):
             return
         if trial.score is not None and (self.best is None or trial.score > self.best):
             self.best = trial.score
-        from core.metrics import to_value
+        from core.metrics import display_name, to_value
 
-        best = f"best {trial.metric} {to_value(trial.metric, self.best):.4g}" if self.best is not None else ""
+        name = display_name(trial.metric)
+        best = f"best {name} {to_value(trial.metric, self.best):.4g}" if self.best is not None else ""
         self.progress.update(self.task, completed=100 * share_of_budget_used, best=best)
         self.progress.console.print(
             f"  {trial.trial_id} {trial.estimator:<24} {trial.status:<7} "
-            + (f"{trial.metric}={to_value(trial.metric, trial.score):.4g}" if trial.score is not None
+            + (f"{name} {to_value(trial.metric, trial.score):.4g}" if trial.score is not None
                else (trial.error or "")[:80])
             + f"  ({trial.seconds:.1f}s)", highlight=False,
         )
@@ -119,6 +120,9 @@ def build(
                              seed=seed, callbacks=callbacks, started_at=started_at,
                              restore=keep or [])
         path = bundle_from_result(result, out)
+    except OSError as exc:  # the table cannot be read or the bundle written
+        fail(file_error_sentence(exc, output=out))
+        return
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
         fail(f"{exc.question}" + (f" Candidates: {shown}." if shown else "")
@@ -134,9 +138,11 @@ def build(
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
         sys.stdout.flush()
         return
+    from core.metrics import display_name
+
     metric = summary["metric"]
     console.print(
-        f"Target '{summary['target']}' ({summary['task_type']}); held-out {metric} "
+        f"Target '{summary['target']}' ({summary['task_type']}); held-out {display_name(metric)} "
         f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
         f"{_number(summary['baseline_metrics'].get(metric))}."
     )
@@ -163,6 +169,9 @@ def predict(
         from core.bundle import predict_file
 
         _, report = predict_file(bundle, input, output)
+    except OSError as exc:  # the input cannot be read or the output written
+        fail(file_error_sentence(exc, output=output))
+        return
     except _user_errors() as exc:
         fail(str(exc))
         return

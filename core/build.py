@@ -54,8 +54,7 @@ POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, rep
 MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
 REFIT_SAFETY = 1.15  # fit times vary on a busy machine
 REFIT_KEEP_SHARE = 0.85  # a refit stopped by the deadline this far through still ships
-EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
-EXPLAIN_PILOT_ROWS = 10  # a big ensemble of deep forests explains a row in a fraction of a second
+EXPLAIN_ROWS = 1000  # at most, when the time allows: held-out rows first, then training rows
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
@@ -507,23 +506,33 @@ def _report(planner, context: dict) -> str:
                 f"{s['baseline_metrics'].get(s['spec']['metric'])}).\n")
 
 
-def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: BuildCallbacks,
+def _explain(model: TabularModel, data: _Data, seed: int, callbacks: BuildCallbacks,
              seconds_allowed: float) -> dict | None:
-    """SHAP explanation sized to the time left: a small pilot first, then as many rows as
-    the pilot's speed says will fit (SHAP cost varies a lot with the members' trees)."""
+    """SHAP explanation sized to the time left, on the held-out rows first and then training
+    rows, up to EXPLAIN_ROWS."""
     from core.explain import explain_model
 
     try:
-        start = time.monotonic()
-        explanation = explain_model(model, raw, seed=seed, max_rows=EXPLAIN_PILOT_ROWS)
-        per_row = (time.monotonic() - start) / max(1, min(len(raw), EXPLAIN_PILOT_ROWS))
-        rows = int(min(EXPLAIN_ROWS, len(raw), (seconds_allowed - (time.monotonic() - start)) / max(per_row, 1e-6)))
-        if rows > 2 * EXPLAIN_PILOT_ROWS:
-            explanation = explain_model(model, raw, seed=seed, max_rows=rows)
-        return explanation
+        rng = np.random.default_rng(seed)
+        order = np.concatenate([rng.permutation(data.test), rng.permutation(data.train)])
+        return explain_model(model, data.raw.iloc[order], seed=seed, max_rows=EXPLAIN_ROWS,
+                             seconds=seconds_allowed, held_out_rows=len(data.test))
     except Exception as exc:  # an explanation is a bonus, never a reason to lose the model
         callbacks.on_log(f"Could not explain the model: {exc}")
         return None
+
+
+def _store_average_output(model: TabularModel, data: _Data, seed: int,
+                          callbacks: BuildCallbacks) -> None:
+    """The model's average prediction over its training rows, in the schema: every
+    explanation (the build's, a row's on the predict page, the bundle's predict.py) starts
+    from it. A few thousand predictions: cheap even when no time is left to explain."""
+    from core.explain import average_output
+
+    try:
+        model.schema["average_output"] = average_output(model, data.raw.iloc[data.train], seed=seed)
+    except Exception as exc:  # explanations then start from the explainers' own base
+        callbacks.on_log(f"Could not compute the model's average prediction: {exc}")
 
 
 def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
@@ -648,10 +657,11 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings["refit"] = time.monotonic() - t
 
     t = phase("explain")
+    _store_average_output(model, data, seed, callbacks)
     explanation = None
     explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
     if explain_seconds > 0:
-        explanation = _explain(model, data.raw, seed, callbacks, explain_seconds)
+        explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")

@@ -152,12 +152,15 @@ def _to_boolean(values: pd.Series) -> pd.Series:
 
 def _to_category(values: pd.Series) -> pd.Series:
     """Categories as Python strings (object dtype), missing as NaN."""
-    if pd.api.types.is_float_dtype(values):
-        # 1.0 and 1 must be the same category: print whole floats without '.0'
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    else:
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
-    return as_text.astype(object)
+    return values.map(lambda v: np.nan if pd.isna(v) else _category_text(v)).astype(object)
+
+
+def _category_text(value: Any) -> str:
+    # 1.0 and 1 must be the same category, written as the file writes it ("3", not "3.0"):
+    # a float column, or a number among text cells (Excel and Parquet keep such cells as floats)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _to_text(values: pd.Series) -> pd.Series:
@@ -375,6 +378,12 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
 # (always positive for binary tasks, so signs and order are kept; for multiclass the softmax
 # Jacobian at the midpoint is used and the small remainder is spread by size). The base value
 # in probability space is the link applied to the explainer's expected log-odds.
+#
+# That base is not what people call "the average": the sigmoid of the mean log-odds can be 7%
+# where the model predicts 28% on average. So a schema that carries `average_output` (the
+# model's mean output over its training rows, stored at build time) has every explanation
+# measured from that average instead: each row's difference between the two bases is spread
+# over its columns by size (see `rebased`), and the rows still add up exactly.
 
 
 class ExplanationError(ValueError):
@@ -599,10 +608,27 @@ def _multiclass_logodds_to_probability(base: np.ndarray, values: np.ndarray, pro
     jac = mid[:, :, None] * (np.eye(len(base))[None] - mid[:, None, :])
     linear = np.einsum("nkj,nfj->nfk", jac, values)
     remainder = (proba - p_base[None, :]) - linear.sum(axis=1)  # (n, k)
-    size = np.abs(linear)
+    return p_base, linear + _spread(linear, remainder[:, None, :])
+
+
+def _spread(values: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """`amount` (per row and output) shared among the columns of `values` (rows, columns,
+    outputs) in proportion to their size, equally when a row has none: adding it changes
+    each row's total by exactly `amount`, and a column's sign only when `amount` is larger
+    than the row's contributions together."""
+    size = np.abs(values)
     total = size.sum(axis=1, keepdims=True)
     share = np.where(total > 0, size / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
-    return p_base, linear + share * remainder[:, None, :]
+    return share * amount
+
+
+def rebased(contrib: Contributions, base: np.ndarray) -> Contributions:
+    """The same explanation measured from another base value (the model's average output):
+    every row still adds up, base + sum of its contributions == its output."""
+    base = np.asarray(base, dtype="float64").reshape(-1)
+    shift = np.broadcast_to(contrib.base - base, (len(contrib.values), 1, len(base)))
+    values = contrib.values + _spread(contrib.values, shift)
+    return Contributions(contrib.columns, base, values, contrib.output, contrib.space)
 
 
 def _to_output_space(
@@ -650,7 +676,8 @@ def member_contributions(
 def explain_frame(
     members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None
 ) -> Contributions:
-    """The ensemble's SHAP values by input column: the weighted sum of its members' values."""
+    """The ensemble's SHAP values by input column: the weighted sum of its members' values,
+    measured from the schema's `average_output` when it has one."""
     total = sum(m.weight for m in members)
     references = references or {}
     combined: Contributions | None = None
@@ -665,6 +692,9 @@ def explain_frame(
             combined.output = combined.output + part.output * share
     if combined is None:
         raise ValueError("A model needs at least one member with a positive weight.")
+    average = schema.get("average_output")  # absent in bundles built before it was stored
+    if average is not None and len(average) == len(combined.base):
+        return rebased(combined, np.asarray(average, dtype="float64"))
     return combined
 
 

@@ -193,6 +193,7 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     said = texts(at)
     assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
+    assert "On average over its training rows the model predicts" in said  # the base, in words
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)
     at.file_uploader(key=f"batch-{version.id}").set_value(
@@ -202,7 +203,8 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     no_exception(at)
     assert "Predicted 7 rows." in texts(at)
     result = at.dataframe[-1].value
-    assert "species" in result.columns and any(c.startswith("proba_") for c in result.columns)
+    assert result.columns[0] == "species" and result.columns[1].startswith("proba_")
+    assert list(result.columns)[-len(rows.columns) + 1:] == list(rows.drop(columns=["species"]))
     assert at.get("download_button")
 
     at.file_uploader(key=f"batch-{version.id}").set_value(

@@ -64,7 +64,7 @@ def performance_tab(version) -> None:
     metrics = version.metrics or {}
     st.markdown("##### Held-out metrics and the naive baseline")
     table = components.metrics_table(metrics, main=version.metric)
-    st.dataframe(
+    components.table(
         table,
         hide_index=True,
         width="stretch",
@@ -109,7 +109,7 @@ def performance_tab(version) -> None:
         column = st.selectbox("Group by", list(slices), key="slice-column")
         groups = pd.DataFrame(slices[column])
         first = [c for c in ("value", "rows") if c in groups.columns]
-        st.dataframe(
+        components.table(
             groups[first + [c for c in groups.columns if c not in first]],
             hide_index=True,
             width="stretch",
@@ -129,8 +129,10 @@ def explanation_tab(version) -> None:
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
-    for note in explanation.get("notes") or []:
-        st.caption(note)
+    scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
+    for note in [scope, *(explanation.get("notes") or [])]:
+        if note:
+            st.caption(note)
 
 
 def compare_tab(version, all_versions: list) -> None:
@@ -165,7 +167,7 @@ def compare_tab(version, all_versions: list) -> None:
             }
         )
         if len(picked) > 1:  # two versions: the diff below says it all
-            st.dataframe(table, width="stretch")
+            components.table(table, width="stretch")
         first = picked[0]
         diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
         version_diff_section(diff)
@@ -182,7 +184,7 @@ def version_diff_section(diff) -> None:
     before, after = f"v{diff.before.version}", f"v{diff.after.version}"
     st.markdown(f"##### What changed from {before} to {after}")
     if diff.settings:
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"": r["what"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"])} for r in diff.settings]
@@ -193,7 +195,7 @@ def version_diff_section(diff) -> None:
         st.caption("Same brief, target, dataset, planner and budget.")
     if diff.columns:
         st.markdown("###### Columns")
-        st.dataframe(
+        components.table(
             pd.DataFrame([{"column": r["column"], before: r["before"], after: r["after"]}
                           for r in diff.columns]),
             hide_index=True, width="stretch",
@@ -201,7 +203,7 @@ def version_diff_section(diff) -> None:
     else:
         st.caption("The same columns were used and left out.")
     st.markdown("###### Held-out metrics with their 95% intervals")
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [{"metric": display_name(r["metric"]), before: fmt_number(r["before"]),
               f"{before} interval": _interval_text(r["before interval"]),
@@ -212,7 +214,7 @@ def version_diff_section(diff) -> None:
     )
     if diff.importance:
         st.markdown("###### Change in what the model relies on (mean |SHAP|)")
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"column": r["column"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}

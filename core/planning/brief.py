@@ -37,7 +37,8 @@ STOPWORDS = words_of(
     predictions forecast estimate estimation identify tell guess model classify
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
-    next going kind type sort lot lots just also
+    next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
+    doesn't didn't can't cannot couldn't
     """
 )
 ENTITY_WORDS = words_of(
@@ -114,6 +115,31 @@ HOW_ADJECTIVE_NOUNS = {
 }
 IMPLIED_WEIGHT = 0.6
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# A question word asks for a kind of thing: "where was it made" asks for a place.
+_WH_NOUNS = {
+    "where": "origin location place region country",
+    "when": "time date year",
+}
+_WH_QUESTION = re.compile(r"^\W*(where|when)\b", re.IGNORECASE)
+# Phrasal verbs say in two words what one word of a column says: "let go" is a release.
+PHRASAL_VERBS = [
+    (re.compile(r"\blet(?:s|ting)?\s+(?:\w+\s+){0,3}?go\b", re.IGNORECASE), "release"),
+    (re.compile(r"\bturn(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?down\b", re.IGNORECASE), "reject"),
+    (re.compile(r"\bpa(?:y|ys|id|ying)\s+(?:\w+\s+){0,2}?back\b", re.IGNORECASE), "repay"),
+    (re.compile(r"\bdrop(?:s|ped|ping)?\s+out\b", re.IGNORECASE), "quit"),
+    (re.compile(r"\bsho(?:w|ws|wed|wing)\s+up\b", re.IGNORECASE), "attend"),
+    (re.compile(r"\bsells?\s+for\b|\bsold\s+for\b|\bgo(?:es)? for\b", re.IGNORECASE), "sell price"),
+    (re.compile(r"\bmake\s+it\s+(?:out\s+)?alive\b|\bpull\s+through\b", re.IGNORECASE), "survive"),
+    (re.compile(r"\bpass(?:es|ed)?\s+away\b", re.IGNORECASE), "die"),
+    (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),
+    (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
+]
+# "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
+_NEGATED = re.compile(
+    r"\b(?:not|never|no longer|won't|wont|don't|doesn't|didn't|isn't|aren't|wasn't|can't|cannot|"
+    r"couldn't|wouldn't|fail(?:s|ed)? to|unable to)\s+(?:\w+ly\s+)?(?:be\s+)?([^\W\d_]+)",
+    re.IGNORECASE,
+)
 # "Predict the price, or maybe the bedrooms, no wait": the user is not sure; ask.
 _HEDGE = re.compile(
     r"\bor maybe\b|\bor perhaps\b|\bor rather\b|\bno wait\b|\bnot sure\b|\bneither\b|"
@@ -136,6 +162,7 @@ QUANTITY_NOUNS = words_of(
     age income salary wage revenue sales spending expenditure duration delay distance speed
     temperature percentage percent share fraction proportion ratio size volume mileage
     consumption balance debt profit strength concentration yield quantity demand charge fee
+    worth cost money days hours minutes weeks months
     """
 )
 
@@ -160,7 +187,7 @@ _ASKS_CLASSES = re.compile(
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
-_CHOICE_LIST = re.compile(r"[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?")
+_CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?", re.IGNORECASE)
 _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
@@ -228,6 +255,7 @@ class Brief:
     input_stems: set[str] = field(default_factory=set)
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
+    negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
 
@@ -238,6 +266,8 @@ class Brief:
         text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
         # "next month" says when, not what: it must not point at a 'months' column
         outcome, inputs = _TIME_HORIZON.sub(" ", text), ""
+        for pattern, meaning in PHRASAL_VERBS:
+            outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
         if split:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
@@ -268,6 +298,14 @@ class Brief:
                 out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
                 out.originals.setdefault(key, noun)
                 out.outcome_words += ["|", noun]
+        wh = _WH_QUESTION.search(outcome)
+        if wh:
+            for noun in _WH_NOUNS[wh.group(1).lower()].split():
+                key = stem(noun)
+                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+                out.originals.setdefault(key, noun)
+                out.outcome_words += ["|", noun]
+        out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
@@ -337,6 +375,20 @@ def _focus(text: str, entities: set[str]) -> set[int]:
                 continue
             return set(run)
     return set()
+
+
+# "predict birth weight and tell us whether it's low": two requests in one brief
+_SECOND_REQUEST = re.compile(
+    r"\b(?:and|then|plus)\s+(?:also\s+)?(?:tell|predict|estimate|forecast|classify|say|"
+    r"find out|work out|show)\b",
+    re.IGNORECASE,
+)
+
+
+def requests_in(text: str) -> list[str]:
+    """The brief cut where it starts a second request; one part when it makes one."""
+    parts = [p for p in _SECOND_REQUEST.split(text) if p.strip()]
+    return parts if len(parts) == 2 else [text]
 
 
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:

@@ -17,6 +17,8 @@ from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
+ANTONYM, KIND = 0.65, 0.4
+NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
 MIN_COMPOUND_PIECE = 3
 
 # A modest vocabulary of outcome words: each line is one meaning. General words only, not
@@ -69,6 +71,38 @@ OUTCOME_VOCABULARY = [
     "share fraction proportion percentage",
     "up rise increase gain higher",
     "down fall decrease drop decline lower",
+    "deny denied denial reject rejected rejection refuse refused decline declined",
+    "release released discharge discharged",
+    "city town urban",
+    "highway motorway freeway",
+    "origin provenance",
+]
+# Opposites name the same yes/no column: "who won't repay" asks for the default column.
+ANTONYM_PAIRS = [
+    ("pay paid repay repaid repayment", "default defaulted delinquent delinquency arrears"),
+    (
+        "approve approved approval accept accepted admit admitted grant granted",
+        "deny denied denial reject rejected rejection refuse refused decline declined",
+    ),
+    ("release released free freed", "hold held detain detained jail jailed custody"),
+    ("pass passed success succeed", "fail failed failure"),
+    ("stay stayed retain retained renew renewed", "leave left quit churn churned cancel"),
+    ("win won winner", "lose lost loss defeat"),
+    ("survive survived alive live", "die died death dead perish"),
+    ("employed employment work working", "unemployed unemployment"),
+]
+# Broad kinds of outcome: weaker than a synonym, but enough when nothing closer matches
+# ("what is a player worth" → the salary column, "where was it made" → origin).
+OUTCOME_KINDS = [
+    (
+        "price cost value worth valuation salary wage pay paid earn earnings income "
+        "compensation revenue charge fee bill spend spending expenditure expense rent tuition "
+        "profit budget money dollar euro fare premium"
+    ),
+    "duration length time stay day hour minute week month tenure",
+    "count number times frequency tally",
+    "rate percentage percent share fraction proportion ratio",
+    "origin location place region country state area",
 ]
 ABBREVIATIONS = {
     "arr": "arrival",
@@ -91,7 +125,27 @@ ABBREVIATIONS = {
     "mpg": "mileage",
     "hp": "horsepower",
     "wt": "weight",
+    "med": "median",
+    "tot": "total",
+    "perc": "percentage",
+    "cap": "capacity",
+    # acronyms data columns are commonly named by: each word of the phrase can match
+    "los": "length of stay",
+    "gpa": "grade point average",
+    "bmi": "body mass index",
+    "bp": "blood pressure",
+    "hr": "heart rate",
+    "ctr": "click through rate",
+    "ltv": "lifetime value",
+    "clv": "customer lifetime value",
+    "roi": "return on investment",
+    "aov": "average order value",
+    "arpu": "average revenue per user",
+    "gdp": "gross domestic product",
+    "eps": "earnings per share",
+    "rpm": "revolutions per minute",
 }
+ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
 _GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
 _VOWELS = set("aeiou")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -106,8 +160,35 @@ def _build_synonyms() -> dict[str, set[str]]:
     return groups
 
 
+def _build_relations() -> dict[str, list[tuple[float, str, frozenset[str]]]]:
+    """stem → [(weight, how, stems related that way)]: synonyms, opposites, broad kinds."""
+    relations: dict[str, list[tuple[float, str, frozenset[str]]]] = {}
+
+    def link(weight: float, how: str, a: set[str], b: set[str]) -> None:
+        for s in a:
+            others = frozenset(b - {s})
+            if others:
+                relations.setdefault(s, []).append((weight, how, others))
+
+    for line in OUTCOME_VOCABULARY:
+        stems = {stem(w) for w in line.split()}
+        link(SYNONYM, "means much the same", stems, stems)
+    for one, other in ANTONYM_PAIRS:
+        a, b = {stem(w) for w in one.split()}, {stem(w) for w in other.split()}
+        link(ANTONYM, "is the opposite outcome", a, b)
+        link(ANTONYM, "is the opposite outcome", b, a)
+    for line in OUTCOME_KINDS:
+        stems = {stem(w) for w in line.split()}
+        link(KIND, "asks for the same kind of quantity", stems, stems)
+    return relations
+
+
 SYNONYMS = _build_synonyms()
-VOCABULARY = frozenset(w for line in OUTCOME_VOCABULARY for w in line.split())
+RELATIONS = _build_relations()
+VOCABULARY = frozenset(
+    w for line in [*OUTCOME_VOCABULARY, *OUTCOME_KINDS, *(" ".join(p) for p in ANTONYM_PAIRS)]
+    for w in line.split()
+)
 
 
 def name_words(name: str) -> list[str]:
@@ -177,24 +258,40 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
         consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
     expanded = ABBREVIATIONS.get(col_word)
 
-    if expanded and stem(expanded) in brief.weights:
+    if expanded and " " in expanded:
+        consider(*_phrase_match(col_word, expanded, brief))
+    elif expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
             f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
         )
-    for meaning in (token, stem(expanded) if expanded else None):
-        for synonym in SYNONYMS.get(meaning, ()):
-            for said in _said_like(synonym, brief):
-                consider(
-                    SYNONYM * brief.weights[said],
-                    f"'{brief.originals[said]}' in the brief means much the same",
-                )
+    for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
+        for weight, how, related in RELATIONS.get(meaning, ()):
+            for synonym in related:
+                for said in _said_like(synonym, brief):
+                    negated = said in brief.negated
+                    if negated and how == "is the opposite outcome":
+                        weight = SYNONYM  # "won't repay" means the default
+                    elif negated:
+                        weight *= NEGATED
+                    consider(
+                        weight * brief.weights[said],
+                        f"'{brief.originals[said]}' in the brief {how}",
+                    )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
             if _abbreviates(col_word, original):
                 consider(
                     ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
                 )
+    if best < ABBREVIATION * SYNONYM:  # 'cty' for city when the brief says town
+        for stem_, original in brief.originals.items():
+            for synonym in _synonym_words(stem_):
+                if _abbreviates(col_word, synonym, slack=1):
+                    consider(
+                        ABBREVIATION * SYNONYM * brief.weights[stem_],
+                        f"'{col_word}' is short for '{synonym}', which '{original}' means",
+                    )
     if best < INITIALS:
         used = _initials_in(col_word, brief.outcome_words)
         if used:
@@ -215,6 +312,28 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     return best, why
 
 
+def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str]:
+    """'los' for 'length of stay': the best word of the phrase the brief matches, more for
+    each further one ('how long ... stay' matches two)."""
+    scores = [word_match(w, brief)[0] for w in phrase.split() if w not in STOPWORDS]
+    hits = [x for x in scores if x > 0]
+    if not hits:
+        return 0.0, ""
+    weight = ABBREVIATION * max(hits) * (1 + ACRONYM_BONUS * (len(hits) - 1))
+    return weight, f"'{short}' is short for '{phrase}'"
+
+
+_SYNONYM_WORDS: dict[str, set[str]] = {}
+for _line in OUTCOME_VOCABULARY:
+    for _word in _line.split():
+        _SYNONYM_WORDS.setdefault(stem(_word), set()).update(set(_line.split()) - {_word})
+
+
+def _synonym_words(stem_: str) -> set[str]:
+    """The written words of the same meaning as a brief stem (for abbreviations of them)."""
+    return _SYNONYM_WORDS.get(stem_, set())
+
+
 def _said_like(word: str, brief: Brief) -> list[str]:
     """Brief stems that are `word` or share its root ('efficient' for 'efficiency')."""
     if word in brief.weights:
@@ -222,11 +341,14 @@ def _said_like(word: str, brief: Brief) -> list[str]:
     return [s for s in brief.weights if same_root(word, s)]
 
 
-def _abbreviates(short: str, word: str) -> bool:
-    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order)."""
-    if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha():
+def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
+    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order, ending
+    where the word ends, as 'wt', 'qty' and 'amt' do; 'ftc' is not short for 'fetch')."""
+    if len(short) < 3 or len(word) < len(short) + slack or not short.isalpha():
         return False  # two letters ('fl', 'ss') abbreviate too many words to tell
-    return word.startswith(short) or _consonants_in_order(short, word)
+    if word.startswith(short):
+        return True
+    return _consonants_in_order(short, word) and short[-1] == word[-1]
 
 
 def _initials_in(short: str, words: list[str]) -> list[str]:
@@ -326,3 +448,23 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
         if named or (len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
             hits.append(str(value))
     return hits
+
+
+# "front-wheel, rear-wheel or 4wd?", "male or female": the answers the brief offers
+_CHOICES = re.compile(
+    r"((?:[\w-]+(?: [\w-]+)?, )+[\w-]+(?: [\w-]+)?,? or [\w-]+|[\w-]+ or [\w-]+)", re.IGNORECASE
+)
+
+
+def offered_by_initials(col: ColumnProfile, brief: Brief) -> list[str]:
+    """Values coded by one letter ('f', 'r', '4') that are the first letters of the answers
+    the brief offers ('front-wheel, rear-wheel or 4wd'); [] unless every value is offered."""
+    values = [str(v).strip() for v, _ in col.top_values]
+    if not values or len(values) != col.unique_count or any(len(v) != 1 for v in values):
+        return []
+    for found in _CHOICES.finditer(brief.text):
+        options = [o.strip() for o in re.split(r",|\bor\b", found.group(1)) if o.strip()]
+        letters = sorted(o.split()[-1][0].lower() for o in options)
+        if len(options) == len(values) and letters == sorted(v.lower() for v in values):
+            return [str(v) for v, _ in col.top_values]
+    return []

@@ -28,6 +28,7 @@ from core.planning.column_names import (
     expand_word,
     initials,
     mentioned_values,
+    offered_by_initials,
     name_words,
     spoken_name,
     word_match,
@@ -217,7 +218,7 @@ def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
 def _value_bonus(col: ColumnProfile, brief: Brief) -> tuple[float, list[str]]:
     if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
         return 0.0, []
-    hits = mentioned_values(col, brief)
+    hits = mentioned_values(col, brief) or offered_by_initials(col, brief)
     if len(hits) >= 2 and len(hits) == col.unique_count:
         return ALL_VALUES, hits  # "up or down", "USA or non-USA": the brief lists the answers
     return min(MAX_VALUE_BONUS, VALUE_MATCH * len(hits)), hits

@@ -41,6 +41,7 @@ AMBIGUITY_RATIO = 0.85
 ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
 GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
 MAX_CANDIDATES = 5
+NAMED_REASON = "the brief names the column"  # how a named column's reasons start
 
 VALUE_MATCH, MAX_VALUE_BONUS, ALL_VALUES = 0.5, 0.8, 1.2
 YES_NO_PRIOR = 0.5  # the only yes/no column, when the brief asks yes or no and names none
@@ -167,7 +168,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
-            match.reasons.insert(0, f"the brief names the column '{col.name}'")
+            match.reasons.insert(0, f"{NAMED_REASON} '{col.name}'")
         if match.score:
             matches.append(match)
     for match in matches:

@@ -64,6 +64,7 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 # Words after these describe inputs, not the outcome.
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
+    r"judging (?:by|from)|going by|on the basis of|depending on|as a function of|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
     re.IGNORECASE,
 )
@@ -78,7 +79,8 @@ _TIME_HORIZON = re.compile(
 _ENTITY_SLOT = re.compile(
     r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)|"
+    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
+    r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)",
     re.IGNORECASE,
@@ -255,6 +257,7 @@ class Brief:
     input_stems: set[str] = field(default_factory=set)
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
+    word_initials: set[str] = field(default_factory=set)  # of any 2-3 words: 'orange juice' → oj
     negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
@@ -272,7 +275,10 @@ class Brief:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
         entities = {
-            w for groups in _ENTITY_SLOT.findall(outcome) for w in " ".join(groups).lower().split()
+            w
+            for groups in _ENTITY_SLOT.findall(outcome)
+            for w in " ".join(groups).lower().split()
+            if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
         for i, raw in enumerate(WORD.findall(outcome)):
@@ -307,6 +313,7 @@ class Brief:
                 out.outcome_words += ["|", noun]
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
+        out.word_initials = _word_initials(text)
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
@@ -451,4 +458,16 @@ def _capital_acronyms(text: str) -> set[str]:
             window = capitals[i : i + size]
             if all(w[:1].isupper() and w.isalpha() for w in window):
                 out.add("".join(w[0] for w in window).lower())
+    return out
+
+
+def _word_initials(text: str) -> set[str]:
+    """Initials of each run of two or three content words: 'orange juice' → 'oj'."""
+    words = [w.lower() for w in WORD.findall(text)]
+    out = set()
+    for size in (2, 3):
+        for i in range(len(words) - size + 1):
+            window = words[i : i + size]
+            if not any(w in STOPWORDS or w.isdigit() for w in window):
+                out.add("".join(w[0] for w in window))
     return out

@@ -17,7 +17,7 @@ from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
-ANTONYM, KIND = 0.65, 0.4
+ANTONYM, KIND, RESIDUE = 0.65, 0.4, 0.8
 NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
 MIN_COMPOUND_PIECE = 3
 
@@ -76,6 +76,10 @@ OUTCOME_VOCABULARY = [
     "city town urban",
     "highway motorway freeway",
     "origin provenance",
+    "precipitation rain rainfall",
+    "min minimum low lowest",
+    "max maximum high highest peak",
+    "pulse heartbeat heart",
 ]
 # Opposites name the same yes/no column: "who won't repay" asks for the default column.
 ANTONYM_PAIRS = [
@@ -305,6 +309,13 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
                 )
+    if best < RESIDUE:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
+        for stem_, original in brief.originals.items():
+            if _glued_with_a_qualifier(col_word, original):
+                consider(
+                    RESIDUE * brief.weights[stem_],
+                    f"'{col_word}' is '{original}' with a qualifier",
+                )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
             if len(stem_) >= 4 and stem_ in token:
@@ -332,6 +343,15 @@ for _line in OUTCOME_VOCABULARY:
 def _synonym_words(stem_: str) -> set[str]:
     """The written words of the same meaning as a brief stem (for abbreviations of them)."""
     return _SYNONYM_WORDS.get(stem_, set())
+
+
+def _glued_with_a_qualifier(name_word: str, word: str) -> bool:
+    """'wagew' is 'wage' + 'w', 'hoursh' is 'hours' + 'h': a whole word of three letters or
+    more, then (or after) one or two letters."""
+    if len(word) < 3 or not word.isalpha():
+        return False
+    rest = len(name_word) - len(word)
+    return 1 <= rest <= 2 and (name_word.startswith(word) or name_word.endswith(word))
 
 
 def _said_like(word: str, brief: Brief) -> list[str]:
@@ -445,7 +465,11 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
         if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
             continue
         named = all(word_match(w, whole)[0] >= SYNONYM for w in words)
-        if named or (len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
+        short = len(lowered) <= 4 and lowered.isalpha()
+        # 'OJ' for orange juice: an upper-case code spelled by the initials of brief words
+        acronym = short and (lowered in brief.acronyms or (
+            str(value).strip().isupper() and lowered in brief.word_initials))
+        if named or acronym:
             hits.append(str(value))
     return hits
 

@@ -177,6 +177,12 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
         generic = _generic_matches(brief, profile, {m.column.name for m in matches})
         for match in generic:
             _finish(match, brief)
+        if generic and generic[0].reasons[0] == _YES_NO_REASON:
+            # weak words behind a yes/no column add to the prior, so that column leads
+            for match in matches:
+                if _is_yes_no(match.column) and not _listed_as_input(match.column, brief):
+                    match.score = round(match.score + YES_NO_PRIOR, 4)
+                    match.reasons.append(_YES_NO_REASON)
         matches += generic
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
@@ -233,7 +239,7 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
     free = [
         col
         for col in profile.column_profiles
-        if col.name not in seen and not {stem(w) for w in name_words(col.name)} & brief.input_stems
+        if col.name not in seen and not _listed_as_input(col, brief)
     ]
     single_letters = {str(c.name).lower() for c in profile.column_profiles if len(str(c.name)) == 1}
     generic = [
@@ -253,13 +259,18 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
     ]
     if generic or brief.answer is not AnswerType.TWO_VALUED:
         return generic
-    return [
-        Match(
-            col, YES_NO_PRIOR, ["the brief asks yes or no, and it is a yes/no column"], generic=True
-        )
-        for col in free
-        if col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
-    ]
+    return [Match(col, YES_NO_PRIOR, [_YES_NO_REASON], generic=True) for col in free if _is_yes_no(col)]
+
+
+_YES_NO_REASON = "the brief asks yes or no, and it is a yes/no column"
+
+
+def _is_yes_no(col: ColumnProfile) -> bool:
+    return col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
+
+
+def _listed_as_input(col: ColumnProfile, brief: Brief) -> bool:
+    return bool({stem(w) for w in name_words(col.name)} & brief.input_stems)
 
 
 def _yes_no_like(col: ColumnProfile) -> bool:

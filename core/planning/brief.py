@@ -38,14 +38,15 @@ STOPWORDS = words_of(
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
     next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
-    doesn't didn't can't cannot couldn't
+    doesn't didn't can't cannot couldn't during within since until via through without between
+    against toward towards
     """
 )
 ENTITY_WORDS = words_of(
     """
     customer customers client clients user users employee employees worker workers person
     people patient patients shopper shoppers passenger passengers applicant applicants
-    member members household households individual individuals record records case cases
+    member members household households individual individuals record records
     item items someone somebody respondent respondents women men woman man
     """
 )
@@ -196,7 +197,8 @@ _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
     r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|\b(?:flag|detect|spot|screen for)\b|"
     r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
-    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
+    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b|"
+    r"\bwhich (?:[^\W\d_]+ ){1,3}?[^\W\d_]{2,}ed\b",
     re.IGNORECASE,
 )
 
@@ -281,18 +283,29 @@ class Brief:
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
+        subject, verbs = subject_and_verb(outcome)
+        units, measures = _measure_words(outcome)
+        previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
             if lowered in STOPWORDS or len(lowered) < 2:
                 continue
             key = stem(lowered)
-            entity = lowered in ENTITY_WORDS or lowered in entities
+            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject
             weight = ENTITY_WEIGHT if entity else 1.0
-            if i in heads:
+            if i in verbs:
+                weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked
+            elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
             else:
                 weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
+            if i - 2 in measures or i - 2 in units:
+                weight = max(weight, previous_weight)  # the thing measured weighs as much
+            if i in measures or i in units:
+                previous_weight = weight
+            if i in units:
+                weight *= MEASURE_WEIGHT  # "years of schooling": schooling is the thing
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -396,6 +409,96 @@ def requests_in(text: str) -> list[str]:
     """The brief cut where it starts a second request; one part when it makes one."""
     parts = [p for p in _SECOND_REQUEST.split(text) if p.strip()]
     return parts if len(parts) == 2 else [text]
+
+
+_WH_WORDS = words_of("what how which where when who")
+_DO_MODALS = words_of("will would does do did can could should")
+_SUBJECT_DETERMINERS = words_of(
+    "the a an each every this that these those its their his her your my our"
+)
+_VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
+_CLAUSE_END = words_of("for in on at per during over by after before to with from into")
+_POSSESSION = words_of("have has had own owns get gets")
+MEASURE_WEIGHT = 0.6
+# "a share of income" may be the share column; "years of schooling" is the schooling
+_MEASURES = words_of(
+    "number amount count level rate share percentage proportion fraction degree quantity total"
+)
+_UNITS = words_of("years months weeks days hours minutes times")
+
+
+def subject_and_verb(text: str) -> tuple[set[int], set[int]]:
+    """Word positions of the subject and the final verb of questions such as 'what does *a
+    library subscription* cost?', 'how many units will *each store* sell?' and 'does *the
+    house* have a garage?': the subject says who, the verb (or the object after 'have') what.
+    """
+    found = list(WORD.finditer(text))
+    subject: set[int] = set()
+    verbs: set[int] = set()
+    start = 0
+    for end in [*_clause_breaks(text, found), len(found)]:
+        clause = list(range(start, end))
+        start = end
+        words = [found[i].group(0).lower() for i in clause]
+        for k, word in enumerate(words[:-2]):
+            if word not in _DO_MODALS or words[k + 1] not in _SUBJECT_DETERMINERS:
+                continue
+            asked_wh = any(w in _WH_WORDS for w in words[:k])
+            if not asked_wh and k > 0:
+                break
+            rest = list(range(k + 2, len(words)))
+            stop = next((j for j in rest if words[j] in _VERB_STOPS), None)
+            if stop is None and asked_wh:
+                verb = _final_verb(words, k + 2)
+                if verb is not None:
+                    stop = verb
+                    verbs.add(clause[stop])
+            elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
+                stop = None  # "will the application be accepted": no subject to set aside
+            if stop is not None and stop > k + 2 - 0:
+                subject.update(clause[j] for j in range(k + 2, stop))
+            break
+    return subject, verbs
+
+
+def _final_verb(words: list[str], first: int) -> int | None:
+    """The verb that ends a question's clause, before a trailing 'in a year', 'for',
+    'during pregnancy' (a preposition and at most two content words)."""
+    end = len(words)
+    for j in range(len(words) - 1, first, -1):
+        if words[j] in _CLAUSE_END:
+            content = [w for w in words[j + 1 :] if w not in STOPWORDS and not w.isdigit()]
+            if len(content) <= 2:
+                end = j
+            break
+    verb = end - 1
+    while verb > first and (words[verb] in STOPWORDS or words[verb].isdigit()):
+        verb -= 1
+    return verb if verb > first else None
+
+
+def _clause_breaks(text: str, found: list) -> list[int]:
+    """Positions of the first word after each '.', '?', ',', ';' or '|'."""
+    return [
+        i
+        for i in range(1, len(found))
+        if re.search(r"[.?!;,|:]", text[found[i - 1].end() : found[i].start()])
+    ]
+
+
+def _measure_words(text: str) -> tuple[set[int], set[int]]:
+    """Positions of units ('years of schooling') and of other measures ('the number of
+    visits') followed by 'of': (units, measures)."""
+    found = list(WORD.finditer(text))
+    units, measures = set(), set()
+    for i in range(len(found) - 2):
+        word, after = found[i].group(0).lower(), found[i + 1].group(0).lower()
+        if after == "of":
+            if word in _UNITS:
+                units.add(i)
+            elif word in _MEASURES:
+                measures.add(i)
+    return units, measures
 
 
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:

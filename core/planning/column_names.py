@@ -17,7 +17,7 @@ from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
-ANTONYM, KIND, RESIDUE = 0.65, 0.4, 0.8
+ANTONYM, KIND, RESIDUE, QUALIFIED, SHARED_START = 0.65, 0.4, 0.8, 1.05, 0.6
 NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
 MIN_COMPOUND_PIECE = 3
 
@@ -64,7 +64,7 @@ OUTCOME_VOCABULARY = [
     "speed fast",
     "size big large",
     "job occupation profession position",
-    "work works working worked employed employment participate participation",
+    "work works working worked employed employment participate participation labour labor workforce",
     "spend spending spent expenditure expense",
     "charge charged bill billed fee",
     "visit consultation appointment",
@@ -76,10 +76,9 @@ OUTCOME_VOCABULARY = [
     "city town urban",
     "highway motorway freeway",
     "origin provenance",
-    "precipitation rain rainfall",
-    "min minimum low lowest",
-    "max maximum high highest peak",
     "pulse heartbeat heart",
+    "education schooling school educated",
+    "output produce produced production",
 ]
 # Opposites name the same yes/no column: "who won't repay" asks for the default column.
 ANTONYM_PAIRS = [
@@ -106,7 +105,7 @@ OUTCOME_KINDS = [
     "duration length time stay day hour minute week month tenure",
     "count number times frequency tally",
     "rate percentage percent share fraction proportion ratio",
-    "origin location place region country state area",
+    "origin location place region country state area continent",
 ]
 ABBREVIATIONS = {
     "arr": "arrival",
@@ -309,12 +308,30 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
                 )
-    if best < RESIDUE:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
+    if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
         for stem_, original in brief.originals.items():
-            if _glued_with_a_qualifier(col_word, original):
+            residue = _qualifier_of(col_word, original)
+            if residue:
+                # 'hhours' when the brief says the husband's hours: the letter is his
+                said = any(w[:1] == residue[0] for w in brief.outcome_words if w != original)
                 consider(
-                    RESIDUE * brief.weights[stem_],
+                    (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",
+                )
+    if best < ABBREVIATION and len(col_word) >= 4:
+        pieces = _glued_abbreviation(col_word, brief)
+        if pieces:
+            weight = max(brief.weights[stem(w)] for w in pieces)
+            consider(
+                ABBREVIATION * weight * (1 + ACRONYM_BONUS * (len(pieces) - 1)) * 0.9,
+                f"'{col_word}' is short for '{' '.join(pieces)}'",
+            )
+    if best < SHARED_START:  # 'premie' for premature: a long shared start
+        for stem_, original in brief.originals.items():
+            if _shares_a_long_start(col_word, original):
+                consider(
+                    SHARED_START * brief.weights[stem_],
+                    f"'{col_word}' starts like '{original}'",
                 )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
@@ -345,13 +362,56 @@ def _synonym_words(stem_: str) -> set[str]:
     return _SYNONYM_WORDS.get(stem_, set())
 
 
-def _glued_with_a_qualifier(name_word: str, word: str) -> bool:
-    """'wagew' is 'wage' + 'w', 'hoursh' is 'hours' + 'h': a whole word of three letters or
-    more, then (or after) one or two letters."""
-    if len(word) < 3 or not word.isalpha():
+def _shares_a_long_start(a: str, b: str) -> bool:
+    """Four letters or more in common at the start, two thirds of the shorter word."""
+    if not (a.isalpha() and b.isalpha()) or min(len(a), len(b)) < 5:
         return False
-    rest = len(name_word) - len(word)
-    return 1 <= rest <= 2 and (name_word.startswith(word) or name_word.endswith(word))
+    common = 0
+    for x, y in zip(a.lower(), b.lower()):
+        if x != y:
+            break
+        common += 1
+    return common >= 4 and common >= 2 / 3 * min(len(a), len(b))
+
+
+def _qualifier_of(name_word: str, word: str) -> str:
+    """'wagew' is 'wage' + 'w', 'hhours' is 'h' + 'hours', 'ncases' is 'n' + 'case(s)': a
+    whole word of three letters or more, and one or two letters before or after it; returns
+    those letters ('' if the name is not made so)."""
+    if len(word) < 3 or not word.isalpha():
+        return ""
+    for name, said in ((name_word, word), (stem(name_word), stem(word))):
+        rest = len(name) - len(said)
+        if 1 <= rest <= 2 and len(said) >= 3:
+            if name.startswith(said):
+                return name[len(said) :]
+            if name.endswith(said):
+                return name[:rest]
+    return ""
+
+
+def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
+    """'repwt' ← reported weight, 'tobgp' ← tobacco group: the name cut into two or three
+    pieces, each the start (3+ letters) or the consonants of a different brief word."""
+    words = [w for w in dict.fromkeys(brief.originals.values()) if len(w) >= 3]
+
+    def cut(rest: str, used: tuple[str, ...]) -> list[str] | None:
+        if not rest:
+            return list(used) if len(used) >= 2 else None
+        if len(used) == 3:
+            return None
+        for n in range(len(rest), 1, -1):
+            piece = rest[:n]
+            for w in words:
+                if w in used:
+                    continue
+                prefix = n >= 3 and w.startswith(piece)
+                consonants = _consonants_in_order(piece, w) and piece[-1] == w[-1]
+                if (prefix or consonants) and (found := cut(rest[n:], (*used, w))):
+                    return found
+        return None
+
+    return cut(name_word, ()) or []
 
 
 def _said_like(word: str, brief: Brief) -> list[str]:
@@ -429,8 +489,19 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words) if len(words) >= 3 else ""
 
 
+_DERIVATIONS = ("ation", "ion", "al", "ment", "ance", "ence", "ing", "er", "or")
+
+
 def same_root(a: str, b: str) -> bool:
-    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency'."""
+    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency';
+    'cit' (cited) and 'citation', 'approv' and 'approval': a stem and its derivation."""
+    short, long_ = sorted((a.lower(), b.lower()), key=len)
+    if len(short) >= 3 and any(long_ == short + ending for ending in _DERIVATIONS):
+        return True
+    return _same_root(a, b)
+
+
+def _same_root(a: str, b: str) -> bool:
     a, b = (
         a.lower().removesuffix("y") + "i" * a.endswith("y"),
         b.lower().removesuffix("y") + "i" * b.endswith("y"),

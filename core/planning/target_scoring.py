@@ -66,7 +66,7 @@ GENERIC_TARGET_NAMES = {
 }
 # Also names of real attributes (a vehicle's class): a prior only when the question asks for
 # classes or yes/no.
-WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category"}
+WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category", "status"}
 _QUOTES = "'\"`‘’“”"
 _NAMING_WORDS = r"(?:the |a |an |its |their |each |every |column |variable |field |target )*"
 
@@ -173,7 +173,8 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
             matches.append(match)
     for match in matches:
         _finish(match, brief)
-    if not any(m.score >= MIN_TARGET_SCORE for m in matches):
+    if not any(m.score >= MIN_TARGET_SCORE and answer_fit(m.column, brief.answer) >= 1 for m in matches):
+        # nothing that fits the question matches its words: the priors may speak
         generic = _generic_matches(brief, profile, {m.column.name for m in matches})
         for match in generic:
             _finish(match, brief)
@@ -254,7 +255,8 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
         or (
             is_generic_name(col.name, weak=True)
             and brief.answer in (AnswerType.CLASSES, AnswerType.TWO_VALUED)
-            and answer_fit(col, brief.answer) > 1
+            and answer_fit(col, brief.answer) >= 1
+            and col.role is not ColumnRole.NUMERIC
         )
     ]
     if generic or brief.answer is not AnswerType.TWO_VALUED:

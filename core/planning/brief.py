@@ -78,7 +78,9 @@ _TIME_HORIZON = re.compile(
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
-    r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
+    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+\s+){0,2}?"
+    r"(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+)\s+"
+    r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
     r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
@@ -94,6 +96,9 @@ HOW_ADJECTIVE_NOUNS = {
     "old": "age",
     "heavy": "weight",
     "tall": "height",
+    "wide": "width",
+    "deep": "depth",
+    "thick": "thickness",
     "far": "distance",
     "fast": "speed",
     "big": "size",
@@ -186,7 +191,9 @@ _ASKS_NUMBER = re.compile(
 )
 _ASKS_CLASSES = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|class|category|variety|species|genre|"
-    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b",
+    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b|"
+    r"\bwhich\s+[^\W\d_]+\s+(?:is|are|was|were|does|do|did|will|would)\s+"
+    r"(?:the|a|an|this|that|its|their|his|her|each)\b",
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers

@@ -17,7 +17,8 @@ from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
-ANTONYM, KIND, RESIDUE, QUALIFIED, SHARED_START = 0.65, 0.4, 0.8, 1.05, 0.6
+ANTONYM, KIND, RESIDUE, QUALIFIED, SHARED_START = 0.65, 0.4, 0.8, 0.9, 0.6
+CONTEXT = 0.6  # a value said in passing counts (the weight of a context word)
 NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
 MIN_COMPOUND_PIECE = 3
 
@@ -37,7 +38,7 @@ OUTCOME_VOCABULARY = [
     "buy bought purchase purchased choose chose choice pick order",
     "fraud fraudulent scam",
     "default defaulted delinquent delinquency",
-    "sales sold demand units revenue",
+    "sales sell sold demand units revenue",
     "salary wage wages pay paid earn earns earned earnings compensation income",
     "spam junk",
     "click clicked clicks",
@@ -79,6 +80,7 @@ OUTCOME_VOCABULARY = [
     "pulse heartbeat heart",
     "education schooling school educated",
     "output produce produced production",
+    "volume traded trade trading",
 ]
 # Opposites name the same yes/no column: "who won't repay" asks for the default column.
 ANTONYM_PAIRS = [
@@ -105,7 +107,7 @@ OUTCOME_KINDS = [
     "duration length time stay day hour minute week month tenure",
     "count number times frequency tally",
     "rate percentage percent share fraction proportion ratio",
-    "origin location place region country state area continent",
+    "origin location place region country state area continent city",
 ]
 ABBREVIATIONS = {
     "arr": "arrival",
@@ -380,13 +382,14 @@ def _qualifier_of(name_word: str, word: str) -> str:
     those letters ('' if the name is not made so)."""
     if len(word) < 3 or not word.isalpha():
         return ""
-    for name, said in ((name_word, word), (stem(name_word), stem(word))):
-        rest = len(name) - len(said)
-        if 1 <= rest <= 2 and len(said) >= 3:
-            if name.startswith(said):
-                return name[len(said) :]
-            if name.endswith(said):
-                return name[:rest]
+    rest = len(name_word) - len(word)
+    if 1 <= rest <= 2 and name_word.startswith(word):
+        return name_word[len(word) :]
+    # a letter before the word, in any of its forms: 'ncases' for 'case counts'
+    name, said = stem(name_word), stem(word)
+    rest = len(name) - len(said)
+    if 1 <= rest <= 2 and len(said) >= 3 and name.endswith(said):
+        return name[:rest]
     return ""
 
 
@@ -400,14 +403,17 @@ def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
             return list(used) if len(used) >= 2 else None
         if len(used) == 3:
             return None
-        for n in range(len(rest), 1, -1):
+        # one letter only first and before more ('Hwt' ← heart weight)
+        shortest = 1 if not used and len(rest) >= 3 else 2
+        for n in range(len(rest), shortest - 1, -1):
             piece = rest[:n]
             for w in words:
                 if w in used:
                     continue
-                prefix = n >= 3 and w.startswith(piece)
-                consonants = _consonants_in_order(piece, w) and piece[-1] == w[-1]
-                if (prefix or consonants) and (found := cut(rest[n:], (*used, w))):
+                prefix = (n >= 3 or n == 1) and w.startswith(piece)
+                consonants = n > 1 and _consonants_in_order(piece, w) and piece[-1] == w[-1]
+                known = ABBREVIATIONS.get(piece) == w
+                if (prefix or consonants or known) and (found := cut(rest[n:], (*used, w))):
                     return found
         return None
 
@@ -514,6 +520,8 @@ def _same_root(a: str, b: str) -> bool:
         common += 1
     if shorter < 4 or common < 4 or common < 0.8 * shorter:
         return False
+    if shorter < 5 and not any(w[common:] in _ENDINGS for w in (a, b) if len(w) > common):
+        return False  # 'stat' (state) and 'status': too short to tell without a real ending
     # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
     return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))
 
@@ -535,7 +543,8 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
         words = [w for w in WORD.findall(lowered) if w not in STOPWORDS]
         if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
             continue
-        named = all(word_match(w, whole)[0] >= SYNONYM for w in words)
+        # said anywhere, even in passing ('filed in Toronto or Montreal'), or meant closely
+        named = all(word_match(w, whole)[0] >= SYNONYM * CONTEXT for w in words)
         short = len(lowered) <= 4 and lowered.isalpha()
         # 'OJ' for orange juice: an upper-case code spelled by the initials of brief words
         acronym = short and (lowered in brief.acronyms or (
@@ -547,7 +556,9 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
 
 # "front-wheel, rear-wheel or 4wd?", "male or female": the answers the brief offers
 _CHOICES = re.compile(
-    r"((?:[\w-]+(?: [\w-]+)?, )+[\w-]+(?: [\w-]+)?,? or [\w-]+|[\w-]+ or [\w-]+)", re.IGNORECASE
+    r"((?:[\w-]+(?: [\w-]+)?, )+[\w-]+(?: [\w-]+)?,? or (?:the |an? )?[\w-]+|"
+    r"[\w-]+ or (?:the |an? )?[\w-]+)",
+    re.IGNORECASE,
 )
 
 
@@ -559,7 +570,13 @@ def offered_by_initials(col: ColumnProfile, brief: Brief) -> list[str]:
         return []
     for found in _CHOICES.finditer(brief.text):
         options = [o.strip() for o in re.split(r",|\bor\b", found.group(1)) if o.strip()]
-        letters = sorted(o.split()[-1][0].lower() for o in options)
+        last = len(options) - 1  # the answer after 'or' is its first word: 'or the orange one'
+        words = [o.split()[-1] if i < last else _without_article(o).split()[0] for i, o in enumerate(options)]
+        letters = sorted(w[0].lower() for w in words)
         if len(options) == len(values) and letters == sorted(v.lower() for v in values):
             return [str(v) for v, _ in col.top_values]
     return []
+
+
+def _without_article(option: str) -> str:
+    return re.sub(r"^(?:the|an?)\s+", "", option, flags=re.IGNORECASE) or option

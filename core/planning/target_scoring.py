@@ -147,6 +147,8 @@ def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]
 
 
 def _ends_the_phrase(rest: str) -> bool:
+    if re.match(r"['’]s\b", rest):
+        return False  # "predict the judge's decision": the decision, not the judge
     following = WORD.findall(rest[:40])
     return (
         not following

@@ -27,7 +27,7 @@ def penguins():
 
 
 def test_registry_has_the_families_plans_name():
-    assert {"catboost", "hist_gradient_boosting", "random_forest", "extra_trees", "linear",
+    assert {"catboost", "lightgbm", "hist_gradient_boosting", "random_forest", "extra_trees", "linear",
             "tfidf_linear"} <= set(REGISTRY)
     described = describe_registry("regression")
     linear = next(d for d in described if d["name"] == "linear")
@@ -94,7 +94,7 @@ def test_every_family_fits_and_predicts_through_the_runtime(penguins, fitted):
 
 def test_sklearn_members_hold_only_library_types_skops_can_trust(fitted):
     for name, model in fitted.items():
-        if model.kind == "catboost":
+        if model.kind != "sklearn":
             continue
         untrusted = sio.get_untrusted_types(data=sio.dumps(model.estimator))
         assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), (name, untrusted)
@@ -175,3 +175,43 @@ def test_threads_default_to_the_cores_this_process_may_use(penguins):
     assert fitted.estimator[-1].n_jobs == 1
     fitted = REGISTRY["catboost"].fit({"iterations": 20}, x, y, ctx)
     assert fitted.estimator.get_params()["thread_count"] == 1
+
+
+def test_lightgbm_stops_early_on_the_validation_fold_and_keeps_only_the_best_trees(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3)
+    train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    fitted = REGISTRY["lightgbm"].fit({"num_iterations": 3000, "learning_rate": 0.3,
+                                       "early_stopping_rounds": 30},
+                                      x[train], y[train], ctx, x[valid], y[valid])
+    info = fitted.info
+    assert info["trained_iterations"] == info["iterations"] + 30 < 3000
+    assert fitted.estimator.num_trees() == 3 * info["iterations"]  # one tree per class and round
+    assert not info["interrupted"]
+    refit = REGISTRY["lightgbm"].refit_params({"num_iterations": 3000, "early_stopping_rounds": 30},
+                                               [info], 1.0)
+    assert refit == {"num_iterations": info["iterations"]}
+    work = REGISTRY["lightgbm"].refit_work([info], growth=1.0)
+    assert work == pytest.approx(info["iterations"] / info["trained_iterations"], rel=0.01)
+
+
+def test_lightgbm_stops_at_the_deadline_and_when_the_build_is_cancelled(penguins):
+    x, y = penguins
+    for ctx in (FitContext("multiclass", SCHEMA, should_stop=lambda: True, n_classes=3),
+                FitContext("multiclass", SCHEMA, deadline=time.monotonic() - 1, n_classes=3)):
+        fitted = REGISTRY["lightgbm"].fit({"num_iterations": 5000}, x, y, ctx)
+        assert fitted.info["interrupted"]
+        assert fitted.info["iterations"] == 1 and fitted.info["completed_share"] < 0.01
+
+
+def test_lightgbm_has_its_own_bounds_that_grow_with_rows_and_budget():
+    family = REGISTRY["lightgbm"]
+    small, big = family.work_caps("binary", 1000, 20), family.work_caps("binary", 1_000_000, 600)
+    assert small["num_iterations"] == family.default_params("binary", 1000)["num_iterations"]
+    assert small["num_leaves"] == 50 and big["num_leaves"] == 1024
+    assert big["num_iterations"] > small["num_iterations"]
+    checked = validate_candidate(Candidate(estimator="lightgbm", params={"num_leaves": 4000, "extra_trees": True}),
+                                 "binary", n_rows=1000, budget_seconds=20)
+    assert checked.params == {"num_leaves": 50, "extra_trees": True}
+    with pytest.raises(PlanError, match="'extra_trees' of 'lightgbm' must be one of"):
+        validate_candidate(Candidate(estimator="lightgbm", params={"extra_trees": "yes"}), "binary")

@@ -138,6 +138,21 @@ def test_first_plan_is_valid_and_refinements_are_new(cancer):
     assert all((c.estimator, tuple(sorted(c.params.items()))) not in tried for c in refined)
 
 
+def test_the_offline_plan_tries_lightgbm_and_leads_with_it_on_large_tables(cancer):
+    df, *_, spec = cancer
+    small = first_search_plan(spec, profile_frame(df), 60)
+    assert [c.estimator for c in small.candidates[:3]] == ["catboost", "lightgbm", "linear"]
+    large = first_search_plan(spec, profile_frame(df).model_copy(update={"rows": 200_000}), 60)
+    assert [c.estimator for c in large.candidates[:2]] == ["lightgbm", "catboost"]
+    assert large.candidates[0].params["learning_rate"] == 0.1  # fewer, faster trees on big data
+    board = [TrialResult(trial_id="t001", estimator="lightgbm", params=small.candidates[1].params,
+                         score=0.9, metric="roc_auc", seconds=1.0, status="ok")]
+    refined = refine_candidates(spec, profile_frame(df), board, 3)
+    assert [c.estimator for c in refined] == ["lightgbm"] * 3
+    for cand in refined:
+        assert validate_candidate(cand, "binary").params == cand.params
+
+
 def test_rule_refinements_keep_logistic_regression_regularised(cancer):
     """Chained 'weaker regularisation' steps stop at C=100: past it, small separable tables
     reward near-0/1 probabilities in cross-validation that held-out rows then punish."""

@@ -559,14 +559,30 @@ def _tree_explainer(estimator: Any) -> Any:
         return None
 
 
-def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float]:
-    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use."""
+def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float] | dict:
+    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use.
+
+    A row that is mostly zeros (hashed text has hundreds of thousands of columns) is kept
+    sparse, as ``{"size": n, "index": [...], "value": [...]}``, so it stays small as JSON."""
     matrix = member.estimator[:-1].transform(frame)
-    return np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1).tolist()
+    mean = np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1)
+    used = np.flatnonzero(mean)
+    if len(used) < len(mean) / 4:
+        return {"size": len(mean), "index": used.tolist(), "value": mean[used].tolist()}
+    return mean.tolist()
+
+
+def _reference_row(reference: list[float] | dict) -> np.ndarray:
+    """A reference from `sklearn_reference` (dense list or sparse dict) as a dense row."""
+    if not isinstance(reference, dict):
+        return np.asarray(reference, dtype="float64")
+    row = np.zeros(int(reference["size"]))
+    row[np.asarray(reference["index"], dtype="int64")] = np.asarray(reference["value"], dtype="float64")
+    return row
 
 
 def _sklearn_shap(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """SHAP of a scikit-learn Pipeline on its transformed matrix, summed into input columns."""
     preprocess, estimator = member.estimator[:-1], member.estimator[-1]
@@ -581,9 +597,9 @@ def _sklearn_shap(
             "with an explanation."
         )
     if _is_linear(estimator):
-        return _linear_shap(estimator, matrix, np.asarray(reference, dtype="float64"), to_columns)
+        return _linear_shap(estimator, matrix, _reference_row(reference), to_columns)
     if explainer is None:
-        base, values = _permutation_shap(estimator, _dense(matrix), np.asarray(reference, dtype="float64"), schema)
+        base, values = _permutation_shap(estimator, _dense(matrix), _reference_row(reference), schema)
     else:
         values = explainer.shap_values(_dense(matrix), check_additivity=False)
         base = explainer.expected_value
@@ -678,7 +694,7 @@ def _to_output_space(
 
 
 def member_contributions(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None = None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None
 ) -> Contributions:
     """One member's SHAP values by input column, in its output space (see module notes)."""
     if member.kind == "catboost":

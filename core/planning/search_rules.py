@@ -120,7 +120,7 @@ _MOVES: dict[str, list[tuple[dict, str]]] = {
         ({"C": 1.0}, "stronger regularisation"),
         ({"alpha": 0.3}, "weaker regularisation"),
         ({"alpha": 3.0}, "stronger regularisation"),
-        ({"ngram_max": 1, "max_text_features": 20000}, "single words only"),
+        ({"ngram_max": 1, "max_text_features": 2 ** 16}, "single words only"),
     ],
 }
 

@@ -215,3 +215,24 @@ def test_lightgbm_has_its_own_bounds_that_grow_with_rows_and_budget():
     assert checked.params == {"num_leaves": 50, "extra_trees": True}
     with pytest.raises(PlanError, match="'extra_trees' of 'lightgbm' must be one of"):
         validate_candidate(Candidate(estimator="lightgbm", params={"extra_trees": "yes"}), "binary")
+
+
+def test_text_is_hashed_so_a_linear_member_saves_small_with_a_sparse_reference():
+    import pandas as pd
+
+    from core.runtime import sklearn_reference
+
+    rng = np.random.default_rng(0)
+    words = np.array([f"word{i}" for i in range(3000)])
+    df = pd.DataFrame({"note": [" ".join(rng.choice(words, 12)) for _ in range(400)],
+                       "size": rng.normal(size=400)})
+    schema = {"target": "y", "task_type": "binary", "classes": ["no", "yes"],
+              "columns": [{"name": "note", "kind": "text"}, {"name": "size", "kind": "numeric"}]}
+    x, _ = prepare_frame(df, schema)
+    y = (df["size"] > 0).astype(int).to_numpy()
+    family = REGISTRY["tfidf_linear"]
+    fitted = family.fit(family.default_params("binary", 400), x, y, FitContext("binary", schema, n_classes=2))
+    # no vocabulary to store word by word: the file is the IDF weights and coefficients
+    assert len(sio.dumps(fitted.estimator)) < 8 * 2 ** 18 * 3
+    reference = sklearn_reference(Member("sklearn", fitted.estimator), x)
+    assert reference["size"] == 2 ** 18 + 1 and len(reference["index"]) < 2 ** 18 / 4

@@ -58,6 +58,9 @@ def available_threads() -> int:
     return os.cpu_count() or 1
 
 
+PROGRESS_SECONDS = 1.0  # how often a long fit says it is still going
+
+
 @dataclass
 class FitContext:
     """What a family needs besides the data to fit one model."""
@@ -69,9 +72,17 @@ class FitContext:
     should_stop: Callable[[], bool] = lambda: False
     n_classes: int = 0
     threads: int = field(default_factory=available_threads)  # for the libraries that use several
+    progress: Callable[[], None] = lambda: None  # called about once a second while fitting
+    last_progress: float = field(default_factory=time.monotonic, repr=False)
 
     def out_of_time(self) -> bool:
-        return time.monotonic() >= self.deadline or self.should_stop()
+        """Whether to stop now; every family's training loop asks, so it is also where a
+        long fit reports progress (a progress bar moves during the first trial)."""
+        now = time.monotonic()
+        if now - self.last_progress >= PROGRESS_SECONDS:
+            self.last_progress = now
+            self.progress()
+        return now >= self.deadline or self.should_stop()
 
 
 @dataclass

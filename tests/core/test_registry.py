@@ -236,3 +236,17 @@ def test_text_is_hashed_so_a_linear_member_saves_small_with_a_sparse_reference()
     assert len(sio.dumps(fitted.estimator)) < 8 * 2 ** 18 * 3
     reference = sklearn_reference(Member("sklearn", fitted.estimator), x)
     assert reference["size"] == 2 ** 18 + 1 and len(reference["index"]) < 2 ** 18 / 4
+
+
+def test_a_long_fit_reports_progress_while_it_trains(penguins, monkeypatch):
+    from core import registry
+
+    monkeypatch.setattr(registry, "PROGRESS_SECONDS", 0.0)  # every check of the clock reports
+    x, y = penguins
+    calls = []
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3, progress=lambda: calls.append(1))
+    REGISTRY["lightgbm"].fit({"num_iterations": 40}, x, y, ctx)
+    assert len(calls) == 40
+    calls.clear()
+    REGISTRY["catboost"].fit({"iterations": 30}, x, y, ctx)
+    assert len(calls) >= 30

@@ -108,6 +108,19 @@ class _CancelAfterFirstTrial(RecordingCallbacks):
         return any(kind == "trial_end" for kind, _ in self.events)
 
 
+def test_progress_moves_during_the_first_trial(cancer):
+    _, x, y, schema, spec = cancer
+    callbacks = RecordingCallbacks()
+    clock = BudgetClock(60)
+    search = _search(spec, [Candidate(estimator="lightgbm", params={"num_iterations": 30})],
+                     callbacks=callbacks)
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=2)
+    kinds = [kind for kind, _ in callbacks.events]
+    # one progress event per fold before the trial is done
+    assert kinds.index("trial_end") >= len(search.folds_.splits)
+    assert set(kinds[:kinds.index("trial_end")]) == {"phase"}
+
+
 def test_search_honours_a_cancel_between_trials(cancer):
     _, x, y, schema, spec = cancer
     callbacks = _CancelAfterFirstTrial()

@@ -469,7 +469,8 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
         ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
                          deadline=hard_end, should_stop=callbacks.should_stop,
-                         n_classes=data.n_classes, threads=search.threads)
+                         n_classes=data.n_classes, threads=search.threads,
+                         progress=lambda: callbacks.on_phase("refit", share_of_budget_used=clock.share_used()))
         try:
             fitted = family.fit(params, data.x, data.y, ctx)
             # a refit stopped close to its end is still better than models on fewer rows

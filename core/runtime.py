@@ -4,8 +4,8 @@ This module is the single source of truth for how an input table becomes predict
 The engine uses it while training and evaluating, `briefml predict` uses it, and the bundle
 ships a copy of it as `predict.py`. Because of that last use it must stay standalone:
 it imports only the standard library, numpy, pandas, the one table reader
-(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / skops /
-shap / threadpoolctl. Never import anything else from briefml here.
+(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / lightgbm /
+skops / shap / threadpoolctl. Never import anything else from briefml here.
 
 Sections: features (schema → feature frame), members (predictions), output files,
 explanations (SHAP by input column), bundles (`load()`, manifest check, `main()` for the
@@ -242,6 +242,7 @@ class Member:
 
     kind 'catboost': a CatBoost model fitted on the prepared frame, with categorical
     features filled with MISSING_CATEGORY and text with "".
+    kind 'lightgbm': a LightGBM Booster fitted on `lightgbm_frame(prepare_frame(df))`.
     kind 'sklearn': a scikit-learn Pipeline fitted on the prepared frame as is.
     Classifiers are fitted on label indices 0..K-1 (positions in schema['classes']).
     """
@@ -261,6 +262,26 @@ def catboost_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
         elif kind == "text":
             out[name] = out[name].astype(str)
     return out
+
+
+def lightgbm_features(schema: dict) -> list[str]:
+    """The prepared features a LightGBM member uses, in order: all but text."""
+    return [name for name, kind in feature_kinds(schema).items() if kind != "text"]
+
+
+def lightgbm_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """The prepared frame as LightGBM takes it: numbers as floats, categories as pandas
+    categoricals, text left out. LightGBM's model file keeps each categorical column's
+    category list and maps new rows onto it (a category it never saw counts as missing).
+    Columns are named by position: LightGBM refuses names with JSON characters, and a
+    user's column names may have any."""
+    kinds = feature_kinds(schema)
+    columns = {}
+    for i, name in enumerate(lightgbm_features(schema)):
+        values = frame[name]
+        columns[f"f{i}"] = (values.astype("category") if kinds[name] == "categorical"
+                            else values.astype("float64"))
+    return pd.DataFrame(columns, index=frame.index)
 
 
 SMALL_BATCH_ROWS = 1000
@@ -289,11 +310,24 @@ def _one_thread_for_small_batches(member: Member, rows: int) -> Any:
 
 def member_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
     """Class probabilities (n, K) for a classifier, predictions (n,) for a regressor."""
+    if member.kind == "lightgbm":
+        return _lightgbm_output(member, frame, schema)
     x = catboost_frame(frame, schema) if member.kind == "catboost" else frame
     with _one_thread_for_small_batches(member, len(frame)):
         if schema["task_type"] == "regression":
             return np.asarray(member.estimator.predict(x), dtype="float64").reshape(-1)
         return np.asarray(member.estimator.predict_proba(x), dtype="float64")
+
+
+def _lightgbm_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    # one thread for a few rows, for the reason given in _one_thread_for_small_batches
+    threads = {"num_threads": 1} if len(frame) <= SMALL_BATCH_ROWS else {}
+    out = np.asarray(member.estimator.predict(lightgbm_frame(frame, schema), **threads), dtype="float64")
+    if schema["task_type"] == "regression":
+        return out.reshape(-1)
+    if schema["task_type"] == "binary":  # LightGBM gives the positive class's probability
+        return np.column_stack([1.0 - out, out])
+    return out
 
 
 def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
@@ -446,6 +480,19 @@ def _catboost_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[n
     return raw[0, -1, :], by_column
 
 
+def _lightgbm_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+    """LightGBM's own SHAP (`pred_contrib`, raw score space), summed into input columns.
+
+    LightGBM returns (n, f + 1) for one output and (n, K * (f + 1)) for K classes, class by
+    class, the last column of each block being the expected value."""
+    x = lightgbm_frame(frame, schema)
+    width = x.shape[1] + 1
+    raw = np.asarray(member.estimator.predict(x, pred_contrib=True), dtype="float64")
+    raw = raw.reshape(len(x), raw.shape[1] // width, width).transpose(0, 2, 1)  # (n, f + 1, K')
+    by_column = np.einsum("nfk,fc->nck", raw[:, :-1, :], _column_matrix(lightgbm_features(schema), schema))
+    return raw[0, -1, :], by_column
+
+
 def _transformed_feature_columns(preprocess: Any, frame: pd.DataFrame, width: int) -> list[str]:
     """For each column of the transformed matrix, the prepared-frame column it came from."""
     from sklearn.compose import ColumnTransformer
@@ -521,14 +568,30 @@ def _tree_explainer(estimator: Any) -> Any:
         return None
 
 
-def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float]:
-    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use."""
+def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float] | dict:
+    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use.
+
+    A row that is mostly zeros (hashed text has hundreds of thousands of columns) is kept
+    sparse, as ``{"size": n, "index": [...], "value": [...]}``, so it stays small as JSON."""
     matrix = member.estimator[:-1].transform(frame)
-    return np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1).tolist()
+    mean = np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1)
+    used = np.flatnonzero(mean)
+    if len(used) < len(mean) / 4:
+        return {"size": len(mean), "index": used.tolist(), "value": mean[used].tolist()}
+    return mean.tolist()
+
+
+def _reference_row(reference: list[float] | dict) -> np.ndarray:
+    """A reference from `sklearn_reference` (dense list or sparse dict) as a dense row."""
+    if not isinstance(reference, dict):
+        return np.asarray(reference, dtype="float64")
+    row = np.zeros(int(reference["size"]))
+    row[np.asarray(reference["index"], dtype="int64")] = np.asarray(reference["value"], dtype="float64")
+    return row
 
 
 def _sklearn_shap(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """SHAP of a scikit-learn Pipeline on its transformed matrix, summed into input columns."""
     preprocess, estimator = member.estimator[:-1], member.estimator[-1]
@@ -543,9 +606,9 @@ def _sklearn_shap(
             "with an explanation."
         )
     if _is_linear(estimator):
-        return _linear_shap(estimator, matrix, np.asarray(reference, dtype="float64"), to_columns)
+        return _linear_shap(estimator, matrix, _reference_row(reference), to_columns)
     if explainer is None:
-        base, values = _permutation_shap(estimator, _dense(matrix), np.asarray(reference, dtype="float64"), schema)
+        base, values = _permutation_shap(estimator, _dense(matrix), _reference_row(reference), schema)
     else:
         values = explainer.shap_values(_dense(matrix), check_additivity=False)
         base = explainer.expected_value
@@ -657,11 +720,13 @@ def _to_output_space(
 
 
 def member_contributions(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None = None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None
 ) -> Contributions:
     """One member's SHAP values by input column, in its output space (see module notes)."""
     if member.kind == "catboost":
         base, values = _catboost_shap(member, frame, schema)
+    elif member.kind == "lightgbm":
+        base, values = _lightgbm_shap(member, frame, schema)
     elif member.kind == "sklearn":
         base, values = _sklearn_shap(member, frame, schema, reference)
     else:
@@ -724,8 +789,8 @@ def explanation_table(contrib: Contributions, schema: dict, index: pd.Index) -> 
 #
 # A bundle is a zip (or the folder it was unpacked into) holding manifest.json, schema.json,
 # the members' model files and this file as predict.py. Models are never pickled: CatBoost
-# members are .cbm files and scikit-learn members are skops files, loaded with the explicit
-# list of types below. skops itself trusts plain scikit-learn estimators; these are the
+# members are .cbm files, LightGBM members are LightGBM's text model files (.txt), and
+# scikit-learn members are skops files, loaded with the explicit list of types below. skops itself trusts plain scikit-learn estimators; these are the
 # extra (non-estimator) types the engine's pipelines contain. Anything else in a file stops
 # the load.
 
@@ -817,6 +882,10 @@ def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
 
         estimator = CatBoostRegressor() if task_type == "regression" else CatBoostClassifier()
         estimator.load_model(blob=data)
+    elif entry["kind"] == "lightgbm":
+        import lightgbm
+
+        estimator = lightgbm.Booster(model_str=data.decode("utf-8"))
     elif entry["kind"] == "sklearn":
         import skops.io as sio
 

@@ -5,6 +5,7 @@ Layout::
     manifest.json            ids, library versions, members, SHA-256 of every other file
     schema.json              input columns, kinds, allowed categories, ranges seen in training
     models/member_<i>.cbm    CatBoost members (native format)
+    models/member_<i>.txt    LightGBM members (LightGBM's text model format)
     models/member_<i>.skops  scikit-learn members (skops, loaded with explicit trusted types)
     explainer_reference.json mean transformed features for linear members (only if needed)
     input_example.csv        a few valid input rows
@@ -118,8 +119,9 @@ def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
     packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
-    if "catboost" in kinds:
-        packages.append("catboost")
+    for library in ("catboost", "lightgbm"):  # only the boosting libraries a member needs
+        if library in kinds:
+            packages.append(library)
     if "sklearn" in kinds:
         # shap is only for `predict.py --explain` of scikit-learn members (CatBoost explains itself)
         packages += ["scikit-learn", "scipy", "threadpoolctl", "skops", "shap"]
@@ -132,6 +134,8 @@ def requirements_text(model: TabularModel) -> str:
 def _member_file(i: int, member: runtime.Member) -> tuple[str, bytes]:
     if member.kind == "catboost":
         return f"models/member_{i}.cbm", _catboost_bytes(member.estimator)
+    if member.kind == "lightgbm":
+        return f"models/member_{i}.txt", member.estimator.model_to_string(num_iteration=-1).encode("utf-8")
     if member.kind == "sklearn":
         return f"models/member_{i}.skops", _skops_bytes(member)
     raise BundleError(f"Member '{member.name}' has kind '{member.kind}', which a bundle cannot store.")
@@ -237,7 +241,8 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
 
 def _library_versions() -> dict:
     versions = {"python": platform.python_version()}
-    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "skops", "shap"):
+    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "lightgbm", "skops",
+                 "shap"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -17,9 +17,11 @@ class TabularModel:
     and a downloaded bundle cannot disagree.
     """
 
-    def __init__(self, schema: dict, members: list[Member]):
+    def __init__(self, schema: dict, members: list[Member], reliability: dict | None = None):
         self.schema = schema
         self.members = members
+        # intervals / sets, calibrator and drift reference (core.trust; reliability.json)
+        self.reliability = reliability or {}
 
     @property
     def task_type(self) -> str:
@@ -52,5 +54,9 @@ class TabularModel:
             return output
         return np.asarray(self.classes_, dtype=object)[runtime.class_indices(output, self.schema)]
 
-    def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
-        return runtime.predict_table(self.members, df, self.schema)
+    def predict_table(self, df: pd.DataFrame, *, coverage: float | None = None,
+                      drift: bool = False) -> tuple[pd.DataFrame, InputReport]:
+        """Predictions (with intervals or sets when the model has reliability figures); see
+        `core.runtime.predict_table`."""
+        return runtime.predict_table(self.members, df, self.schema, reliability=self.reliability,
+                                     coverage=coverage, drift=drift)

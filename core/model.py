@@ -44,9 +44,10 @@ class TabularModel:
         return runtime.ensemble_output(self.members, frame, self.schema)
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        """Class probabilities as the bundle gives them: after its calibrator, if it has one."""
         if self.task_type == "regression":
             raise ValueError("predict_proba is only defined for classification models.")
-        return self.raw_output(df)
+        return runtime.calibrated_output(self.raw_output(df), self.reliability.get("calibrator"))
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         output = self.raw_output(df)

@@ -493,26 +493,38 @@ def _bin_shares(values: pd.Series, ref: dict) -> np.ndarray | None:
     return counts / max(1, counts.sum())
 
 
+def _unusual(count: int, n: int, expected: float, allowed: float) -> bool:
+    """Is `count` of `n` rows well above the share `expected` of rows like the training data:
+    more than `allowed` above it, and by more than three standard deviations (so that one odd
+    row in a batch of seven is not called a shift)?"""
+    if not n or count / n <= expected + allowed:
+        return False
+    return (count - n * expected) / np.sqrt(n * expected * (1 - expected) + 0.25) > 3
+
+
 def _column_drift(values: pd.Series, column: dict, ref: dict, n_train: int) -> dict:
     """What differs in one column of a batch from the training rows, with the reasons in words."""
     n = len(values)
     present = values.dropna()
     out = {"column": column["name"], "missing": float(1 - len(present) / n) if n else 0.0,
            "missing_training": float(ref.get("missing", 0.0)), "reasons": []}
-    excess = out["missing"] - out["missing_training"]
-    if excess > MISSING_EXCESS:
+    if _unusual(n - len(present), n, out["missing_training"], MISSING_EXCESS):
         out["reasons"].append(f"missing in {out['missing']:.0%} of rows (training: "
                               f"{out['missing_training']:.0%})")
     if ref.get("min") is not None and len(present):
         numbers = present.to_numpy(dtype=float)
-        outside = float(np.mean((numbers < ref["min"]) | (numbers > ref["max"])))
-        out["out_of_range"] = outside * len(present) / n
-        if out["out_of_range"] > DRIFT_SHARE:
-            out["reasons"].append(f"{out['out_of_range']:.0%} of rows outside the training range")
+        outside = int(((numbers < ref["min"]) | (numbers > ref["max"])).sum())
+        out["out_of_range"] = outside / n
+        # a new row from the training distribution falls outside its range with chance 2/(N+1)
+        if _unusual(outside, n, 2 / (n_train + 1), DRIFT_SHARE):
+            out["reasons"].append(f"{out['out_of_range']:.0%} of rows outside the training range "
+                                  f"({ref['min']:g} to {ref['max']:g})")
     known = column.get("categories")
     if column["kind"] == "categorical" and known and not column.get("categories_truncated"):
-        out["unseen"] = float((~present.isin(set(known))).sum() / n) if n else 0.0
-        if out["unseen"] > DRIFT_SHARE:
+        unseen = int((~present.isin(set(known))).sum())
+        out["unseen"] = unseen / n
+        # the chance of a category training never saw: the share of categories seen once
+        if _unusual(unseen, n, float(ref.get("seen_once", 0.0)), DRIFT_SHARE):
             out["reasons"].append(f"{out['unseen']:.0%} of rows with a category not seen in training")
     shares = _bin_shares(present, ref) if len(present) >= DRIFT_MIN_ROWS else None
     if shares is not None:

@@ -61,15 +61,16 @@ def load_bundle(path: str | Path) -> LoadedBundle:
 
 
 def predict_file(
-    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False,
-    coverage: float | None = None,
+    bundle_path: str | Path | LoadedBundle, input_path: str | Path, output_path: str | Path | None = None, *,
+    explain: bool = False, coverage: float | None = None,
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
-    """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
+    """Predict every row of `input_path` with the bundle (a path, or one loaded already);
+    write a spreadsheet-safe CSV if asked. `report.drift` compares the rows with training.
 
     Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
-    table, and runtime.SchemaError for input that does not fit.
+    table, and runtime.SchemaError for input that does not fit (or a coverage it cannot give).
     """
-    bundle = load_bundle(bundle_path)
+    bundle = bundle_path if isinstance(bundle_path, LoadedBundle) else load_bundle(bundle_path)
     try:
         return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain,
                                     coverage=coverage)

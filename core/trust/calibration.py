@@ -5,7 +5,8 @@ Candidates: none, Platt (a sigmoid on the log-odds: two numbers per class) and i
 (a step function: x/y thresholds per class). Each is scored by the log loss of cross-fitted
 predictions on the out-of-fold rows (fit on four fifths, predict the fifth), so the choice
 never sees the held-out rows; a calibrator is used only when it beats "none" clearly (by a
-margin and by more than two standard errors of the per-row difference).
+margin and by more than two standard errors of the per-row difference), and isotonic, which
+has far more freedom, only when it also beats Platt clearly.
 Binary tasks calibrate the positive class; multiclass tasks each class one-vs-rest, then
 rows are scaled to sum to one (as scikit-learn's CalibratedClassifierCV does). The result is
 plain JSON, applied by `core.runtime.calibrated_output`.
@@ -92,7 +93,8 @@ def choose_calibrator(y: np.ndarray, proba: np.ndarray, seed: int = 0) -> tuple[
         return {"kind": "none", "why": f"too few out-of-fold rows ({len(y)}) to fit one"}, {}, proba
     crossed = {kind: _cross_fitted(kind, y, proba, seed) for kind in ("none", *KINDS)}
     losses = {kind: log_loss(y, p) for kind, p in crossed.items()}
-    best = min(KINDS, key=losses.get)
+    # isotonic has many more degrees of freedom: it must beat Platt clearly, not by a hair
+    best = "isotonic" if _clear_gain(y, crossed["platt"], crossed["isotonic"]) else "platt"
     if not _clear_gain(y, crossed["none"], crossed[best]):
         why = "neither calibrator lowered the validation log loss clearly"
         return {"kind": "none", "why": why}, losses, proba

@@ -29,7 +29,10 @@ def _category_reference(values: pd.Series) -> dict:
     counts = values.astype(str).value_counts()
     top = counts.index[:TOP_CATEGORIES]
     shares = [*(counts.iloc[:TOP_CATEGORIES] / len(values)), counts.iloc[TOP_CATEGORIES:].sum() / len(values)]
-    return {"top": [str(c) for c in top], "shares": [float(s) for s in shares]}
+    # Good-Turing: the share of rows whose category appears once estimates how often a new
+    # row brings a category never seen
+    return {"top": [str(c) for c in top], "shares": [float(s) for s in shares],
+            "seen_once": float((counts == 1).sum() / len(values))}
 
 
 def column_reference(values: pd.Series, kind: str) -> dict:

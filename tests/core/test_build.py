@@ -64,7 +64,7 @@ def test_built_model_predicts_raw_rows(penguins, penguin_build):
     assert proba.shape == (20, 3) and np.allclose(proba.sum(axis=1), 1)
     assert (result.model.predict(penguins) == penguins["species"].to_numpy()).mean() > 0.9
     table, report = result.model.predict_table(penguins.head(3).drop(columns=["species"]))
-    assert list(table.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+    assert list(table.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo", "set"]
 
 
 def test_summary_is_the_json_the_cli_prints(penguin_build):

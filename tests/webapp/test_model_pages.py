@@ -174,7 +174,8 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
 
     at = on_page(owner_token, "model", **query)
     assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
-                                          "Compare"]
+                                          "Compare", "Reliability"]
+    assert "90% prediction sets covered" in texts(at)  # the Reliability tab, beside its promise
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle
@@ -193,6 +194,7 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     said = texts(at)
     assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
+    assert "likely one of: **" in said  # the 90% prediction set of this row
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)
     at.file_uploader(key=f"batch-{version.id}").set_value(
@@ -201,8 +203,10 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     at.run()
     no_exception(at)
     assert "Predicted 7 rows." in texts(at)
+    assert "This batch of 7 row(s) looks like the training data" in texts(at)
     result = at.dataframe[-1].value
     assert "species" in result.columns and any(c.startswith("proba_") for c in result.columns)
+    assert "set" in result.columns
     assert at.get("download_button")
 
     at.file_uploader(key=f"batch-{version.id}").set_value(

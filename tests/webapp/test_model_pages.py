@@ -174,8 +174,8 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
 
     at = on_page(owner_token, "model", **query)
     assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
-                                          "Compare", "Reliability"]
-    assert "90% prediction sets covered" in texts(at)  # the Reliability tab, beside its promise
+                                          "Compare", "Trust"]
+    assert "90% prediction sets covered" in texts(at)  # the Trust tab (reliability), beside its promise
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle

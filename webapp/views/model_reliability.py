@@ -1,4 +1,4 @@
-"""The version page's Reliability tab: how sure each prediction is. The coverage of the
+"""The version page's Trust tab (reliability): how sure each prediction is. The coverage of the
 intervals or prediction sets beside their promise, and for classifiers the calibration curve
 before and after the calibrator, with the expected calibration error and log loss. Every
 figure was computed by the engine at build time (core.trust); this module only lays it out."""

@@ -26,6 +26,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from briefml.console import fail, file_error_sentence
@@ -184,14 +185,20 @@ def predict(
     bundle: Annotated[Path, typer.Argument(help="A bundle zip written by `briefml build`.")],
     input: Annotated[Path, typer.Argument(help="The rows to predict: CSV, TSV, Parquet or Excel.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the CSV.")] = None,
+    coverage: Annotated[Optional[float], typer.Option(
+        "--coverage", help="Coverage of the lower/upper intervals or prediction sets, e.g. 0.9 or 90.")] = None,
 ) -> None:
-    """Predict every row of INPUT with a bundle and write a CSV of predictions."""
+    """Predict every row of INPUT with a bundle and write a CSV of predictions, with intervals
+    (regression) or prediction sets (classification); say how INPUT compares with the training data."""
     console = Console(stderr=True, highlight=False)
     output = output or Path(input).with_name(f"{Path(input).stem}_predictions.csv")
     try:
-        from core.bundle import predict_file
+        from core.bundle import load_bundle, predict_file
+        from core.runtime import coverage_lines, drift_lines
 
-        _, report = predict_file(bundle, input, output)
+        loaded = load_bundle(bundle)
+        _, report = predict_file(loaded, input, output, coverage=coverage)
+        sure = coverage_lines(loaded.model.reliability, coverage)
     except OSError as exc:  # the input cannot be read or the output written
         fail(file_error_sentence(exc, output=output))
         return
@@ -200,4 +207,9 @@ def predict(
         return
     for warning in report.warnings():
         console.print(f"[yellow]Warning:[/] {warning}")
+    for line in sure:
+        console.print(escape(line))
+    for i, line in enumerate(drift_lines(report.drift)):
+        shifted = i == 0 and not report.drift["looks_like_training"]
+        console.print(f"[yellow]Drift:[/] {escape(line)}" if shifted else escape(line))
     console.print(f"Predictions written to {output}")

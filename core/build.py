@@ -59,6 +59,7 @@ BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundl
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
+RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
 
 
 # --------------------------------------------------------------------------- results
@@ -123,6 +124,7 @@ class BuildResult:
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
     synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
+    reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
 
     @property
     def schema(self) -> dict:
@@ -178,6 +180,7 @@ class BuildResult:
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
             "synthetic_data": self.synthetic_data,
+            "reliability": _reliability_summary(self.reliability),
         })
 
 
@@ -403,7 +406,7 @@ def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], sch
 
 
 def _search_deadline_fn(clock: BudgetClock, n_all: int):
-    post = POST_SEARCH_SHARE * clock.budget_seconds
+    post = (POST_SEARCH_SHARE + RELIABILITY_SHARE) * clock.budget_seconds
 
     def deadline(search: ModelSearch) -> float:
         # keep time to refit the best trial of the two leading families (the likely ensemble)
@@ -644,6 +647,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     if threshold is not None:
         evaluation["holdout_metrics"].update(
             _at_threshold(data.y[data.test], ensemble.blend(test_outputs), threshold))
+    reliability = _reliability(search, ensemble, data, ensemble.blend(test_outputs), clock,
+                               timings, phase, callbacks)
 
     t = phase("refit")
     members, refit = [], {}
@@ -654,7 +659,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     if any(how != "all rows" for how in refit.values()):
         warnings.append("Not enough budget left to refit every chosen model on all rows; some ship as "
                         "the average of their cross-validation models.")
-    model = TabularModel(data.schema, members)
+    model = TabularModel(data.schema, members, reliability)
     timings["refit"] = time.monotonic() - t
 
     t = phase("explain")
@@ -697,7 +702,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         validation=search.folds_.scheme,
         rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
               "test_rows_repeating_train": data.duplicates_across},
-        refit=refit, train_sample=data.raw.head(5).copy(),
+        refit=refit, train_sample=data.raw.head(5).copy(), reliability=reliability,
     )
     t = phase("report")
     # the report may use what is left, and at least a sliver: a build that ran a little over
@@ -715,6 +720,35 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings.pop("inside_clock", None)
     timings["training"] = timings["search"] + timings["refit"]
     return result
+
+
+def _reliability(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data, test_output: np.ndarray,
+                 clock: BudgetClock, timings: dict, phase, callbacks: BuildCallbacks) -> dict:
+    """Intervals or sets, a calibrator where it helps and the drift reference (core.trust),
+    fitted on the ensemble's out-of-fold predictions and measured on the held-out rows."""
+    from core.trust.reliability import assess_reliability
+
+    t = phase("reliability")
+    rows = search.folds_.valid_rows
+    try:
+        reliability = assess_reliability(
+            schema=data.schema, y_oof=data.y[data.train][rows],
+            oof=ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_}),
+            y_test=data.y[data.test], test_output=test_output, frame=data.x,
+            validation=search.folds_.scheme, seed=search.seed)
+    except Exception as exc:  # like an explanation, a bonus: never a reason to lose the model
+        callbacks.on_log(f"Could not compute intervals and calibration: {exc}")
+        reliability = {}
+    timings["reliability"] = time.monotonic() - t
+    if reliability:
+        reliability["share_of_budget"] = timings["reliability"] / clock.budget_seconds
+    return reliability
+
+
+def _reliability_summary(reliability: dict) -> dict:
+    from core.trust.reliability import reliability_summary
+
+    return reliability_summary(reliability) if reliability else {}
 
 
 def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,

@@ -11,6 +11,7 @@ Layout::
     input_example.csv        a few valid input rows
     requirements.txt         pinned versions of what predict.py imports
     metrics.json             held-out metrics, baseline, confidence intervals
+    reliability.json         interval/set quantiles, calibrator, drift reference (if computed)
     predict.py               a verbatim copy of core/runtime.py (CLI and `load()`)
     tableread.py             a verbatim copy of core/tableread.py (the one table reader)
     README.md                the model card
@@ -78,6 +79,8 @@ def build_bundle(
     references = (explanation or {}).get("references") or _references_from(model, input_example)
     if references:
         files[runtime.EXPLAINER_REFERENCE] = _json_bytes(references)
+    if model.reliability:
+        files[runtime.RELIABILITY] = _json_bytes(model.reliability)
     files["input_example.csv"] = _example_csv(model.schema, input_example)
     files["requirements.txt"] = requirements_text(model).encode()
     files["metrics.json"] = _json_bytes({"holdout": metrics or {}, "baseline": baseline or {},
@@ -283,6 +286,8 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         else "the training class shares for every row",
         "findings": "\n".join(md.findings_lines(context.get("findings"))) or "No data check raised a concern.",
         "top_features": "\n".join(md.top_features_lines(explanation)),
+        "reliability": "\n".join(md.reliability_lines(model.reliability))
+        or "No intervals or calibration were computed for this model.",
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),
     }

@@ -12,6 +12,7 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views.model_reliability import reliability_tab
 from workspace import versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
@@ -276,8 +277,9 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-# short labels: all six fit a 420 px phone screen without scrolling the tab row
-tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
+# short labels: all seven fit a 420 px phone screen without scrolling the tab row
+# ("Reliability" would not: 18 px too wide at 420 px, measured in Chromium)
+tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare", "Trust"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
@@ -292,3 +294,5 @@ with tabs[4]:
                            ensemble=(version.metrics or {}).get("ensemble"))
 with tabs[5]:
     compare_tab(version, all_versions)
+with tabs[6]:
+    reliability_tab(version)

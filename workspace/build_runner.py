@@ -255,5 +255,5 @@ def _version_metrics(result) -> dict:
         "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
-        "planner_report": summary["planner"],
+        "planner_report": summary["planner"], "failures": result.failures,
     })

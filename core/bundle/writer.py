@@ -59,6 +59,7 @@ def build_bundle(
     input_example: pd.DataFrame | None = None,
     build_id: str | None = None,
     model_version: str | int | None = None,
+    failures: dict | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
@@ -84,7 +85,7 @@ def build_bundle(
     files["tableread.py"] = Path(tableread.__file__).read_bytes()
     context = {"brief": brief, "spec": spec, "holdout_metrics": metrics, "baseline_metrics": baseline,
                "confidence_intervals": confidence_intervals, "findings": list(findings or []),
-               "explanation": explanation, "profile": profile}
+               "explanation": explanation, "profile": profile, "failures": failures}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
     manifest = _manifest(model, members, files, ids)
@@ -109,6 +110,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         input_example=getattr(result, "train_sample", None),
         build_id=build_id,
         model_version=model_version,
+        failures=getattr(result, "failures", None),
     )
 
 
@@ -275,6 +277,7 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         else "the training class shares for every row",
         "findings": "\n".join(md.findings_lines(context.get("findings"))) or "No data check raised a concern.",
         "top_features": "\n".join(md.top_features_lines(explanation)),
+        "failures": "\n".join(md.failure_lines(context.get("failures"))),
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),
     }

@@ -189,6 +189,22 @@ def suggestions(context: dict) -> list[str]:
     return out or ["No obvious weak spot: next, compare with a fresh sample of data over time."]
 
 
+def failure_lines(failures: dict | None) -> list[str]:
+    """Where the model fails on held-out rows and how it copes with messy input, in words,
+    with the fixes the stress test suggests (see `core.trust`)."""
+    from core.trust.failures import failure_sentences
+    from core.trust.stress import stress_sentences, stress_suggestions
+
+    if not failures:
+        return ["_No failure analysis was recorded._"]
+    stress = failures.get("stress") or {}
+    lines = [f"- {s}" for s in failure_sentences(failures) + stress_sentences(stress)]
+    fixes = stress.get("suggestions") or (stress_suggestions(stress) if stress else [])
+    if fixes:
+        lines += ["", "Fixes the stress test suggests:", "", *[f"- {s}" for s in fixes]]
+    return lines or ["_The failure analysis found nothing to report._"]
+
+
 def template_report(context: dict) -> str:
     """Markdown report: what was built, how good it is, what the checks found, next steps."""
     context = context or {}
@@ -215,5 +231,7 @@ def template_report(context: dict) -> str:
     findings = findings_lines(context.get("findings"))
     parts += ["## Data checks", "", *(findings or ["No data check raised a concern."]), ""]
     parts += ["## What drives the predictions", "", *top_features_lines(context.get("explanation")), ""]
+    if context.get("failures"):
+        parts += ["## Where it fails", "", *failure_lines(context.get("failures")), ""]
     parts += ["## Suggested next steps", "", *[f"- {s}" for s in suggestions(context)], ""]
     return "\n".join(parts)

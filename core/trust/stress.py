@@ -342,3 +342,28 @@ def _suggestion(r: dict, where: str) -> str:
         return (f"When {where} is empty, the model {_moved(r)}: fill it where possible, or add "
                 f"training rows with empty text.")
     return ""
+
+
+def stress_sentences(stress: dict | None) -> list[str]:
+    """The stress test in words: what ran, what broke or moved, the column it is most
+    fragile to (every number from `stress`)."""
+    if not stress:
+        return []
+    checks = stress.get("checks") or []
+    if not checks:
+        return (["The stress test did not run: the time budget was used up before it; give the "
+                 "build more time to get one."] if stress.get("skipped") else [])
+    broke = [r for r in checks if not r.get("runs")]
+    ran = (f"prediction failed in {len(broke)} of {len(checks)} checks" if broke
+           else f"prediction ran in all {len(checks)} checks")
+    out = [f"Stress test on {stress['rows']} held-out rows made messy on purpose: {ran}."]
+    worst = stress.get("most_fragile")
+    if worst is None:
+        out.append("No check moved the predictions noticeably.")
+    else:
+        entry = next(r for r in checks if r["column"] == worst["column"] and r["check"] == worst["check"])
+        out.append(f"Most fragile to '{worst['column']}' ({worst['check']}, {worst['verdict']}): "
+                   f"the model {_moved(entry.get('known_variant') or entry)}.")
+    if stress.get("skipped"):
+        out.append(f"{len(stress['skipped'])} check(s) were skipped to stay within the time budget.")
+    return out

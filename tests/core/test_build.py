@@ -173,3 +173,18 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     search = SimpleNamespace(records_={"t001": slow}, folds_=folds)
     deadline = _search_deadline_fn(clock, n_all=300)(search)
     assert clock.end - deadline == pytest.approx(12, abs=0.5)
+
+
+def test_build_analyses_failures_and_stress_within_its_share_of_the_budget(penguin_build):
+    _, result, _ = penguin_build
+    failures = result.failures
+    assert failures["rows"] == result.rows["test"]
+    wrong = sum(n for i, row in enumerate(result.confusion["matrix"]) for j, n in enumerate(row) if i != j)
+    assert sum(p["rows"] for p in failures["confusion_pairs"]) == wrong
+    assert 0 < failures["share_of_budget"] == pytest.approx(failures["seconds"] / 8)
+    assert result.timings["failures"] >= failures["seconds"]
+    stress = failures["stress"]
+    assert stress["checks"] or stress["skipped"]  # what did not fit the budget is listed
+    assert all(r["runs"] for r in stress["checks"])
+    assert "## Where it fails" in result.report
+    assert json.loads(json.dumps(failures)) == failures  # plain JSON, ready to store

@@ -270,7 +270,7 @@ def verdict(check: str, schema: dict, entry: dict) -> str:
     return "fragile" if check in MEANING_KEPT else "sensitive"
 
 
-ORDER = {"breaks": 0, "fragile": 1, "sensitive": 2, "robust": 3}
+VERDICT_ORDER = {"breaks": 0, "fragile": 1, "sensitive": 2, "robust": 3}
 
 
 def most_fragile(results: list[dict]) -> dict | None:
@@ -278,7 +278,7 @@ def most_fragile(results: list[dict]) -> dict | None:
     moved = [r for r in results if r["column"] and r.get("verdict") != "robust"]
     if not moved:
         return None
-    worst = min(moved, key=lambda r: (ORDER[r["verdict"]], -r.get("movement", 0.0)))
+    worst = min(moved, key=lambda r: (VERDICT_ORDER[r["verdict"]], -r.get("movement", 0.0)))
     return {k: worst.get(k) for k in ("column", "check", "verdict", "movement")}
 
 
@@ -300,7 +300,7 @@ def _moved(entry: dict) -> str:
 def stress_suggestions(stress: dict) -> list[str]:
     """Fixes in words, one per column that breaks, is fragile or clearly sensitive."""
     out, seen = [], set()
-    checks = sorted(stress.get("checks") or [], key=lambda r: (ORDER[r["verdict"]], -r.get("movement", 0)))
+    checks = sorted(stress.get("checks") or [], key=lambda r: (VERDICT_ORDER[r["verdict"]], -r.get("movement", 0)))
     for r in checks:
         where = f"'{r['column']}'" if r["column"] else "the table"
         key = (r["column"], r["check"] if r["verdict"] in ("breaks", "fragile") else "sensitive")

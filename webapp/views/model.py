@@ -12,6 +12,7 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views.model_failures import failures_tab
 from workspace import versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
@@ -271,19 +272,21 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-# short labels: all six fit a 420 px phone screen without scrolling the tab row
-tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
+# short labels: all of them fit a 420 px phone screen without scrolling the tab row
+tabs = st.tabs(["Metrics", "Explain", "Failures", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
     explanation_tab(version)
 with tabs[2]:
-    components.findings_list(version.findings)
+    failures_tab(version)
 with tabs[3]:
+    components.findings_list(version.findings)
+with tabs[4]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
-with tabs[4]:
+with tabs[5]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))
-with tabs[5]:
+with tabs[6]:
     compare_tab(version, all_versions)

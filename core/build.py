@@ -658,7 +658,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
 
     t = phase("failures")
     failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
-                                 clock, seed, callbacks)
+                                 explanation, clock, seed, callbacks)
     timings["failures"] = time.monotonic() - t
     findings = list(plan.findings)
     suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
@@ -711,20 +711,23 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
 
 
 def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
-                      model: TabularModel, test_output: np.ndarray, clock: BudgetClock, seed: int,
-                      callbacks: BuildCallbacks) -> dict | None:
+                      model: TabularModel, test_output: np.ndarray, explanation: dict | None,
+                      clock: BudgetClock, seed: int, callbacks: BuildCallbacks) -> dict | None:
     """Where the evaluated model fails on the held-out rows (explained by the fold models
     that made those predictions) and how the shipped model stands up to messy versions of
-    them (`core.trust`), within FAILURES_SHARE of the budget."""
+    them (`core.trust`): in the time kept for it, or half the time a build that finished
+    early has to spare."""
     from core.trust.failures import analyse_failures
     from core.trust.stress import stress_test
 
     start = time.monotonic()
-    deadline = min(start + _failures_seconds(clock), clock.end - BUNDLE_SHARE * clock.budget_seconds)
+    spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
+    deadline = start + min(spare, max(_failures_seconds(clock), spare / 2))
     raw_test = data.raw.iloc[data.test]
+    important = [i["column"] for i in (explanation or {}).get("importance") or []]
     try:
         # the stress test first, with most of the time: explaining the worst rows is the extra
-        stress = stress_test(model, raw_test, seed=seed,
+        stress = stress_test(model, raw_test, seed=seed, priority=important,
                              deadline=start + STRESS_SHARE * (deadline - start))
         failures = analyse_failures(schema=data.schema, raw_test=raw_test, y_test=data.y[data.test],
                                     output=test_output, deadline=deadline,

@@ -44,7 +44,7 @@ def analyse_failures(*, schema: dict, raw_test: pd.DataFrame, y_test: np.ndarray
     errors, predicted, measure = row_errors(schema, y_test, output)
     result: dict = {
         "measure": measure,
-        "rows": int(len(y_test)),
+        "rows": len(y_test),
         "whole": float(np.mean(errors)) if len(errors) else None,
         "worst_rows": worst_rows(schema, raw_test, y_test, output, errors, predicted),
         "slices": worst_slices(schema, raw_test, errors,

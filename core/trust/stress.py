@@ -23,39 +23,44 @@ from core import runtime
 from core.jsonsafe import json_safe
 
 STRESS_ROWS = 200
+STRESS_TOTAL_ROWS = 20000  # over all checks: a wide table gets fewer rows per check...
+MIN_STRESS_ROWS = 50  # ...but never fewer than this
 MOVES_CLASSIFICATION = 0.05  # share of changed labels, or half the mean probability change
 MOVES_REGRESSION = 0.1  # mean absolute change as a share of the predictions' spread
 UNSEEN_VALUE = "never-seen-before"
+MAX_SUGGESTIONS = 6  # the worst columns first; a wide table would otherwise list them all
 # changes a person would read as the same input: predictions should not move
 MEANING_KEPT = {"case change", "extra spaces", "extra columns", "reordered columns"}
 
 
-def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None) -> dict:
+def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None,
+                priority: list[str] = ()) -> dict:
     """Run every check on (a sample of) `rows`, raw input rows with the model's columns.
 
     `model` is a `core.model.TabularModel`; `deadline` (a `time.monotonic()` value) bounds
-    the cost: checks that do not fit are listed as skipped.
+    the cost: checks that do not fit are listed as skipped. Columns named in `priority`
+    (e.g. by importance) are checked first, so a tight budget skips the ones that matter
+    least.
     """
     start = time.monotonic()
     schema = model.schema
-    rows = _sample(rows, seed)
+    checks = column_checks(schema, rows, priority)
+    rows = _sample(rows, seed, max(MIN_STRESS_ROWS, STRESS_TOTAL_ROWS // max(1, len(checks))))
     t = time.monotonic()
     clean, _ = model.predict_table(rows)
-    checks = column_checks(schema, rows)
-    results = _run_checks(model, rows, clean, checks, deadline, time.monotonic() - t)
-    done = {(r["check"], r["column"]) for r in results}
-    skipped = [f"{name} ({column})" if column else name
-               for name, column, *_ in checks if (name, column) not in done]
-    out = {"rows": int(len(rows)), "checks": results, "skipped": skipped,
+    results, left_over = _run_checks(model, rows, clean, checks, deadline, time.monotonic() - t)
+    skipped = [f"{name} ({column})" if column else name for name, column, *_ in left_over]
+    out = {"rows": len(rows), "checks": results, "skipped": skipped,
            "most_fragile": most_fragile(results),
            "seconds": time.monotonic() - start}
     out["suggestions"] = stress_suggestions(out)
     return json_safe(out)
 
 
-def _sample(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
-    if len(rows) > STRESS_ROWS:
-        rows = rows.sample(n=STRESS_ROWS, random_state=seed)
+def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
+    most = min(STRESS_ROWS, most)
+    if len(rows) > most:
+        rows = rows.sample(n=most, random_state=seed)
     return rows.reset_index(drop=True)
 
 
@@ -67,13 +72,15 @@ def _sample(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
 Check = tuple[str, str, str, Callable[[pd.DataFrame], tuple]]
 
 
-def column_checks(schema: dict, rows: pd.DataFrame) -> list[Check]:
-    """Every check that applies to the model's columns, table-wide ones first."""
+def column_checks(schema: dict, rows: pd.DataFrame, priority: list[str] = ()) -> list[Check]:
+    """Every check that applies to the model's columns, table-wide ones first, then the
+    columns in `priority` in its order, then the rest."""
     checks: list[Check] = [
         ("extra columns", "", "table", _extra_columns),
         ("reordered columns", "", "table", _reordered_columns),
     ]
-    for col in schema["columns"]:
+    rank = {name: i for i, name in enumerate(priority)}
+    for col in sorted(schema["columns"], key=lambda c: rank.get(c["name"], len(rank))):
         name, kind = col["name"], col["kind"]
         if kind == "categorical":
             known = [str(c) for c in col.get("categories") or []]
@@ -177,33 +184,39 @@ def _typo_maker(known: list[str]) -> Callable[[str], str | None]:
 
 
 def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Check],
-                deadline: float | None, clean_seconds: float) -> list[dict]:
-    """Predict every changed table and measure it against the clean predictions. Column
-    checks go in batches (one call costs far less than one per check), each batch as big
-    as the cost so far says fits before the deadline."""
-    changes = []
-    for name, column, kind, change in checks:
-        changed, mask, variant = change(rows)
-        if mask.any():  # else nothing to change (no letters, all missing)
-            changes.append(({"check": name, "column": column, "kind": kind,
-                             "rows": int(mask.sum())}, changed, mask, variant))
+                deadline: float | None, clean_seconds: float) -> tuple[list[dict], list[Check]]:
+    """Predict every changed table and measure it against the clean predictions; return the
+    results and the checks left for lack of time. Column checks go in batches (one call
+    costs far less than one per check), each as big as the cost so far says fits before
+    the deadline; tables are changed only when their batch runs."""
     results = []
-    per_check, i = max(clean_seconds, 1e-4), 0
-    while i < len(changes):
+    per_check, pending = max(clean_seconds, 1e-4), list(checks)
+    while pending:
         left = float("inf") if deadline is None else deadline - time.monotonic()
-        size = len(changes) if deadline is None else min(len(changes) - i, int(left / per_check))
+        size = len(pending) if deadline is None else min(len(pending), int(left / per_check))
         if size <= 0:
             break
-        if not changes[i][0]["column"]:
+        if not pending[0][1]:
             size = 1  # table-wide checks change the columns: each on its own
         start = time.monotonic()
-        results += _measure_batch(model, rows, clean, changes[i:i + size])
+        batch = [_change(check, rows) for check in pending[:size]]
+        results += _measure_batch(model, rows, clean, [c for c in batch if c is not None])
         per_check = max((time.monotonic() - start) / size, 1e-4)
-        i += size
-    return results
+        del pending[:size]
+    return results, pending
+
+
+def _change(check: Check, rows: pd.DataFrame):
+    name, column, kind, change = check
+    changed, mask, variant = change(rows)
+    if not mask.any():  # nothing to change (no letters, all missing)
+        return None
+    return {"check": name, "column": column, "kind": kind, "rows": int(mask.sum())}, changed, mask, variant
 
 
 def _measure_batch(model, rows: pd.DataFrame, clean: pd.DataFrame, batch: list) -> list[dict]:
+    if not batch:
+        return []
     table = batch[0][1] if len(batch) == 1 else pd.concat([c[1] for c in batch], ignore_index=True)
     predicted = _predict(model, table)
     out = []
@@ -294,11 +307,16 @@ def _moved(entry: dict) -> str:
     if "changed_labels" in entry:
         return (f"changes {entry['changed_labels']:.0%} of its predicted labels "
                 f"(probabilities move {entry['mean_probability_change']:.2f} on average)")
-    return f"moves predictions by {entry['mean_change']:.4g} on average"
+    return f"moves predictions by {_number(entry['mean_change'])} on average"
+
+
+def _number(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def stress_suggestions(stress: dict) -> list[str]:
-    """Fixes in words, one per column that breaks, is fragile or clearly sensitive."""
+    """Fixes in words, one per column that breaks, is fragile or clearly sensitive, the
+    worst first (at most MAX_SUGGESTIONS)."""
     out, seen = [], set()
     checks = sorted(stress.get("checks") or [], key=lambda r: (VERDICT_ORDER[r["verdict"]], -r.get("movement", 0)))
     for r in checks:
@@ -308,7 +326,22 @@ def stress_suggestions(stress: dict) -> list[str]:
             continue
         seen.add(key)
         out.append(_suggestion(r, where))
-    return [s for s in out if s]
+    return [s for s in out if s][:MAX_SUGGESTIONS]
+
+
+_UNKNOWN_CATEGORY = ("holds a misspelt or new category",
+                     "check spellings before predicting, or group rare categories into an "
+                     "'other' bucket in training so the model learns an answer for unknown ones")
+# check -> (what happened to the input, the fix) for a model that moves when it loses information
+SENSITIVE_FIXES = {
+    "typo": _UNKNOWN_CATEGORY,
+    "unseen category": _UNKNOWN_CATEGORY,
+    "missing": ("is missing", "make sure it is filled at prediction time, or train on more rows "
+                "where it is missing so the model learns what a gap means"),
+    "out of range": ("is beyond the training range", "collect more data of that kind, or keep "
+                     "inputs within the range the model saw"),
+    "empty text": ("is empty", "fill it where possible, or add training rows with empty text"),
+}
 
 
 def _suggestion(r: dict, where: str) -> str:
@@ -327,21 +360,8 @@ def _suggestion(r: dict, where: str) -> str:
     if verdict_ == "fragile":
         return (f"With {check} in {where} the model {_moved(r)}, which should not happen; "
                 f"report it as a bug.")
-    if check in ("typo", "unseen category"):
-        return (f"When {where} holds a misspelt or new category, the model {_moved(r)}: check "
-                f"spellings before predicting, or group rare categories into an 'other' bucket "
-                f"in training so the model learns an answer for unknown ones.")
-    if check == "missing":
-        return (f"When {where} is missing, the model {_moved(r)}: make sure it is filled at "
-                f"prediction time, or train on more rows where it is missing so the model "
-                f"learns what a gap means.")
-    if check == "out of range":
-        return (f"When {where} is beyond the training range, the model {_moved(r)}: collect "
-                f"more data of that kind, or keep inputs within the range the model saw.")
-    if check == "empty text":
-        return (f"When {where} is empty, the model {_moved(r)}: fill it where possible, or add "
-                f"training rows with empty text.")
-    return ""
+    when, fix = SENSITIVE_FIXES.get(check, ("changes", "check this input before predicting"))
+    return f"When {where} {when}, the model {_moved(r)}: {fix}."
 
 
 def stress_sentences(stress: dict | None) -> list[str]:
@@ -351,8 +371,9 @@ def stress_sentences(stress: dict | None) -> list[str]:
         return []
     checks = stress.get("checks") or []
     if not checks:
-        return (["The stress test did not run: the time budget was used up before it; give the "
-                 "build more time to get one."] if stress.get("skipped") else [])
+        skipped = ("The stress test did not run: the time budget was used up before it; give "
+                   "the build more time to get one.")
+        return [skipped] if stress.get("skipped") else []
     broke = [r for r in checks if not r.get("runs")]
     ran = (f"prediction failed in {len(broke)} of {len(checks)} checks" if broke
            else f"prediction ran in all {len(checks)} checks")

@@ -1,4 +1,4 @@
-"""AppTest of the version page's Failures tab, fed with what the engine measured on a model
+"""AppTest of the version page's Errors tab, fed with what the engine measured on a model
 that leans on one category spelling (see tests/core/test_trust_failures.py)."""
 
 from __future__ import annotations

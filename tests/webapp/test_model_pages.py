@@ -173,7 +173,7 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Failures", "Checks", "Report",
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Errors", "Checks", "Report",
                                           "Trials", "Compare"]
     assert "Where it fails" in texts(at) and "Robustness to messy input" in texts(at)
     assert "of the build's time budget" in texts(at)  # the share the analysis took

@@ -272,8 +272,9 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-# short labels: all of them fit a 420 px phone screen without scrolling the tab row
-tabs = st.tabs(["Metrics", "Explain", "Failures", "Checks", "Report", "Trials", "Compare"])
+# short labels: all seven fit a 420 px phone screen without scrolling the tab row
+# ("Errors", not "Failures": the longer word pushes "Compare" 5 px off that screen)
+tabs = st.tabs(["Metrics", "Explain", "Errors", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:

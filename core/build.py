@@ -60,6 +60,9 @@ ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble se
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
 RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
+FAILURES_SHARE = 0.05  # of the budget, kept for the failure analysis and the stress test...
+FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
+STRESS_SHARE = 0.6  # of that time, at most for the stress test
 
 
 # --------------------------------------------------------------------------- results
@@ -125,6 +128,7 @@ class BuildResult:
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
     synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
     reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
+    failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
 
     @property
     def schema(self) -> dict:
@@ -423,7 +427,7 @@ def _search_deadline_fn(clock: BudgetClock, n_all: int):
             fits = time.monotonic() + reserve + needed <= _refit_end(clock)
             if fits and (rank == 0 or reserve + needed <= cap):
                 reserve += needed
-        return clock.end - post - reserve
+        return clock.end - post - _failures_seconds(clock) - reserve
 
     return deadline
 
@@ -447,7 +451,13 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
 def _refit_end(clock: BudgetClock) -> float:
     """When refits must be done: half the post-search share is enough for the rest once the
     model is known (evaluation already ran; explaining sizes itself to the time left)."""
-    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds
+    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds - _failures_seconds(clock)
+
+
+def _failures_seconds(clock: BudgetClock) -> float:
+    """The time kept for `_failure_analysis`, never more than a sixth of a small budget."""
+    low, high = FAILURES_SECONDS
+    return min(high, max(FAILURES_SHARE * clock.budget_seconds, min(low, clock.budget_seconds / 6)))
 
 
 def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
@@ -665,13 +675,18 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     t = phase("explain")
     _store_average_output(model, data, seed, callbacks)
     explanation = None
-    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
+    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds - _failures_seconds(clock)
     if explain_seconds > 0:
         explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
+
+    t = phase("failures")
+    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
+                                 explanation, clock, seed, callbacks)
+    timings["failures"] = time.monotonic() - t
     findings = list(plan.findings)
     suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
                                      findings)
@@ -703,6 +718,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
               "test_rows_repeating_train": data.duplicates_across},
         refit=refit, train_sample=data.raw.head(5).copy(), reliability=reliability,
+        failures=failures,
     )
     t = phase("report")
     # the report may use what is left, and at least a sliver: a build that ran a little over
@@ -749,6 +765,50 @@ def _reliability_summary(reliability: dict) -> dict:
     from core.trust.reliability import reliability_summary
 
     return reliability_summary(reliability) if reliability else {}
+def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
+                      model: TabularModel, test_output: np.ndarray, explanation: dict | None,
+                      clock: BudgetClock, seed: int, callbacks: BuildCallbacks) -> dict | None:
+    """Where the evaluated model fails on the held-out rows (explained by the fold models
+    that made those predictions) and how the shipped model stands up to messy versions of
+    them (`core.trust`): in the time kept for it, or half the time a build that finished
+    early has to spare."""
+    from core.trust.failures import analyse_failures
+    from core.trust.stress import stress_test
+
+    start = time.monotonic()
+    spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
+    deadline = start + min(spare, max(_failures_seconds(clock), spare / 2))
+    raw_test = data.raw.iloc[data.test]
+    important = [i["column"] for i in (explanation or {}).get("importance") or []]
+    try:
+        # the stress test first, with most of the time: explaining the worst rows is the extra
+        stress = stress_test(model, raw_test, seed=seed, priority=important,
+                             deadline=start + STRESS_SHARE * (deadline - start))
+        failures = analyse_failures(schema=data.schema, raw_test=raw_test, y_test=data.y[data.test],
+                                    output=test_output, deadline=deadline,
+                                    explainer=_evaluated_members(search, ensemble, data.n_classes))
+        failures["stress"] = stress
+    except Exception as exc:  # a bonus, never a reason to lose the model
+        callbacks.on_log(f"Could not analyse the model's failures: {exc}")
+        return None
+    failures["seconds"] = time.monotonic() - start
+    failures["share_of_budget"] = failures["seconds"] / clock.budget_seconds
+    return failures
+
+
+def _evaluated_members(search: ModelSearch, ensemble: GreedyEnsemble,
+                       n_classes: int) -> list[tuple[float, list[Member]]]:
+    """The fold models behind the held-out predictions, per ensemble member with its weight;
+    a member whose fold models missed a class is left out (its SHAP values would not line
+    up with the classes)."""
+    groups = []
+    for tid, weight in ensemble.weights_.items():
+        models = search.records_[tid].models
+        if all(not n_classes or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
+               for m in models):
+            groups.append((weight, [Member(m.kind, m.estimator, 1.0, f"{tid}/fold{i}")
+                                    for i, m in enumerate(models)]))
+    return groups
 
 
 def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
@@ -797,6 +857,7 @@ def _report_context(result: BuildResult) -> dict:
         "details": result.details,
         "explanation": result.explanation,
         "profile": {"rows": result.profile.rows, "columns": result.profile.columns},
+        "failures": result.failures,
     }
 
 

@@ -62,6 +62,7 @@ def build_bundle(
     build_id: str | None = None,
     model_version: str | int | None = None,
     synthetic_data: bool = False,
+    failures: dict | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
@@ -89,7 +90,8 @@ def build_bundle(
     files["tableread.py"] = Path(tableread.__file__).read_bytes()
     context = {"brief": brief, "spec": spec, "holdout_metrics": metrics, "baseline_metrics": baseline,
                "confidence_intervals": confidence_intervals, "findings": list(findings or []),
-               "explanation": explanation, "profile": profile, "synthetic_data": synthetic_data}
+               "explanation": explanation, "profile": profile, "synthetic_data": synthetic_data,
+               "failures": failures}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
     manifest = _manifest(model, members, files, ids)
@@ -115,6 +117,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         build_id=build_id,
         model_version=model_version,
         synthetic_data=bool(getattr(result, "synthetic_data", False)),
+        failures=getattr(result, "failures", None),
     )
 
 
@@ -288,6 +291,7 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         "top_features": "\n".join(md.top_features_lines(explanation)),
         "reliability": "\n".join(md.reliability_lines(model.reliability))
         or "No intervals or calibration were computed for this model.",
+        "failures": "\n".join(md.failure_lines(context.get("failures"))),
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),
     }

@@ -173,9 +173,11 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
-                                          "Compare", "Trust"]
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Trust", "Checks", "Report",
+                                          "Trials", "Compare"]
     assert "90% prediction sets covered" in texts(at)  # the Trust tab (reliability), beside its promise
+    assert "Where it fails" in texts(at) and "Robustness to messy input" in texts(at)
+    assert "of the build's time budget" in texts(at)  # the share the analysis took
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle

@@ -12,6 +12,7 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views.model_failures import failures_tab
 from webapp.views.model_reliability import reliability_tab
 from workspace import versions
 from workspace.permissions import Action
@@ -278,21 +279,23 @@ actions[1].page_link(
 )
 
 # short labels: all seven fit a 420 px phone screen without scrolling the tab row
-# ("Reliability" would not: 18 px too wide at 420 px, measured in Chromium)
-tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare", "Trust"])
+# ("Reliability" or a separate "Errors" tab would not, measured in Chromium): "Trust" holds how
+# sure each prediction is, where the model fails and how it copes with messy input
+tabs = st.tabs(["Metrics", "Explain", "Trust", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
     explanation_tab(version)
 with tabs[2]:
-    components.findings_list(version.findings)
+    reliability_tab(version)
+    failures_tab(version)
 with tabs[3]:
+    components.findings_list(version.findings)
+with tabs[4]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
-with tabs[4]:
+with tabs[5]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))
-with tabs[5]:
-    compare_tab(version, all_versions)
 with tabs[6]:
-    reliability_tab(version)
+    compare_tab(version, all_versions)

@@ -95,6 +95,16 @@ def test_build_errors_are_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 2 and "budget must be a positive" in result.stderr
 
 
+def test_build_json_says_where_the_time_went_and_the_clock_covers_loading(built):
+    _, result = built
+    timings = json.loads(result.stdout.strip().splitlines()[-1])["timings"]
+    assert {"startup", "load", "profile", "checks", "plan", "prepare", "search", "ensemble", "evaluate",
+            "refit", "explain", "report", "bundle", "total", "wall"} <= set(timings)
+    # the budget's clock started before the file was read, and the bundle is written after it
+    assert timings["total"] >= timings["startup"] + timings["load"]
+    assert timings["wall"] >= timings["total"] + timings["bundle"]
+
+
 def test_build_draws_progress_without_json(tmp_path):
     df = load_penguins()
     df.to_csv(tmp_path / "t.csv", index=False)

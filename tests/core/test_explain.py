@@ -34,6 +34,8 @@ def _models(penguins, cancer, diabetes):
             mf.sklearn_member(cdf, cschema, HistGradientBoostingClassifier(max_iter=20), weight=1.0),
             mf.sklearn_member(cdf, cschema, LogisticRegression(max_iter=1000), weight=1.0),
         )),
+        "binary lightgbm": (cdf, mf.model_of(cschema, mf.lightgbm_member(cdf, cschema))),
+        "multiclass lightgbm (text left out)": (pdf, mf.model_of(pschema, mf.lightgbm_member(pdf, pschema))),
         "multiclass naive Bayes (permutation fallback)": (
             pdf, mf.model_of(pschema, mf.sklearn_member(pdf, pschema, GaussianNB()))),
         "regression ensemble": (ddf, mf.model_of(
@@ -48,8 +50,8 @@ def models(penguins, cancer, diabetes):
 
 @pytest.mark.parametrize("case", [
     "multiclass catboost (text, datetime)", "multiclass logistic (one-hot, tf-idf)",
-    "multiclass ensemble", "binary ensemble", "regression ensemble",
-    "multiclass naive Bayes (permutation fallback)",
+    "multiclass ensemble", "binary ensemble", "regression ensemble", "binary lightgbm",
+    "multiclass lightgbm (text left out)", "multiclass naive Bayes (permutation fallback)",
 ])
 def test_shap_values_plus_expected_value_add_up_to_the_model_output(models, case):
     df, model = models[case]

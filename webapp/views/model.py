@@ -12,6 +12,8 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views.model_failures import failures_tab
+from webapp.views.model_reliability import reliability_tab
 from workspace import versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
@@ -28,6 +30,9 @@ def _too_good(version) -> bool:
 
 def headline(version) -> None:
     metrics = version.metrics or {}
+    if metrics.get("synthetic_data"):
+        st.warning("Trained on SYNTHETIC data: its metrics say nothing about how it does on "
+                   "real data.", icon=":material/science:")
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
     main = version.metric
     cols = st.columns(4)
@@ -274,19 +279,24 @@ actions[1].page_link(
     query_params={"project": str(project.id), "version": str(version.id)},
 )
 
-# short labels: all six fit a 420 px phone screen without scrolling the tab row
-tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
+# short labels: all seven fit a 420 px phone screen without scrolling the tab row
+# ("Reliability" or a separate "Errors" tab would not, measured in Chromium): "Trust" holds how
+# sure each prediction is, where the model fails and how it copes with messy input
+tabs = st.tabs(["Metrics", "Explain", "Trust", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
     explanation_tab(version)
 with tabs[2]:
-    components.findings_list(version.findings)
+    reliability_tab(version)
+    failures_tab(version)
 with tabs[3]:
+    components.findings_list(version.findings)
+with tabs[4]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
-with tabs[4]:
+with tabs[5]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))
-with tabs[5]:
+with tabs[6]:
     compare_tab(version, all_versions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 
 from webapp.components import charts
 from webapp.components.leaderboard import leaderboard_frame
@@ -106,6 +107,8 @@ def test_chart_builders_take_data_and_return_charts():
     [data] = contributions.to_dict()["datasets"].values()
     assert [(d["label"], d["direction"]) for d in data] == [
         ("age = 41", "raises"), ("plan = basic", "lowers")]
+    assert [d["value"] for d in data] == ["41", "basic"]  # one type: Arrow takes it as it is
+    pa.Table.from_pandas(pd.DataFrame(data))  # what failed in the server log before
 
 
 def test_the_leaderboard_chart_marks_what_shipped():

@@ -236,10 +236,10 @@ def contribution_chart(contributions: list[dict], top: int = 12) -> alt.Chart | 
     if not contributions:
         return None
     data = pd.DataFrame(contributions[:top])
-    data["label"] = [
-        f"{c} = {fmt_number(v) if isinstance(v, float) else v}"
-        for c, v in zip(data["column"], data["value"])
-    ]
+    # one type per column: numbers beside words would fail the chart's Arrow conversion
+    # (a traceback in the server log on every prediction)
+    data["value"] = [fmt_number(v) if isinstance(v, float) else str(v) for v in data["value"]]
+    data["label"] = [f"{c} = {v}" for c, v in zip(data["column"], data["value"])]
     data["direction"] = ["raises" if c >= 0 else "lowers" for c in data["contribution"]]
     return (
         alt.Chart(data, height=alt.Step(BAR_STEP))

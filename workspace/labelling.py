@@ -114,7 +114,7 @@ def label_dataset(*, actor: Actor | None, dataset_id: uuid.UUID | str, column: s
 def labels_to_review(*, actor: Actor | None, dataset_id: uuid.UUID | str,
                      sample: int = 20, seed: int = 0) -> pd.DataFrame:
     """A seeded sample of the LLM's labels not yet reviewed: row, the inputs, the label."""
-    dataset = load_in_project_view(actor, dataset_id)
+    dataset = _view_dataset(actor, dataset_id)
     labels = (dataset.provenance or {}).get("labels") or {}
     pending = [int(p) for p in labels.get("llm", {}) if p not in labels.get("human", {})]
     if not pending:
@@ -128,7 +128,7 @@ def labels_to_review(*, actor: Actor | None, dataset_id: uuid.UUID | str,
     return shown.reset_index(drop=True)
 
 
-def load_in_project_view(actor: Actor | None, dataset_id) -> Dataset:
+def _view_dataset(actor: Actor | None, dataset_id) -> Dataset:
     with session_scope() as session:
         return load_in_project(session, actor, Dataset, dataset_id, Action.VIEW, what="dataset")
 
@@ -166,7 +166,7 @@ def label_agreement(*, actor: Actor | None, version_id: uuid.UUID | str) -> dict
     from workspace import versions
 
     version = versions.get_model_version(actor=actor, version_id=version_id)
-    dataset = load_in_project_view(actor, version.dataset_id)
+    dataset = _view_dataset(actor, version.dataset_id)
     labels = (dataset.provenance or {}).get("labels") or {}
     if not labels or labels.get("column") != version.target:
         return None

@@ -19,6 +19,7 @@ from core.llm.adapter import LLMAdapter
 from core.llm.labelling import estimate_labelling, label_rows, rows_to_label
 from db.engine import session_scope
 from db.models import Dataset
+from workspace import versions
 from workspace.access import load_in_project
 from workspace.datasets import _llm_adapter, _store, load_dataset_frame, load_limits
 from workspace.permissions import Action, Actor
@@ -163,8 +164,6 @@ def label_agreement(*, actor: Actor | None, version_id: uuid.UUID | str) -> dict
     """How often a model version predicts the label a person reviewed, and the label the LLM
     gave, on the rows of its dataset (most of them were training rows: an agreement, not a
     held-out score). None when the version's data had no LLM labels."""
-    from workspace import versions
-
     version = versions.get_model_version(actor=actor, version_id=version_id)
     dataset = _view_dataset(actor, version.dataset_id)
     labels = (dataset.provenance or {}).get("labels") or {}

@@ -121,6 +121,8 @@ def test_the_leaderboard_chart_marks_what_shipped():
     chart = charts.leaderboard_chart(frame, "roc_auc", marked=True).to_dict()
     assert chart["encoding"]["x"]["title"] == "validation ROC AUC (higher is better)"
     assert "condition" in chart["encoding"]["opacity"]
+    low, high = chart["encoding"]["x"]["scale"]["domain"]
+    assert low < 0.85 and high > 0.91 and low > 0.8  # room for each dot, not from zero
     [data] = chart["datasets"].values()
     assert [d["trial"] for d in data] == ["t1", "t2"]  # a failed trial has no dot
     assert charts.leaderboard_chart(pd.DataFrame(columns=frame.columns), "roc_auc") is None

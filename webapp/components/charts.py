@@ -276,6 +276,14 @@ def probability_chart(probabilities: dict) -> alt.Chart | None:
     )
 
 
+def _margin_domain(values: pd.Series, share: float = 0.06) -> list[float]:
+    """An axis from just below the smallest to just above the largest value: not from zero
+    (0.979 and 0.990 must look different), and no dot drawn half off the plot's edge."""
+    low, high = float(values.min()), float(values.max())
+    span = (high - low) or (abs(high) * 0.1) or 1.0
+    return [low - share * span, high + share * span]
+
+
 def leaderboard_chart(frame: pd.DataFrame, metric: str, *, marked: bool = False) -> alt.Chart | None:
     """The leaderboard's top 20 scored trials as dots on the metric's axis; with `marked`, the
     shipped ones (a non-empty 'shipped' column) solid and the rest faded."""
@@ -294,7 +302,7 @@ def leaderboard_chart(frame: pd.DataFrame, metric: str, *, marked: bool = False)
             x=alt.X(
                 "value:Q",
                 title=f"validation {display_name(metric)} ({better} is better)",
-                scale=alt.Scale(zero=False, nice=False, padding=8),
+                scale=alt.Scale(domain=_margin_domain(scored["value"]), nice=False),
             ),
             y=alt.Y(
                 "trial:N", sort=alt.EncodingSortField("score", order="descending"), title=None

@@ -114,7 +114,8 @@ def performance_tab(version) -> None:
         groups = pd.DataFrame(slices[column])
         first = [c for c in ("value", "rows") if c in groups.columns]
         components.table(
-            groups[first + [c for c in groups.columns if c not in first]],
+            groups[first + [c for c in groups.columns if c not in first]].rename(
+                columns=lambda c: c if c in first else display_name(c)),  # "log_loss" -> "Log loss"
             hide_index=True,
             width="stretch",
         )

@@ -72,19 +72,25 @@ def one_row_section(version) -> None:
     if not columns:
         st.caption("This version has no input schema; use a file instead.")
         return
+    last = f"predicted-{version.id}"  # the latest answer stays when the page runs again
     with st.form(f"predict-one-{version.id}"):
-        grid = st.columns(2)
         row = {}
-        for i, column in enumerate(columns):
-            with grid[i % 2]:
-                row[column["name"]] = input_widget(column, key=f"in-{version.id}-{column['name']}")
+        # two inputs a row, each row its own pair of columns: on a phone they stack in the
+        # schema's order instead of all of the left column first
+        for start in range(0, len(columns), 2):
+            for cell, column in zip(st.columns(2), columns[start:start + 2]):
+                with cell:
+                    row[column["name"]] = input_widget(
+                        column, key=f"in-{version.id}-{column['name']}")
         submitted = st.form_submit_button("Predict", type="primary")
-    if not submitted:
-        return
-    frame = pd.DataFrame([row]).astype(object)
-    with st.spinner("Predicting and explaining…"), shown_errors():
-        result = versions.predict_rows(actor=actor, version_id=version.id, df=frame, explain=True)
-        show_one_result(result, schema)
+    if submitted:
+        frame = pd.DataFrame([row]).astype(object)
+        st.session_state.pop(last, None)
+        with st.spinner("Predicting and explaining…"), shown_errors():
+            st.session_state[last] = versions.predict_rows(
+                actor=actor, version_id=version.id, df=frame, explain=True)
+    if last in st.session_state:
+        show_one_result(st.session_state[last], schema)
 
 
 def show_one_result(result: dict, schema: dict) -> None:

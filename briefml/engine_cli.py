@@ -10,6 +10,10 @@ The lead's `briefml/cli.py` registers these with ``app.command()(build)`` and
   ``--target`` flag to pass; planner auto: the LLM when `BRIEFML_LLM` is set, an unusable LLM
   setting is a warning and an offline plan); with ``--json`` the last stdout line is one JSON object
   (`core.build.BuildResult.to_json_summary`). A progress bar goes to stderr unless ``--json``.
+- ``briefml build DATA --from-bundle BUNDLE.zip [--budget S] [--seed N] [--out NEW.zip] [--json]``
+  re-runs the plan recorded in the bundle's manifest (target, task, metric, columns, families,
+  budget, seed; the planner is not asked again) on DATA, writes a new bundle and prints how
+  closely the held-out metrics match the recorded ones (``"rebuild"`` in the JSON summary).
 - ``briefml predict BUNDLE.zip INPUT [-o OUT.csv]`` writes a CSV with the target column
   (the prediction) and, for classification, one ``proba_<class>`` column per class.
 
@@ -82,9 +86,9 @@ class ProgressBarCallbacks(BuildCallbacks):
 
 def build(
     data: Annotated[Path, typer.Argument(help="The training table: CSV, TSV, Parquet or Excel.")],
-    intent: Annotated[str, typer.Option("--intent", help="The brief: what to predict, in plain words.")],
-    budget: Annotated[float, typer.Option("--budget", help="Training time budget in seconds.")] = 60.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same plan).")] = 0,
+    intent: Annotated[Optional[str], typer.Option("--intent", help="The brief: what to predict, in plain words.")] = None,
+    budget: Annotated[Optional[float], typer.Option("--budget", help="Training time budget in seconds (default 60, or the recorded one with --from-bundle).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (same seed, same plan; default 0, or the recorded one).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the bundle zip.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
     target: Annotated[Optional[str], typer.Option("--target", help="The column to predict (overrides the brief).")] = None,
@@ -94,10 +98,23 @@ def build(
     keep: Annotated[Optional[list[str]], typer.Option("--keep", help="A leakage suspect to use anyway, because it is known when you predict (repeatable).")] = None,
     planner_mode: Annotated[str, typer.Option(
         "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
+    from_bundle: Annotated[Optional[Path], typer.Option(
+        "--from-bundle", help="Rebuild: re-run the plan recorded in this bundle on DATA "
+        "(the planner is not asked again) and compare the held-out metrics.")] = None,
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
     started_at = time.monotonic()  # the budget covers loading the file too
     console = Console(stderr=True, highlight=False)
+    if from_bundle is not None:
+        if target or task or metric or positive_class or keep:
+            fail("--from-bundle re-runs the recorded plan as it is; leave out --target, --task, "
+                 "--metric, --positive-class and --keep (or build anew with --intent).")
+        rebuild(data, from_bundle, budget=budget, seed=seed, out=out, json_output=json_output,
+                started_at=started_at)
+        return
+    if not (intent or "").strip():
+        fail("Say what to predict with --intent TEXT, or rebuild a model with --from-bundle BUNDLE.zip.")
+    budget, seed = (60.0 if budget is None else budget), (0 if seed is None else seed)
     if budget <= 0:
         fail(f"The budget must be a positive number of seconds, not {budget:g}.")
     out = out or Path(f"{Path(data).stem}_model.zip")
@@ -107,6 +124,7 @@ def build(
         from core.errors import TargetUnclearError
         from core.loading import load_table
         from core.planning.overrides import TaskOverrides, with_overrides
+        from core.reproducibility import file_sha256, with_data
         from workspace.planners import PLANNER_MODES, planner_for
 
         if planner_mode not in PLANNER_MODES:
@@ -118,6 +136,8 @@ def build(
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
                              seed=seed, callbacks=callbacks, started_at=started_at,
                              restore=keep or [])
+        result.reproducibility = with_data(result.reproducibility, sha256=file_sha256(data),
+                                           source=Path(data).name)
         path = bundle_from_result(result, out)
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
@@ -144,6 +164,61 @@ def build(
         console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
+    console.print(f"Bundle written to {path}")
+
+
+def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None, out: Path | None,
+            json_output: bool, started_at: float) -> None:
+    """`briefml build DATA --from-bundle BUNDLE.zip`: the recorded plan, on DATA, compared."""
+    console = Console(stderr=True, highlight=False)
+    out = out or Path(f"{Path(data).stem}_rebuilt_model.zip")
+    try:
+        from core import reproducibility as repro
+        from core.build import build_model
+        from core.bundle import bundle_from_result
+        from core.loading import load_table
+        from core.planning.offline import OfflinePlanner
+
+        record, recorded, manifest = repro.bundle_record(bundle)
+        spec, search_plan = repro.recorded_plan(record)
+        budget = float(record["budget_seconds"]) if budget is None else budget
+        seed = int(record["seed"]) if seed is None else seed
+        if budget <= 0:
+            fail(f"The budget must be a positive number of seconds, not {budget:g}.")
+        sha = repro.file_sha256(data)
+        df = load_table(Path(data))
+        callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
+        # the offline planner only refines by rules and writes the report: the plan is the record's
+        result = build_model(df, record.get("brief") or "", planner=OfflinePlanner(),
+                             budget_seconds=budget, seed=seed, callbacks=callbacks,
+                             spec_overrides={"spec": spec, "search_plan": search_plan},
+                             started_at=started_at)
+        holdout, intervals = recorded.get("holdout") or {}, recorded.get("confidence_intervals") or {}
+        note = repro.rebuild_note(version=manifest.get("model_version"), version_id=None,
+                                  holdout=holdout, intervals=intervals,
+                                  data_sha256=(record.get("data") or {}).get("sha256"))
+        result.reproducibility = {**repro.with_data(result.reproducibility, sha256=sha,
+                                                    source=Path(data).name), "rebuild_of": note}
+        path = bundle_from_result(result, out)
+    except _user_errors() as exc:
+        fail(str(exc))
+        return
+    rows = repro.compare_holdout(holdout, result.holdout_metrics, intervals)
+    same = None if note["data_sha256"] is None else note["data_sha256"] == sha
+    verdict = repro.closeness(rows, spec.metric, same_data=same)
+    if json_output:
+        summary = {**result.to_json_summary(), "bundle": str(path),
+                   "rebuild": {"from": str(bundle), "same_data": same, "metrics": rows,
+                               "closeness": verdict}}
+        sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
+        sys.stdout.flush()
+        return
+    console.print(f"Rebuilt '{spec.target}' ({spec.task_type}) from {bundle.name} with seed {seed} "
+                  f"and a {budget:g}-second budget.")
+    for row in rows:
+        console.print(f"  {row['metric']:<22} recorded {row['recorded']:.4g}  rebuilt "
+                      f"{row['rebuilt']:.4g}  ({row['difference']:+.3g})", highlight=False)
+    console.print(verdict)
     console.print(f"Bundle written to {path}")
 
 

@@ -29,6 +29,7 @@ from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext, available_threads
+from core.reproducibility import build_record
 from core.review import (
     choose_threshold,
     rare_positive_share,
@@ -118,6 +119,7 @@ class BuildResult:
     refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
+    reproducibility: dict = field(default_factory=dict)  # core.reproducibility.build_record
 
     @property
     def schema(self) -> dict:
@@ -545,9 +547,11 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     warnings = notes + from_checks
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
+    threads = threads or available_threads()
     try:
         result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings,
-                      raise_for_errors, threads or available_threads())
+                      raise_for_errors, threads)
+        result.reproducibility = build_record(result, threads=threads)
         status = "finished"
         return result
     except BriefmlError as exc:

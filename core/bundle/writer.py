@@ -59,9 +59,12 @@ def build_bundle(
     input_example: pd.DataFrame | None = None,
     build_id: str | None = None,
     model_version: str | int | None = None,
+    reproducibility: dict | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
+    `reproducibility` (`core.reproducibility`) becomes the manifest's `reproducibility`
+    section, from which `briefml build --from-bundle` rebuilds the model.
     Raises BundleError if a member cannot be stored in a safe format.
     """
     path = Path(path)
@@ -87,7 +90,7 @@ def build_bundle(
                "explanation": explanation, "profile": profile}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
-    manifest = _manifest(model, members, files, ids)
+    manifest = _with_reproducibility(_manifest(model, members, files, ids), reproducibility)
     _write_zip(path, {"manifest.json": _json_bytes(manifest), **files})
     return path
 
@@ -109,6 +112,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         input_example=getattr(result, "train_sample", None),
         build_id=build_id,
         model_version=model_version,
+        reproducibility=getattr(result, "reproducibility", None),
     )
 
 
@@ -231,6 +235,11 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
         "library_versions": _library_versions(),
         "files": {name: runtime.sha256_hex(data) for name, data in sorted(files.items())},
     }
+
+
+def _with_reproducibility(manifest: dict, record: dict | None) -> dict:
+    # the manifest is not in its own checksum list, so the record adds no file to verify
+    return {**manifest, "reproducibility": json_safe(record)} if record else manifest
 
 
 def _library_versions() -> dict:

@@ -177,8 +177,6 @@ def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None,
         from core.build import build_model
         from core.bundle import bundle_from_result
         from core.loading import load_table
-        from core.planning.offline import OfflinePlanner
-
         record, recorded, manifest = repro.bundle_record(bundle)
         spec, search_plan = repro.recorded_plan(record)
         budget = float(record["budget_seconds"]) if budget is None else budget
@@ -188,8 +186,8 @@ def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None,
         sha = repro.file_sha256(data)
         df = load_table(Path(data))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
-        # the offline planner only refines by rules and writes the report: the plan is the record's
-        result = build_model(df, record.get("brief") or "", planner=OfflinePlanner(),
+        # the recorded trials, replayed: no planner is asked for a plan or a refinement
+        result = build_model(df, record.get("brief") or "", planner=repro.ReplayPlanner(),
                              budget_seconds=budget, seed=seed, callbacks=callbacks,
                              spec_overrides={"spec": spec, "search_plan": search_plan},
                              started_at=started_at)

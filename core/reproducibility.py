@@ -36,7 +36,8 @@ from core import metrics as metric_names
 from core.errors import BundleError
 from core.jsonsafe import json_safe
 from core.registry import available_threads
-from core.spec import SearchPlan, TaskSpec
+from core.planning.offline import OfflinePlanner
+from core.spec import Candidate, SearchPlan, TaskSpec
 
 RECORD_VERSION = 1
 PACKAGES = ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "lightgbm",
@@ -66,6 +67,9 @@ def build_record(result: Any, *, threads: int | None = None) -> dict:
                  "rows": getattr(profile, "rows", None), "columns": getattr(profile, "columns", None)},
         "task_spec": result.spec.model_dump(mode="json"),
         "search_plan": result.search_plan.model_dump(mode="json"),
+        # the configurations the anytime search actually tried, refinements included
+        "trials": [{"estimator": t.estimator, "params": t.params, "status": t.status}
+                   for t in getattr(result, "leaderboard", None) or []],
         "planner": {
             "name": name,
             "model": name.split(":", 1)[1] if name.startswith("llm:") else None,
@@ -166,13 +170,31 @@ def bundle_record(path: str | Path) -> tuple[dict, dict, dict]:
 
 
 def recorded_plan(record: dict) -> tuple[TaskSpec, SearchPlan]:
-    """The approved TaskSpec and SearchPlan the recorded build ran."""
+    """The approved TaskSpec, and the SearchPlan to replay: the recorded plan with its
+    candidates replaced by the trials that finished, refinements included, in their order.
+
+    Run with `ReplayPlanner` (no new refinements), a rebuild tries exactly those configurations
+    instead of searching anew, so how far the clock let the first search get on its machine
+    does not change what the second one trains.
+    """
     try:
-        return (TaskSpec.model_validate(record["task_spec"]),
-                SearchPlan.model_validate(record["search_plan"]))
-    except (KeyError, ValueError) as exc:
+        spec = TaskSpec.model_validate(record["task_spec"])
+        plan = SearchPlan.model_validate(record["search_plan"])
+        finished = [Candidate(estimator=t["estimator"], params=dict(t.get("params") or {}),
+                              why="a trial of the recorded build")
+                    for t in record.get("trials") or [] if t.get("status") == "ok"]
+    except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"The reproducibility record's plan cannot be read ({exc}); "
                           "build the model again from its brief.") from None
+    return spec, plan.model_copy(update={"candidates": finished}) if finished else plan
+
+
+class ReplayPlanner(OfflinePlanner):
+    """The offline planner that proposes no refinements: a rebuild replays the recorded
+    trials and nothing else (its report is the offline planner's template)."""
+
+    def refine(self, spec, profile, leaderboard, max_new):
+        return []
 
 
 def rebuild_note(*, version: int | None, version_id: Any, holdout: dict, intervals: dict,

@@ -28,11 +28,12 @@ from core.callbacks import BuildCallbacks
 from core.errors import BriefmlError
 from core.jsonsafe import json_safe
 from core.metrics import display_name, to_value
+from core.reproducibility import ReplayPlanner, with_data
 from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
 from db.engine import session_scope
-from db.models import Build, BuildStatus, ModelVersion, Trial, User, utcnow
+from db.models import Build, BuildStatus, Dataset, ModelVersion, Trial, User, utcnow
 from workspace.build_state import (
     LOG_MESSAGE_CHARS,
     add_log,
@@ -177,7 +178,9 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     callbacks = DatabaseCallbacks(build_id)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
-    planner, _ = planner_for()
+    rebuild_of = (build.plan or {}).get("rebuild_of")
+    # a rebuild runs the recorded plan: the configured LLM is not asked again
+    planner = ReplayPlanner() if rebuild_of else planner_for()[0]
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))
@@ -187,9 +190,20 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     except Exception:
         _save_planner_report(build_id, planner)  # a failed build still tells its fallbacks
         raise
+    result.reproducibility = _with_dataset(result.reproducibility, build.dataset_id, rebuild_of)
     callbacks.on_phase("saving", share_of_budget_used=1.0)
     save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner),
                        planner_report=result.planner_info)
+
+
+def _with_dataset(record: dict, dataset_id: uuid.UUID, rebuild_of: dict | None) -> dict:
+    """The engine's reproducibility record with the dataset version it was trained on."""
+    with session_scope() as session:
+        dataset = session.get(Dataset, dataset_id)
+        record = with_data(record, sha256=dataset.content_sha256, source=dataset.filename,
+                           dataset_id=dataset.id, dataset_name=dataset.name,
+                           dataset_version=dataset.version)
+    return {**record, "rebuild_of": rebuild_of} if rebuild_of else record
 
 
 def _save_planner_report(build_id: uuid.UUID, planner) -> None:
@@ -256,4 +270,5 @@ def _version_metrics(result) -> dict:
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
         "planner_report": summary["planner"],
+        "reproducibility": getattr(result, "reproducibility", None) or None,
     })

@@ -19,10 +19,12 @@ from core.build import plan_build
 from core.checks import run_checks
 from core.errors import PlanError, invalid_plan
 from core.planner import fallback_warnings, planner_report
+from core.planning.offline import OfflinePlanner
 from core.profile import profile_frame
+from core.reproducibility import ReplayPlanner, rebuild_note, recorded_plan
 from core.spec import DataProfile, Finding, SearchPlan, TaskSpec
 from db.engine import session_scope
-from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
+from db.models import Build, BuildLog, BuildStatus, Dataset, ModelVersion, Trial, utcnow
 from workspace import audit
 from workspace.access import load_in_project, not_found, parse_id
 from workspace.build_state import add_log, finish, running_in_project
@@ -188,8 +190,6 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
     elif new_target and new_target != current_spec.get("target"):
         # the user named the column: the rules map "predict <column>" exactly, and an LLM
         # that chose another target before is not asked again
-        from core.planning.offline import OfflinePlanner
-
         current_spec = _spec_for_target(build, dataset, df, OfflinePlanner(), new_target)
     new_spec = {**current_spec, **(spec or {})}
     current_search = (build.plan or {}).get("search") or {}
@@ -305,6 +305,69 @@ def retry_build(*, actor: Actor | None, build_id) -> Build:
         audit.record(session, actor, "retry", project_id=build.project_id, object_type="build",
                      object_id=build.id, retry_of=old.id)
     return build
+
+
+REBUILD_ON = ("same", "newest")
+
+
+def rebuild_version(*, actor: Actor | None, version_id, dataset: str = "same",
+                    budget_seconds: float | None = None) -> Build:
+    """Queue a build that re-runs a model version's recorded plan (editors and owners).
+
+    dataset "same": the dataset version it was trained on (with its seed, the same held-out
+    metrics within noise); "newest": the newest version of that dataset (retraining on new
+    rows). The planner is not asked again: the recorded TaskSpec and the recorded trials
+    (`core.reproducibility.recorded_plan`) are validated against the data like an edited plan,
+    and the build's plan remembers the version it rebuilds (`rebuild_of`), so the new version
+    can say how closely it matches. `budget_seconds`: instead of the recorded budget (a replay
+    ends when its trials are done, so a larger one only guards against a busy machine).
+    """
+    if dataset not in REBUILD_ON:
+        raise PlanError(f"Rebuild on 'same' or 'newest' dataset version, not '{dataset}'.")
+    with session_scope() as session:
+        version = load_in_project(session, actor, ModelVersion, version_id, Action.APPROVE,
+                                  what="model version")
+        record = (version.metrics or {}).get("reproducibility")
+        if not record:
+            raise BuildStateError(f"Version v{version.version} was trained before briefml kept "
+                                  "reproducibility records, so it cannot be rebuilt; plan a new "
+                                  "build from its brief instead.")
+        source = session.get(Dataset, version.dataset_id) if version.dataset_id else None
+        if source is None:
+            raise BuildStateError(f"The dataset v{version.version} was trained on was deleted; "
+                                  "upload it again and plan a new build.")
+        data = source if dataset == "same" else _newest_version_of(session, source)
+    spec, search = recorded_plan(record)
+    budget = _check_budget(budget_seconds if budget_seconds is not None
+                           else record.get("budget_seconds"))
+    seed = int(record.get("seed") or 0)
+    plan = _engine_plan(dataset_frame(actor, data.id), record.get("brief") or "", ReplayPlanner(),
+                        budget_seconds=budget, seed=seed, spec=spec.model_dump(mode="json"),
+                        search=search.model_dump(mode="json"))
+    metrics = version.metrics or {}
+    note = rebuild_note(version=version.version, version_id=version.id,
+                        holdout=metrics.get("holdout"), intervals=metrics.get("confidence_intervals"),
+                        data_sha256=(record.get("data") or {}).get("sha256"))
+    with session_scope() as session:
+        build = Build(project_id=version.project_id, dataset_id=data.id,
+                      brief=(record.get("brief") or f"Rebuild of v{version.version}")[:5000],
+                      plan={**_plan_json(plan), "rebuild_of": note}, budget_seconds=budget,
+                      seed=seed, planner="offline", created_by=actor.user_id,
+                      status=BuildStatus.PLANNED)
+        session.add(build)
+        session.flush()
+        _queue(session, build, actor)
+        add_log(session, build.id, f"Rebuild of version v{version.version} on {data.name} "
+                                   f"v{data.version}, with its recorded plan and seed {seed}.")
+        audit.record(session, actor, "rebuild", project_id=build.project_id, object_type="build",
+                     object_id=build.id, rebuild_of=version.id, dataset_id=data.id)
+    return build
+
+
+def _newest_version_of(session: Session, dataset: Dataset) -> Dataset:
+    return session.exec(select(Dataset).where(Dataset.project_id == dataset.project_id,
+                                              Dataset.name == dataset.name)
+                        .order_by(Dataset.version.desc()).limit(1)).one()
 
 
 def get_build(*, actor: Actor | None, build_id) -> Build:

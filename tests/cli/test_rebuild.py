@@ -1,12 +1,13 @@
-"""`briefml build DATA --from-bundle BUNDLE.zip`: the recorded plan, run again, compared.
+"""`briefml build DATA --from-bundle BUNDLE.zip`: the recorded trials, run again, compared.
 
 Tolerance: a rebuild on the same file with the same seed draws the same held-out rows and
-the same folds, and a plan whose whole neighbourhood fits in the budget (one linear family
-on 172 rows: every refinement by rules is tried long before the deadline) runs the same
-trials. Nothing is then left to chance, so the held-out metrics must agree to
-`EXACT_TOLERANCE` (1e-9: only the order of floating-point sums may differ). A plan the budget
-cuts short is anytime and may finish fewer trials on a busier machine; that case is judged
-against the recorded 95% interval instead (`closeness`).
+the same folds, and replays the recorded trials (no new refinements). With a family whose
+fits the clock does not cut short (linear) and no time-boxed ensemble bagging, nothing is
+left to chance, so the held-out metrics must agree to `EXACT_TOLERANCE` (1e-9: only the
+order of floating-point sums may differ). The rebuild gets a larger budget than the
+original so that a busy shared machine cannot stop the replay early; a replay ends when its
+trials are done, so that changes nothing else. (Trees the deadline stops early do depend on
+the machine; the CLI then judges the difference against the recorded 95% interval.)
 """
 
 import json
@@ -38,8 +39,8 @@ def recorded(tmp_path_factory):
     df.iloc[::2].to_csv(work / "train.csv", index=False)
     df.iloc[1::2].to_csv(work / "next_month.csv", index=False)
     plan = SearchPlan(candidates=[Candidate(estimator="linear", params={"C": 1.0})], validation="cv3",
-                      budget_seconds=8, ensemble=False)
-    result = build_model(df.iloc[::2].reset_index(drop=True), BRIEF, budget_seconds=8, seed=3,
+                      budget_seconds=4, ensemble=False)
+    result = build_model(df.iloc[::2].reset_index(drop=True), BRIEF, budget_seconds=4, seed=3,
                          spec_overrides=plan)
     result.reproducibility = repro.with_data(result.reproducibility,
                                              sha256=repro.file_sha256(work / "train.csv"),
@@ -50,7 +51,7 @@ def recorded(tmp_path_factory):
 
 def _rebuild(work, data, out):
     done = runner.invoke(app, ["build", str(work / data), "--from-bundle", str(work / "v1.zip"),
-                               "--out", str(work / out), "--json"])
+                               "--out", str(work / out), "--json", "--budget", "60"])
     assert done.exit_code == 0, done.output
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -59,22 +60,24 @@ def test_the_manifest_records_what_it_takes_to_rebuild(recorded):
     work, result = recorded
     manifest = json.loads(zipfile.ZipFile(work / "v1.zip").read("manifest.json"))
     record = manifest["reproducibility"]
-    assert record["seed"] == 3 and record["budget_seconds"] == 8
+    assert record["seed"] == 3 and record["budget_seconds"] == 4
     assert record["data"]["sha256"] == repro.file_sha256(work / "train.csv")
     assert record["task_spec"] == result.spec.model_dump(mode="json")
     assert record["search_plan"]["candidates"][0]["estimator"] == "linear"
     assert record["planner"] == {"name": "offline", "model": None, "fell_back": False,
                                  "fallbacks": [], "warning": None}
     assert record["packages"]["scikit-learn"] and record["machine"]["cores"] >= 1
-    assert 0 < record["seconds_used"] <= 8 * 1.5
+    assert 0 < record["seconds_used"] <= 4 * 1.5
+    assert [t["params"] for t in record["trials"]] == [t.params for t in result.leaderboard]
 
 
 def test_a_rebuild_on_the_same_data_gets_the_same_metrics(recorded):
     work, result = recorded
     summary = _rebuild(work, "train.csv", "v2.zip")
     trials = lambda rows: [(r["estimator"], r["params"]) for r in rows]  # noqa: E731
-    # the precondition of an exact match: every trial ran, the budget cut none short
+    # the recorded trials, refinements included, and no others
     assert trials(summary["leaderboard"]) == trials(result.leaderboard_rows())
+    assert len(summary["leaderboard"]) > 1
     assert summary["rebuild"]["same_data"] is True
     rows = summary["rebuild"]["metrics"]
     assert {r["metric"] for r in rows} >= {"log_loss", "accuracy", "roc_auc"}
@@ -85,13 +88,15 @@ def test_a_rebuild_on_the_same_data_gets_the_same_metrics(recorded):
     assert record["rebuild_of"]["holdout"] == pytest.approx(result.holdout_metrics)
 
 
-def test_a_rebuild_on_new_data_runs_the_recorded_plan_and_says_the_data_differs(recorded):
-    work, result = recorded
-    summary = _rebuild(work, "next_month.csv", "v3.zip")
-    assert summary["rebuild"]["same_data"] is False
-    assert "on different data" in summary["rebuild"]["closeness"]
-    assert summary["target"] == "species" and summary["metric"] == result.spec.metric
-    assert {r["estimator"] for r in summary["leaderboard"]} == {"linear"}
+def test_closeness_says_exact_within_noise_or_differs_in_one_sentence():
+    rows = repro.compare_holdout({"roc_auc": 0.90, "accuracy": 0.8}, {"roc_auc": 0.91, "accuracy": 0.8},
+                                 {"roc_auc": [0.85, 0.95]})
+    assert rows[0]["inside_interval"] is True and rows[1]["inside_interval"] is None
+    assert repro.closeness(rows, "roc_auc", same_data=False).startswith("Within noise on different data")
+    outside = repro.compare_holdout({"roc_auc": 0.90}, {"roc_auc": 0.99}, {"roc_auc": [0.85, 0.95]})
+    assert repro.closeness(outside, "roc_auc", same_data=True).startswith("Differs on the same data")
+    same = repro.compare_holdout({"roc_auc": 0.9}, {"roc_auc": 0.9})
+    assert repro.closeness(same, "roc_auc", same_data=None) == "Every held-out metric matches the recorded one exactly."
 
 
 def test_a_bundle_without_a_record_is_refused_in_one_line(recorded, tmp_path):

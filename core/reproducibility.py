@@ -35,8 +35,8 @@ from typing import Any
 from core import metrics as metric_names
 from core.errors import BundleError
 from core.jsonsafe import json_safe
-from core.registry import available_threads
 from core.planning.offline import OfflinePlanner
+from core.registry import available_threads
 from core.spec import Candidate, SearchPlan, TaskSpec
 
 RECORD_VERSION = 1
@@ -246,6 +246,48 @@ def closeness(rows: list[dict], main_metric: str, *, same_data: bool | None) -> 
     if main["inside_interval"] is None:
         return f"Held-out {moved}{data}; no recorded interval to judge the noise by."
     return f"Differs{data}: held-out {moved}, outside the recorded 95% interval."
+
+
+def record_rows(record: dict) -> list[dict]:
+    """The record as short {"what", "value"} rows of text, for a page or a model card."""
+    data, planner = record.get("data") or {}, record.get("planner") or {}
+    code, machine = record.get("briefml") or {}, record.get("machine") or {}
+    dataset = (f"{data['dataset_name']} v{data['dataset_version']}"
+               if data.get("dataset_name") else data.get("source"))
+    sha = data.get("sha256")
+    used, budget = record.get("seconds_used"), record.get("budget_seconds")
+    fallbacks = len(planner.get("fallbacks") or [])
+    rows = [
+        ("seed", record.get("seed")),
+        ("data", " · ".join(str(p) for p in (dataset, f"{data.get('rows')} rows",
+                                             f"SHA-256 {sha[:16]}…" if sha else None) if p)),
+        ("planner", (planner.get("name") or "offline")
+         + (f", fell back {fallbacks} time(s)" if fallbacks else "")
+         + (" (the setup fell back to offline)" if planner.get("warning") else "")),
+        ("budget", f"{budget:g} s, {used:.1f} s used" if _number(budget) and _number(used)
+         else budget),
+        ("briefml", " · ".join(p for p in (code.get("version"),
+                                           f"commit {code['git_commit'][:12]}"
+                                           if code.get("git_commit") else None) if p)),
+        ("machine", (f"{machine.get('cores_available')} of {machine.get('cores')} cores, "
+                     f"{machine.get('threads_used')} threads used")),
+        ("trials replayed by a rebuild",
+         sum(1 for t in record.get("trials") or [] if t.get("status") == "ok")),
+        ("packages", ", ".join(f"{k} {v}" for k, v in (record.get("packages") or {}).items() if v)),
+    ]
+    return [{"what": what, "value": "—" if value in (None, "") else str(value)} for what, value in rows]
+
+
+def rebuild_closeness(record: dict, holdout: dict, main_metric: str) -> str | None:
+    """For a rebuilt version: which version it rebuilt and how closely it matches; else None."""
+    before = record.get("rebuild_of")
+    if not before:
+        return None
+    rows = compare_holdout(before.get("holdout") or {}, holdout, before.get("confidence_intervals"))
+    earlier, now = before.get("data_sha256"), (record.get("data") or {}).get("sha256")
+    same = None if not earlier or not now else earlier == now
+    which = f"v{before['version']}" if before.get("version") is not None else "its bundle"
+    return f"Rebuilt from {which}. " + closeness(rows, main_metric, same_data=same)
 
 
 def _number(value: Any) -> bool:

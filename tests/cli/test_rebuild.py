@@ -74,7 +74,9 @@ def test_the_manifest_records_what_it_takes_to_rebuild(recorded):
 def test_a_rebuild_on_the_same_data_gets_the_same_metrics(recorded):
     work, result = recorded
     summary = _rebuild(work, "train.csv", "v2.zip")
-    trials = lambda rows: [(r["estimator"], r["params"]) for r in rows]  # noqa: E731
+    def trials(rows):
+        return [(r["estimator"], r["params"]) for r in rows]
+
     # the recorded trials, refinements included, and no others
     assert trials(summary["leaderboard"]) == trials(result.leaderboard_rows())
     assert len(summary["leaderboard"]) > 1

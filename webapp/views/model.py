@@ -10,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from core.metrics import display_name, greater_is_better
+from core.reproducibility import rebuild_closeness, record_rows
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
-from workspace import versions
+from workspace import builds, versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
 
@@ -130,16 +131,23 @@ def explanation_tab(version) -> None:
         st.caption(note)
 
 
+def _rebuilt_from(version) -> str | None:
+    record = (version.metrics or {}).get("reproducibility") or {}
+    return (record.get("rebuild_of") or {}).get("version_id")
+
+
 def compare_tab(version, all_versions: list) -> None:
     others = [v for v in all_versions if v.id != version.id]
     if not others:
         st.caption("This is the only version; train another to compare them.")
         return
     labels = {v.id: components.version_label(v) for v in others}
+    # a rebuilt version is compared with the one it rebuilds first
+    source = [i for i in labels if str(i) == _rebuilt_from(version)]
     picked = st.multiselect(
         "Compare with",
         list(labels),
-        default=list(labels)[:1],
+        default=source or list(labels)[:1],
         format_func=labels.get,
         key="compare-with",
     )
@@ -219,6 +227,48 @@ def version_diff_section(diff) -> None:
         )
 
 
+def reproducibility_section(version) -> None:
+    """What it takes to make this version again, and for a rebuild how closely it matched."""
+    record = (version.metrics or {}).get("reproducibility")
+    st.markdown("##### Reproducibility")
+    if not record:
+        st.caption("This version was trained before briefml kept reproducibility records.")
+        return
+    matched = rebuild_closeness(record, (version.metrics or {}).get("holdout") or {},
+                                version.metric)
+    if matched:
+        st.info(components.plain(matched), icon=":material/replay:")
+    st.dataframe(pd.DataFrame(record_rows(record)), hide_index=True, width="stretch")
+    with st.expander("The plan it ran (JSON)"):
+        st.json({k: record.get(k) for k in ("task_spec", "search_plan", "trials")}, expanded=False)
+
+
+def rebuild_section(version) -> None:
+    """Editors: queue a build that replays this version's recorded plan."""
+    if not can(role, Action.APPROVE) or not (version.metrics or {}).get("reproducibility"):
+        return
+    with st.popover("Rebuild", icon=":material/replay:"):
+        on = st.radio(
+            "Train on",
+            ["same", "newest"],
+            format_func={"same": "the same dataset version",
+                         "newest": "the newest version of that dataset"}.get,
+            key=f"rebuild-on-{version.id}",
+            help="Same version and seed: the same held-out metrics within noise. Newest: "
+                 "retrain on new rows with the same plan, then compare.",
+        )
+        if st.button("Queue the rebuild", key=f"rebuild-{version.id}", type="primary"):
+            with shown_errors():
+                build = builds.rebuild_version(actor=actor, version_id=version.id, dataset=on)
+                st.success("Queued. The new version will compare itself with this one.")
+                st.page_link(
+                    components.page("build"),
+                    label="Follow the build",
+                    icon=":material/monitoring:",
+                    query_params={"project": str(project.id), "build": str(build.id)},
+                )
+
+
 def bundle_file_name(version) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")[:60] or "model"
     return f"{slug}-v{version.version}.zip"
@@ -270,6 +320,8 @@ actions[1].page_link(
     icon=":material/online_prediction:",
     query_params={"project": str(project.id), "version": str(version.id)},
 )
+with actions[2]:
+    rebuild_section(version)
 
 # short labels: all six fit a 420 px phone screen without scrolling the tab row
 tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare"])
@@ -282,6 +334,7 @@ with tabs[2]:
 with tabs[3]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
+    reproducibility_section(version)
 with tabs[4]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))

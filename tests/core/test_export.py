@@ -1,0 +1,78 @@
+"""Export a bundle to MLflow's model format (pickle-free, models from code) and to ONNX."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import mlflow.pyfunc
+import pandas as pd
+import pytest
+import yaml
+from sklearn.linear_model import LogisticRegression
+
+from core.bundle import build_bundle
+from core.errors import BundleError
+from core.export.mlflow_model import export_mlflow
+from tests.core import model_factories as mf
+
+
+@pytest.fixture(scope="module")
+def penguin_bundle(tmp_path_factory):
+    """An ensemble (CatBoost + logistic regression) over categorical, numeric, text and date
+    columns; trained on half the penguins, the other half kept as a held-out file."""
+    work = tmp_path_factory.mktemp("export")
+    df, schema = mf.penguins()
+    train, held = df.iloc[::2].reset_index(drop=True), df.iloc[1::2].reset_index(drop=True)
+    model = mf.model_of(schema, mf.catboost_member(train, schema, weight=0.6, iterations=20),
+                        mf.sklearn_member(train, schema, LogisticRegression(max_iter=500), weight=0.4))
+    build_bundle(model, work / "m.zip", input_example=train.head())
+    held.drop(columns=["species"]).to_csv(work / "held.csv", index=False)
+    with zipfile.ZipFile(work / "m.zip") as archive:
+        archive.extractall(work / "bundle")
+    return work
+
+
+def _predict_py(work, csv) -> pd.DataFrame:
+    """What the bundle's own predict.py writes, run as a user runs it."""
+    out = work / f"{csv.stem}_predicted.csv"
+    subprocess.run([sys.executable, "predict.py", str(csv), "-o", str(out)], cwd=work / "bundle",
+                   check=True, capture_output=True)
+    return pd.read_csv(out)
+
+
+def test_the_mlflow_model_predicts_exactly_what_predict_py_predicts(penguin_bundle):
+    work = penguin_bundle
+    export_mlflow(work / "m.zip", work / "mlflow_model")
+    files = {p.name for p in (work / "mlflow_model").iterdir()}
+    assert {"MLmodel", "requirements.txt", "conda.yaml", "python_env.yaml",
+            "input_example.json", "mlflow_pyfunc.py"} <= files
+    assert not any(p.suffix in (".pkl", ".pickle") for p in (work / "mlflow_model").rglob("*"))
+    mlmodel = yaml.safe_load((work / "mlflow_model" / "MLmodel").read_text())
+    flavor = mlmodel["flavors"]["python_function"]
+    assert flavor["loader_module"] == "mlflow.pyfunc.loaders.code_model"  # no cloudpickle
+    assert "island" in mlmodel["signature"]["inputs"] and "proba_Gentoo" in mlmodel["signature"]["outputs"]
+    pinned = (work / "mlflow_model" / "requirements.txt").read_text().splitlines()
+    assert all("==" in line for line in pinned) and any(line.startswith("catboost==") for line in pinned)
+
+    loaded = mlflow.pyfunc.load_model(str(work / "mlflow_model"))
+    for csv in (work / "bundle" / "input_example.csv", work / "held.csv"):
+        expected = _predict_py(work, csv)
+        got = loaded.predict(pd.read_csv(csv)).reset_index(drop=True)
+        assert list(got.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+        # predict.py writes floats in full (repr), so the comparison is exact
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+
+
+def test_mlflow_export_refuses_a_folder_in_use_and_a_changed_bundle(penguin_bundle, tmp_path):
+    work = penguin_bundle
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    with pytest.raises(BundleError, match="already exists and is not empty"):
+        export_mlflow(work / "m.zip", tmp_path / "taken")
+    with zipfile.ZipFile(work / "m.zip") as old, zipfile.ZipFile(tmp_path / "bad.zip", "w") as new:
+        for info in old.infolist():
+            new.writestr(info, old.read(info) + (b"\n" if info.filename == "schema.json" else b""))
+    with pytest.raises(BundleError, match="schema.json"):
+        export_mlflow(tmp_path / "bad.zip", tmp_path / "out")

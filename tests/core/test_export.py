@@ -76,3 +76,66 @@ def test_mlflow_export_refuses_a_folder_in_use_and_a_changed_bundle(penguin_bund
             new.writestr(info, old.read(info) + (b"\n" if info.filename == "schema.json" else b""))
     with pytest.raises(BundleError, match="schema.json"):
         export_mlflow(tmp_path / "bad.zip", tmp_path / "out")
+
+
+def _engine_member(family: str, x, y, schema, weight: float):
+    """A member fitted the way the engine fits it (the registry's own pipeline)."""
+    from core.registry import REGISTRY, FitContext
+    from core.runtime import Member
+
+    entry = REGISTRY[family]
+    params = entry.default_params(schema["task_type"], len(x))
+    if family == "random_forest":
+        params["n_estimators"] = 30
+    if family == "catboost":
+        params["iterations"] = 30
+    fitted = entry.fit(params, x, y, FitContext(task_type=schema["task_type"], schema=schema,
+                                                n_classes=len(schema["classes"]), threads=1))
+    return Member(fitted.kind, fitted.estimator, weight, family)
+
+
+@pytest.fixture(scope="module")
+def numeric_bundle(tmp_path_factory):
+    """Linear + random forest + CatBoost on numbers only: every member has an ONNX form."""
+    from core import runtime
+
+    df, schema = mf.breast_cancer()
+    df = df.drop(columns=["size_band"])
+    schema["columns"] = [c for c in schema["columns"] if c["name"] != "size_band"]
+    x, _ = runtime.prepare_frame(df, schema)
+    y = mf.labels(df, schema)
+    members = [_engine_member("linear", x, y, schema, 0.5),
+               _engine_member("random_forest", x, y, schema, 0.3),
+               _engine_member("catboost", x, y, schema, 0.2)]
+    path = tmp_path_factory.mktemp("onnx") / "numeric.zip"
+    build_bundle(mf.model_of(schema, *members), path, input_example=df.head())
+    return path, df
+
+
+def test_an_onnx_export_matches_the_bundle_within_1e_5(numeric_bundle, tmp_path):
+    import onnx
+    import onnxruntime
+
+    from core import runtime
+    from core.export.onnx_model import export_onnx, onnx_inputs
+
+    path, df = numeric_bundle
+    export_onnx(path, tmp_path / "model.onnx")
+    bundle = runtime.load(path)
+    frame, _ = runtime.prepare_frame(df, bundle.schema)
+    expected = runtime.ensemble_output(bundle.members, frame, bundle.schema)
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"))
+    [got] = session.run(["probabilities"], onnx_inputs(frame, bundle.schema))
+    assert got.shape == expected.shape == (len(df), 2)
+    assert abs(got - expected).max() <= 1e-5
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
+    assert props["classes"] == '["benign", "malignant"]' and props["target"] == "diagnosis"
+
+
+def test_a_member_onnx_cannot_express_is_named_with_the_reason(penguin_bundle, tmp_path):
+    from core.export.onnx_model import NotExportable, export_onnx
+
+    with pytest.raises(NotExportable, match=r"^Member 0 \('catboost', CatBoostClassifier\) cannot be "
+                       r"exported to ONNX: CatBoost's ONNX export does not support categorical"):
+        export_onnx(penguin_bundle / "m.zip", tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from core.metrics import display_name, greater_is_better
-from core.reproducibility import rebuild_closeness, record_rows
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
 from workspace import builds, versions
@@ -227,22 +226,6 @@ def version_diff_section(diff) -> None:
         )
 
 
-def reproducibility_section(version) -> None:
-    """What it takes to make this version again, and for a rebuild how closely it matched."""
-    record = (version.metrics or {}).get("reproducibility")
-    st.markdown("##### Reproducibility")
-    if not record:
-        st.caption("This version was trained before briefml kept reproducibility records.")
-        return
-    matched = rebuild_closeness(record, (version.metrics or {}).get("holdout") or {},
-                                version.metric)
-    if matched:
-        st.info(components.plain(matched), icon=":material/replay:")
-    st.dataframe(pd.DataFrame(record_rows(record)), hide_index=True, width="stretch")
-    with st.expander("The plan it ran (JSON)"):
-        st.json({k: record.get(k) for k in ("task_spec", "search_plan", "trials")}, expanded=False)
-
-
 def rebuild_section(version) -> None:
     """Editors: queue a build that replays this version's recorded plan."""
     if not can(role, Action.APPROVE) or not (version.metrics or {}).get("reproducibility"):
@@ -334,7 +317,7 @@ with tabs[2]:
 with tabs[3]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
-    reproducibility_section(version)
+    components.reproducibility_section(version)
 with tabs[4]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))

@@ -10,6 +10,7 @@ Nothing here is skipped: a missing browser or a stack that does not start fails 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -231,6 +232,11 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.get_by_role("tab", name="Explain").click()
     idle()
     shot("model-explanation")
+    page.get_by_role("tab", name="Report").click()
+    expect(page.get_by_text("Reproducibility", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Rebuild")).to_be_visible()  # the owner may
+    idle()
+    shot("model-reproducibility")
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download bundle").click()
     bundle = tmp_path / download_info.value.suggested_filename
@@ -238,6 +244,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     assert bundle.name == "penguins-v1.zip"
     with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as archive:
         assert {"manifest.json", "schema.json", "predict.py"} <= set(archive.namelist())
+        assert json.loads(archive.read("manifest.json"))["reproducibility"]["seed"] == 0
 
     # 9. predict one row
     page.get_by_role("link", name="Predict with this model").click()

@@ -273,7 +273,8 @@ def record_rows(record: dict) -> list[dict]:
                      f"{machine.get('threads_used')} threads used")),
         ("trials replayed by a rebuild",
          sum(1 for t in record.get("trials") or [] if t.get("status") == "ok")),
-        ("packages", ", ".join(f"{k} {v}" for k, v in (record.get("packages") or {}).items() if v)),
+        ("packages", ", ".join(f"{k} {v}" for k, v in sorted((record.get("packages") or {}).items())
+                               if v)),
     ]
     return [{"what": what, "value": "—" if value in (None, "") else str(value)} for what, value in rows]
 

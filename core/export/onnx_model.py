@@ -107,8 +107,8 @@ def _sklearn_graph(i: int, member: runtime.Member, schema: dict):
     try:
         graph = convert_sklearn(member.estimator, initial_types=types, target_opset=OPSET,
                                 options=options)
-    except Exception as exc:  # skl2onnx names what it cannot convert
-        raise NotExportable(_why(i, member, _first_line(exc))) from None
+    except Exception as exc:  # noqa: BLE001 - skl2onnx names what it cannot convert
+        raise NotExportable(_why(i, member, f"skl2onnx cannot convert it ({_first_line(exc)})")) from None
     wanted = "variable" if schema["task_type"] == "regression" else "probabilities"
     return _renamed_inputs(_keep_output(graph, wanted), list(input_names(schema).values()))
 

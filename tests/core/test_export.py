@@ -139,3 +139,17 @@ def test_a_member_onnx_cannot_express_is_named_with_the_reason(penguin_bundle, t
                        r"exported to ONNX: CatBoost's ONNX export does not support categorical"):
         export_onnx(penguin_bundle / "m.zip", tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_export_command_says_in_one_line_what_it_cannot_do(penguin_bundle, tmp_path):
+    from typer.testing import CliRunner
+
+    from briefml.cli import app
+
+    runner = CliRunner()
+    nothing = runner.invoke(app, ["export", str(penguin_bundle / "m.zip")])
+    assert nothing.exit_code == 2 and "--mlflow DIR and/or --onnx FILE" in nothing.stderr
+    refused = runner.invoke(app, ["export", "--onnx", str(tmp_path / "m.onnx"),
+                                  str(penguin_bundle / "m.zip")])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert refused.stderr.count("\n") == 1 and "cannot be exported to ONNX" in refused.stderr

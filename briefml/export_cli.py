@@ -41,7 +41,9 @@ def export(
         if onnx_file is not None:
             from core.export.onnx_model import export_onnx
 
-            export_onnx(bundle, onnx_file)
+            _, caveats = export_onnx(bundle, onnx_file)
             console.print(f"ONNX model written to {onnx_file}.")
+            for caveat in caveats:
+                console.print(f"[yellow]Warning:[/] {caveat}")
     except BriefmlError as exc:
         fail(str(exc))

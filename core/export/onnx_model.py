@@ -3,9 +3,12 @@ members allow it.
 
 Each member becomes a subgraph: scikit-learn pipelines through skl2onnx, CatBoost models
 through CatBoost's own ONNX export (only without categorical or text features: CatBoost
-cannot export those). The graph then takes the weighted average of the members' outputs,
-as the bundle does. A member that cannot be exported stops the export with one line that
-names it and says why.
+cannot export those). Each converted member is run through onnxruntime on rows that cover
+the schema (every category, missing values, numbers across their range) and must reproduce
+the member to 1e-4, so a converter that silently encodes categories differently cannot ship
+a wrong model. The graph then takes the weighted average of the members' outputs, as the
+bundle does. A member that cannot be exported stops the export with one line that names it
+and says why.
 
 The graph's inputs are the bundle's feature columns as `predict.py` prepares them (see
 `core.runtime.prepare_frame`): one [N, 1] tensor per feature, float for numbers (datetime
@@ -47,19 +50,32 @@ class NotExportable(BundleError):
     """A member of the model has no ONNX form; the message names it and says why."""
 
 
-def export_onnx(bundle_path: str | Path, out_file: str | Path) -> Path:
-    """Write the bundle's model as an ONNX file; return its path."""
+def export_onnx(bundle_path: str | Path, out_file: str | Path) -> tuple[Path, list[str]]:
+    """Write the bundle's model as an ONNX file; return its path and the caveats (one line
+    each, also in the file's metadata as `caveats`)."""
     onnx = _onnx()
     model = _load(bundle_path)
     schema = model.schema
-    parts = [_member_graph(i, member, schema) for i, member in enumerate(model.members)]
+    complete, gappy = probe_frame(schema, missing=False), probe_frame(schema, missing=True)
+    parts, caveats = [], []
+    for i, member in enumerate(model.members):
+        graph = _member_graph(i, member, schema)
+        _check(i, member, graph, complete, schema, "on rows without missing values")
+        try:
+            _check(i, member, graph, gappy, schema, "on rows with missing values")
+        except NotExportable:
+            caveats.append(f"Member {i} ('{member.name or member.kind}') treats missing values "
+                           "differently in ONNX than in the bundle: fill them before predicting "
+                           "with the ONNX model.")
+        parts.append(graph)
     total = sum(m.weight for m in model.members)
-    combined = _weighted_average(onnx, parts, [m.weight / total for m in model.members], schema)
+    combined = _weighted_average(onnx, parts, [m.weight / total for m in model.members], schema,
+                                 caveats)
     onnx.checker.check_model(combined)
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(combined.SerializeToString())
-    return out_file
+    return out_file, caveats
 
 
 def onnx_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
@@ -72,6 +88,58 @@ def onnx_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
             values = frame[name].where(frame[name].notna(), runtime.MISSING_CATEGORY)
             feeds[names[name]] = values.astype(str).to_numpy(dtype=object).reshape(-1, 1)
     return feeds
+
+
+# --------------------------------------------------------------------------- checking
+
+PROBE_ROWS = 240
+CHECK_TOLERANCE = 1e-4  # float32 arithmetic; a wrong conversion is off by far more
+
+
+def probe_frame(schema: dict, *, missing: bool, rows: int = PROBE_ROWS, seed: int = 0) -> pd.DataFrame:
+    """Prepared feature rows covering the schema: numbers across (and a little past) their
+    training range, every category; with `missing`, values missing in every column."""
+    rng = np.random.default_rng(seed)
+    raw: dict[str, list] = {}
+    for column in schema["columns"]:
+        name, kind = column["name"], column["kind"]
+        if kind == "numeric":
+            low, high = float(column.get("min") or 0.0), float(column.get("max") or 1.0)
+            pad = 0.1 * (high - low or 1.0)
+            values = list(rng.uniform(low - pad, high + pad, rows))
+        elif kind == "categorical":
+            categories = list(column.get("categories") or ["a"])
+            values = [categories[i % len(categories)] for i in range(rows)]
+        elif kind == "boolean":
+            values = [bool(i % 2) for i in range(rows)]
+        elif kind == "datetime":
+            values = list(pd.date_range("2000-01-01", periods=rows, freq="7D").astype(str))
+        else:
+            values = ["" for _ in range(rows)]
+        for i in range(0, rows if missing else 0, 7):  # every column missing on some rows
+            values[(i + len(raw)) % rows] = None
+        raw[name] = values
+    frame, _ = runtime.prepare_frame(pd.DataFrame(raw), schema)
+    return frame
+
+
+def _check(i: int, member: runtime.Member, graph, probe: pd.DataFrame, schema: dict,
+           rows: str) -> None:
+    """NotExportable unless onnxruntime reproduces the member on the probe rows."""
+    import onnxruntime
+
+    expected = runtime.member_output(member, probe, schema).reshape(len(probe), -1)
+    try:
+        session = onnxruntime.InferenceSession(graph.SerializeToString())
+        [got] = session.run(None, {k: v for k, v in onnx_inputs(probe, schema).items()
+                                   if k in {x.name for x in session.get_inputs()}})
+    except Exception as exc:  # noqa: BLE001 - the runtime says what it cannot run
+        raise NotExportable(_why(i, member, f"onnxruntime cannot run the converted model "
+                                            f"({_first_line(exc)})")) from None
+    gap = float(np.nanmax(np.abs(np.asarray(got, dtype="float64").reshape(expected.shape) - expected)))
+    if not gap <= CHECK_TOLERANCE:
+        raise NotExportable(_why(i, member, f"its ONNX conversion does not reproduce it (off by up "
+                                            f"to {gap:.3g} {rows})"))
 
 
 # --------------------------------------------------------------------------- members
@@ -187,7 +255,7 @@ def _from_columns(model, features: list[str]):
 # --------------------------------------------------------------------------- the ensemble
 
 
-def _weighted_average(onnx, parts: list, weights: list[float], schema: dict):
+def _weighted_average(onnx, parts: list, weights: list[float], schema: dict, caveats: list[str]):
     from onnx import TensorProto, compose, helper, numpy_helper
 
     regression = schema["task_type"] == "regression"
@@ -219,6 +287,7 @@ def _weighted_average(onnx, parts: list, weights: list[float], schema: dict):
         "classes": json.dumps(schema.get("classes")),
         "decision_threshold": json.dumps(schema.get("decision_threshold")),
         "member_weights": json.dumps(weights),
+        "caveats": json.dumps(caveats),
         "inputs": json.dumps({name: feature for feature, name in input_names(schema).items()}),
     })
     return model
@@ -227,9 +296,11 @@ def _weighted_average(onnx, parts: list, weights: list[float], schema: dict):
 def _onnx():
     try:
         import onnx
+        import onnxruntime  # noqa: F401 - every member is checked with it
         import skl2onnx  # noqa: F401 - checked here so the message names the extra
     except ImportError:
-        raise BundleError("Exporting to ONNX needs onnx and skl2onnx: pip install 'briefml[export]'.") from None
+        raise BundleError("Exporting to ONNX needs onnx, skl2onnx and onnxruntime: "
+                          "pip install 'briefml[export]'.") from None
     return onnx
 
 

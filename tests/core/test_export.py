@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -120,7 +121,9 @@ def test_an_onnx_export_matches_the_bundle_within_1e_5(numeric_bundle, tmp_path)
     from core.export.onnx_model import export_onnx, onnx_inputs
 
     path, df = numeric_bundle
-    export_onnx(path, tmp_path / "model.onnx")
+    _, caveats = export_onnx(path, tmp_path / "model.onnx")
+    # sklearn trees send a missing number where training sent most rows; ONNX cannot say that
+    assert [c.split(" treats")[0] for c in caveats] == ["Member 1 ('random_forest')"]
     bundle = runtime.load(path)
     frame, _ = runtime.prepare_frame(df, bundle.schema)
     expected = runtime.ensemble_output(bundle.members, frame, bundle.schema)
@@ -130,6 +133,7 @@ def test_an_onnx_export_matches_the_bundle_within_1e_5(numeric_bundle, tmp_path)
     assert abs(got - expected).max() <= 1e-5
     props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
     assert props["classes"] == '["benign", "malignant"]' and props["target"] == "diagnosis"
+    assert json.loads(props["caveats"]) == caveats
 
 
 def test_a_member_onnx_cannot_express_is_named_with_the_reason(penguin_bundle, tmp_path):

@@ -150,6 +150,7 @@ def build(
     summary = result.to_json_summary()
     summary["bundle"] = str(path)
     summary["overrides"] = overrides.given()
+    summary["reproducibility"] = result.reproducibility
     if json_output:
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
         sys.stdout.flush()
@@ -206,6 +207,7 @@ def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None,
     verdict = repro.closeness(rows, spec.metric, same_data=same)
     if json_output:
         summary = {**result.to_json_summary(), "bundle": str(path),
+                   "reproducibility": result.reproducibility,
                    "rebuild": {"from": str(bundle), "same_data": same, "metrics": rows,
                                "closeness": verdict}}
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")

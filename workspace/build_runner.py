@@ -178,6 +178,7 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     callbacks = DatabaseCallbacks(build_id)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
+    df.attrs["synthetic"] = _is_synthetic(build.dataset_id)
     rebuild_of = (build.plan or {}).get("rebuild_of")
     # a rebuild runs the recorded plan: the configured LLM is not asked again
     planner = ReplayPlanner() if rebuild_of else planner_for()[0]
@@ -204,6 +205,12 @@ def _with_dataset(record: dict, dataset_id: uuid.UUID, rebuild_of: dict | None) 
                            dataset_id=dataset.id, dataset_name=dataset.name,
                            dataset_version=dataset.version)
     return {**record, "rebuild_of": rebuild_of} if rebuild_of else record
+
+
+def _is_synthetic(dataset_id: uuid.UUID) -> bool:
+    with session_scope() as session:
+        dataset = session.get(Dataset, dataset_id)
+        return bool(dataset and dataset.synthetic)
 
 
 def _save_planner_report(build_id: uuid.UUID, planner) -> None:
@@ -269,6 +276,7 @@ def _version_metrics(result) -> dict:
         "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
-        "planner_report": summary["planner"],
+        "planner_report": summary["planner"], "synthetic_data": summary["synthetic_data"],
+        "reliability": summary["reliability"], "failures": result.failures,
         "reproducibility": getattr(result, "reproducibility", None) or None,
     })

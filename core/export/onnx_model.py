@@ -1,9 +1,10 @@
 """`briefml export --onnx FILE BUNDLE.zip`: the bundle's model as one ONNX graph, where the
 members allow it.
 
-Each member becomes a subgraph: scikit-learn pipelines through skl2onnx, CatBoost models
-through CatBoost's own ONNX export (only without categorical or text features: CatBoost
-cannot export those). Each converted member is run through onnxruntime on rows that cover
+Each member becomes a subgraph: scikit-learn pipelines through skl2onnx, LightGBM boosters
+through onnxmltools (numbers only: LightGBM maps categories to codes outside the model),
+CatBoost models through CatBoost's own ONNX export (only without categorical or text
+features: CatBoost cannot export those). Each converted member is run through onnxruntime on rows that cover
 the schema (every category, missing values, numbers across their range) and must reproduce
 the member to 1e-4, so a converter that silently encodes categories differently cannot ship
 a wrong model. The graph then takes the weighted average of the members' outputs, as the
@@ -32,6 +33,7 @@ from core import runtime
 from core.errors import BundleError
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
+LIGHTGBM_OPSET = 15  # the newest onnxmltools converts LightGBM to; the graph takes the max
 
 
 def input_names(schema: dict) -> dict[str, str]:
@@ -93,7 +95,7 @@ def onnx_inputs(frame: pd.DataFrame, schema: dict) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- checking
 
 PROBE_ROWS = 240
-CHECK_TOLERANCE = 1e-4  # float32 arithmetic; a wrong conversion is off by far more
+CHECK_TOLERANCE = 1e-4  # relative: float32 arithmetic; a wrong conversion is off by far more
 
 
 def probe_frame(schema: dict, *, missing: bool, rows: int = PROBE_ROWS, seed: int = 0) -> pd.DataFrame:
@@ -137,7 +139,8 @@ def _check(i: int, member: runtime.Member, graph, probe: pd.DataFrame, schema: d
         raise NotExportable(_why(i, member, f"onnxruntime cannot run the converted model "
                                             f"({_first_line(exc)})")) from None
     gap = float(np.nanmax(np.abs(np.asarray(got, dtype="float64").reshape(expected.shape) - expected)))
-    if not gap <= CHECK_TOLERANCE:
+    scale = max(1.0, float(np.nanmax(np.abs(expected))))  # a regressor's float32 error grows with it
+    if not gap <= CHECK_TOLERANCE * scale:
         raise NotExportable(_why(i, member, f"its ONNX conversion does not reproduce it (off by up "
                                             f"to {gap:.3g} {rows})"))
 
@@ -151,6 +154,8 @@ def _member_graph(i: int, member: runtime.Member, schema: dict):
         return _sklearn_graph(i, member, schema)
     if member.kind == "catboost":
         return _catboost_graph(i, member, schema)
+    if member.kind == "lightgbm":
+        return _lightgbm_graph(i, member, schema)
     raise NotExportable(_why(i, member, f"its kind '{member.kind}' has no ONNX converter here"))
 
 
@@ -199,6 +204,26 @@ def _catboost_graph(i: int, member: runtime.Member, schema: dict):
     else:
         graph = _keep_output(graph, graph.graph.output[0].name)
     return _from_columns(graph, list(input_names(schema).values()))
+
+
+def _lightgbm_graph(i: int, member: runtime.Member, schema: dict):
+    from onnxmltools import convert_lightgbm
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    kinds, used = runtime.feature_kinds(schema), runtime.lightgbm_features(schema)
+    categorical = [name for name in used if kinds[name] == "categorical"]
+    if categorical:
+        raise NotExportable(_why(i, member, "LightGBM maps its categories to codes outside the "
+                                 "model, which ONNX cannot carry (" + ", ".join(
+                                     f"'{n}'" for n in categorical[:5]) + ")"))
+    try:
+        graph = convert_lightgbm(member.estimator, initial_types=[
+            ("features", FloatTensorType([None, len(used)]))], target_opset=LIGHTGBM_OPSET, zipmap=False)
+    except Exception as exc:  # noqa: BLE001 - onnxmltools names what it cannot convert
+        raise NotExportable(_why(i, member, f"onnxmltools cannot convert it ({_first_line(exc)})")) from None
+    wanted = "variable" if schema["task_type"] == "regression" else "probabilities"
+    names = input_names(schema)
+    return _from_columns(_keep_output(graph, wanted), [names[n] for n in used])
 
 
 def _first_line(exc: Exception) -> str:

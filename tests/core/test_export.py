@@ -90,6 +90,8 @@ def _engine_member(family: str, x, y, schema, weight: float):
         params["n_estimators"] = 30
     if family == "catboost":
         params["iterations"] = 30
+    if family == "lightgbm":
+        params["num_iterations"] = 30
     fitted = entry.fit(params, x, y, FitContext(task_type=schema["task_type"], schema=schema,
                                                 n_classes=len(schema["classes"]), threads=1))
     return Member(fitted.kind, fitted.estimator, weight, family)
@@ -97,7 +99,8 @@ def _engine_member(family: str, x, y, schema, weight: float):
 
 @pytest.fixture(scope="module")
 def numeric_bundle(tmp_path_factory):
-    """Linear + random forest + CatBoost on numbers only: every member has an ONNX form."""
+    """Linear + random forest + CatBoost + LightGBM on numbers only: every member has an
+    ONNX form."""
     from core import runtime
 
     df, schema = mf.breast_cancer()
@@ -105,9 +108,10 @@ def numeric_bundle(tmp_path_factory):
     schema["columns"] = [c for c in schema["columns"] if c["name"] != "size_band"]
     x, _ = runtime.prepare_frame(df, schema)
     y = mf.labels(df, schema)
-    members = [_engine_member("linear", x, y, schema, 0.5),
+    members = [_engine_member("linear", x, y, schema, 0.4),
                _engine_member("random_forest", x, y, schema, 0.3),
-               _engine_member("catboost", x, y, schema, 0.2)]
+               _engine_member("catboost", x, y, schema, 0.2),
+               _engine_member("lightgbm", x, y, schema, 0.1)]
     path = tmp_path_factory.mktemp("onnx") / "numeric.zip"
     build_bundle(mf.model_of(schema, *members), path, input_example=df.head())
     return path, df

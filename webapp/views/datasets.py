@@ -172,6 +172,8 @@ dataset_id = choose_dataset()
 with shown_errors(stop=True):
     dataset = datasets.get_dataset(actor=actor, dataset_id=dataset_id)
 find_data.data_notice(dataset)
+if can(role, Action.UPLOAD):
+    find_data.label_section(actor, dataset)
 
 preview_tab, profile_tab, checks_tab = st.tabs(
     ["Preview", "Profile", f"Data checks ({len(dataset.findings or [])})"]

@@ -12,6 +12,7 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views import find_data
 from webapp.views.model_failures import failures_tab
 from webapp.views.model_reliability import reliability_tab
 from workspace import builds, versions
@@ -33,6 +34,7 @@ def headline(version) -> None:
     if metrics.get("synthetic_data"):
         st.warning("Trained on SYNTHETIC data: its metrics say nothing about how it does on "
                    "real data.", icon=":material/science:")
+    find_data.label_agreement_note(actor, version)
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
     main = version.metric
     cols = st.columns(4)

@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core.loading import without_nul
 from db.engine import session_scope
 from db.models import (
     Artifact,
@@ -79,7 +80,7 @@ class AuditEntry:
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = without_nul(name or "").strip()
     if not name:
         raise ProjectNameError("Give the project a name.")
     if len(name) > 200:
@@ -94,7 +95,7 @@ def create_project(*, actor: Actor | None, name: str, description: str = "") -> 
     """Create a project; the actor becomes its owner."""
     actor = signed_in(actor)
     with session_scope() as session:
-        project = Project(name=_clean_name(name), description=(description or "").strip()[:5000],
+        project = Project(name=_clean_name(name), description=without_nul(description or "").strip()[:5000],
                           created_by=actor.user_id)
         session.add(project)
         session.flush()

@@ -48,7 +48,7 @@ def headline(version) -> None:
         fmt_number(base_value),
         help="A naive model: the training class shares, or the training mean.",
     )
-    cols[2].metric("Target", version.target)
+    cols[2].metric("Target", components.plain(version.target))  # a metric's value is Markdown
     rows = metrics.get("rows") or {}
     cols[3].metric(
         "Test rows",
@@ -121,13 +121,14 @@ def explanation_tab(version) -> None:
     if not importance:
         why = [w for w in (version.metrics or {}).get("warnings") or [] if "explain" in w.lower()]
         components.empty_state(
-            " ".join(why) or "This version has no SHAP explanation.", icon=":material/search:"
+            components.plain(" ".join(why) or "This version has no SHAP explanation."),
+            icon=":material/search:",
         )
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
     for note in explanation.get("notes") or []:
-        st.caption(note)
+        st.caption(components.plain(note))
 
 
 def compare_tab(version, all_versions: list) -> None:

@@ -90,7 +90,7 @@ def planning_build():
     try:
         build = builds.get_build(actor=actor, build_id=build_id)
     except Exception as exc:  # noqa: BLE001 - shown in words
-        st.error(components.error_sentence(exc), icon=":material/error:")
+        st.error(components.plain(components.error_sentence(exc)), icon=":material/error:")
         st.session_state.pop(DRAFT_KEY, None)
         return None
     if build.project_id != project.id or build.status not in (
@@ -104,7 +104,7 @@ def planning_build():
 def draft_section(build) -> None:
     plan = build.plan or {}
     st.warning(
-        plan.get("question") or "The planner could not tell what to predict.",
+        components.plain(plan.get("question") or "The planner could not tell what to predict."),
         icon=":material/help:",
     )
     candidates = plan.get("candidates") or []
@@ -114,8 +114,9 @@ def draft_section(build) -> None:
             target = st.radio(
                 "Which column should the model predict?",
                 columns,
+                format_func=components.plain,  # radio options are Markdown
                 key="draft-target",
-                captions=[c.get("why", "") for c in candidates],
+                captions=[components.plain(c.get("why", "")) for c in candidates],
             )
         else:
             target = st.text_input(
@@ -159,9 +160,10 @@ def _columns_revision(build) -> str:
 def plan_section(build) -> None:
     plan = build.plan or {}
     st.subheader("Proposed plan")
-    st.caption(f"Brief: *{build.brief}* · planner: {build.planner}")
+    st.caption(f"Brief: *{components.plain(build.brief)}* · planner: "
+               f"{components.plain(build.planner)}")
     if build.planner_fallback:
-        st.info(build.planner_fallback, icon=":material/info:")
+        st.info(components.plain(build.planner_fallback), icon=":material/info:")
     target_question(build)
     with shown_errors():
         frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
@@ -183,7 +185,7 @@ def plan_section(build) -> None:
             with st.expander(f"Other data checks for this target ({len(other)})"):
                 components.findings_list(other)
         for note in plan.get("planner_notes") or []:
-            st.caption(note)
+            st.caption(components.plain(note))
         left, right = st.columns(2)
         approve = left.button(
             "Approve and build",

@@ -198,7 +198,7 @@ def settings_section(project, role: Role) -> None:
                     f"Deleting this project also deletes "
                     f"{projects.describe_impact(impact)}. This cannot be undone."
                 )
-            confirm = st.text_input(f"Type '{project.name}' to confirm", key="delete-confirm")
+            confirm = st.text_input(f"Type '{components.plain(project.name)}' to confirm", key="delete-confirm")
             if st.form_submit_button("Delete project", type="secondary"):
                 with shown_errors():
                     projects.delete_project(

@@ -19,7 +19,8 @@ from workspace import builds, datasets, projects
 
 LINK, IMAGE, CODE, HTML = "[x](http://evil)", "![i](http://evil/p.png)", "`a`", "<img src=x>"
 # Markdown the front end would turn into a link, an image, a code span or (dropped) HTML
-UNESCAPED = re.compile(r"(?<!\\)\]\(|http://evil|(?<!\\)`a(?<!\\)`|(?<!\\)<img")
+UNESCAPED = re.compile(r"(?<!\\)\]\(|http://evil|(?<!\\)`a(?<!\\)`|(?<!\\)<img"
+                       r"|olive@example\.com")  # the signed-in e-mail, which would be a mailto link
 # fields the front end shows as plain text (option lists of pickers, typed values, data, charts)
 PLAIN_TEXT_FIELDS = {"options", "default", "value", "rawValue", "rawValues", "data", "spec", "datasets", "id",
                      "formId", "placeholder", "key", "url", "pageScriptHash", "queryString"}
@@ -60,7 +61,7 @@ def _page(token: str, page: str | None, **query) -> str:
     markdown = _markdown_strings(at._tree, [])
     leaks = [s for s in markdown if UNESCAPED.search(s)]
     assert not leaks, (page, leaks[:5])
-    return as_read("\n".join(markdown))
+    return as_read("\n".join(markdown + [t.value for t in at.text]))  # st.text: plain text
 
 
 def _hostile_world(owner):
@@ -103,6 +104,7 @@ def test_no_page_renders_a_planted_link_image_code_span_or_html(owner_token):
 
     said = _page(owner_token, None, **where)
     assert f"Project {LINK} {IMAGE}" in said and f"{CODE} {HTML}" in said
+    assert f"Signed in as {owner.email}" in said  # with st.text, never as Markdown (a mailto link)
     said = _page(owner_token, "datasets", **where)
     assert f"{LINK} col" in said  # the data checks and profile name the columns
     said = _page(owner_token, "new_model", build=str(build.id), **where)

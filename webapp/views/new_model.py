@@ -105,7 +105,7 @@ def planning_build():
 
 def draft_section(build) -> None:
     plan = build.plan or {}
-    st.warning(
+    st.warning(  # the question quotes column names: untrusted text
         components.plain(plan.get("question") or "The planner could not tell what to predict."),
         icon=":material/help:",
     )

@@ -1,7 +1,7 @@
 """invitations: a project invitation waiting for its e-mail's account
 
-Revision ID: 0004
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 
 Written by hand. Inviting an e-mail without an account stores an invitation; creating the
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0006"  # main had 0006 on 0003 when this was merged
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -121,6 +121,20 @@ def test_progress_moves_during_the_first_trial(cancer):
     assert set(kinds[:kinds.index("trial_end")]) == {"phase"}
 
 
+def test_a_late_first_trial_still_gets_time_to_train_a_real_model(cancer):
+    """The clock ran out before the search began (a slow start on a busy machine): the first
+    model is trained anyway, with a share of the budget, and then the search stops."""
+    _, x, y, schema, spec = cancer
+    clock = BudgetClock(100)
+    search = _search(spec, [Candidate(estimator="lightgbm", params={"num_iterations": 1000,
+                                                                     "early_stopping_rounds": 500}),
+                            Candidate(estimator="linear", params={"C": 1.0})])
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: time.monotonic() - 1,
+               n_classes=2)
+    assert [t.estimator for t in search.leaderboard_] == ["lightgbm"]
+    assert not any(m.info["interrupted"] for m in search.best_.models)
+
+
 def test_search_honours_a_cancel_between_trials(cancer):
     _, x, y, schema, spec = cancer
     callbacks = _CancelAfterFirstTrial()

@@ -161,7 +161,7 @@ def peer_lightgbm(task: dict, train_csv: str, test_csv: str, out_csv: str, seed:
             categories = pd.CategoricalDtype(sorted(x[col].dropna().astype(str).unique()))
             x[col] = x[col].astype(object).where(x[col].isna(), x[col].astype(str)).astype(categories)
             test[col] = test[col].astype(object).where(test[col].isna(), test[col].astype(str)).astype(categories)
-    common = dict(n_jobs=2, random_state=seed, verbosity=-1)
+    common = {"n_jobs": 2, "random_state": seed, "verbosity": -1}
     if task["kind"] == "regression":
         model = LGBMRegressor(**common).fit(x, y)
         pd.DataFrame({"prediction": model.predict(test)}).to_csv(out_csv, index=False)

@@ -26,8 +26,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import compare  # noqa: E402
-from bench.tasks import load_task, split_task  # noqa: E402
+from bench import compare
+from bench.tasks import load_task, split_task
 
 TOOLS = ("briefml", "catboost", "lightgbm", "flaml")
 SYNTHETIC_BRIEF = "Predict whether the customer churned."

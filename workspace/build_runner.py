@@ -28,6 +28,7 @@ from core.callbacks import BuildCallbacks
 from core.errors import BriefmlError
 from core.jsonsafe import json_safe
 from core.metrics import display_name, to_value
+from core.search import BudgetClock
 from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
@@ -175,15 +176,19 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
         build = session.get(Build, build_id)
     actor = _approver(build)
     callbacks = DatabaseCallbacks(build_id)
+    # the budget covers loading the data and checking the plan too, as `briefml build`'s does
+    clock = BudgetClock(build.budget_seconds)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
     planner, _ = planner_for()
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))
+    plan.timings["inside_clock"] = 1.0
     try:
         result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
-                           seed=build.seed, callbacks=callbacks, threads=get_settings().threads)
+                           seed=build.seed, callbacks=callbacks, threads=get_settings().threads,
+                           clock=clock)
     except Exception:
         _save_planner_report(build_id, planner)  # a failed build still tells its fallbacks
         raise

@@ -310,8 +310,8 @@ def print_table(rows: list[dict], tools: list[str]) -> None:
             ok = group[(group.tool == tool) & group.score.notna()]
             if len(ok):
                 means[tool] = ok.score.mean()
-                spread = ok.score.std(ddof=1) if len(ok) > 1 else 0.0
-                cells.append(f"{f'{ok.score.mean():.4f} ± {spread:.4f}':>22} {ok.seconds.mean():>6.1f} "
+                spread = f"{ok.score.std(ddof=1):.4f}" if len(ok) > 1 else "n/a"  # one seed: none
+                cells.append(f"{f'{ok.score.mean():.4f} ± {spread}':>22} {ok.seconds.mean():>6.1f} "
                              f"{ok.peak_mb.max():>6.0f}")
             else:
                 cells.append(f"{'failed':>22} {'':>6} {'':>6}")

@@ -50,7 +50,7 @@ from workspace.settings import get_settings
 # Imported once in the fork server, so each training process starts warm.
 PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
            "core.explain", "core.evaluate", "core.planning.offline", "core.loading", "catboost",
-           "lightgbm", "sklearn.ensemble", "shap"]
+           "lightgbm", "sklearn.ensemble", "shap", "skops.io"]
 _context = multiprocessing.get_context("forkserver")
 
 

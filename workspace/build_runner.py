@@ -37,6 +37,7 @@ from core.errors import BriefmlError
 from core.jsonsafe import json_safe
 from core.metrics import display_name, to_value
 from core.reproducibility import ReplayPlanner, with_data
+from core.search import BudgetClock
 from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
@@ -58,7 +59,7 @@ from workspace.settings import get_settings
 # Imported once in the fork server, so each training process starts warm.
 PRELOAD = ["workspace.build_runner", "core.build", "core.bundle", "core.registry", "core.search",
            "core.explain", "core.evaluate", "core.planning.offline", "core.loading", "catboost",
-           "sklearn.ensemble", "shap"]
+           "lightgbm", "sklearn.ensemble", "shap", "skops.io"]
 _context = multiprocessing.get_context("forkserver")
 SUPERVISION_CHECK_SECONDS = 1.0  # how often the training process looks at its cancel flag
 CANCELLED_MESSAGE = "Cancelled; the trials finished so far are kept."
@@ -256,6 +257,8 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
         build = session.get(Build, build_id)
     actor = _approver(build)
     callbacks = DatabaseCallbacks(build_id)
+    # the budget covers loading the data and checking the plan too, as `briefml build`'s does
+    clock = BudgetClock(build.budget_seconds)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
     df.attrs["synthetic"] = _is_synthetic(build.dataset_id)
@@ -265,9 +268,11 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
                       search_plan=SearchPlan.model_validate(build.plan["search"]))
+    plan.timings["inside_clock"] = 1.0
     try:
         result = run_build(df, plan, planner=planner, budget_seconds=build.budget_seconds,
-                           seed=build.seed, callbacks=callbacks, threads=get_settings().threads)
+                           seed=build.seed, callbacks=callbacks, threads=get_settings().threads,
+                           clock=clock)
     except Exception:
         _save_planner_report(build_id, planner)  # a failed build still tells its fallbacks
         raise

@@ -577,8 +577,13 @@ def _check_parquet_expansion(data: bytes, parquet: Any, label: str, limits: Load
     if pages > limits.max_decompressed_bytes:
         raise _expands_too_far(label, pages, limits)
     schema = parquet.schema_arrow
-    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-            or pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+    def variable_width(kind: Any) -> bool:
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+
+    text = [f.name for f in schema if variable_width(f.type)]
     total = 8 * meta.num_rows * (len(schema) - len(text))  # fixed-width values once decoded
     if not text:
         return
@@ -608,10 +613,11 @@ def _check_parquet_expansion(data: bytes, parquet: Any, label: str, limits: Load
 
 
 def _expands_too_far(label: str, size: int, limits: LoadLimits) -> TableReadError:
+    # `size` is only what was counted before stopping, so the message names the limit
     return TableReadError(
-        f"{label} expands to more than {size_text(min(size, limits.max_decompressed_bytes))} "
-        f"when read (the limit is {size_text(limits.max_decompressed_bytes)}): it is compressed "
-        "far more than a table usually is. Upload a sample of the rows, or the table as CSV."
+        f"{label} expands to more than {size_text(limits.max_decompressed_bytes)} when read, the "
+        "limit: it is compressed far more than a table usually is. Upload a sample of the rows, "
+        "or the table as CSV."
     )
 
 
@@ -755,69 +761,94 @@ def _column_number(reference: str) -> int:
     return number
 
 
+_XML_CHUNK = 4 * MiB
+# A sheet's rows and cells as they appear in its XML (attributes, then the cell's content).
+_ROW_OR_CELL = re.compile(rb"<row\b([^>]*)>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_ATTRIBUTE = re.compile(rb'\b(r|t)="([^"]*)"')
+_TEXT = re.compile(rb"<(?:v|t)\b[^>]*>([^<]*)</(?:v|t)>")
+
+
 def _sheet_extent(
     archive: Any, path: str, lengths: Any, label: str, limits: LoadLimits
 ) -> tuple[int, int]:
     """Rows and columns up to the last cell holding a value, streamed from the sheet's XML;
-    cells, characters and the extent are checked against `limits` on the way."""
-    import xml.etree.ElementTree as ET
-
-    rows = columns = elements = 0
-    row = column = 0
-    expanded = 0
+    cells, characters and the extent are checked against `limits` on the way. First a
+    C-speed count of the cells refuses a sheet bomb in seconds; then a scan of each cell."""
+    cells = 0
     with archive.open(path) as stream:
-        parent = None
-        for event, element in ET.iterparse(stream, events=("start", "end")):
-            tag = _local(element.tag)
-            if event == "start":
-                if tag == "sheetData":
-                    parent = element
-                elif tag == "row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
+        while chunk := stream.read(_XML_CHUNK):
+            cells += chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>")
+            if cells > limits.max_cells:
+                raise _too_many_cells(label, cells, limits)
+    scan = _SheetScan(lengths, label, limits)
+    with archive.open(path) as stream:
+        carry = b""
+        while chunk := stream.read(_XML_CHUNK):
+            buffer = carry + chunk
+            cut = buffer.rfind(b"</row>")
+            if cut < 0:
+                carry = buffer
                 continue
-            if tag == "c":
-                elements += 1
-                reference = element.get("r")
-                column = _column_number(reference) if reference else column + 1
-                size = _cell_size(element, lengths)
-                if size is not None:
-                    rows, columns = max(rows, row), max(columns, column)
-                    expanded += size
-                    if size > limits.max_cell_chars:
-                        raise TableReadError(
-                            f"A cell of {label} ({reference or f'row {row}'}) has {size:,} characters; "
-                            f"the limit is {limits.max_cell_chars:,}. Shorten it or leave that column out."
-                        )
-                if elements > limits.max_cells or rows * columns > limits.max_cells:
-                    raise _too_many_cells(label, max(elements, rows * columns), limits)
-                if columns > limits.max_columns:
-                    raise _too_many_columns(label, columns, limits)
-                if rows > limits.max_rows + 1:
-                    raise TableReadError(f"{label} has more than {limits.max_rows:,} rows, the limit. "
-                                         "Upload a sample of the rows instead.")
-                if expanded > limits.max_decompressed_bytes:
-                    raise _expands_too_far(label, expanded, limits)
-            elif tag == "row" and parent is not None:
-                parent.clear()  # cells already counted: keep memory flat
-    return rows, columns
+            scan.feed(buffer[: cut + 6])
+            carry = buffer[cut + 6:]
+        scan.feed(carry)
+    return scan.rows, scan.columns
 
 
-def _cell_size(cell: Any, lengths: Any) -> int | None:
-    """Characters the cell expands to, or None when it holds no value (a styled empty cell)."""
-    kind = cell.get("t")
-    for child in cell:
-        name = _local(child.tag)
-        if name == "v" and child.text is not None:
-            if kind == "s":
-                try:
-                    return lengths[int(child.text)]
-                except (ValueError, IndexError):
-                    return 0  # openpyxl reads a dangling index as empty
-            return len(child.text)
-        if name == "is":
-            return sum(len(t.text or "") for t in child.iter() if _local(t.tag) == "t")
-    return None
+class _SheetScan:
+    """The extent and expanded size of a sheet's cells, fed its XML a row-aligned piece at a time."""
+
+    def __init__(self, lengths: Any, label: str, limits: LoadLimits):
+        self.lengths, self.label, self.limits = lengths, label, limits
+        self.rows = self.columns = self.row = self.column = self.expanded = 0
+
+    def feed(self, xml: bytes) -> None:
+        for match in _ROW_OR_CELL.finditer(xml):
+            attributes = dict(_ATTRIBUTE.findall(match.group(1) or match.group(2) or b""))
+            if match.group(1) is not None:  # a row
+                self.row = int(attributes.get(b"r") or self.row + 1)
+                self.column = 0
+                continue
+            reference = attributes.get(b"r")
+            self.column = _column_number(reference.decode()) if reference else self.column + 1
+            size = self._size(match.group(3), attributes.get(b"t"))
+            if size is not None:
+                self._count(size, reference)
+
+    def _size(self, content: bytes | None, kind: bytes | None) -> int | None:
+        """Characters the cell expands to, or None when it holds no value (a styled empty cell)."""
+        if not content:
+            return None
+        texts = _TEXT.findall(content)
+        if not texts:
+            return None
+        if kind == b"s":
+            try:
+                return self.lengths[int(texts[0])]
+            except (ValueError, IndexError):
+                return 0
+        return sum(len(t) for t in texts)
+
+    def _count(self, size: int, reference: bytes | None) -> None:
+        limits, label = self.limits, self.label
+        self.rows, self.columns = max(self.rows, self.row), max(self.columns, self.column)
+        self.expanded += size
+        if size > limits.max_cell_chars:
+            where = reference.decode() if reference else f"row {self.row}"
+            raise TableReadError(
+                f"A cell of {label} ({where}) has {size:,} characters; the limit is "
+                f"{limits.max_cell_chars:,}. Shorten it or leave that column out.")
+        if self.columns > limits.max_columns:  # stopped at the first column too many
+            raise TableReadError(
+                f"{label} has more than {limits.max_columns:,} columns, the limit. Keep only "
+                "the columns that matter for the question and upload it again.")
+        if self.rows > limits.max_rows + 1:
+            raise TableReadError(f"{label} has more than {limits.max_rows:,} rows, the limit. "
+                                 "Upload a sample of the rows instead.")
+        if self.rows * self.columns > limits.max_cells:
+            raise _too_many_cells(label, self.rows * self.columns, limits)
+        if self.expanded > limits.max_decompressed_bytes:
+            raise _expands_too_far(label, self.expanded, limits)
 
 
 def _choose_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
@@ -830,7 +861,7 @@ def _choose_sheet(names: list[str], sheet: str | int | None, label: str) -> str:
         return sheet
     raise TableReadError(
         f"{label} has no sheet {sheet!r}; its sheets are: "
-        + ", ".join(repr(n) for n in names)
+        + ", ".join(repr(_short(n)) for n in names[:20])
         + ". Pick one of those."
     )
 

@@ -1,7 +1,8 @@
 """How often the offline planner finds the target a brief asks for, on the brief corpus.
 
-    PYTHONPATH=$PWD python -m bench.brief_accuracy [--half dev|test|both] [--no-public]
+    PYTHONPATH=$PWD python -m bench.brief_accuracy [--half dev|test|test2|both|all] [--no-public]
 
+`--half both` measures dev and test, `--half all` every half (test, dev, test2).
 For each brief of `bench/briefs/<half>.jsonl`, the table is loaded, profiled and checked, and the
 offline planner proposes a task, exactly as `briefml build` does before training. A brief is
 *right* when the proposal's target is the expected one (or one of its `also_ok`), or when the
@@ -16,7 +17,7 @@ import argparse
 from dataclasses import dataclass, field
 from functools import cache
 
-from bench.briefs.tables import load, read_half
+from bench.briefs.tables import HALVES, load, read_half
 from core.checks import run_checks
 from core.planning.offline import OfflinePlanner
 from core.profile import profile_frame
@@ -130,13 +131,22 @@ def public_tasks() -> list[str]:
     return [f"== public tasks (bench/tasks.json): {n - len(wrong)}/{n} right", *wrong]
 
 
+def halves_of(choice: str) -> tuple[str, ...]:
+    """The corpus halves a --half choice measures ("both" keeps its old meaning: dev and test)."""
+    if choice == "both":
+        return ("dev", "test")
+    if choice == "all":
+        return HALVES
+    return (choice,)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--half", choices=("dev", "test", "both"), default="dev")
+    parser.add_argument("--half", choices=(*HALVES, "both", "all"), default="dev",
+                        help="both: dev and test; all: every half")
     parser.add_argument("--no-public", action="store_true", help="skip the public tasks")
     args = parser.parse_args(argv)
-    halves = ("dev", "test") if args.half == "both" else (args.half,)
-    for half in halves:
+    for half in halves_of(args.half):
         print("\n".join(report(half, [measure(item) for item in read_half(half)])), flush=True)
     if not args.no_public:
         print("\n".join(public_tasks()))

@@ -24,7 +24,8 @@ import pandas as pd
 from bench.tasks import _load_source
 
 HERE = Path(__file__).parent
-HALVES = ("test", "dev")
+# test and test2 are held out (never tuned to); dev is for development. See README.md.
+HALVES = ("test", "dev", "test2")
 STYLES = (
     "question", "imperative", "business", "inputs_from", "no_column_words",
     "named", "values", "ambiguous", "bad",
@@ -105,7 +106,7 @@ def _problems_in(entry: dict, columns: set[str]) -> list[str]:
 
 
 def check() -> list[str]:
-    """Load every table of both halves; return one line per problem found."""
+    """Load every table of every half; return one line per problem found."""
     problems: list[str] = []
     seen_ids: set[str] = set()
     columns_of: dict[str, set[str]] = {}
@@ -140,10 +141,12 @@ def stats() -> str:
     tables = {h: {e["table"] for e in halves[h]} for h in HALVES}
     lines.append("| **tables** | " + " | ".join(str(len(tables[h])) for h in HALVES) + " |")
     test_only = tables["test"] - tables["dev"]
+    test2_new = tables["test2"] - tables["test"] - tables["dev"]
     lines.append("")
-    lines.append(f"Distinct tables in all: {len(tables['test'] | tables['dev'])}; "
+    lines.append(f"Distinct tables in all: {len(set().union(*tables.values()))}; "
                  f"test tables not in dev: {len(test_only)} of {len(tables['test'])}; "
-                 f"dev tables not in test: {len(tables['dev'] - tables['test'])}.")
+                 f"dev tables not in test: {len(tables['dev'] - tables['test'])}; "
+                 f"test2 tables in neither test nor dev: {len(test2_new)} of {len(tables['test2'])}.")
     thin = [f"{h}:{t}" for h in HALVES for t, n in Counter(e["table"] for e in halves[h]).items() if n < 3]
     if thin:
         lines.append("Tables with fewer than 3 briefs in a half: " + ", ".join(sorted(thin)))

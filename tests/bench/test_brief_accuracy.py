@@ -44,3 +44,9 @@ def test_report_counts_right_asked_and_confidently_wrong():
 
 def test_public_tasks_are_all_right():
     assert accuracy.public_tasks()[0].endswith("16/16 right")
+
+
+def test_half_option_keeps_both_as_dev_and_test_and_all_adds_test2():
+    assert accuracy.halves_of("both") == ("dev", "test")
+    assert set(accuracy.halves_of("all")) == {"dev", "test", "test2"}
+    assert accuracy.halves_of("test2") == ("test2",)

@@ -51,3 +51,14 @@ def test_sklearn_spec_keeps_the_loaders_target_column():
 def test_specs_that_would_need_a_download_or_do_not_exist_are_refused(spec, message):
     with pytest.raises(ValueError, match=message):
         tables.load(spec)
+
+
+def test_test2_is_a_blind_half_on_tables_no_other_half_uses():
+    test2 = tables.read_half("test2")
+    others = {e["table"] for half in ("test", "dev") for e in tables.read_half(half)}
+    test2_tables = {e["table"] for e in test2}
+    assert len(test2) >= 90 and len(test2_tables) >= 30
+    assert len(test2_tables - others) >= 20
+    assert min(Counter(e["table"] for e in test2).values()) >= 3
+    asks = sum(bool(e["expect"].get("ask")) for e in test2)
+    assert 0.08 <= asks / len(test2) <= 0.15

@@ -26,6 +26,7 @@ class LoadedBundle:
     schema: dict
     metrics: dict
     references: dict
+    signed_by: str | None = None  # id of the trusted key whose signature verified
 
     @property
     def explanation(self) -> dict:
@@ -33,7 +34,8 @@ class LoadedBundle:
 
     @property
     def runtime_model(self) -> runtime.BundleModel:
-        return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references)
+        return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references,
+                                   self.signed_by)
 
 
 def verify_manifest(path: str | Path) -> dict:
@@ -47,28 +49,36 @@ def verify_manifest(path: str | Path) -> dict:
         raise BundleError(str(exc)) from exc
 
 
-def load_bundle(path: str | Path) -> LoadedBundle:
-    """Check and load the bundle (zip or unpacked folder) at `path`."""
+def load_bundle(path: str | Path, *, trust: list[bytes] | None = None) -> LoadedBundle:
+    """Check and load the bundle (zip or unpacked folder) at `path`.
+
+    trust: public keys (PEM); when given, the bundle must be signed by one of them.
+    Raises BundleError with a one-line message.
+    """
     try:
-        loaded = runtime.load(path)
+        loaded = runtime.load(path, trust=trust)
     except runtime.BundleIntegrityError as exc:
-        raise BundleError(str(exc)) from exc
-    except (KeyError, ValueError) as exc:
-        raise BundleError(f"The bundle at '{path}' cannot be read ({exc}). Build or download it again.") from exc
+        raise BundleError(str(exc)) from None
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        # the declared structure is checked first: this is a safety net, still one line
+        raise BundleError(f"The bundle at '{path}' cannot be read ({type(exc).__name__}). "
+                          "Build or download it again.") from None
     model = TabularModel(loaded.schema, loaded.members)
-    return LoadedBundle(Path(path), model, loaded.manifest, loaded.schema, loaded.metrics, loaded.references)
+    return LoadedBundle(Path(path), model, loaded.manifest, loaded.schema, loaded.metrics, loaded.references,
+                        loaded.signed_by)
 
 
 def predict_file(
-    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False
+    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False,
+    trust: list[bytes] | None = None, limits: tableread.LoadLimits | None = None,
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
     """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
 
     Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
     table, and runtime.SchemaError for input that does not fit.
     """
-    bundle = load_bundle(bundle_path)
+    bundle = load_bundle(bundle_path, trust=trust)
     try:
-        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain)
+        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain, limits=limits)
     except tableread.TableReadError as exc:
         raise DataError(str(exc)) from None

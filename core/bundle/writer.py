@@ -59,9 +59,12 @@ def build_bundle(
     input_example: pd.DataFrame | None = None,
     build_id: str | None = None,
     model_version: str | int | None = None,
+    signing_key: Any = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
+    signing_key: an Ed25519 private key (`core.bundle.signing.load_or_create_key`); the
+    bundle then carries signature.json, a signature over its manifest's bytes.
     Raises BundleError if a member cannot be stored in a safe format.
     """
     path = Path(path)
@@ -87,13 +90,21 @@ def build_bundle(
                "explanation": explanation, "profile": profile}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
-    manifest = _manifest(model, members, files, ids)
-    _write_zip(path, {"manifest.json": _json_bytes(manifest), **files})
+    manifest = _json_bytes(_manifest(model, members, files, ids))
+    _write_zip(path, {"manifest.json": manifest, **files, **_signature(manifest, signing_key)})
     return path
 
 
+def _signature(manifest: bytes, signing_key: Any) -> dict[str, bytes]:
+    if signing_key is None:
+        return {}
+    from core.bundle.signing import signature_file
+
+    return {runtime.SIGNATURE: signature_file(manifest, signing_key)}
+
+
 def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = None,
-                       model_version: str | int | None = None) -> Path:
+                       model_version: str | int | None = None, signing_key: Any = None) -> Path:
     """`build_bundle` fed from a `core.build.BuildResult` (read by attribute name)."""
     return build_bundle(
         result.model,
@@ -109,6 +120,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         input_example=getattr(result, "train_sample", None),
         build_id=build_id,
         model_version=model_version,
+        signing_key=signing_key,
     )
 
 

@@ -113,12 +113,14 @@ def build(
             fail(f"Unknown planner '{planner_mode}'; use one of: {', '.join(PLANNER_MODES)}.")
         planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         overrides = TaskOverrides(target, task, metric, positive_class)
-        df = load_table(Path(data))
+        df = load_table(Path(data), limits=_build_limits(budget))
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
                              seed=seed, callbacks=callbacks, started_at=started_at,
                              restore=keep or [])
-        path = bundle_from_result(result, out)
+        from workspace import bundle_keys
+
+        path = bundle_from_result(result, out, signing_key=bundle_keys.signing_key())
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
         fail(f"{exc.question}" + (f" Candidates: {shown}." if shown else "")
@@ -147,6 +149,19 @@ def build(
     console.print(f"Bundle written to {path}")
 
 
+def _build_limits(budget: float):
+    """The settings' limits on the training table; reading it counts inside the budget, so
+    a file that takes longer to read than the whole budget is refused at that point."""
+    import dataclasses
+
+    from workspace.settings import get_settings
+
+    limits = get_settings().load_limits()
+    return dataclasses.replace(limits, max_seconds=min(limits.max_seconds, budget),
+                               seconds_limit_name="the whole --budget" if budget < limits.max_seconds
+                               else limits.seconds_limit_name)
+
+
 def _number(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
@@ -155,14 +170,24 @@ def predict(
     bundle: Annotated[Path, typer.Argument(help="A bundle zip written by `briefml build`.")],
     input: Annotated[Path, typer.Argument(help="The rows to predict: CSV, TSV, Parquet or Excel.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the CSV.")] = None,
+    trust: Annotated[Optional[list[Path]], typer.Option(
+        "--trust", help="Public key file (.pub) of whoever built the bundle, besides your own (repeatable).")] = None,
 ) -> None:
-    """Predict every row of INPUT with a bundle and write a CSV of predictions."""
+    """Predict every row of INPUT with a bundle and write a CSV of predictions.
+
+    The bundle must be signed by your own key (BRIEFML_HOME), a key in BRIEFML_TRUSTED_KEYS
+    or one passed with --trust."""
+    import dataclasses
+
     console = Console(stderr=True, highlight=False)
     output = output or Path(input).with_name(f"{Path(input).stem}_predictions.csv")
     try:
         from core.bundle import predict_file
+        from workspace import bundle_keys
+        from workspace.settings import get_settings
 
-        _, report = predict_file(bundle, input, output)
+        limits = dataclasses.replace(get_settings().load_limits(), min_columns=1)
+        _, report = predict_file(bundle, input, output, limits=limits, **bundle_keys.verification(trust or []))
     except _user_errors() as exc:
         fail(str(exc))
         return

@@ -1172,19 +1172,23 @@ class BundleModel:
         return explanation_table(explain_frame(self.members, frame, self.schema, self.references), self.schema, df.index)
 
 
-def load(path: str | Any | None = None, *, trust: list[bytes] | None = None) -> BundleModel:
+def load(path: str | Any | None = None, *, trust: list[bytes] | None = None,
+         require_signature: bool = True) -> BundleModel:
     """Load a bundle (zip or unpacked folder; default: the folder this file is in).
 
     Every file is checked against manifest.json and the declared structure first; a file
     that does not match stops the load. trust: public keys (PEM or raw bytes); when given,
-    the bundle must carry a signature by one of them (see `verify_signature`).
+    the bundle must carry a signature by one of them (see `verify_signature`), unless
+    require_signature is False and it carries none (an old, unsigned bundle).
     Raises BundleIntegrityError with a one-line message.
     """
     from pathlib import Path
 
     files = read_bundle_files(Path(__file__).resolve().parent if path is None else path)
     manifest = verify_manifest(files)
-    signed_by = verify_signature(files, trust) if trust is not None else None
+    signed_by = None
+    if trust is not None and (require_signature or SIGNATURE in files):
+        signed_by = verify_signature(files, trust)
     schema = parse_bundle_json(SCHEMA, files[SCHEMA])
     validate_schema(schema, manifest)
     members = [_load_member(entry, files[entry["file"]], schema) for entry in manifest["members"]]

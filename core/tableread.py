@@ -108,6 +108,7 @@ class LoadLimits:
     max_decompressed_bytes: int = 2048 * MiB
     max_memory_bytes: int = 4096 * MiB  # address space of the process that parses the file
     max_seconds: float = 600.0  # longest parse
+    seconds_limit_name: str = "the limit"  # what max_seconds is, in the message: "the build's budget"
 
 
 # BRIEFML_* variables a headless reader honours, the same names as the workspace settings.
@@ -190,7 +191,7 @@ def read_table(
 
     Raises TableReadError when the file cannot be read or breaks `limits`.
     """
-    data, name = _read_source(source, filename, limits)
+    data, name = read_source(source, filename, limits)
     label = f"'{name}'" if name else "The file"
     if len(data) > limits.max_bytes:
         raise too_large(label, len(data), limits.max_bytes)
@@ -241,7 +242,7 @@ def _reader_module(kind: str, label: str) -> Any:
     return None
 
 
-def _read_source(source: Any, filename: str | None, limits: LoadLimits) -> tuple[bytes, str]:
+def read_source(source: Any, filename: str | None, limits: LoadLimits) -> tuple[bytes, str]:
     """The file's bytes and name; a file larger than the limit is refused before it is read."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), filename or ""
@@ -912,8 +913,8 @@ def read_in_child(
             )
         except subprocess.TimeoutExpired:
             raise TableReadError(
-                f"Reading {label} took longer than {limits.max_seconds:g} s, the limit. "
-                "Upload a smaller file or a sample of the rows."
+                f"Reading {label} took longer than {limits.max_seconds:g} s, {limits.seconds_limit_name}. "
+                "Use a smaller file or a sample of the rows."
             ) from None
         result_path = folder / "result.json"
         result = json.loads(result_path.read_text()) if result_path.is_file() else {}

@@ -49,14 +49,16 @@ def verify_manifest(path: str | Path) -> dict:
         raise BundleError(str(exc)) from exc
 
 
-def load_bundle(path: str | Path, *, trust: list[bytes] | None = None) -> LoadedBundle:
+def load_bundle(path: str | Path, *, trust: list[bytes] | None = None,
+                require_signature: bool = True) -> LoadedBundle:
     """Check and load the bundle (zip or unpacked folder) at `path`.
 
-    trust: public keys (PEM); when given, the bundle must be signed by one of them.
+    trust: public keys (PEM); when given, the bundle must be signed by one of them (an
+    unsigned bundle passes only with require_signature=False).
     Raises BundleError with a one-line message.
     """
     try:
-        loaded = runtime.load(path, trust=trust)
+        loaded = runtime.load(path, trust=trust, require_signature=require_signature)
     except runtime.BundleIntegrityError as exc:
         raise BundleError(str(exc)) from None
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
@@ -70,14 +72,14 @@ def load_bundle(path: str | Path, *, trust: list[bytes] | None = None) -> Loaded
 
 def predict_file(
     bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False,
-    trust: list[bytes] | None = None, limits: tableread.LoadLimits | None = None,
+    trust: list[bytes] | None = None, require_signature: bool = True, limits: tableread.LoadLimits | None = None,
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
     """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
 
     Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
     table, and runtime.SchemaError for input that does not fit.
     """
-    bundle = load_bundle(bundle_path, trust=trust)
+    bundle = load_bundle(bundle_path, trust=trust, require_signature=require_signature)
     try:
         return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain, limits=limits)
     except tableread.TableReadError as exc:

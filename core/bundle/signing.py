@@ -53,13 +53,17 @@ def _create_key(path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    try:  # O_EXCL: two processes creating the key at once keep the first one's
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
+    draft = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as out:
         out.write(pem)
-    public_path(path).write_bytes(public_pem(key))
+    try:  # a hard link appears whole and fails if the key exists: two first uses keep one key
+        os.link(draft, path)
+        public_path(path).write_bytes(public_pem(key))
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def public_path(key_path: str | Path) -> Path:

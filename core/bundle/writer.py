@@ -127,7 +127,8 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
 def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
-    packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
+    # tableread.py reads any encoding, and hands a file parsed in its bounded child back as Arrow
+    packages = ["numpy", "pandas", "charset-normalizer", "pyarrow"]
     if "catboost" in kinds:
         packages.append("catboost")
     if "sklearn" in kinds:

@@ -1271,12 +1271,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         trust = [_read_key_file(name) for name in args.trust] if args.trust else None
         model = load(args.bundle, trust=trust)
-        if trust is None:
-            print(f"warning: {UNVERIFIED}", file=sys.stderr)
         table, report = predict_file(model, args.input, args.output, explain=args.explain)
     except (ValueError, ImportError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    if trust is None:
+        print(f"warning: {UNVERIFIED}", file=sys.stderr)
     for warning in report.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     if args.output is None:

@@ -801,8 +801,8 @@ def _shown(value: Any, limit: int = 80) -> str:
 
 def _too_big(name: str, size: int, limit: int) -> BundleIntegrityError:
     return BundleIntegrityError(
-        f"The bundle file '{name}' is {size / MiB:,.1f} MiB, over the {limit / MiB:,.0f} MiB limit for one "
-        "file (BRIEFML_MAX_BUNDLE_FILE_MB): it was not loaded.")
+        f"The bundle file '{name}' is {tableread.size_text(size)}, over the {tableread.size_text(limit)} limit "
+        "for one file (BRIEFML_MAX_BUNDLE_FILE_MB): it was not loaded.")
 
 
 def _read_bundle_zip(path: Any) -> dict[str, bytes]:

@@ -199,13 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         home = folder / "home"
         env = {**os.environ, "PYTHONPATH": str(ROOT), "BRIEFML_HOME": str(home), "BRIEFML_THREADS": "1",
                "BRIEFML_MAX_UPLOAD_MB": "5"}
+        if args.quick:  # the smaller sheet bomb still breaks a (smaller) cell limit
+            env["BRIEFML_MAX_CELLS"] = "5000000"
         bundle = _bundle(folder, env)
         unpacked = folder / "unpacked"
         with zipfile.ZipFile(bundle) as archive:
             archive.extractall(unpacked)
         rows = folder / "rows.csv"
         cli = [PYTHON, "-m", "briefml.cli"]
-        selected = lambda name: not args.only or args.only.lower() in name.lower()  # noqa: E731
+        def selected(name: str) -> bool:
+            return not args.only or args.only.lower() in name.lower()
+
         results.append(run("good bundle", "briefml predict", [*cli, "predict", str(bundle), str(rows),
                                                                "-o", str(folder / "out.csv")], env))
         for name, path in table_cases(folder, args.quick).items():
@@ -257,6 +261,7 @@ def _folder_cases(folder: Path, bundle: Path, rows: Path, env: dict, results: li
 
 
 def _print(results: list[Outcome]) -> None:
+    print(flush=True)
     print(f"{'case':<36} {'entry point':<20} {'peak MB':>8} {'s':>6}  outcome")
     for r in results:
         flag = " TRACEBACK" if r.traceback else ""

@@ -106,8 +106,8 @@ def shared_strings_bomb(folder: Path, *, strings: int = 4000, chars: int = 1_000
 def shared_reference_bomb(folder: Path, *, rows: int = 200_000, chars: int = 50_000) -> Path:
     """An .xlsx whose every cell points at one long shared string: small shared strings, a
     sheet of short cells, and rows x 2 x chars characters once each cell holds its text."""
-    sheet = ('<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c>'
-             '<c r="B1" t="inlineStr"><is><t>b</t></is></c></row>',
+    sheet = (('<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c>'
+              '<c r="B1" t="inlineStr"><is><t>b</t></is></c></row>'),
              *(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}" t="s"><v>0</v></c></row>'
                for r in range(2, rows + 2)))
     return _xlsx(folder / "shared_reference_bomb.xlsx", sheet, iter(["<si><t>" + "z" * chars + "</t></si>"]))

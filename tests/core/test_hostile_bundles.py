@@ -196,15 +196,11 @@ def test_predict_py_verifies_with_trust_and_otherwise_says_it_is_unverified(made
     assert done.returncode == 0, done.stderr
     assert "warning: the bundle is unverified: its files match manifest.json, which catches damage but not " \
            "deliberate changes." in done.stderr
-    public = str(signing.public_path(made["key_path"]))
-    trusted = _predict_py(made, "--trust", public)
-    assert trusted.returncode == 0 and "unverified" not in trusted.stderr, trusted.stderr
     stranger = tmp_path / "stranger.pem"
     signing.load_or_create_key(stranger)
-    refused = _predict_py(made, "--trust", str(signing.public_path(stranger)))
-    assert refused.returncode == 2
-    assert refused.stderr.startswith("error: The bundle's signature does not verify against any trusted key")
-    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    public = str(signing.public_path(made["key_path"]))
+    trusted = _predict_py(made, "--trust", str(signing.public_path(stranger)), "--trust", public)
+    assert trusted.returncode == 0 and "unverified" not in trusted.stderr, trusted.stderr
 
 
 def test_predict_py_gives_one_line_for_a_hostile_bundle(made, tmp_path):
@@ -213,3 +209,23 @@ def test_predict_py_gives_one_line_for_a_hostile_bundle(made, tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: The bundle's schema.json is nested too deeply to be real. "
                                    "Download it again.")
+
+
+def _briefml_predict(made, bundle, home, *args: str) -> subprocess.CompletedProcess:
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", "briefml.cli", "predict", str(bundle), str(made["rows"]),
+                           "-o", str(home / "out.csv"), *args], capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, "BRIEFML_HOME": str(home)},
+                          cwd=Path(__file__).resolve().parents[2])
+
+
+def test_briefml_predict_refuses_what_its_keys_do_not_sign_unless_told_whom_to_trust(made, tmp_path):
+    home = tmp_path / "home"  # another machine: its own key, not the builder's
+    stranger = _briefml_predict(made, made["bundle"], home)
+    assert stranger.returncode == 2
+    assert " ".join(stranger.stderr.split()).startswith(
+        "Error: The bundle's signature does not verify against any trusted key (it names key ")
+    assert "Traceback" not in stranger.stderr
+    trusted = _briefml_predict(made, made["bundle"], home, "--trust", str(signing.public_path(made["key_path"])))
+    assert trusted.returncode == 0, trusted.stderr

@@ -17,7 +17,7 @@ import pytest
 
 from bench import hostile_files as hf
 from core import tableread
-from core.tableread import MiB, LoadLimits, TableReadError, read_table
+from core.tableread import LoadLimits, MiB, TableReadError, read_table
 
 SMALL = LoadLimits(max_decompressed_bytes=1 * MiB, max_cells=200_000)
 

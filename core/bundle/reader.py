@@ -35,7 +35,7 @@ class LoadedBundle:
     @property
     def runtime_model(self) -> runtime.BundleModel:
         return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references,
-                                   self.signed_by)
+                                   self.model.reliability, self.signed_by)
 
 
 def verify_manifest(path: str | Path) -> dict:
@@ -65,22 +65,28 @@ def load_bundle(path: str | Path, *, trust: list[bytes] | None = None,
         # the declared structure is checked first: this is a safety net, still one line
         raise BundleError(f"The bundle at '{path}' cannot be read ({type(exc).__name__}). "
                           "Build or download it again.") from None
-    model = TabularModel(loaded.schema, loaded.members)
+    model = TabularModel(loaded.schema, loaded.members, loaded.reliability)
     return LoadedBundle(Path(path), model, loaded.manifest, loaded.schema, loaded.metrics, loaded.references,
                         loaded.signed_by)
 
 
 def predict_file(
-    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False,
-    trust: list[bytes] | None = None, require_signature: bool = True, limits: tableread.LoadLimits | None = None,
+    bundle_path: str | Path | LoadedBundle, input_path: str | Path, output_path: str | Path | None = None, *,
+    explain: bool = False, coverage: float | None = None, trust: list[bytes] | None = None,
+    require_signature: bool = True, limits: tableread.LoadLimits | None = None,
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
-    """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
+    """Predict every row of `input_path` with the bundle (a path, or one loaded already);
+    write a spreadsheet-safe CSV if asked. `report.drift` compares the rows with training.
 
     Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
-    table, and runtime.SchemaError for input that does not fit.
+    table, and runtime.SchemaError for input that does not fit (or a coverage it cannot give).
     """
-    bundle = load_bundle(bundle_path, trust=trust, require_signature=require_signature)
+    if isinstance(bundle_path, LoadedBundle):
+        bundle = bundle_path
+    else:
+        bundle = load_bundle(bundle_path, trust=trust, require_signature=require_signature)
     try:
-        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain, limits=limits)
+        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain,
+                                    coverage=coverage, limits=limits)
     except tableread.TableReadError as exc:
         raise DataError(str(exc)) from None

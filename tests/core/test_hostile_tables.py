@@ -125,5 +125,5 @@ def test_briefml_build_counts_loading_inside_its_budget(tmp_path):
                 "--out", str(tmp_path / "m.zip"), env={"BRIEFML_HOME": str(tmp_path / "home")})
     assert done.returncode == 2, done.stderr
     assert " ".join(done.stderr.split()) == (
-        "Error: Reading 't.parquet' took longer than 0.05 s, the whole --budget. "
+        "Error: Reading 't.parquet' took longer than 0.05 s, what was left of --budget. "
         "Use a smaller file or a sample of the rows.")

@@ -136,7 +136,7 @@ def build(
         planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         overrides = TaskOverrides(target, task, metric, positive_class)
         loading = time.monotonic()
-        df = load_table(Path(data))
+        df = load_table(Path(data), limits=_build_limits(budget, started_at))
         loaded = time.monotonic()
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
@@ -145,7 +145,9 @@ def build(
         built = time.monotonic()
         result.reproducibility = with_data(result.reproducibility, sha256=file_sha256(data),
                                            source=Path(data).name)
-        path = bundle_from_result(result, out)
+        from workspace import bundle_keys
+
+        path = bundle_from_result(result, out, signing_key=bundle_keys.signing_key())
         result.timings.update(_command_timings(started_at, loading, loaded, built))
     except OSError as exc:  # the table cannot be read or the bundle written
         fail(file_error_sentence(exc, output=out))
@@ -211,7 +213,9 @@ def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None,
                                   data_sha256=(record.get("data") or {}).get("sha256"))
         result.reproducibility = {**repro.with_data(result.reproducibility, sha256=sha,
                                                     source=Path(data).name), "rebuild_of": note}
-        path = bundle_from_result(result, out)
+        from workspace import bundle_keys
+
+        path = bundle_from_result(result, out, signing_key=bundle_keys.signing_key())
     except _user_errors() as exc:
         fail(str(exc))
         return
@@ -262,6 +266,20 @@ def _command_timings(started_at: float, loading: float, loaded: float, built: fl
             "wall": now - started_at}
 
 
+def _build_limits(budget: float, started_at: float):
+    """The settings' limits on the training table; reading it counts inside the budget, so
+    a file that takes longer to read than what is left of the budget is refused then."""
+    import dataclasses
+
+    from workspace.settings import get_settings
+
+    limits = get_settings().load_limits()
+    left = max(0.05, budget - (time.monotonic() - started_at))
+    if left >= limits.max_seconds:
+        return limits
+    return dataclasses.replace(limits, max_seconds=round(left, 2), seconds_limit_name="what was left of --budget")
+
+
 def _number(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
@@ -272,17 +290,27 @@ def predict(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the CSV.")] = None,
     coverage: Annotated[Optional[float], typer.Option(
         "--coverage", help="Coverage of the lower/upper intervals or prediction sets, e.g. 0.9 or 90.")] = None,
+    trust: Annotated[Optional[list[Path]], typer.Option(
+        "--trust", help="Public key file (.pub) of whoever built the bundle, besides your own (repeatable).")] = None,
 ) -> None:
     """Predict every row of INPUT with a bundle and write a CSV of predictions, with intervals
-    (regression) or prediction sets (classification); say how INPUT compares with the training data."""
+    (regression) or prediction sets (classification); say how INPUT compares with the training data.
+
+    The bundle must be signed by your own key (BRIEFML_HOME), a key in BRIEFML_TRUSTED_KEYS
+    or one passed with --trust."""
+    import dataclasses
+
     console = Console(stderr=True, highlight=False)
     output = output or Path(input).with_name(f"{Path(input).stem}_predictions.csv")
     try:
         from core.bundle import load_bundle, predict_file
         from core.runtime import coverage_lines, drift_lines
+        from workspace import bundle_keys
+        from workspace.settings import get_settings
 
-        loaded = load_bundle(bundle)
-        _, report = predict_file(loaded, input, output, coverage=coverage)
+        loaded = load_bundle(bundle, **bundle_keys.verification(trust or []))
+        limits = dataclasses.replace(get_settings().load_limits(), min_columns=1)
+        _, report = predict_file(loaded, input, output, coverage=coverage, limits=limits)
         sure = coverage_lines(loaded.model.reliability, coverage)
     except OSError as exc:  # the input cannot be read or the output written
         fail(file_error_sentence(exc, output=output))

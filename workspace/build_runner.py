@@ -43,6 +43,7 @@ from db import engine as db_engine
 from db.artifacts import put_artifact
 from db.engine import session_scope
 from db.models import Build, BuildStatus, Dataset, ModelVersion, Trial, User
+from workspace import bundle_keys
 from workspace.build_state import (
     LOG_MESSAGE_CHARS,
     add_log,
@@ -337,6 +338,7 @@ def save_model_version(build_id: uuid.UUID, attempt: int, result, actor: Actor,
         number = _next_version(session, project_id)
         with tempfile.TemporaryDirectory(prefix="briefml-bundle-") as tmp:
             path = bundle_from_result(result, Path(tmp) / "bundle.zip", build_id=str(build_id),
+                                      signing_key=bundle_keys.signing_key(),
                                       model_version=number)
             bundle_sha = put_artifact(session, path, media_type="application/zip")
         version = ModelVersion(

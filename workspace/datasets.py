@@ -26,6 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core import tableread
 from core.checks import run_checks
 from core.errors import DataError
 from core.loading import LoadLimits, load_table, nul_findings, without_nul
@@ -62,30 +63,16 @@ class DatasetSummary:
 
 def load_limits() -> LoadLimits:
     """The upload limits from the settings, as the engine takes them."""
-    settings = get_settings()
-    return LoadLimits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_rows,
-                      max_columns=settings.max_columns)
+    return get_settings().load_limits()
 
 
 def _read_bytes(source: bytes | str | Path | IO[bytes], filename: str) -> bytes:
-    """The upload's bytes (checked against the size limit before a file on disk is read)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(f"There is no file at '{path}'. Check the path and try again.")
-        limit = get_settings().max_upload_bytes
-        if path.stat().st_size > limit:
-            raise DataError(
-                f"'{filename}' is {path.stat().st_size / 1e6:,.1f} MB; the limit is "
-                f"{limit / 1e6:,.0f} MB. Upload a smaller file or a sample of the rows."
-            )
-        return path.read_bytes()
-    if hasattr(source, "seek"):
-        source.seek(0)
-    data = source.read()
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    """The upload's bytes, refused past the size limit before more is read."""
+    try:
+        data, _ = tableread.read_source(source, filename, load_limits())
+    except tableread.TableReadError as exc:
+        raise DataError(str(exc)) from None
+    return data
 
 
 def _dataset_name(name: str | None, filename: str) -> str:

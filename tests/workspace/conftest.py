@@ -93,10 +93,12 @@ def tiny_bundle(tmp_path_factory):
 
     from core.bundle import build_bundle
     from tests.core import model_factories as factories
+    from workspace import bundle_keys
 
     df, schema = factories.breast_cancer()
     model = factories.model_of(schema, factories.catboost_member(df, schema, iterations=15))
     auc = roc_auc_score(df["diagnosis"] == "malignant", model.predict_proba(df)[:, 1])
     path = build_bundle(model, tmp_path_factory.mktemp("bundle") / "model.zip",
-                        metrics={"roc_auc": auc}, input_example=df.head())
+                        metrics={"roc_auc": auc}, input_example=df.head(),
+                        signing_key=bundle_keys.signing_key())  # as the worker signs them
     return path.read_bytes(), df, auc

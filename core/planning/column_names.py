@@ -520,7 +520,7 @@ def _same_root(a: str, b: str) -> bool:
         common += 1
     if shorter < 4 or common < 4 or common < 0.8 * shorter:
         return False
-    if shorter < 5 and not any(w[common:] in _ENDINGS for w in (a, b) if len(w) > common):
+    if shorter < 5 and not any(w[common:] in _ENDINGS or w[common:] in _DERIVATIONS for w in (a, b) if len(w) > common):
         return False  # 'stat' (state) and 'status': too short to tell without a real ending
     # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
     return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))

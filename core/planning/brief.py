@@ -424,7 +424,8 @@ _SUBJECT_DETERMINERS = words_of(
     "the a an each every this that these those its their his her your my our"
 )
 _VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
-_CLAUSE_END = words_of("for in on at per during over by after before to with from into")
+# a question may end in when or where: 'progress in a year', 'gain during pregnancy'
+_TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within")
 _POSSESSION = words_of("have has had own owns get gets")
 MEASURE_WEIGHT = 0.6
 # "a share of income" may be the share column; "years of schooling" is the schooling
@@ -473,7 +474,7 @@ def _final_verb(words: list[str], first: int) -> int | None:
     'during pregnancy' (a preposition and at most two content words)."""
     end = len(words)
     for j in range(len(words) - 1, first, -1):
-        if words[j] in _CLAUSE_END:
+        if words[j] in _TAIL_PREPOSITIONS:
             content = [w for w in words[j + 1 :] if w not in STOPWORDS and not w.isdigit()]
             if len(content) <= 2:
                 end = j

@@ -320,7 +320,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",
                 )
-    if best < ABBREVIATION and len(col_word) >= 4:
+    if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
         if pieces:
             weight = max(brief.weights[stem(w)] for w in pieces)

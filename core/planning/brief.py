@@ -443,6 +443,7 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
     """Word positions of the subject and the final verb of questions such as 'what does *a
     library subscription* cost?', 'how many units will *each store* sell?' and 'does *the
     house* have a garage?': the subject says who, the verb (or the object after 'have') what.
+    Returns (subject, verbs, tail): the tail is what follows the verb ('*in a year*').
     """
     found = list(WORD.finditer(text))
     subject: set[int] = set()
@@ -471,7 +472,7 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
                 verbs.update(clause[j] for j in range(stop + 1, len(words)))  # "get *right*"
             elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
                 stop = None  # "will the application be accepted": no subject to set aside
-            if stop is not None and stop > k + 2 - 0:
+            if stop is not None:
                 subject.update(clause[j] for j in range(k + 2, stop))
             break
     return subject, verbs, tail

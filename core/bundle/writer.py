@@ -5,11 +5,13 @@ Layout::
     manifest.json            ids, library versions, members, SHA-256 of every other file
     schema.json              input columns, kinds, allowed categories, ranges seen in training
     models/member_<i>.cbm    CatBoost members (native format)
+    models/member_<i>.txt    LightGBM members (LightGBM's text model format)
     models/member_<i>.skops  scikit-learn members (skops, loaded with explicit trusted types)
     explainer_reference.json mean transformed features for linear members (only if needed)
     input_example.csv        a few valid input rows
     requirements.txt         pinned versions of what predict.py imports
     metrics.json             held-out metrics, baseline, confidence intervals
+    reliability.json         interval/set quantiles, calibrator, drift reference (if computed)
     predict.py               a verbatim copy of core/runtime.py (CLI and `load()`)
     tableread.py             a verbatim copy of core/tableread.py (the one table reader)
     README.md                the model card
@@ -60,6 +62,7 @@ def build_bundle(
     build_id: str | None = None,
     model_version: str | int | None = None,
     synthetic_data: bool = False,
+    failures: dict | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
@@ -77,6 +80,8 @@ def build_bundle(
     references = (explanation or {}).get("references") or _references_from(model, input_example)
     if references:
         files[runtime.EXPLAINER_REFERENCE] = _json_bytes(references)
+    if model.reliability:
+        files[runtime.RELIABILITY] = _json_bytes(model.reliability)
     files["input_example.csv"] = _example_csv(model.schema, input_example)
     files["requirements.txt"] = requirements_text(model).encode()
     files["metrics.json"] = _json_bytes({"holdout": metrics or {}, "baseline": baseline or {},
@@ -85,7 +90,8 @@ def build_bundle(
     files["tableread.py"] = Path(tableread.__file__).read_bytes()
     context = {"brief": brief, "spec": spec, "holdout_metrics": metrics, "baseline_metrics": baseline,
                "confidence_intervals": confidence_intervals, "findings": list(findings or []),
-               "explanation": explanation, "profile": profile, "synthetic_data": synthetic_data}
+               "explanation": explanation, "profile": profile, "synthetic_data": synthetic_data,
+               "failures": failures}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
     manifest = _manifest(model, members, files, ids)
@@ -111,6 +117,7 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         build_id=build_id,
         model_version=model_version,
         synthetic_data=bool(getattr(result, "synthetic_data", False)),
+        failures=getattr(result, "failures", None),
     )
 
 
@@ -118,8 +125,9 @@ def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
     packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
-    if "catboost" in kinds:
-        packages.append("catboost")
+    for library in ("catboost", "lightgbm"):  # only the boosting libraries a member needs
+        if library in kinds:
+            packages.append(library)
     if "sklearn" in kinds:
         # shap is only for `predict.py --explain` of scikit-learn members (CatBoost explains itself)
         packages += ["scikit-learn", "scipy", "threadpoolctl", "skops", "shap"]
@@ -132,6 +140,8 @@ def requirements_text(model: TabularModel) -> str:
 def _member_file(i: int, member: runtime.Member) -> tuple[str, bytes]:
     if member.kind == "catboost":
         return f"models/member_{i}.cbm", _catboost_bytes(member.estimator)
+    if member.kind == "lightgbm":
+        return f"models/member_{i}.txt", member.estimator.model_to_string(num_iteration=-1).encode("utf-8")
     if member.kind == "sklearn":
         return f"models/member_{i}.skops", _skops_bytes(member)
     raise BundleError(f"Member '{member.name}' has kind '{member.kind}', which a bundle cannot store.")
@@ -237,7 +247,8 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
 
 def _library_versions() -> dict:
     versions = {"python": platform.python_version()}
-    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "skops", "shap"):
+    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "lightgbm", "skops",
+                 "shap"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -278,6 +289,9 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         else "the training class shares for every row",
         "findings": "\n".join(md.findings_lines(context.get("findings"))) or "No data check raised a concern.",
         "top_features": "\n".join(md.top_features_lines(explanation)),
+        "reliability": "\n".join(md.reliability_lines(model.reliability))
+        or "No intervals or calibration were computed for this model.",
+        "failures": "\n".join(md.failure_lines(context.get("failures"))),
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),
     }

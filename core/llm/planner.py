@@ -461,7 +461,18 @@ def _render_report(answer: ReportAnswer, model_name: str, context: dict) -> str:
         suggestions="\n".join(f"- {s.strip()}" for s in answer.suggestions),
     )
     by = f" ({model_name})" if model_name else ""
-    return body.rstrip() + f"\n\n_Written by the LLM planner{by} from the engine's measurements._\n"
+    body = body.rstrip() + f"\n\n_Written by the LLM planner{by} from the engine's measurements._\n"
+    return body + _failures_section(context)
+
+
+def _failures_section(context: dict) -> str:
+    # held-out rows never go to the LLM: the failure analysis keeps the engine's own words
+    from core.planning.report import failure_lines
+
+    if not context.get("failures"):
+        return ""
+    return ("\n## Where it fails\n\n" + "\n".join(failure_lines(context["failures"]))
+            + "\n\n_Measured and worded by the engine._\n")
 
 
 def report_facts(context: dict, *, send_examples: bool = True) -> dict:

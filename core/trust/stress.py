@@ -24,7 +24,8 @@ from core.jsonsafe import json_safe
 
 STRESS_ROWS = 200
 STRESS_TOTAL_ROWS = 20000  # over all checks: a wide table gets fewer rows per check...
-MIN_STRESS_ROWS = 50  # ...but never fewer than this
+MIN_STRESS_ROWS = 30  # ...but never fewer than this
+FIRST_BATCH = 4  # checks predicted in the first call; each next call doubles it
 MOVES_CLASSIFICATION = 0.05  # share of changed labels, or half the mean probability change
 MOVES_REGRESSION = 0.1  # mean absolute change as a share of the predictions' spread
 UNSEEN_VALUE = "never-seen-before"
@@ -33,28 +34,42 @@ MAX_SUGGESTIONS = 6  # the worst columns first; a wide table would otherwise lis
 MEANING_KEPT = {"case change", "extra spaces", "extra columns", "reordered columns"}
 
 
-def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None,
-                priority: list[str] = ()) -> dict:
+def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None) -> dict:
     """Run every check on (a sample of) `rows`, raw input rows with the model's columns.
 
     `model` is a `core.model.TabularModel`; `deadline` (a `time.monotonic()` value) bounds
-    the cost: checks that do not fit are listed as skipped. Columns named in `priority`
-    (e.g. by importance) are checked first, so a tight budget skips the ones that matter
-    least.
+    the cost: checks that do not fit are listed as skipped.
     """
     start = time.monotonic()
     schema = model.schema
-    checks = column_checks(schema, rows, priority)
+    checks = column_checks(schema, rows)
     rows = _sample(rows, seed, max(MIN_STRESS_ROWS, STRESS_TOTAL_ROWS // max(1, len(checks))))
-    t = time.monotonic()
-    clean, _ = model.predict_table(rows)
-    results, left_over = _run_checks(model, rows, clean, checks, deadline, time.monotonic() - t)
+    if deadline is not None and time.monotonic() >= deadline:
+        results, left_over, used = [], checks, 0
+    else:
+        results, left_over, used = _checks_within(model, rows, checks, deadline)
     skipped = [f"{name} ({column})" if column else name for name, column, *_ in left_over]
-    out = {"rows": len(rows), "checks": results, "skipped": skipped,
+    out = {"rows": used, "checks": results, "skipped": skipped,
            "most_fragile": most_fragile(results),
            "seconds": time.monotonic() - start}
     out["suggestions"] = stress_suggestions(out)
     return json_safe(out)
+
+
+def _checks_within(model, rows: pd.DataFrame, checks: list[Check], deadline: float | None):
+    """Predict the clean rows, then run the checks on as many of them as the time allows
+    (big ensembles predict slowly: fewer rows, rather than fewer checks). Returns the
+    results, the checks left over and the number of rows used."""
+    t = time.monotonic()
+    clean, _ = model.predict_table(rows)
+    seconds = time.monotonic() - t
+    if deadline is not None:
+        affordable = int(len(rows) * (deadline - time.monotonic()) / max(seconds * len(checks), 1e-6))
+        if affordable < len(rows):
+            keep = max(MIN_STRESS_ROWS, affordable)
+            seconds *= keep / len(rows)
+            rows, clean = rows.head(keep), clean.head(keep)
+    return (*_run_checks(model, rows, clean, checks, deadline, seconds), len(rows))
 
 
 def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
@@ -72,15 +87,11 @@ def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
 Check = tuple[str, str, str, Callable[[pd.DataFrame], tuple]]
 
 
-def column_checks(schema: dict, rows: pd.DataFrame, priority: list[str] = ()) -> list[Check]:
-    """Every check that applies to the model's columns, table-wide ones first, then the
-    columns in `priority` in its order, then the rest."""
-    checks: list[Check] = [
-        ("extra columns", "", "table", _extra_columns),
-        ("reordered columns", "", "table", _reordered_columns),
-    ]
-    rank = {name: i for i, name in enumerate(priority)}
-    for col in sorted(schema["columns"], key=lambda c: rank.get(c["name"], len(rank))):
+def column_checks(schema: dict, rows: pd.DataFrame) -> list[Check]:
+    """Every check that applies to the model's columns, then the table-wide ones (the
+    runtime picks columns by name, so these rarely find anything)."""
+    checks: list[Check] = []
+    for col in schema["columns"]:
         name, kind = col["name"], col["kind"]
         if kind == "categorical":
             known = [str(c) for c in col.get("categories") or []]
@@ -96,7 +107,8 @@ def column_checks(schema: dict, rows: pd.DataFrame, priority: list[str] = ()) ->
             checks.append(("empty text", name, kind, _per_value(name, lambda v: "")))
         if kind != "text":  # an empty text is the text's missing value, checked above
             checks.append(("missing", name, kind, _missing(name)))
-    return checks
+    return checks + [("extra columns", "", "table", _extra_columns),
+                     ("reordered columns", "", "table", _reordered_columns)]
 
 
 def _extra_columns(rows):
@@ -186,23 +198,28 @@ def _typo_maker(known: list[str]) -> Callable[[str], str | None]:
 def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Check],
                 deadline: float | None, clean_seconds: float) -> tuple[list[dict], list[Check]]:
     """Predict every changed table and measure it against the clean predictions; return the
-    results and the checks left for lack of time. Column checks go in batches (one call
-    costs far less than one per check), each as big as the cost so far says fits before
-    the deadline; tables are changed only when their batch runs."""
-    results = []
-    per_check, pending = max(clean_seconds, 1e-4), list(checks)
+    results and the checks left for lack of time.
+
+    Checks go in batches, one prediction call each (a call costs far less than one per
+    check): each batch twice the last while the last one's cost, scaled, still fits before
+    the deadline. Tables are changed only when their batch runs."""
+    results, pending = [], list(checks)
+    size, seconds_per_check = FIRST_BATCH, max(clean_seconds, 1e-4)
     while pending:
-        left = float("inf") if deadline is None else deadline - time.monotonic()
-        size = len(pending) if deadline is None else min(len(pending), int(left / per_check))
-        if size <= 0:
-            break
-        if not pending[0][1]:
+        if pending[0][1]:  # column checks share the columns: one table
+            size = min(size, len(pending), sum(1 for c in pending if c[1]))
+        else:
             size = 1  # table-wide checks change the columns: each on its own
+        if deadline is not None and time.monotonic() + size * seconds_per_check > deadline:
+            size = int((deadline - time.monotonic()) / seconds_per_check)
+            if size <= 0:
+                break
         start = time.monotonic()
         batch = [_change(check, rows) for check in pending[:size]]
         results += _measure_batch(model, rows, clean, [c for c in batch if c is not None])
-        per_check = max((time.monotonic() - start) / size, 1e-4)
+        seconds_per_check = max((time.monotonic() - start) / size, 1e-4)
         del pending[:size]
+        size *= 2
     return results, pending
 
 

@@ -69,6 +69,11 @@ FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build h
 # --------------------------------------------------------------------------- results
 
 
+# A frame marked `df.attrs["synthetic"]` (generated rows) trains like any other, but says so.
+SYNTHETIC_DATA_WARNING = (
+    "Trained on synthetic data: its metrics say nothing about how it does on real data."
+)
+
 @dataclass
 class BuildPlan:
     """What the planner proposed, validated: shown to the user before training."""
@@ -122,6 +127,7 @@ class BuildResult:
     refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
+    synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
     failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
 
     @property
@@ -177,6 +183,7 @@ class BuildResult:
             "planner_fell_back": self.planner_fell_back,
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
+            "synthetic_data": self.synthetic_data,
         })
 
 
@@ -554,11 +561,15 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     # a planner note that only restates a check's finding would say the same thing twice
     notes = [n for n in plan.notes if not any(m.rstrip(".") in n for m in from_checks)]
     warnings = notes + from_checks
+    synthetic = bool(df.attrs.get("synthetic"))
+    if synthetic:
+        warnings.insert(0, SYNTHETIC_DATA_WARNING)
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
     try:
         result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings,
                       raise_for_errors, threads or available_threads())
+        result.synthetic_data = synthetic
         status = "finished"
         return result
     except BriefmlError as exc:

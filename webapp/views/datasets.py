@@ -7,6 +7,7 @@ import streamlit as st
 
 from webapp import components, session
 from webapp.components import can, shown_errors
+from webapp.views import find_data
 from workspace import datasets
 from workspace.permissions import Action
 from workspace.settings import get_settings
@@ -51,9 +52,7 @@ def upload_section() -> None:
 
 
 def choose_dataset():
-    labels = {
-        d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in existing
-    }
+    labels = {d.id: find_data.dataset_label(d) for d in existing}
     chosen = components.url_picker(
         "Dataset", list(labels), param="dataset", key="dataset-choice", what="dataset",
         format_func=labels.get, default=st.session_state.get("dataset_id"),
@@ -157,6 +156,8 @@ with shown_errors(stop=True):
 
 if can(role, Action.UPLOAD):
     upload_section()
+    with st.expander("Generate a synthetic table", icon=":material/science:"):
+        find_data.generate_section(actor, project)
 else:
     st.caption("Viewers cannot upload tables; ask an owner for the editor role.")
 
@@ -170,6 +171,7 @@ if not existing:
 dataset_id = choose_dataset()
 with shown_errors(stop=True):
     dataset = datasets.get_dataset(actor=actor, dataset_id=dataset_id)
+find_data.data_notice(dataset)
 
 preview_tab, profile_tab, checks_tab = st.tabs(
     ["Preview", "Profile", f"Data checks ({len(dataset.findings or [])})"]

@@ -29,6 +29,9 @@ def _too_good(version) -> bool:
 
 def headline(version) -> None:
     metrics = version.metrics or {}
+    if metrics.get("synthetic_data"):
+        st.warning("Trained on SYNTHETIC data: its metrics say nothing about how it does on "
+                   "real data.", icon=":material/science:")
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
     main = version.metric
     cols = st.columns(4)

@@ -347,16 +347,16 @@ def stress_suggestions(stress: dict) -> list[str]:
 
 
 _UNKNOWN_CATEGORY = ("holds a misspelt or new category",
-                     "check spellings before predicting, or group rare categories into an "
-                     "'other' bucket in training so the model learns an answer for unknown ones")
+                     ("check spellings before predicting, or group rare categories into an "
+                      "'other' bucket in training so the model learns an answer for unknown ones"))
 # check -> (what happened to the input, the fix) for a model that moves when it loses information
 SENSITIVE_FIXES = {
     "typo": _UNKNOWN_CATEGORY,
     "unseen category": _UNKNOWN_CATEGORY,
-    "missing": ("is missing", "make sure it is filled at prediction time, or train on more rows "
-                "where it is missing so the model learns what a gap means"),
-    "out of range": ("is beyond the training range", "collect more data of that kind, or keep "
-                     "inputs within the range the model saw"),
+    "missing": ("is missing", ("make sure it is filled at prediction time, or train on more rows "
+                               "where it is missing so the model learns what a gap means")),
+    "out of range": ("is beyond the training range", ("collect more data of that kind, or keep "
+                                                      "inputs within the range the model saw")),
     "empty text": ("is empty", "fill it where possible, or add training rows with empty text"),
 }
 

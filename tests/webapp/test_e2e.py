@@ -231,6 +231,10 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.get_by_role("tab", name="Explain").click()
     idle()
     shot("model-explanation")
+    page.get_by_role("tab", name="Errors").click()
+    expect(page.get_by_text("Robustness to messy input")).to_be_visible()
+    idle()
+    shot("model-errors")
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download bundle").click()
     bundle = tmp_path / download_info.value.suggested_filename

@@ -267,10 +267,11 @@ def failure_sentences(failures: dict | None) -> list[str]:
     if worst:
         first = worst[0]
         pushed = [p["column"] for p in first.get("pushed_wrong_by") or []]
-        out.append(f"The largest error: a row whose actual value is '{first['actual']}' was "
-                   f"predicted as '{_plain_number(first['predicted'])}'"
-                   + (f"; {', '.join(repr(c) for c in pushed[:3])} pushed it the wrong way." if pushed
-                      else "."))
+        out.append(f"The largest error: a row whose actual value is "
+                   f"'{_plain_number(first['actual'])}' was predicted as "
+                   f"'{_plain_number(first['predicted'])}'"
+                   + (f"; {', '.join(f'{c!r}' for c in pushed[:3])} pushed it the wrong way."
+                      if pushed else "."))
     return out
 
 

@@ -25,7 +25,8 @@ from core.jsonsafe import json_safe
 STRESS_ROWS = 200
 STRESS_TOTAL_ROWS = 20000  # over all checks: a wide table gets fewer rows per check...
 MIN_STRESS_ROWS = 30  # ...but never fewer than this
-FIRST_BATCH = 4  # checks predicted in the first call; each next call doubles it
+CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows
+MAX_BATCH_ROWS = 20000  # rows per prediction call, at most
 MOVES_CLASSIFICATION = 0.05  # share of changed labels, or half the mean probability change
 MOVES_REGRESSION = 0.1  # mean absolute change as a share of the predictions' spread
 UNSEEN_VALUE = "never-seen-before"
@@ -62,14 +63,29 @@ def _checks_within(model, rows: pd.DataFrame, checks: list[Check], deadline: flo
     results, the checks left over and the number of rows used."""
     t = time.monotonic()
     clean, _ = model.predict_table(rows)
-    seconds = time.monotonic() - t
+    cost = _CallCost(time.monotonic() - t, len(rows))
     if deadline is not None:
-        affordable = int(len(rows) * (deadline - time.monotonic()) / max(seconds * len(checks), 1e-6))
+        affordable = cost.rows_within(deadline - time.monotonic()) // max(1, len(checks))
         if affordable < len(rows):
             keep = max(MIN_STRESS_ROWS, affordable)
-            seconds *= keep / len(rows)
             rows, clean = rows.head(keep), clean.head(keep)
-    return (*_run_checks(model, rows, clean, checks, deadline, seconds), len(rows))
+    return (*_run_checks(model, rows, clean, checks, deadline, cost), len(rows))
+
+
+class _CallCost:
+    """What a prediction call costs: a fixed part, the same for up to CALL_ROWS rows (the
+    members' per-call overhead dominates small batches), then growing with the rows.
+    Learned from the last call measured."""
+
+    def __init__(self, seconds: float, rows: int):
+        self.observe(seconds, rows)
+
+    def observe(self, seconds: float, rows: int) -> None:
+        self.unit_ = max(seconds, 1e-4) / max(1.0, rows / CALL_ROWS)
+
+    def rows_within(self, seconds: float) -> int:
+        """How many rows one call can predict in `seconds` (0 if not even a small call)."""
+        return 0 if seconds < self.unit_ else int(CALL_ROWS * seconds / self.unit_)
 
 
 def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
@@ -196,30 +212,30 @@ def _typo_maker(known: list[str]) -> Callable[[str], str | None]:
 
 
 def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Check],
-                deadline: float | None, clean_seconds: float) -> tuple[list[dict], list[Check]]:
+                deadline: float | None, cost: _CallCost) -> tuple[list[dict], list[Check]]:
     """Predict every changed table and measure it against the clean predictions; return the
     results and the checks left for lack of time.
 
-    Checks go in batches, one prediction call each (a call costs far less than one per
-    check): each batch twice the last while the last one's cost, scaled, still fits before
-    the deadline. Tables are changed only when their batch runs."""
+    Column checks go in batches, one prediction call each (a call costs far less than one
+    per check), each as big as the last call's cost says fits before the deadline (and at
+    most MAX_BATCH_ROWS rows, to measure again). Tables are changed only when their batch
+    runs."""
     results, pending = [], list(checks)
-    size, seconds_per_check = FIRST_BATCH, max(clean_seconds, 1e-4)
     while pending:
+        most = MAX_BATCH_ROWS if deadline is None else min(
+            MAX_BATCH_ROWS, cost.rows_within(deadline - time.monotonic()))
+        size = max(1, most // len(rows)) if most else 0
         if pending[0][1]:  # column checks share the columns: one table
-            size = min(size, len(pending), sum(1 for c in pending if c[1]))
+            size = min(size, sum(1 for c in pending if c[1]))
         else:
-            size = 1  # table-wide checks change the columns: each on its own
-        if deadline is not None and time.monotonic() + size * seconds_per_check > deadline:
-            size = int((deadline - time.monotonic()) / seconds_per_check)
-            if size <= 0:
-                break
+            size = min(size, 1)  # table-wide checks change the columns: each on its own
+        if size <= 0:
+            break
         start = time.monotonic()
         batch = [_change(check, rows) for check in pending[:size]]
         results += _measure_batch(model, rows, clean, [c for c in batch if c is not None])
-        seconds_per_check = max((time.monotonic() - start) / size, 1e-4)
+        cost.observe(time.monotonic() - start, size * len(rows))
         del pending[:size]
-        size *= 2
     return results, pending
 
 

@@ -64,6 +64,7 @@ FAILURES_SHARE = 0.08  # of the budget, kept for the failure analysis and the st
 FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
 STRESS_SHARE = 0.6  # of that time, at most for the stress test
 FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build has to spare
+FAILURES_FLOOR_SHARE = 0.03  # of the budget, taken even when earlier steps used up the rest
 
 
 # --------------------------------------------------------------------------- results
@@ -728,14 +729,15 @@ def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data
     """Where the evaluated model fails on the held-out rows (explained by the fold models
     that made those predictions) and how the shipped model stands up to messy versions of
     them (`core.trust`): in the time kept for it, or half the time a build that finished
-    early has to spare."""
+    early has to spare; a build whose earlier steps ran over still gets a sliver of it."""
     from core.trust.failures import analyse_failures
     from core.trust.stress import stress_test
 
     start = time.monotonic()
     spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
-    deadline = start + min(spare, max(_failures_seconds(clock),
-                                      min(spare / 2, FAILURES_MAX_SHARE * clock.budget_seconds)))
+    deadline = start + max(FAILURES_FLOOR_SHARE * clock.budget_seconds,
+                           min(spare, max(_failures_seconds(clock),
+                                          min(spare / 2, FAILURES_MAX_SHARE * clock.budget_seconds))))
     raw_test = data.raw.iloc[data.test]
     try:
         # the stress test first, with most of the time: explaining the worst rows is the extra

@@ -54,12 +54,12 @@ POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, rep
 MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
 REFIT_SAFETY = 1.15  # fit times vary on a busy machine
 REFIT_KEEP_SHARE = 0.85  # a refit stopped by the deadline this far through still ships
-EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
-EXPLAIN_PILOT_ROWS = 10  # a big ensemble of deep forests explains a row in a fraction of a second
+EXPLAIN_ROWS = 1000  # at most, when the time allows: held-out rows first, then training rows
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
+RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
 FAILURES_SHARE = 0.08  # of the budget, kept for the failure analysis and the stress test...
 FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
 STRESS_SHARE = 0.6  # of that time, at most for the stress test
@@ -129,6 +129,7 @@ class BuildResult:
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
     synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
+    reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
     failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
 
     @property
@@ -185,6 +186,7 @@ class BuildResult:
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
             "synthetic_data": self.synthetic_data,
+            "reliability": _reliability_summary(self.reliability),
         })
 
 
@@ -410,7 +412,7 @@ def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], sch
 
 
 def _search_deadline_fn(clock: BudgetClock, n_all: int):
-    post = POST_SEARCH_SHARE * clock.budget_seconds
+    post = (POST_SEARCH_SHARE + RELIABILITY_SHARE) * clock.budget_seconds
 
     def deadline(search: ModelSearch) -> float:
         # keep time to refit the best trial of the two leading families (the likely ensemble)
@@ -482,7 +484,8 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
         ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
                          deadline=hard_end, should_stop=callbacks.should_stop,
-                         n_classes=data.n_classes, threads=search.threads)
+                         n_classes=data.n_classes, threads=search.threads,
+                         progress=lambda: callbacks.on_phase("refit", share_of_budget_used=clock.share_used()))
         try:
             fitted = family.fit(params, data.x, data.y, ctx)
             # a refit stopped close to its end is still better than models on fewer rows
@@ -519,23 +522,33 @@ def _report(planner, context: dict) -> str:
                 f"{s['baseline_metrics'].get(s['spec']['metric'])}).\n")
 
 
-def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: BuildCallbacks,
+def _explain(model: TabularModel, data: _Data, seed: int, callbacks: BuildCallbacks,
              seconds_allowed: float) -> dict | None:
-    """SHAP explanation sized to the time left: a small pilot first, then as many rows as
-    the pilot's speed says will fit (SHAP cost varies a lot with the members' trees)."""
+    """SHAP explanation sized to the time left, on the held-out rows first and then training
+    rows, up to EXPLAIN_ROWS."""
     from core.explain import explain_model
 
     try:
-        start = time.monotonic()
-        explanation = explain_model(model, raw, seed=seed, max_rows=EXPLAIN_PILOT_ROWS)
-        per_row = (time.monotonic() - start) / max(1, min(len(raw), EXPLAIN_PILOT_ROWS))
-        rows = int(min(EXPLAIN_ROWS, len(raw), (seconds_allowed - (time.monotonic() - start)) / max(per_row, 1e-6)))
-        if rows > 2 * EXPLAIN_PILOT_ROWS:
-            explanation = explain_model(model, raw, seed=seed, max_rows=rows)
-        return explanation
+        rng = np.random.default_rng(seed)
+        order = np.concatenate([rng.permutation(data.test), rng.permutation(data.train)])
+        return explain_model(model, data.raw.iloc[order], seed=seed, max_rows=EXPLAIN_ROWS,
+                             seconds=seconds_allowed, held_out_rows=len(data.test))
     except Exception as exc:  # an explanation is a bonus, never a reason to lose the model
         callbacks.on_log(f"Could not explain the model: {exc}")
         return None
+
+
+def _store_average_output(model: TabularModel, data: _Data, seed: int,
+                          callbacks: BuildCallbacks) -> None:
+    """The model's average prediction over its training rows, in the schema: every
+    explanation (the build's, a row's on the predict page, the bundle's predict.py) starts
+    from it. A few thousand predictions: cheap even when no time is left to explain."""
+    from core.explain import average_output
+
+    try:
+        model.schema["average_output"] = average_output(model, data.raw.iloc[data.train], seed=seed)
+    except Exception as exc:  # explanations then start from the explainers' own base
+        callbacks.on_log(f"Could not compute the model's average prediction: {exc}")
 
 
 def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
@@ -646,6 +659,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     if threshold is not None:
         evaluation["holdout_metrics"].update(
             _at_threshold(data.y[data.test], ensemble.blend(test_outputs), threshold))
+    reliability = _reliability(search, ensemble, data, ensemble.blend(test_outputs), clock,
+                               timings, phase, callbacks)
 
     t = phase("refit")
     members, refit = [], {}
@@ -656,7 +671,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     if any(how != "all rows" for how in refit.values()):
         warnings.append("Not enough budget left to refit every chosen model on all rows; some ship as "
                         "the average of their cross-validation models.")
-    model = TabularModel(data.schema, members)
+    model = TabularModel(data.schema, members, reliability)
     timings["refit"] = time.monotonic() - t
 
     t = phase("failures")
@@ -665,10 +680,11 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings["failures"] = time.monotonic() - t
 
     t = phase("explain")
+    _store_average_output(model, data, seed, callbacks)
     explanation = None
     explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
     if explain_seconds > 0:
-        explanation = _explain(model, data.raw, seed, callbacks, explain_seconds)
+        explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
@@ -703,7 +719,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         validation=search.folds_.scheme,
         rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
               "test_rows_repeating_train": data.duplicates_across},
-        refit=refit, train_sample=data.raw.head(5).copy(), failures=failures,
+        refit=refit, train_sample=data.raw.head(5).copy(), reliability=reliability,
+        failures=failures,
     )
     t = phase("report")
     # the report may use what is left, and at least a sliver: a build that ran a little over
@@ -721,6 +738,35 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings.pop("inside_clock", None)
     timings["training"] = timings["search"] + timings["refit"]
     return result
+
+
+def _reliability(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data, test_output: np.ndarray,
+                 clock: BudgetClock, timings: dict, phase, callbacks: BuildCallbacks) -> dict:
+    """Intervals or sets, a calibrator where it helps and the drift reference (core.trust),
+    fitted on the ensemble's out-of-fold predictions and measured on the held-out rows."""
+    from core.trust.reliability import assess_reliability
+
+    t = phase("reliability")
+    rows = search.folds_.valid_rows
+    try:
+        reliability = assess_reliability(
+            schema=data.schema, y_oof=data.y[data.train][rows],
+            oof=ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_}),
+            y_test=data.y[data.test], test_output=test_output, frame=data.x,
+            validation=search.folds_.scheme, seed=search.seed)
+    except Exception as exc:  # like an explanation, a bonus: never a reason to lose the model
+        callbacks.on_log(f"Could not compute intervals and calibration: {exc}")
+        reliability = {}
+    timings["reliability"] = time.monotonic() - t
+    if reliability:
+        reliability["share_of_budget"] = timings["reliability"] / clock.budget_seconds
+    return reliability
+
+
+def _reliability_summary(reliability: dict) -> dict:
+    from core.trust.reliability import reliability_summary
+
+    return reliability_summary(reliability) if reliability else {}
 
 
 def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,

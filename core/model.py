@@ -17,9 +17,11 @@ class TabularModel:
     and a downloaded bundle cannot disagree.
     """
 
-    def __init__(self, schema: dict, members: list[Member]):
+    def __init__(self, schema: dict, members: list[Member], reliability: dict | None = None):
         self.schema = schema
         self.members = members
+        # intervals / sets, calibrator and drift reference (core.trust; reliability.json)
+        self.reliability = reliability or {}
 
     @property
     def task_type(self) -> str:
@@ -42,9 +44,10 @@ class TabularModel:
         return runtime.ensemble_output(self.members, frame, self.schema)
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        """Class probabilities as the bundle gives them: after its calibrator, if it has one."""
         if self.task_type == "regression":
             raise ValueError("predict_proba is only defined for classification models.")
-        return self.raw_output(df)
+        return runtime.calibrated_output(self.raw_output(df), self.reliability.get("calibrator"))
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         output = self.raw_output(df)
@@ -52,5 +55,9 @@ class TabularModel:
             return output
         return np.asarray(self.classes_, dtype=object)[runtime.class_indices(output, self.schema)]
 
-    def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
-        return runtime.predict_table(self.members, df, self.schema)
+    def predict_table(self, df: pd.DataFrame, *, coverage: float | None = None,
+                      drift: bool = False) -> tuple[pd.DataFrame, InputReport]:
+        """Predictions (with intervals or sets when the model has reliability figures); see
+        `core.runtime.predict_table`."""
+        return runtime.predict_table(self.members, df, self.schema, reliability=self.reliability,
+                                     coverage=coverage, drift=drift)

@@ -4,8 +4,8 @@ This module is the single source of truth for how an input table becomes predict
 The engine uses it while training and evaluating, `briefml predict` uses it, and the bundle
 ships a copy of it as `predict.py`. Because of that last use it must stay standalone:
 it imports only the standard library, numpy, pandas, the one table reader
-(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / skops /
-shap / threadpoolctl. Never import anything else from briefml here.
+(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / lightgbm /
+skops / shap / threadpoolctl. Never import anything else from briefml here.
 
 Sections: features (schema → feature frame), members (predictions), output files,
 explanations (SHAP by input column), bundles (`load()`, manifest check, `main()` for the
@@ -77,6 +77,7 @@ class InputReport:
     unseen_categories: dict[str, int] = field(default_factory=dict)  # column -> rows
     coerced_to_missing: dict[str, int] = field(default_factory=dict)  # column -> rows
     unreadable_rows: int = 0  # rows with at least one value the model could not read
+    drift: dict | None = None  # the batch against the training rows (see `drift_report`)
 
     def warnings(self) -> list[str]:
         out = []
@@ -152,12 +153,15 @@ def _to_boolean(values: pd.Series) -> pd.Series:
 
 def _to_category(values: pd.Series) -> pd.Series:
     """Categories as Python strings (object dtype), missing as NaN."""
-    if pd.api.types.is_float_dtype(values):
-        # 1.0 and 1 must be the same category: print whole floats without '.0'
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    else:
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
-    return as_text.astype(object)
+    return values.map(lambda v: np.nan if pd.isna(v) else _category_text(v)).astype(object)
+
+
+def _category_text(value: Any) -> str:
+    # 1.0 and 1 must be the same category, written as the file writes it ("3", not "3.0"):
+    # a float column, or a number among text cells (Excel and Parquet keep such cells as floats)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _to_text(values: pd.Series) -> pd.Series:
@@ -239,6 +243,7 @@ class Member:
 
     kind 'catboost': a CatBoost model fitted on the prepared frame, with categorical
     features filled with MISSING_CATEGORY and text with "".
+    kind 'lightgbm': a LightGBM Booster fitted on `lightgbm_frame(prepare_frame(df))`.
     kind 'sklearn': a scikit-learn Pipeline fitted on the prepared frame as is.
     Classifiers are fitted on label indices 0..K-1 (positions in schema['classes']).
     """
@@ -258,6 +263,26 @@ def catboost_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
         elif kind == "text":
             out[name] = out[name].astype(str)
     return out
+
+
+def lightgbm_features(schema: dict) -> list[str]:
+    """The prepared features a LightGBM member uses, in order: all but text."""
+    return [name for name, kind in feature_kinds(schema).items() if kind != "text"]
+
+
+def lightgbm_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """The prepared frame as LightGBM takes it: numbers as floats, categories as pandas
+    categoricals, text left out. LightGBM's model file keeps each categorical column's
+    category list and maps new rows onto it (a category it never saw counts as missing).
+    Columns are named by position: LightGBM refuses names with JSON characters, and a
+    user's column names may have any."""
+    kinds = feature_kinds(schema)
+    columns = {}
+    for i, name in enumerate(lightgbm_features(schema)):
+        values = frame[name]
+        columns[f"f{i}"] = (values.astype("category") if kinds[name] == "categorical"
+                            else values.astype("float64"))
+    return pd.DataFrame(columns, index=frame.index)
 
 
 SMALL_BATCH_ROWS = 1000
@@ -286,11 +311,24 @@ def _one_thread_for_small_batches(member: Member, rows: int) -> Any:
 
 def member_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
     """Class probabilities (n, K) for a classifier, predictions (n,) for a regressor."""
+    if member.kind == "lightgbm":
+        return _lightgbm_output(member, frame, schema)
     x = catboost_frame(frame, schema) if member.kind == "catboost" else frame
     with _one_thread_for_small_batches(member, len(frame)):
         if schema["task_type"] == "regression":
             return np.asarray(member.estimator.predict(x), dtype="float64").reshape(-1)
         return np.asarray(member.estimator.predict_proba(x), dtype="float64")
+
+
+def _lightgbm_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    # one thread for a few rows, for the reason given in _one_thread_for_small_batches
+    threads = {"num_threads": 1} if len(frame) <= SMALL_BATCH_ROWS else {}
+    out = np.asarray(member.estimator.predict(lightgbm_frame(frame, schema), **threads), dtype="float64")
+    if schema["task_type"] == "regression":
+        return out.reshape(-1)
+    if schema["task_type"] == "binary":  # LightGBM gives the positive class's probability
+        return np.column_stack([1.0 - out, out])
+    return out
 
 
 def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
@@ -329,11 +367,248 @@ def predictions_table(output: np.ndarray, schema: dict, index: pd.Index) -> pd.D
 
 
 def predict_table(
-    members: list[Member], df: pd.DataFrame, schema: dict
+    members: list[Member], df: pd.DataFrame, schema: dict, *, reliability: dict | None = None,
+    coverage: float | None = None, drift: bool = False,
 ) -> tuple[pd.DataFrame, InputReport]:
-    """Raw input rows in, prediction table out (see `predictions_table`)."""
+    """Raw input rows in, prediction table out (see `predictions_table`); with the bundle's
+    `reliability`, intervals or sets at `coverage` too (see `with_reliability`), and with
+    `drift` the batch compared with the training rows in `report.drift`."""
     frame, report = prepare_frame(df, schema)
-    return predictions_table(ensemble_output(members, frame, schema), schema, df.index), report
+    output = ensemble_output(members, frame, schema)
+    table = predictions_table(output, schema, df.index)
+    if reliability:
+        table = with_reliability(table, output, schema, reliability, coverage)
+        if drift and reliability.get("drift") and len(frame):
+            report.drift = drift_report(frame, schema, reliability["drift"])
+    return table, report
+
+
+# --------------------------------------------------------------------------- reliability
+#
+# `reliability.json` in a bundle (written by `core.trust` at build time) holds plain numbers:
+#
+#   {"conformal": {"kind": "interval" | "set", "levels": [0.5, ..., 0.99], "quantiles": [...]},
+#    "calibrator": {"kind": "none" | "platt" | "isotonic", "classes": [per calibrated class]},
+#    "drift": {"rows": n, "columns": {name: training missing share, range, bins, shares}},
+#    "holdout": {what was measured on held-out rows, for people}}
+#
+# A regression interval is the prediction plus and minus the quantile of the out-of-fold
+# absolute errors at the chosen coverage; a classification set holds every class whose
+# (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
+# class. Calibration changes the probabilities shown, never which class is predicted, so
+# held-out accuracy and F1 stay as reported.
+
+RELIABILITY = "reliability.json"
+DEFAULT_COVERAGE = 0.9
+PROBABILITY_FLOOR = 1e-3  # a calibrated probability never claims certainty
+SET_SEPARATOR = " | "
+DRIFT_SHARE = 0.05  # more rows than this out of range / with unseen categories is a shift
+MISSING_EXCESS = 0.10  # missing this much more often than in training is a shift
+PSI_LIMIT = 0.25  # population stability index above which a distribution moved
+DRIFT_MIN_ROWS = 30  # fewer rows than this: distributions are not compared
+
+
+class CoverageError(SchemaError):
+    """A coverage the bundle cannot give; the message says which ones it can."""
+
+
+def coverage_quantile(conformal: dict, coverage: float | None = None) -> tuple[float, float]:
+    """(level, quantile) for the requested coverage (a share like 0.9 or a percent like 90):
+    the smallest stored level that reaches it."""
+    coverage = DEFAULT_COVERAGE if coverage is None else float(coverage)
+    if coverage > 1:
+        coverage /= 100
+    levels, quantiles = conformal.get("levels") or [], conformal.get("quantiles") or []
+    for level, quantile in zip(levels, quantiles):
+        if level >= coverage - 1e-9 and quantile is not None:
+            return float(level), float(quantile)
+    shown = f"{levels[0]:.0%} to {levels[-1]:.0%}" if levels else "none"
+    raise CoverageError(f"This model cannot give {coverage:.0%} coverage (it was calibrated for "
+                        f"{shown}); choose a coverage in that range.")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def calibrate_probabilities(p: np.ndarray, entry: dict) -> np.ndarray:
+    """One class's probabilities through a calibrator: Platt (`a`, `b`) or isotonic (`x`, `y`)."""
+    if entry["kind"] == "platt":
+        out = 1.0 / (1.0 + np.exp(-(entry["a"] * _logit(p) + entry["b"])))
+    elif entry["kind"] == "isotonic":
+        out = np.interp(p, entry["x"], entry["y"])
+    else:
+        return p
+    return np.clip(out, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+
+
+def calibrated_output(output: np.ndarray, calibrator: dict | None) -> np.ndarray:
+    """Class probabilities (n, K) after the bundle's calibrator (unchanged without one).
+
+    Binary: the positive class is calibrated, the other is its complement. Multiclass: each
+    class one-vs-rest, then rows are scaled to sum to one."""
+    if not calibrator or calibrator.get("kind", "none") == "none":
+        return output
+    entries = [{"kind": calibrator["kind"], **c} for c in calibrator["classes"]]
+    if output.shape[1] == 2 and len(entries) == 1:
+        positive = calibrate_probabilities(output[:, 1], entries[0])
+        return np.column_stack([1 - positive, positive])
+    out = np.column_stack([calibrate_probabilities(output[:, k], entries[k]) for k in range(output.shape[1])])
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def prediction_sets(proba: np.ndarray, quantile: float, predicted: np.ndarray) -> np.ndarray:
+    """(n, K) booleans: the classes in each row's set (LAC: probability >= 1 - quantile),
+    the predicted class always among them."""
+    inside = proba >= 1.0 - quantile - 1e-12
+    inside[np.arange(len(predicted)), predicted] = True
+    return inside
+
+
+def _free_name(name: str, taken: set) -> str:
+    while name in taken:
+        name = f"interval_{name}" if not name.startswith("interval_") else f"_{name}"
+    return name
+
+
+def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reliability: dict,
+                     coverage: float | None = None) -> pd.DataFrame:
+    """The prediction table with `lower`/`upper` (regression) or `set` (classification) at
+    the chosen coverage, and calibrated proba_ columns where the bundle has a calibrator."""
+    table = table.copy()
+    conformal = reliability.get("conformal") or {}
+    taken = set(table.columns)
+    if schema["task_type"] == "regression":
+        if conformal:
+            _, quantile = coverage_quantile(conformal, coverage)
+            lower, upper = _free_name("lower", taken), _free_name("upper", taken)
+            table[lower] = output - quantile
+            table[upper] = output + quantile
+        return table
+    proba = calibrated_output(output, reliability.get("calibrator"))
+    for i, cls in enumerate(schema["classes"]):
+        table[f"proba_{cls}"] = proba[:, i]
+    if conformal:
+        _, quantile = coverage_quantile(conformal, coverage)
+        inside = prediction_sets(proba, quantile, class_indices(output, schema))
+        classes = [str(c) for c in schema["classes"]]
+        table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
+                                           for row in inside]
+    return table
+
+
+def drift_values(frame: pd.DataFrame, column: dict) -> pd.Series:
+    """One input column of a prepared frame as drift compares it: numbers for numeric and
+    boolean columns, a day count for dates, text for categories; missing as NaN."""
+    name, kind = column["name"], column["kind"]
+    if kind == "datetime":
+        parts = [frame[f"{name}__{p}"] for p in ("year", "month", "day")]
+        return parts[0] * 372 + parts[1] * 31 + parts[2]  # monotone in the date, enough for ranges
+    values = frame[name]
+    if kind == "text":
+        return values.where(values.astype(str).str.strip() != "")
+    return values
+
+
+def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index between two share vectors (floored so empty bins count)."""
+    e, a = np.maximum(expected, 1e-4), np.maximum(actual, 1e-4)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _bin_shares(values: pd.Series, ref: dict) -> np.ndarray | None:
+    if "edges" in ref:
+        counts = np.bincount(np.searchsorted(ref["edges"], values.to_numpy(dtype=float), side="right"),
+                             minlength=len(ref["edges"]) + 1)
+    elif "top" in ref:
+        position = {c: i for i, c in enumerate(ref["top"])}
+        counts = np.bincount([position.get(v, len(ref["top"])) for v in values],
+                             minlength=len(ref["top"]) + 1)
+    else:
+        return None
+    return counts / max(1, counts.sum())
+
+
+def _unusual(count: int, n: int, expected: float, allowed: float) -> bool:
+    """Is `count` of `n` rows well above the share `expected` of rows like the training data:
+    more than `allowed` above it, and by more than three standard deviations (so that one odd
+    row in a batch of seven is not called a shift)?"""
+    if not n or count / n <= expected + allowed:
+        return False
+    return (count - n * expected) / np.sqrt(n * expected * (1 - expected) + 0.25) > 3
+
+
+def _column_drift(values: pd.Series, column: dict, ref: dict, n_train: int) -> dict:
+    """What differs in one column of a batch from the training rows, with the reasons in words."""
+    n = len(values)
+    present = values.dropna()
+    out = {"column": column["name"], "missing": float(1 - len(present) / n) if n else 0.0,
+           "missing_training": float(ref.get("missing", 0.0)), "reasons": []}
+    if _unusual(n - len(present), n, out["missing_training"], MISSING_EXCESS):
+        out["reasons"].append(f"missing in {out['missing']:.0%} of rows (training: "
+                              f"{out['missing_training']:.0%})")
+    if ref.get("min") is not None and len(present):
+        numbers = present.to_numpy(dtype=float)
+        outside = int(((numbers < ref["min"]) | (numbers > ref["max"])).sum())
+        out["out_of_range"] = outside / n
+        # a new row from the training distribution falls outside its range with chance 2/(N+1)
+        if _unusual(outside, n, 2 / (n_train + 1), DRIFT_SHARE):
+            out["reasons"].append(f"{out['out_of_range']:.0%} of rows outside the training range "
+                                  f"({ref['min']:g} to {ref['max']:g})")
+    known = column.get("categories")
+    if column["kind"] == "categorical" and known and not column.get("categories_truncated"):
+        unseen = int((~present.isin(set(known))).sum())
+        out["unseen"] = unseen / n
+        # the chance of a category training never saw: the share of categories seen once
+        if _unusual(unseen, n, float(ref.get("seen_once", 0.0)), DRIFT_SHARE):
+            out["reasons"].append(f"{out['unseen']:.0%} of rows with a category not seen in training")
+    shares = _bin_shares(present, ref) if len(present) >= DRIFT_MIN_ROWS else None
+    if shares is not None:
+        out["psi"] = _psi(np.asarray(ref["shares"]), shares)
+        # small samples scatter by chance: allow for it (chi-square mean of both samples)
+        allowed = PSI_LIMIT + 2 * (len(shares) - 1) * (1 / len(present) + 1 / max(1, n_train))
+        if out["psi"] > allowed:
+            out["reasons"].append(f"values distributed differently from training (PSI {out['psi']:.2f})")
+    return out
+
+
+def drift_report(frame: pd.DataFrame, schema: dict, reference: dict) -> dict:
+    """Per input column: the share out of the training range, with unseen categories, missing
+    beyond the training rate, and a distribution shift (PSI); and one overall verdict."""
+    refs = reference.get("columns") or {}
+    columns = [_column_drift(drift_values(frame, c), c, refs[c["name"]], int(reference.get("rows", 0)))
+               for c in schema["columns"] if c["name"] in refs]
+    shifted = [c for c in columns if c["reasons"]]
+    return {"rows": len(frame), "columns": columns, "looks_like_training": not shifted,
+            "shifted_columns": [c["column"] for c in shifted]}
+
+
+def drift_lines(report: dict | None) -> list[str]:
+    """The drift report in words: the verdict first, then one line per shifted column."""
+    if not report:
+        return []
+    if report["looks_like_training"]:
+        return [(f"This batch of {report['rows']} row(s) looks like the training data "
+                 f"({len(report['columns'])} column(s) checked).")]
+    shifted = [c for c in report["columns"] if c["reasons"]]
+    lines = [(f"This batch of {report['rows']} row(s) looks unlike the training data in "
+              f"{len(shifted)} column(s): predictions for it may be less reliable than the held-out figures.")]
+    return lines + [f"Column '{c['column']}': " + "; ".join(c["reasons"]) + "." for c in shifted]
+
+
+def coverage_lines(reliability: dict | None, coverage: float | None = None) -> list[str]:
+    """What the intervals or sets promise and what held-out rows showed, in words."""
+    conformal = (reliability or {}).get("conformal")
+    if not conformal:
+        return []
+    level, _ = coverage_quantile(conformal, coverage)
+    what = "intervals" if conformal["kind"] == "interval" else "prediction sets"
+    line = f"{level:.0%} {what}: each should hold the true value for {level:.0%} of new rows like the training data"
+    measured = ((reliability.get("holdout") or {}).get("coverage") or {}).get(f"{level:.2f}")
+    if measured:
+        line += f"; they held it for {measured['covered']:.1%} of held-out rows"
+    return [line + "."]
 
 
 # --------------------------------------------------------------------------- output files
@@ -375,6 +650,12 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
 # (always positive for binary tasks, so signs and order are kept; for multiclass the softmax
 # Jacobian at the midpoint is used and the small remainder is spread by size). The base value
 # in probability space is the link applied to the explainer's expected log-odds.
+#
+# That base is not what people call "the average": the sigmoid of the mean log-odds can be 7%
+# where the model predicts 28% on average. So a schema that carries `average_output` (the
+# model's mean output over its training rows, stored at build time) has every explanation
+# measured from that average instead: each row's difference between the two bases is spread
+# over its columns by size (see `rebased`), and the rows still add up exactly.
 
 
 class ExplanationError(ValueError):
@@ -434,6 +715,19 @@ def _catboost_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[n
     else:
         raw = raw[:, :, None]
     by_column = np.einsum("nfk,fc->nck", raw[:, :-1, :], _column_matrix(list(frame.columns), schema))
+    return raw[0, -1, :], by_column
+
+
+def _lightgbm_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+    """LightGBM's own SHAP (`pred_contrib`, raw score space), summed into input columns.
+
+    LightGBM returns (n, f + 1) for one output and (n, K * (f + 1)) for K classes, class by
+    class, the last column of each block being the expected value."""
+    x = lightgbm_frame(frame, schema)
+    width = x.shape[1] + 1
+    raw = np.asarray(member.estimator.predict(x, pred_contrib=True), dtype="float64")
+    raw = raw.reshape(len(x), raw.shape[1] // width, width).transpose(0, 2, 1)  # (n, f + 1, K')
+    by_column = np.einsum("nfk,fc->nck", raw[:, :-1, :], _column_matrix(lightgbm_features(schema), schema))
     return raw[0, -1, :], by_column
 
 
@@ -512,14 +806,30 @@ def _tree_explainer(estimator: Any) -> Any:
         return None
 
 
-def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float]:
-    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use."""
+def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float] | dict:
+    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use.
+
+    A row that is mostly zeros (hashed text has hundreds of thousands of columns) is kept
+    sparse, as ``{"size": n, "index": [...], "value": [...]}``, so it stays small as JSON."""
     matrix = member.estimator[:-1].transform(frame)
-    return np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1).tolist()
+    mean = np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1)
+    used = np.flatnonzero(mean)
+    if len(used) < len(mean) / 4:
+        return {"size": len(mean), "index": used.tolist(), "value": mean[used].tolist()}
+    return mean.tolist()
+
+
+def _reference_row(reference: list[float] | dict) -> np.ndarray:
+    """A reference from `sklearn_reference` (dense list or sparse dict) as a dense row."""
+    if not isinstance(reference, dict):
+        return np.asarray(reference, dtype="float64")
+    row = np.zeros(int(reference["size"]))
+    row[np.asarray(reference["index"], dtype="int64")] = np.asarray(reference["value"], dtype="float64")
+    return row
 
 
 def _sklearn_shap(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """SHAP of a scikit-learn Pipeline on its transformed matrix, summed into input columns."""
     preprocess, estimator = member.estimator[:-1], member.estimator[-1]
@@ -534,9 +844,9 @@ def _sklearn_shap(
             "with an explanation."
         )
     if _is_linear(estimator):
-        return _linear_shap(estimator, matrix, np.asarray(reference, dtype="float64"), to_columns)
+        return _linear_shap(estimator, matrix, _reference_row(reference), to_columns)
     if explainer is None:
-        base, values = _permutation_shap(estimator, _dense(matrix), np.asarray(reference, dtype="float64"), schema)
+        base, values = _permutation_shap(estimator, _dense(matrix), _reference_row(reference), schema)
     else:
         values = explainer.shap_values(_dense(matrix), check_additivity=False)
         base = explainer.expected_value
@@ -599,10 +909,27 @@ def _multiclass_logodds_to_probability(base: np.ndarray, values: np.ndarray, pro
     jac = mid[:, :, None] * (np.eye(len(base))[None] - mid[:, None, :])
     linear = np.einsum("nkj,nfj->nfk", jac, values)
     remainder = (proba - p_base[None, :]) - linear.sum(axis=1)  # (n, k)
-    size = np.abs(linear)
+    return p_base, linear + _spread(linear, remainder[:, None, :])
+
+
+def _spread(values: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """`amount` (per row and output) shared among the columns of `values` (rows, columns,
+    outputs) in proportion to their size, equally when a row has none: adding it changes
+    each row's total by exactly `amount`, and a column's sign only when `amount` is larger
+    than the row's contributions together."""
+    size = np.abs(values)
     total = size.sum(axis=1, keepdims=True)
     share = np.where(total > 0, size / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
-    return p_base, linear + share * remainder[:, None, :]
+    return share * amount
+
+
+def rebased(contrib: Contributions, base: np.ndarray) -> Contributions:
+    """The same explanation measured from another base value (the model's average output):
+    every row still adds up, base + sum of its contributions == its output."""
+    base = np.asarray(base, dtype="float64").reshape(-1)
+    shift = np.broadcast_to(contrib.base - base, (len(contrib.values), 1, len(base)))
+    values = contrib.values + _spread(contrib.values, shift)
+    return Contributions(contrib.columns, base, values, contrib.output, contrib.space)
 
 
 def _to_output_space(
@@ -631,11 +958,13 @@ def _to_output_space(
 
 
 def member_contributions(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None = None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None
 ) -> Contributions:
     """One member's SHAP values by input column, in its output space (see module notes)."""
     if member.kind == "catboost":
         base, values = _catboost_shap(member, frame, schema)
+    elif member.kind == "lightgbm":
+        base, values = _lightgbm_shap(member, frame, schema)
     elif member.kind == "sklearn":
         base, values = _sklearn_shap(member, frame, schema, reference)
     else:
@@ -650,7 +979,8 @@ def member_contributions(
 def explain_frame(
     members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None
 ) -> Contributions:
-    """The ensemble's SHAP values by input column: the weighted sum of its members' values."""
+    """The ensemble's SHAP values by input column: the weighted sum of its members' values,
+    measured from the schema's `average_output` when it has one."""
     total = sum(m.weight for m in members)
     references = references or {}
     combined: Contributions | None = None
@@ -665,6 +995,9 @@ def explain_frame(
             combined.output = combined.output + part.output * share
     if combined is None:
         raise ValueError("A model needs at least one member with a positive weight.")
+    average = schema.get("average_output")  # absent in bundles built before it was stored
+    if average is not None and len(average) == len(combined.base):
+        return rebased(combined, np.asarray(average, dtype="float64"))
     return combined
 
 
@@ -694,8 +1027,8 @@ def explanation_table(contrib: Contributions, schema: dict, index: pd.Index) -> 
 #
 # A bundle is a zip (or the folder it was unpacked into) holding manifest.json, schema.json,
 # the members' model files and this file as predict.py. Models are never pickled: CatBoost
-# members are .cbm files and scikit-learn members are skops files, loaded with the explicit
-# list of types below. skops itself trusts plain scikit-learn estimators; these are the
+# members are .cbm files, LightGBM members are LightGBM's text model files (.txt), and
+# scikit-learn members are skops files, loaded with the explicit list of types below. skops itself trusts plain scikit-learn estimators; these are the
 # extra (non-estimator) types the engine's pipelines contain. Anything else in a file stops
 # the load.
 
@@ -787,6 +1120,10 @@ def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
 
         estimator = CatBoostRegressor() if task_type == "regression" else CatBoostClassifier()
         estimator.load_model(blob=data)
+    elif entry["kind"] == "lightgbm":
+        import lightgbm
+
+        estimator = lightgbm.Booster(model_str=data.decode("utf-8"))
     elif entry["kind"] == "sklearn":
         import skops.io as sio
 
@@ -812,9 +1149,12 @@ class BundleModel:
     manifest: dict
     metrics: dict = field(default_factory=dict)
     references: dict = field(default_factory=dict)
+    reliability: dict = field(default_factory=dict)  # reliability.json: intervals, calibrator, drift
 
-    def predict_table(self, df: pd.DataFrame) -> tuple[pd.DataFrame, InputReport]:
-        return predict_table(self.members, df, self.schema)
+    def predict_table(self, df: pd.DataFrame, *, coverage: float | None = None,
+                      drift: bool = False) -> tuple[pd.DataFrame, InputReport]:
+        return predict_table(self.members, df, self.schema, reliability=self.reliability,
+                             coverage=coverage, drift=drift)
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         table, _ = self.predict_table(df)
@@ -822,7 +1162,8 @@ class BundleModel:
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
         frame, _ = prepare_frame(df, self.schema)
-        return ensemble_output(self.members, frame, self.schema)
+        output = ensemble_output(self.members, frame, self.schema)
+        return calibrated_output(output, self.reliability.get("calibrator"))
 
     def explain_table(self, df: pd.DataFrame) -> pd.DataFrame:
         frame, _ = prepare_frame(df, self.schema)
@@ -843,7 +1184,8 @@ def load(path: str | Any | None = None) -> BundleModel:
     members = [_load_member(entry, files[entry["file"]], schema["task_type"]) for entry in manifest["members"]]
     metrics = json.loads(files["metrics.json"]) if "metrics.json" in files else {}
     references = json.loads(files[EXPLAINER_REFERENCE]) if EXPLAINER_REFERENCE in files else {}
-    return BundleModel(schema, members, manifest, metrics, references)
+    reliability = json.loads(files[RELIABILITY]) if RELIABILITY in files else {}
+    return BundleModel(schema, members, manifest, metrics, references, reliability)
 
 
 INPUT_LIMITS = tableread.LoadLimits(min_columns=1)  # a one-feature model takes one column
@@ -859,11 +1201,13 @@ def read_input_table(source: str | Any, *, filename: str | None = None) -> pd.Da
 
 
 def predict_file(
-    model: BundleModel, input_path: str | Any, output_path: str | Any | None = None, *, explain: bool = False
+    model: BundleModel, input_path: str | Any, output_path: str | Any | None = None, *, explain: bool = False,
+    coverage: float | None = None,
 ) -> tuple[pd.DataFrame, InputReport]:
-    """Predict every row of a file; write a spreadsheet-safe CSV if `output_path` is given."""
+    """Predict every row of a file; write a spreadsheet-safe CSV if `output_path` is given.
+    The report says how the file compares with the training rows (`report.drift`)."""
     df = read_input_table(input_path)
-    table, report = model.predict_table(df)
+    table, report = model.predict_table(df, coverage=coverage, drift=True)
     if explain:
         table = pd.concat([table, model.explain_table(df)], axis=1)
     if output_path is not None:
@@ -872,7 +1216,7 @@ def predict_file(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python predict.py in.csv -o out.csv [--explain] [--bundle PATH]`."""
+    """`python predict.py in.csv -o out.csv [--explain] [--coverage 0.9] [--report] [--bundle PATH]`."""
     import argparse
     import sys
 
@@ -881,15 +1225,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="where to write the predictions CSV (default: print it)")
     parser.add_argument("--explain", action="store_true", help="add SHAP contributions per input column")
     parser.add_argument("--bundle", help="bundle zip or folder (default: the folder of predict.py)")
+    parser.add_argument("--coverage", type=float, default=None,
+                        help="coverage of the lower/upper intervals or prediction sets (default 0.9)")
+    parser.add_argument("--report", action="store_true",
+                        help="also say how sure the predictions are and how the file compares with the training data")
     args = parser.parse_args(argv)
     try:
         model = load(args.bundle)
-        table, report = predict_file(model, args.input, args.output, explain=args.explain)
+        table, report = predict_file(model, args.input, args.output, explain=args.explain,
+                                     coverage=args.coverage)
+        reliability = coverage_lines(model.reliability, args.coverage) if args.report else []
     except (ValueError, ImportError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for warning in report.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+    for line in (reliability + drift_lines(report.drift)) if args.report else []:
+        print(line, file=sys.stderr)
     if args.output is None:
         spreadsheet_safe(table).to_csv(sys.stdout, index=False)
     else:

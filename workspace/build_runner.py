@@ -263,5 +263,5 @@ def _version_metrics(result) -> dict:
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
         "planner_report": summary["planner"], "synthetic_data": summary["synthetic_data"],
-        "failures": result.failures,
+        "reliability": summary["reliability"], "failures": result.failures,
     })

@@ -136,47 +136,57 @@ def _loaded_bundle(sha: str) -> LoadedBundle:
 
 
 def predict_rows(
-    *, actor: Actor | None, version_id: uuid.UUID | str, df: pd.DataFrame, explain: bool = False
+    *, actor: Actor | None, version_id: uuid.UUID | str, df: pd.DataFrame, explain: bool = False,
+    coverage: float | None = None, drift: bool = False,
 ) -> dict:
     """Predict the rows of `df` with a model version (viewers and up).
 
-    Returns {"table": predictions (the target column, plus proba_<class> columns for
-    classifiers), "warnings": [what had to be done to the input], "explanation": the
-    `core.explain.explain_row` waterfall when `explain` and `df` has exactly one row, else None}.
+    Returns {"table": predictions (the target column, proba_<class> columns for classifiers,
+    and lower/upper or set at `coverage` when the version has reliability figures),
+    "warnings": [what had to be done to the input], "explanation": the
+    `core.explain.explain_row` waterfall when `explain` and `df` has exactly one row, else None,
+    "drift": with `drift`, the rows against the training data (`core.runtime.drift_report`),
+    "drift_lines": the same in words, "coverage": the promise and held-out coverage in words}.
     Raises core.runtime.SchemaError (a ValueError) when the rows do not fit the model.
     """
     with session_scope() as session:
         version = load_in_project(session, actor, ModelVersion, version_id, Action.PREDICT,
                                   what="model version")
     bundle = _loaded_bundle(version.bundle_sha256)
-    table, report = bundle.model.predict_table(df)
+    table, report = bundle.model.predict_table(df, coverage=coverage, drift=drift)
     explanation = None
     if explain and len(df) == 1:
         explanation = explain_row(bundle.model, df, explanation=bundle.explanation)
-    return {"table": table, "warnings": report.warnings(), "explanation": explanation}
+    return {"table": table, "warnings": report.warnings(), "explanation": explanation,
+            "drift": report.drift, "drift_lines": runtime.drift_lines(report.drift),
+            "coverage": runtime.coverage_lines(bundle.model.reliability, coverage)}
 
 
 def predict_file(
-    *, actor: Actor | None, version_id: uuid.UUID | str, data: bytes, filename: str
+    *, actor: Actor | None, version_id: uuid.UUID | str, data: bytes, filename: str,
+    coverage: float | None = None,
 ) -> dict:
     """Predict every row of an uploaded file with a model version (viewers and up).
 
     The file is read by the one table reader a bundle's predict.py uses, its cells kept as
-    written, so the user's columns come back unchanged. Returns {"table": the input columns
-    followed by the prediction (named predicted_<target>, and predicted_proba_<class>, when
-    the input already has a column of that name), "warnings": [...]}.
+    written, so the user's columns come back unchanged. Returns {"table": the prediction
+    (named predicted_<target>, and predicted_proba_<class>, when the input already has a
+    column of that name) followed by the input columns, "warnings": [...], "drift",
+    "drift_lines" and "coverage" (see `predict_rows`)}.
     Raises DataError for a file that cannot be read and core.runtime.SchemaError (a
     ValueError) when its rows do not fit the model.
     """
     with session_scope() as session:  # who may predict is checked before the file is read
         load_in_project(session, actor, ModelVersion, version_id, Action.PREDICT, what="model version")
     rows = load_rows_to_predict(data, filename=filename, limits=load_limits())
-    result = predict_rows(actor=actor, version_id=version_id, df=rows)
+    result = predict_rows(actor=actor, version_id=version_id, df=rows, coverage=coverage, drift=True)
     predictions = result["table"]
     if set(predictions.columns) & set(rows.columns):
         predictions = predictions.add_prefix("predicted_")
-    table = pd.concat([rows.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
-    return {"table": table, "warnings": result["warnings"]}
+    # what the user came for first; their own columns after it, as the file wrote them
+    table = pd.concat([predictions.reset_index(drop=True), rows.reset_index(drop=True)], axis=1)
+    return {"table": table, "warnings": result["warnings"],
+            **{key: result[key] for key in ("drift", "drift_lines", "coverage")}}
 
 
 def spreadsheet_csv(table: pd.DataFrame) -> bytes:

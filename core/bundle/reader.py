@@ -33,7 +33,8 @@ class LoadedBundle:
 
     @property
     def runtime_model(self) -> runtime.BundleModel:
-        return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references)
+        return runtime.BundleModel(self.schema, self.model.members, self.manifest, self.metrics, self.references,
+                                   self.model.reliability)
 
 
 def verify_manifest(path: str | Path) -> dict:
@@ -55,20 +56,23 @@ def load_bundle(path: str | Path) -> LoadedBundle:
         raise BundleError(str(exc)) from exc
     except (KeyError, ValueError) as exc:
         raise BundleError(f"The bundle at '{path}' cannot be read ({exc}). Build or download it again.") from exc
-    model = TabularModel(loaded.schema, loaded.members)
+    model = TabularModel(loaded.schema, loaded.members, loaded.reliability)
     return LoadedBundle(Path(path), model, loaded.manifest, loaded.schema, loaded.metrics, loaded.references)
 
 
 def predict_file(
-    bundle_path: str | Path, input_path: str | Path, output_path: str | Path | None = None, *, explain: bool = False
+    bundle_path: str | Path | LoadedBundle, input_path: str | Path, output_path: str | Path | None = None, *,
+    explain: bool = False, coverage: float | None = None,
 ) -> tuple[pd.DataFrame, runtime.InputReport]:
-    """Predict every row of `input_path` with the bundle; write a spreadsheet-safe CSV if asked.
+    """Predict every row of `input_path` with the bundle (a path, or one loaded already);
+    write a spreadsheet-safe CSV if asked. `report.drift` compares the rows with training.
 
     Raises BundleError for a damaged bundle, DataError for a file that cannot be read as a
-    table, and runtime.SchemaError for input that does not fit.
+    table, and runtime.SchemaError for input that does not fit (or a coverage it cannot give).
     """
-    bundle = load_bundle(bundle_path)
+    bundle = bundle_path if isinstance(bundle_path, LoadedBundle) else load_bundle(bundle_path)
     try:
-        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain)
+        return runtime.predict_file(bundle.runtime_model, input_path, output_path, explain=explain,
+                                    coverage=coverage)
     except tableread.TableReadError as exc:
         raise DataError(str(exc)) from None

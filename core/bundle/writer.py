@@ -5,11 +5,13 @@ Layout::
     manifest.json            ids, library versions, members, SHA-256 of every other file
     schema.json              input columns, kinds, allowed categories, ranges seen in training
     models/member_<i>.cbm    CatBoost members (native format)
+    models/member_<i>.txt    LightGBM members (LightGBM's text model format)
     models/member_<i>.skops  scikit-learn members (skops, loaded with explicit trusted types)
     explainer_reference.json mean transformed features for linear members (only if needed)
     input_example.csv        a few valid input rows
     requirements.txt         pinned versions of what predict.py imports
     metrics.json             held-out metrics, baseline, confidence intervals
+    reliability.json         interval/set quantiles, calibrator, drift reference (if computed)
     predict.py               a verbatim copy of core/runtime.py (CLI and `load()`)
     tableread.py             a verbatim copy of core/tableread.py (the one table reader)
     README.md                the model card
@@ -78,6 +80,8 @@ def build_bundle(
     references = (explanation or {}).get("references") or _references_from(model, input_example)
     if references:
         files[runtime.EXPLAINER_REFERENCE] = _json_bytes(references)
+    if model.reliability:
+        files[runtime.RELIABILITY] = _json_bytes(model.reliability)
     files["input_example.csv"] = _example_csv(model.schema, input_example)
     files["requirements.txt"] = requirements_text(model).encode()
     files["metrics.json"] = _json_bytes({"holdout": metrics or {}, "baseline": baseline or {},
@@ -121,8 +125,9 @@ def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
     packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
-    if "catboost" in kinds:
-        packages.append("catboost")
+    for library in ("catboost", "lightgbm"):  # only the boosting libraries a member needs
+        if library in kinds:
+            packages.append(library)
     if "sklearn" in kinds:
         # shap is only for `predict.py --explain` of scikit-learn members (CatBoost explains itself)
         packages += ["scikit-learn", "scipy", "threadpoolctl", "skops", "shap"]
@@ -135,6 +140,8 @@ def requirements_text(model: TabularModel) -> str:
 def _member_file(i: int, member: runtime.Member) -> tuple[str, bytes]:
     if member.kind == "catboost":
         return f"models/member_{i}.cbm", _catboost_bytes(member.estimator)
+    if member.kind == "lightgbm":
+        return f"models/member_{i}.txt", member.estimator.model_to_string(num_iteration=-1).encode("utf-8")
     if member.kind == "sklearn":
         return f"models/member_{i}.skops", _skops_bytes(member)
     raise BundleError(f"Member '{member.name}' has kind '{member.kind}', which a bundle cannot store.")
@@ -240,7 +247,8 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
 
 def _library_versions() -> dict:
     versions = {"python": platform.python_version()}
-    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "skops", "shap"):
+    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "lightgbm", "skops",
+                 "shap"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -281,6 +289,8 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         else "the training class shares for every row",
         "findings": "\n".join(md.findings_lines(context.get("findings"))) or "No data check raised a concern.",
         "top_features": "\n".join(md.top_features_lines(explanation)),
+        "reliability": "\n".join(md.reliability_lines(model.reliability))
+        or "No intervals or calibration were computed for this model.",
         "failures": "\n".join(md.failure_lines(context.get("failures"))),
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),

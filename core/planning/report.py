@@ -189,6 +189,45 @@ def suggestions(context: dict) -> list[str]:
     return out or ["No obvious weak spot: next, compare with a fresh sample of data over time."]
 
 
+def reliability_lines(reliability: dict | None) -> list[str]:
+    """How sure each prediction is, in words: the intervals' or sets' promise beside what the
+    held-out rows showed, and whether the probabilities needed calibrating."""
+    reliability = reliability or {}
+    conformal, holdout = reliability.get("conformal") or {}, reliability.get("holdout") or {}
+    lines = []
+    shown = holdout.get("coverage") or {}
+    default = shown.get(f"{reliability.get('coverage_default', 0.9):.2f}")
+    if conformal and default:
+        level = f"{default['promised']:.0%}"
+        if conformal.get("kind") == "interval":
+            lines.append(f"- Each prediction comes with a {level} interval (`lower`, `upper`, "
+                         f"±{default['quantile']:.4g}); {level} intervals covered "
+                         f"{default['covered']:.1%} of {holdout.get('rows', 'the')} held-out rows.")
+        else:
+            lines.append(f"- Each prediction comes with a {level} prediction set (`set`); {level} sets "
+                         f"held the true class for {default['covered']:.1%} of "
+                         f"{holdout.get('rows', 'the')} held-out rows, with "
+                         f"{default['mean_set_size']:.2f} classes on average "
+                         f"({default['single_class_share']:.0%} of the sets are a single class).")
+        lines.append(f"- Calibrated on {conformal.get('rows')} rows the models never trained on "
+                     f"({conformal.get('method')}); other coverages from "
+                     f"{conformal['levels'][0]:.0%} to {conformal['levels'][-1]:.0%} are available.")
+    calibration, calibrator = holdout.get("calibration"), reliability.get("calibrator") or {}
+    if calibration:
+        before, after = calibration["before"], calibration["after"]
+        if calibrator.get("kind", "none") == "none":
+            lines.append(f"- Probabilities are used as the model gives them (held-out expected "
+                         f"calibration error {before['ece']:.3f}, log loss {before['log_loss']:.4f}): "
+                         f"{calibrator.get('why', 'no calibrator helped on validation rows')}.")
+        else:
+            lines.append(f"- Probabilities are recalibrated ({calibrator['kind']}, chosen on "
+                         f"out-of-fold rows): held-out log loss {before['log_loss']:.4f} → "
+                         f"{after['log_loss']:.4f}, expected calibration error {before['ece']:.3f} → "
+                         f"{after['ece']:.3f}.")
+    if reliability.get("drift") or reliability.get("drift_columns"):
+        lines.append("- Batch predictions compare each file with the training data (ranges, unseen "
+                     "categories, missing values, distributions) and say when it looks different.")
+    return lines
 def failure_lines(failures: dict | None) -> list[str]:
     """Where the model fails on held-out rows and how it copes with messy input, in words,
     with the fixes the stress test suggests (see `core.trust`)."""
@@ -231,6 +270,9 @@ def template_report(context: dict) -> str:
     findings = findings_lines(context.get("findings"))
     parts += ["## Data checks", "", *(findings or ["No data check raised a concern."]), ""]
     parts += ["## What drives the predictions", "", *top_features_lines(context.get("explanation")), ""]
+    sure = reliability_lines(context.get("reliability"))
+    if sure:
+        parts += ["## How sure each prediction is", "", *sure, ""]
     if context.get("failures"):
         parts += ["## Where it fails", "", *failure_lines(context.get("failures")), ""]
     parts += ["## Suggested next steps", "", *[f"- {s}" for s in suggestions(context)], ""]

@@ -1,5 +1,5 @@
-"""AppTest of the version page's Errors tab, fed with what the engine measured on a model
-that leans on one category spelling (see tests/core/test_trust_failures.py)."""
+"""AppTest of the failures part of the version page's Trust tab, fed with what the engine
+measured on a model that leans on one category spelling (see tests/core/test_trust_failures.py)."""
 
 from __future__ import annotations
 

@@ -79,3 +79,28 @@ def test_a_wrong_column_table_is_refused_in_words(owner_token, monkeypatch):
     _click(at, "Generate the table")
     assert "row 3: categorical column 'plan' needs at least two categories" in texts(at)
     assert datasets.list_datasets(actor=owner, project_id=project.id) == []
+
+
+def test_llm_labels_are_reviewed_on_the_datasets_page(owner_token):
+    """A dataset labelled by a (fake) LLM shows the run in words and a review table; saving
+    the review makes a version whose reviewed rows are the person's labels."""
+    from tests.workspace.test_labelling import LABELS, ReadingFakeModel, _table
+    from workspace import labelling
+
+    owner = actor_of(owner_token)
+    project = projects.create_project(actor=owner, name="Reviews")
+    sparse = datasets.upload_dataset(actor=owner, project_id=project.id, source=_table(),
+                                     filename="reviews.csv")
+    labelled, _ = labelling.label_dataset(
+        actor=owner, dataset_id=sparse.id, column="sentiment", allowed=LABELS, brief="sentiment",
+        max_rows=40, chat_model=ReadingFakeModel(responses=[]))
+    at = app_as(owner_token, project=str(project.id), dataset=str(labelled.id))
+    at.switch_page("views/datasets.py")
+    at.run()
+    no_exception(at)
+    assert "The LLM labelled 40 rows." in texts(at)
+    _click(at, "Save the review")
+    newest = datasets.list_datasets(actor=owner, project_id=project.id)[0]
+    assert newest.version == 3
+    reviewed = datasets.get_dataset(actor=owner, dataset_id=newest.id)
+    assert len(reviewed.provenance["labels"]["human"]) == 20

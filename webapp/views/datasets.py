@@ -70,7 +70,7 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     cols[2].metric("Duplicate rows", f"{profile.get('duplicate_rows', 0):,}")
     cols[3].metric("In memory", components.file_size(profile.get("memory_bytes", 0)))
     st.markdown("##### Column types")
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [
                 {
@@ -172,6 +172,8 @@ dataset_id = choose_dataset()
 with shown_errors(stop=True):
     dataset = datasets.get_dataset(actor=actor, dataset_id=dataset_id)
 find_data.data_notice(dataset)
+if can(role, Action.UPLOAD):
+    find_data.label_section(actor, dataset)
 
 preview_tab, profile_tab, checks_tab = st.tabs(
     ["Preview", "Profile", f"Data checks ({len(dataset.findings or [])})"]
@@ -179,7 +181,7 @@ preview_tab, profile_tab, checks_tab = st.tabs(
 frame = None
 with preview_tab, shown_errors(), st.spinner("Loading the table…"):
     frame = components.dataset_frame(actor, dataset.id)
-    st.dataframe(frame.head(200), width="stretch", hide_index=True)
+    components.table(frame.head(200), width="stretch", hide_index=True)
     st.caption(f"The first {min(200, len(frame))} of {len(frame):,} rows.")
 with profile_tab:
     profile_section(dataset, frame)

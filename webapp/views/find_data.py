@@ -16,7 +16,7 @@ from core.llm.synthetic import (
 )
 from webapp import components
 from webapp.components import shown_errors
-from workspace import datasets, library
+from workspace import datasets, labelling, library
 from workspace.settings import get_settings
 
 SPEC_KEY = "synthetic-spec-rows"
@@ -146,3 +146,114 @@ def generate_section(actor, project) -> None:
                                                  n_rows=int(n_rows), name=name, brief=brief)
         st.session_state.pop(SPEC_KEY, None)
         _pick(dataset.id)
+
+
+# --------------------------------------------------------------------------- label and distil
+
+
+def _columns_missing_labels(dataset) -> list[str]:
+    profile = dataset.profile or {}
+    return [c["name"] for c in profile.get("column_profiles", [])
+            if c.get("missing_share", 0) >= 0.3 and c.get("role") != "text"]
+
+
+def label_section(actor, dataset) -> None:
+    """Fill a mostly empty target with the LLM (cost shown first), then review a sample."""
+    labels = (dataset.provenance or {}).get("labels")
+    if labels:
+        review_section(actor, dataset, labels)
+    columns = _columns_missing_labels(dataset)
+    if not columns:
+        return
+    with st.expander("Label the missing values with the LLM", icon=":material/label:"):
+        if not get_settings().llm:
+            st.info("Labelling needs an LLM: set BRIEFML_LLM (for example "
+                    "'openai:gpt-4o-mini') and restart briefml.")
+            return
+        left, right = st.columns(2)
+        column = left.selectbox("Column to fill in", columns, key=f"label-column-{dataset.id}")
+        rows = right.number_input("Rows to label", 10, labelling.MAX_LABEL_ROWS, 200, step=50,
+                                  key=f"label-rows-{dataset.id}")
+        seen = _observed_values(dataset, column)
+        allowed = st.text_input("Allowed labels (comma-separated)", ", ".join(seen),
+                                key=f"label-allowed-{dataset.id}")
+        cap = st.number_input("Stop when the cost would pass (USD)", 0.01, 100.0, 1.0,
+                              key=f"label-cap-{dataset.id}")
+        brief = st.text_input("What the label means", key=f"label-brief-{dataset.id}",
+                              placeholder="e.g. is the review positive or negative?")
+        with shown_errors():
+            estimate = labelling.labelling_estimate(actor=actor, dataset_id=dataset.id,
+                                                    column=column, max_rows=int(rows))
+            cost = ("unknown (this model is not in the price table)" if estimate["cost_usd"] is None
+                    else f"about ${estimate['cost_usd']:.4f}")
+            st.caption(f"{estimate['missing']:,} of {estimate['total']:,} rows have no "
+                       f"'{components.plain(column)}'. Labelling {estimate['rows']:,} of them asks "
+                       f"about {estimate['input_tokens'] + estimate['output_tokens']:,} tokens: {cost}.")
+            if st.button(f"Label {estimate['rows']:,} rows", key=f"label-go-{dataset.id}"):
+                with st.spinner("The LLM is labelling…"):
+                    made, run = labelling.label_dataset(
+                        actor=actor, dataset_id=dataset.id, column=column,
+                        allowed=[a for a in allowed.split(",") if a.strip()], brief=brief,
+                        max_rows=int(rows), max_cost_usd=float(cap))
+                st.session_state["label-run"] = run
+                _pick(made.id)
+
+
+def _observed_values(dataset, column: str) -> list[str]:
+    for col in (dataset.profile or {}).get("column_profiles", []):
+        if col["name"] == column:
+            return [str(v) for v, _ in col.get("top_values") or []][:20]
+    return []
+
+
+def _run_sentence(run: dict) -> str:
+    parts = [f"The LLM labelled {run['labelled']:,} rows"]
+    if run["invalid"]:
+        parts.append(f"{run['invalid']} answers were outside the allowed labels (left empty)")
+    if run["unanswered"]:
+        parts.append(f"{run['unanswered']} rows were left unlabelled")
+    if run["stopped_because"]:
+        parts.append(f"it stopped because {run['stopped_because']}")
+    return "; ".join(parts) + "."
+
+
+def review_section(actor, dataset, labels: dict) -> None:
+    run = st.session_state.pop("label-run", None) or labels.get("run")
+    if run:
+        st.info(components.plain(_run_sentence(run)), icon=":material/label:")
+    with st.expander("Review the LLM's labels", expanded=True, icon=":material/rule:"):
+        with shown_errors():
+            sample = labelling.labels_to_review(actor=actor, dataset_id=dataset.id)
+        if sample.empty:
+            st.caption(f"Every LLM label has been reviewed ({len(labels.get('human', {}))} by a "
+                       "person). Train on this version from New model.")
+            return
+        sample["your_label"] = sample["llm_label"]
+        edited = st.data_editor(
+            sample, hide_index=True, key=f"review-{dataset.id}", width="stretch",
+            disabled=[c for c in sample.columns if c != "your_label"],
+            column_config={"your_label": st.column_config.SelectboxColumn(
+                "your label", options=labels["allowed"], required=True)})
+        if st.button("Save the review", type="primary", key=f"review-save-{dataset.id}"):
+            with shown_errors():
+                made = labelling.review_labels(
+                    actor=actor, dataset_id=dataset.id,
+                    decisions=dict(zip(edited["row"], edited["your_label"], strict=True)))
+                _pick(made.id)
+
+
+def label_agreement_note(actor, version) -> None:
+    """On a version trained on LLM labels: its agreement with reviewed and with LLM labels."""
+    with shown_errors():
+        agreement = labelling.label_agreement(actor=actor, version_id=version.id)
+    if not agreement:
+        return
+    human, llm = agreement["human"], agreement["llm"]
+
+    def said(part: dict) -> str:
+        return "—" if part["agreement"] is None else f"{part['agreement']:.0%} of {part['rows']}"
+
+    st.info(f"Labels made by an LLM ({components.plain(agreement['model'])}) and reviewed by a "
+            f"person. The model agrees with {said(human)} reviewed labels and {said(llm)} "
+            "unreviewed LLM labels (on its own data, mostly training rows).",
+            icon=":material/label:")

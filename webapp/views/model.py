@@ -12,7 +12,9 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views import find_data
 from webapp.views.model_failures import failures_tab
+from webapp.views.model_reliability import reliability_tab
 from workspace import versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
@@ -32,6 +34,7 @@ def headline(version) -> None:
     if metrics.get("synthetic_data"):
         st.warning("Trained on SYNTHETIC data: its metrics say nothing about how it does on "
                    "real data.", icon=":material/science:")
+    find_data.label_agreement_note(actor, version)
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
     main = version.metric
     cols = st.columns(4)
@@ -65,7 +68,7 @@ def performance_tab(version) -> None:
     metrics = version.metrics or {}
     st.markdown("##### Held-out metrics and the naive baseline")
     table = components.metrics_table(metrics, main=version.metric)
-    st.dataframe(
+    components.table(
         table,
         hide_index=True,
         width="stretch",
@@ -110,7 +113,7 @@ def performance_tab(version) -> None:
         column = st.selectbox("Group by", list(slices), key="slice-column")
         groups = pd.DataFrame(slices[column])
         first = [c for c in ("value", "rows") if c in groups.columns]
-        st.dataframe(
+        components.table(
             groups[first + [c for c in groups.columns if c not in first]],
             hide_index=True,
             width="stretch",
@@ -130,8 +133,10 @@ def explanation_tab(version) -> None:
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
-    for note in explanation.get("notes") or []:
-        st.caption(note)
+    scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
+    for note in [scope, *(explanation.get("notes") or [])]:
+        if note:
+            st.caption(note)
 
 
 def compare_tab(version, all_versions: list) -> None:
@@ -166,7 +171,7 @@ def compare_tab(version, all_versions: list) -> None:
             }
         )
         if len(picked) > 1:  # two versions: the diff below says it all
-            st.dataframe(table, width="stretch")
+            components.table(table, width="stretch")
         first = picked[0]
         diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
         version_diff_section(diff)
@@ -183,7 +188,7 @@ def version_diff_section(diff) -> None:
     before, after = f"v{diff.before.version}", f"v{diff.after.version}"
     st.markdown(f"##### What changed from {before} to {after}")
     if diff.settings:
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"": r["what"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"])} for r in diff.settings]
@@ -194,7 +199,7 @@ def version_diff_section(diff) -> None:
         st.caption("Same brief, target, dataset, planner and budget.")
     if diff.columns:
         st.markdown("###### Columns")
-        st.dataframe(
+        components.table(
             pd.DataFrame([{"column": r["column"], before: r["before"], after: r["after"]}
                           for r in diff.columns]),
             hide_index=True, width="stretch",
@@ -202,7 +207,7 @@ def version_diff_section(diff) -> None:
     else:
         st.caption("The same columns were used and left out.")
     st.markdown("###### Held-out metrics with their 95% intervals")
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [{"metric": display_name(r["metric"]), before: fmt_number(r["before"]),
               f"{before} interval": _interval_text(r["before interval"]),
@@ -213,7 +218,7 @@ def version_diff_section(diff) -> None:
     )
     if diff.importance:
         st.markdown("###### Change in what the model relies on (mean |SHAP|)")
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"column": r["column"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}
@@ -276,13 +281,15 @@ actions[1].page_link(
 )
 
 # short labels: all seven fit a 420 px phone screen without scrolling the tab row
-# ("Errors", not "Failures": the longer word pushes "Compare" 5 px off that screen)
-tabs = st.tabs(["Metrics", "Explain", "Errors", "Checks", "Report", "Trials", "Compare"])
+# ("Reliability" or a separate "Errors" tab would not, measured in Chromium): "Trust" holds how
+# sure each prediction is, where the model fails and how it copes with messy input
+tabs = st.tabs(["Metrics", "Explain", "Trust", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
     explanation_tab(version)
 with tabs[2]:
+    reliability_tab(version)
     failures_tab(version)
 with tabs[3]:
     components.findings_list(version.findings)

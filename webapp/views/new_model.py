@@ -105,8 +105,8 @@ def planning_build():
 
 def draft_section(build) -> None:
     plan = build.plan or {}
-    st.warning(
-        plan.get("question") or "The planner could not tell what to predict.",
+    st.warning(  # the question quotes column names: untrusted text
+        components.plain(plan.get("question") or "The planner could not tell what to predict."),
         icon=":material/help:",
     )
     candidates = plan.get("candidates") or []

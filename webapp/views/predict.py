@@ -98,10 +98,14 @@ def show_one_result(result: dict, schema: dict) -> None:
     }
     sure = probabilities.get(str(prediction))
     st.success(
-        f"Prediction for **{target}**: **{components.fmt_number(prediction)}**"
-        + (f" ({sure:.0%} probability)" if sure is not None else ""),
+        f"Prediction for **{components.plain(target)}**: "
+        f"**{components.plain(components.fmt_number(prediction))}**"
+        + (f" ({sure:.0%} probability)" if sure is not None else "")
+        + _how_sure(table),
         icon=":material/online_prediction:",
     )
+    for line in result.get("coverage") or []:
+        st.caption(components.plain(line))
     left, right = st.columns(2)
     if probabilities:
         with left:
@@ -111,15 +115,7 @@ def show_one_result(result: dict, schema: dict) -> None:
     with right if probabilities else left:
         st.markdown("##### Why this prediction")
         if explanation:
-            what = (
-                f"the probability of '{explanation['explained_class']}'"
-                if explanation.get("explained_class") is not None
-                else "the prediction"
-            )
-            st.caption(
-                f"Each bar is how much that input moved {what} away from the average "
-                f"({components.fmt_number(explanation.get('base_value'))})."
-            )
+            st.caption(components.explanation_base_sentence(explanation, schema))
             components.show_chart(
                 components.contribution_chart(explanation.get("contributions") or [])
             )
@@ -127,6 +123,28 @@ def show_one_result(result: dict, schema: dict) -> None:
             st.caption("No explanation is available for this model.")
     for warning in result.get("warnings") or []:
         st.warning(warning)
+
+
+def _how_sure(table: pd.DataFrame) -> str:
+    """The one row's interval or prediction set, as a clause of the prediction sentence."""
+    if {"lower", "upper"} <= set(table.columns):
+        low, high = (components.fmt_number(table[c].iloc[0]) for c in ("lower", "upper"))
+        return f"; likely between **{components.plain(low)}** and **{components.plain(high)}**"
+    if "set" in table.columns and table["set"].iloc[0]:
+        return f"; likely one of: **{components.plain(table['set'].iloc[0])}**"
+    return ""
+
+
+def drift_section(result: dict) -> None:
+    """How the file compares with the training rows, and what the intervals promise."""
+    lines = result.get("drift_lines") or []
+    if lines:
+        looks_alike = result["drift"]["looks_like_training"]
+        box = st.success if looks_alike else st.warning
+        box("  \n".join(components.plain(line) for line in lines),
+            icon=":material/check_circle:" if looks_alike else ":material/warning:")
+    for line in result.get("coverage") or []:
+        st.caption(components.plain(line))
 
 
 def batch_section(version) -> None:
@@ -137,8 +155,9 @@ def batch_section(version) -> None:
     )
     if upload is None:
         st.caption(
-            "The result keeps your columns and adds the prediction"
-            " (and class probabilities) to each row."
+            "The result keeps your columns and adds the prediction (and class probabilities)"
+            " to each row, with a 90% interval (lower, upper) or prediction set (set) where the"
+            " model has one, and says whether the file looks like the training data."
         )
         return
     with st.spinner(f"Predicting {upload.name}…"), shown_errors():
@@ -149,7 +168,8 @@ def batch_section(version) -> None:
         for warning in result.get("warnings") or []:
             st.warning(warning)
         st.success(f"Predicted {len(out):,} rows.")
-        st.dataframe(out.head(100), hide_index=True, width="stretch")
+        drift_section(result)
+        components.table(out.head(100), hide_index=True, width="stretch")
         st.download_button(
             "Download the predictions (CSV)",
             icon=":material/download:",

@@ -218,12 +218,14 @@ def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Che
 
     Column checks go in batches, one prediction call each (a call costs far less than one
     per check), each as big as the last call's cost says fits before the deadline (and at
-    most MAX_BATCH_ROWS rows, to measure again). Tables are changed only when their batch
-    runs."""
+    most MAX_BATCH_ROWS rows, to measure again; the first at least CALL_ROWS rows). Tables
+    are changed only when their batch runs."""
     results, pending = [], list(checks)
     while pending:
         most = MAX_BATCH_ROWS if deadline is None else min(
             MAX_BATCH_ROWS, cost.rows_within(deadline - time.monotonic()))
+        if not results:  # one small call at least, as cheap as the clean one: a busy machine
+            most = max(most, CALL_ROWS)  # would otherwise leave the test empty
         size = max(1, most // len(rows)) if most else 0
         if pending[0][1]:  # column checks share the columns: one table
             size = min(size, sum(1 for c in pending if c[1]))

@@ -42,7 +42,7 @@ def test_failures_tab_shows_slices_worst_rows_and_the_robustness_table():
     tables = {tuple(d.value.columns): d.value for d in at.dataframe}
     robustness = next(t for cols, t in tables.items() if "verdict" in cols)
     assert robustness.iloc[0][["check", "column"]].tolist() == ["case change", "answer"]
-    assert robustness.iloc[0]["verdict"] == "⚠️ fragile"
+    assert robustness.iloc[0]["verdict"] == "FRAGILE"
     assert len(robustness) == len(failures["stress"]["checks"])
     worst = next(t for cols, t in tables.items() if "pushed wrong by" in cols)
     assert len(worst) == len(failures["worst_rows"]) > 0 and "[answer]" in worst.columns

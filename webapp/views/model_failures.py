@@ -14,8 +14,9 @@ from core.trust.stress import VERDICT_ORDER, stress_sentences
 from webapp import components
 from webapp.components import fmt_number
 
-VERDICT_WORDS = {"breaks": "❌ breaks", "fragile": "⚠️ fragile", "sensitive": "sensitive",
-                 "robust": "✅ robust"}
+# plain words: an emoji needs a font the viewer may not have (Debian's Chromium draws a box)
+VERDICT_WORDS = {"breaks": "BREAKS", "fragile": "FRAGILE", "sensitive": "sensitive",
+                 "robust": "robust"}
 
 
 def failures_tab(version) -> None:

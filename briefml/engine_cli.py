@@ -180,6 +180,10 @@ def build(
         console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
+    from core.trust.stress import stress_sentences
+
+    for line in stress_sentences((result.failures or {}).get("stress")):
+        console.print(line, markup=False)  # column names and values are the user's text
     console.print(f"Bundle written to {path}")
 
 

@@ -113,6 +113,8 @@ def test_build_draws_progress_without_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Bundle written to" in result.stderr and "t001" in result.stderr
     assert "held-out Log loss" in result.stderr and "log_loss" not in result.stderr  # in words
+    # what the stress test found (or that the budget left no time for it), in words
+    assert "tress test" in result.stderr
 
 
 def _penguins_csv(tmp_path) -> str:

@@ -242,6 +242,10 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     expect(page.get_by_role("button", name="Rebuild")).to_be_visible()  # the owner may
     idle()
     shot("model-reproducibility")
+    page.get_by_role("tab", name="Trust").click()  # intervals and calibration, then failures
+    expect(page.get_by_text("Robustness to messy input")).to_be_visible()
+    idle()
+    shot("model-trust")
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download bundle").click()
     bundle = tmp_path / download_info.value.suggested_filename

@@ -23,7 +23,10 @@ TARGET = awkward.TARGET
 def yes_no_model(tmp_path_factory):
     frame = load_table(awkward.latin1_semicolon(awkward.table()), filename="latin1.csv")
     result = build_model(frame, awkward.BRIEF, budget_seconds=5, seed=0)
-    path = bundle_from_result(result, tmp_path_factory.mktemp("labels") / "model.zip")
+    from workspace import bundle_keys
+
+    path = bundle_from_result(result, tmp_path_factory.mktemp("labels") / "model.zip",
+                              signing_key=bundle_keys.signing_key())  # as the worker signs them
     return result, path.read_bytes()
 
 

@@ -377,13 +377,13 @@ class CoverageError(SchemaError):
 
 def coverage_quantile(conformal: dict, coverage: float | None = None) -> tuple[float, float]:
     """(level, quantile) for the requested coverage (a share like 0.9 or a percent like 90):
-    the smallest stored level that reaches it."""
+    the smallest stored level that reaches it; CoverageError outside the stored levels."""
     coverage = DEFAULT_COVERAGE if coverage is None else float(coverage)
     if coverage > 1:
         coverage /= 100
     levels, quantiles = conformal.get("levels") or [], conformal.get("quantiles") or []
     for level, quantile in zip(levels, quantiles):
-        if level >= coverage - 1e-9 and quantile is not None:
+        if levels[0] - 1e-9 <= coverage <= level + 1e-9 and quantile is not None:
             return float(level), float(quantile)
     shown = f"{levels[0]:.0%} to {levels[-1]:.0%}" if levels else "none"
     raise CoverageError(f"This model cannot give {coverage:.0%} coverage (it was calibrated for "

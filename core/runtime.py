@@ -356,7 +356,7 @@ def predict_table(
 #    "holdout": {what was measured on held-out rows, for people}}
 #
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
-# absolute errors at the chosen coverage; a classification set holds every class whose
+# absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
 # class. Calibration changes the probabilities shown, never which class is predicted, so
 # held-out accuracy and F1 stay as reported.
@@ -429,6 +429,28 @@ def prediction_sets(proba: np.ndarray, quantile: float, predicted: np.ndarray) -
     return inside
 
 
+def interval_bounds(output: np.ndarray, quantile: float, conformal: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction minus and plus the quantile, kept inside the range of the target values the
+    intervals were calibrated on: a wage is never below the lowest wage seen (a new value falls
+    outside that range with chance 2 / (N + 1) only), so the bounds stay meaningful."""
+    low, high = conformal.get("target_range") or (-np.inf, np.inf)
+    return np.clip(output - quantile, low, high), np.clip(output + quantile, low, high)
+
+
+def _usable_quantile(conformal: dict, coverage: float | None) -> float | None:
+    """The quantile for `coverage`; None when the default coverage is out of reach (a table too
+    small for 90%), so predictions still come, only without intervals or sets. A coverage the
+    user asked for explicitly and cannot have raises CoverageError."""
+    if not conformal:
+        return None
+    try:
+        return coverage_quantile(conformal, coverage)[1]
+    except CoverageError:
+        if coverage is None:
+            return None
+        raise
+
+
 def _free_name(name: str, taken: set) -> str:
     while name in taken:
         name = f"interval_{name}" if not name.startswith("interval_") else f"_{name}"
@@ -442,18 +464,16 @@ def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reli
     table = table.copy()
     conformal = reliability.get("conformal") or {}
     taken = set(table.columns)
+    quantile = _usable_quantile(conformal, coverage)
     if schema["task_type"] == "regression":
-        if conformal:
-            _, quantile = coverage_quantile(conformal, coverage)
+        if quantile is not None:
             lower, upper = _free_name("lower", taken), _free_name("upper", taken)
-            table[lower] = output - quantile
-            table[upper] = output + quantile
+            table[lower], table[upper] = interval_bounds(output, quantile, conformal)
         return table
     proba = calibrated_output(output, reliability.get("calibrator"))
     for i, cls in enumerate(schema["classes"]):
         table[f"proba_{cls}"] = proba[:, i]
-    if conformal:
-        _, quantile = coverage_quantile(conformal, coverage)
+    if quantile is not None:
         inside = prediction_sets(proba, quantile, class_indices(output, schema))
         classes = [str(c) for c in schema["classes"]]
         table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
@@ -563,7 +583,7 @@ def drift_lines(report: dict | None) -> list[str]:
 def coverage_lines(reliability: dict | None, coverage: float | None = None) -> list[str]:
     """What the intervals or sets promise and what held-out rows showed, in words."""
     conformal = (reliability or {}).get("conformal")
-    if not conformal:
+    if _usable_quantile(conformal, coverage) is None:
         return []
     level, _ = coverage_quantile(conformal, coverage)
     what = "intervals" if conformal["kind"] == "interval" else "prediction sets"

@@ -50,8 +50,11 @@ def conformal_quantiles(scores: np.ndarray) -> tuple[list[float], list[float]]:
 def fit_conformal(task_type: str, y: np.ndarray, output: np.ndarray, method: str) -> dict:
     """What the bundle needs to give intervals or sets: quantiles per coverage level."""
     levels, quantiles = conformal_quantiles(conformity_scores(task_type, y, output))
-    return {"kind": "interval" if task_type == "regression" else "set", "method": method,
-            "rows": len(y), "levels": levels, "quantiles": quantiles}
+    out = {"kind": "interval" if task_type == "regression" else "set", "method": method,
+           "rows": len(y), "levels": levels, "quantiles": quantiles}
+    if task_type == "regression" and len(y):
+        out["target_range"] = [float(np.min(y)), float(np.max(y))]
+    return out
 
 
 def holdout_coverage(conformal: dict, schema: dict, y: np.ndarray, raw: np.ndarray,
@@ -69,7 +72,7 @@ def holdout_coverage(conformal: dict, schema: dict, y: np.ndarray, raw: np.ndarr
             continue
         _, quantile = runtime.coverage_quantile(conformal, level)
         if schema["task_type"] == "regression":
-            lower, upper = raw - quantile, raw + quantile
+            lower, upper = runtime.interval_bounds(raw, quantile, conformal)
             out[f"{level:.2f}"] = {
                 "promised": level, "covered": float(np.mean((lower <= y) & (y <= upper))),
                 "mean_width": float(np.mean(upper - lower)), "quantile": quantile}

@@ -61,8 +61,8 @@ def test_regression_intervals_cover_what_they_promise_on_held_out_wages():
     conformal = fit_conformal("regression", y_fit, oof, "cv5")
     coverage = holdout_coverage(conformal, {"task_type": "regression"}, y_test, test)
     assert set(coverage) == {"0.80", "0.90", "0.95"}
-    half = coverage["0.90"]["quantile"]
-    bounds = np.stack([test - half, test + half], axis=1)[:, :, None]
+    bounds = np.stack(runtime.interval_bounds(test, coverage["0.90"]["quantile"], conformal),
+                      axis=1)[:, :, None]
     assert coverage["0.90"]["covered"] == pytest.approx(regression_coverage_score(y_test, bounds)[0])
     assert coverage["0.90"]["mean_width"] == pytest.approx(regression_mean_width_score(bounds)[0])
     for level, measured in coverage.items():  # 900 held-out rows: a standard error of ~1 point
@@ -127,6 +127,12 @@ def test_sets_in_the_table_always_hold_the_predicted_class():
     assert list(table["set"]) == ["a", "c"] and list(table["interval_set"]) == ["a | b", "c"]
     with pytest.raises(runtime.CoverageError, match="cannot give 95% coverage"):
         runtime.with_reliability(table, proba, schema, reliability, coverage=0.95)
+    # a table too small for 90% still predicts, without sets, unless 90% is asked for
+    small = {"conformal": {"kind": "set", "levels": [0.5, 0.8], "quantiles": [0.2, 0.5]}}
+    assert "set" not in runtime.with_reliability(predictions, proba, schema, small).columns
+    assert runtime.coverage_lines(small) == []
+    with pytest.raises(runtime.CoverageError, match="calibrated for 50% to 80%"):
+        runtime.with_reliability(predictions, proba, schema, small, coverage=90)
 
 
 # --------------------------------------------------------------------------- calibration
@@ -201,7 +207,7 @@ def _run_predict_py(folder, *args):
 
 
 def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_build, tmp_path):
-    _, path, fresh, _ = wage_build
+    result, path, fresh, _ = wage_build
     folder = tmp_path / "bundle"
     zipfile.ZipFile(path).extractall(folder)
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
@@ -209,7 +215,10 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(pd.io.common.StringIO(done.stdout))
     assert list(out.columns) == ["wage", "lower", "upper"]
-    assert (out["lower"] < out["wage"]).all() and (out["wage"] < out["upper"]).all()
+    assert (out["lower"] <= out["wage"]).all() and (out["wage"] <= out["upper"]).all()
+    assert (out["lower"] < out["upper"]).all()
+    # no wage below the lowest one the intervals were calibrated on (a plain ± would go negative)
+    assert out["lower"].min() >= result.reliability["conformal"]["target_range"][0] > 0
     expected, _ = load_bundle(path).model.predict_table(fresh)
     np.testing.assert_allclose(out[["lower", "upper"]], expected[["lower", "upper"]], rtol=1e-9)
     assert "90% intervals" in done.stderr and "held-out rows" in done.stderr
@@ -225,7 +234,11 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     assert "Column 'region':" in done.stderr and "not seen in training" in done.stderr
     assert "80% intervals" in done.stderr
     narrow = pd.read_csv(pd.io.common.StringIO(done.stdout))
-    assert ((narrow["upper"] - narrow["lower"]) < (out["upper"] - out["lower"]).iloc[0]).all()
+    conformal = result.reliability["conformal"]
+    half_80, half_90 = (runtime.coverage_quantile(conformal, c)[1] for c in (0.8, 0.9))
+    assert half_80 < half_90
+    assert ((narrow["upper"] - narrow["lower"]) <= 2 * half_80 + 1e-9).all()
+    assert ((out["upper"] - out["lower"]) > 2 * half_80).any()
 
 
 def test_drift_stays_quiet_on_small_fresh_batches_and_speaks_on_a_distribution_shift(wage_build):

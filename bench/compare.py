@@ -1,15 +1,18 @@
-"""Peer benchmark: briefml (through its CLI, as a user runs it) against CatBoost with default
-parameters and FLAML with the same time budget, on the public tasks of bench/tasks.json.
+"""Peer benchmark: briefml (through its CLI, as a user runs it) against CatBoost and LightGBM
+with default parameters and FLAML with the same time budget, on the public tasks of
+bench/tasks.json.
 
 For every task and seed: split 75/25 (bench.tasks.split_task), give each tool only the 75%
 (briefml also gets the brief), predict the 25%, and score the predictions the same way:
 binary → ROC AUC, multiclass → log loss, regression → RMSE. Each tool runs in its own
 process, so fit time is wall time of that process and peak memory is its max RSS.
 
-    python bench/compare.py --tasks penguins,oj --budget 60 --seeds 0
+    python bench/compare.py --tasks penguins,oj --budget 60            # seeds 0,1,2
+    python bench/compare.py --tasks penguins --budget 20 --seeds 0 --tools briefml,catboost
 
-FLAML is an optional dependency: ``pip install -e '.[bench]'``. Prints a table per task and
-briefml's mean score relative to each peer (>1 means briefml is better).
+FLAML is an optional dependency: ``pip install -e '.[bench]'``. Prints a table per task (mean
+and spread over the seeds), briefml's mean score relative to each peer (>1 means briefml is
+better), and where briefml's time went, per phase, on its slowest task.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from bench.tasks import load_task, split_task, task_names  # noqa: E402
 
 SCORE_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 LOWER_IS_BETTER = {"log_loss", "rmse"}
-TOOLS = ("briefml", "catboost", "flaml")
+TOOLS = ("briefml", "catboost", "lightgbm", "flaml")
 
 # The CLI exactly as a user runs it.
 BRIEFML = [sys.executable, "-m", "briefml"]
@@ -81,7 +84,8 @@ def run_briefml(task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budg
     if code != 0:
         return {"error": _tail(work / "briefml_predict.log")}
     return {"seconds": seconds, "peak_mb": max(peak, peak2), "target_found": summary["target"],
-            "metric_used": summary["metric"], "excluded": summary["excluded_columns"]}
+            "metric_used": summary["metric"], "excluded": summary["excluded_columns"],
+            "timings": summary.get("timings", {})}
 
 
 def run_peer(tool: str, task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budget: float,
@@ -142,6 +146,28 @@ def peer_catboost(task: dict, train_csv: str, test_csv: str, out_csv: str, seed:
     y = y.astype(str)
     model = CatBoostClassifier(**common).fit(_catboost_ready(x, cats, texts), y)
     proba = model.predict_proba(_catboost_ready(test[x.columns], cats, texts))
+    pd.DataFrame(proba, columns=[f"proba_{c}" for c in model.classes_]).to_csv(out_csv, index=False)
+
+
+def peer_lightgbm(task: dict, train_csv: str, test_csv: str, out_csv: str, seed: int) -> None:
+    """LightGBM as a user would run it: the scikit-learn wrapper, default parameters, text and
+    other non-numbers as pandas categories."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    x, y, test = _peer_frames(train_csv, test_csv, task["target"])
+    test = test[x.columns].copy()
+    for col in x.columns:
+        if not pd.api.types.is_numeric_dtype(x[col]):
+            categories = pd.CategoricalDtype(sorted(x[col].dropna().astype(str).unique()))
+            x[col] = x[col].astype(object).where(x[col].isna(), x[col].astype(str)).astype(categories)
+            test[col] = test[col].astype(object).where(test[col].isna(), test[col].astype(str)).astype(categories)
+    common = dict(n_jobs=2, random_state=seed, verbosity=-1)
+    if task["kind"] == "regression":
+        model = LGBMRegressor(**common).fit(x, y)
+        pd.DataFrame({"prediction": model.predict(test)}).to_csv(out_csv, index=False)
+        return
+    model = LGBMClassifier(**common).fit(x, y.astype(str))
+    proba = model.predict_proba(test)
     pd.DataFrame(proba, columns=[f"proba_{c}" for c in model.classes_]).to_csv(out_csv, index=False)
 
 
@@ -267,9 +293,13 @@ def relative(briefml: float, peer: float, metric: str) -> float:
 
 
 def print_table(rows: list[dict], tools: list[str]) -> None:
+    """Per task: each tool's mean score ± its spread (standard deviation) over the seeds, mean
+    seconds and peak MB; then briefml's mean relative score against each peer."""
     frame = pd.DataFrame(rows)
+    if "score" not in frame:
+        frame["score"] = np.nan
     print()
-    header = f"{'task':<18} {'metric':<8} " + " ".join(f"{t + ' score':>14} {'s':>6} {'MB':>6}" for t in tools)
+    header = f"{'task':<18} {'metric':<8} " + " ".join(f"{t + ' score ± sd':>22} {'s':>6} {'MB':>6}" for t in tools)
     print(header)
     print("-" * len(header))
     ratios: dict[str, list[float]] = {t: [] for t in tools if t != "briefml"}
@@ -277,12 +307,14 @@ def print_table(rows: list[dict], tools: list[str]) -> None:
     for (task, metric), group in frame.groupby(["task", "metric"], sort=False):
         cells, means = [], {}
         for tool in tools:
-            ok = group[(group.tool == tool) & group.get("score", pd.Series(dtype=float)).notna()] if "score" in group else group.iloc[0:0]
+            ok = group[(group.tool == tool) & group.score.notna()]
             if len(ok):
                 means[tool] = ok.score.mean()
-                cells.append(f"{ok.score.mean():>14.4f} {ok.seconds.mean():>6.1f} {ok.peak_mb.max():>6.0f}")
+                spread = ok.score.std(ddof=1) if len(ok) > 1 else 0.0
+                cells.append(f"{f'{ok.score.mean():.4f} ± {spread:.4f}':>22} {ok.seconds.mean():>6.1f} "
+                             f"{ok.peak_mb.max():>6.0f}")
             else:
-                cells.append(f"{'failed':>14} {'':>6} {'':>6}")
+                cells.append(f"{'failed':>22} {'':>6} {'':>6}")
         print(f"{task:<18} {metric:<8} " + " ".join(cells))
         if "briefml" in means:
             for peer in ratios:
@@ -294,6 +326,21 @@ def print_table(rows: list[dict], tools: list[str]) -> None:
         if values:
             print(f"briefml vs {peer}: mean relative score {np.mean(values):.4f} "
                   f"(>1 = briefml better); at least as good on {sum(wins[peer])}/{len(values)} tasks")
+    print_slowest(frame)
+
+
+def print_slowest(frame: pd.DataFrame) -> None:
+    """Where briefml's time went, phase by phase, on its slowest run."""
+    runs = frame[(frame.tool == "briefml") & frame.get("seconds", pd.Series(dtype=float)).notna()] \
+        if "seconds" in frame else frame.iloc[0:0]
+    if not len(runs) or "timings" not in runs:
+        return
+    slowest = runs.loc[runs.seconds.idxmax()]
+    timings = slowest.timings if isinstance(slowest.timings, dict) else {}
+    phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in timings.items()
+                       if name not in ("total", "training", "wall"))
+    print(f"slowest briefml run: {slowest.task} seed {slowest.seed}, {slowest.seconds:.1f} s for a "
+          f"{slowest.budget:g} s budget (process wall time); phases in s: {phases}")
 
 
 def rescore(keep: Path) -> list[dict]:
@@ -315,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
     parser.add_argument("--budget", type=float, default=60.0)
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files under this folder")
     parser.add_argument("--json-out", type=Path, default=None, help="also write the rows as JSON")
@@ -327,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="re-score a finished run: the --keep folder (with rows.json beside it "
                              "or inside) instead of running anything")
     # child-process mode for the peers
-    parser.add_argument("--peer", choices=["catboost", "flaml"], help=argparse.SUPPRESS)
+    parser.add_argument("--peer", choices=["catboost", "lightgbm", "flaml"], help=argparse.SUPPRESS)
     parser.add_argument("--peer-task", help=argparse.SUPPRESS)
     parser.add_argument("--peer-train", help=argparse.SUPPRESS)
     parser.add_argument("--peer-test", help=argparse.SUPPRESS)
@@ -344,6 +391,8 @@ def main(argv: list[str] | None = None) -> None:
         task = get_task(args.peer_task)
         if args.peer == "catboost":
             peer_catboost(task, args.peer_train, args.peer_test, args.peer_out, seeds[0])
+        elif args.peer == "lightgbm":
+            peer_lightgbm(task, args.peer_train, args.peer_test, args.peer_out, seeds[0])
         else:
             peer_flaml(task, args.peer_train, args.peer_test, args.peer_out, seeds[0], args.budget)
         return

@@ -1,5 +1,6 @@
-"""Server-side render time of the web app's Projects page and of a Model version page, with
-200 projects and 1,000 model versions in the database.
+"""Server-side render time of the web app's Projects, Model version and Predict pages, and of
+a single-row prediction (the predict button's run), with 200 projects and 1,000 model
+versions in the database.
 
 The time of one `AppTest.run()` of webapp/app.py (sign-in gate, navigation, the page's
 workspace calls and widgets) stands in for the server-side render: it is everything the
@@ -124,6 +125,31 @@ def render_seconds(token: str, page: str | None, query: dict, runs: int) -> list
     return times
 
 
+def predict_click_seconds(token: str, query: dict, runs: int) -> list[float]:
+    """Seconds of the script run a click on the predict form's button makes (predict and
+    explain one row, draw the result): the single-row prediction's server-side time. The
+    first click is not counted (it loads the bundle into the process cache)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["auth_token"] = token
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page("views/predict.py")
+    at.run()
+    times = []
+    for i in range(runs + 1):
+        [button] = [b for b in at.button if b.label == "Predict"]
+        start = time.perf_counter()
+        button.click().run()
+        elapsed = time.perf_counter() - start
+        if at.exception or not any("Prediction for" in m.value for m in at.success):
+            raise SystemExit(f"the predict button failed: {at.exception or 'no prediction'}")
+        if i:
+            times.append(elapsed)
+    return times
+
+
 def workspace_seconds(token: str, project_id, version_id) -> dict[str, float]:
     """The workspace calls behind the pages, timed alone (median of 5). The single-row
     prediction (what the predict form's button does: predict and explain one row) is timed
@@ -196,6 +222,13 @@ def main() -> None:
                 f"| {label} | {statistics.median(times):.3f} | {min(times):.3f} | "
                 f"{max(times):.3f} | {len(times)} |"
             )
+        clicks = predict_click_seconds(
+            token, {"project": str(first_project), "version": str(newest)}, args.runs)
+        print(
+            f"| Predict one row (the button's run: predict, explain, draw) | "
+            f"{statistics.median(clicks):.3f} | {min(clicks):.3f} | {max(clicks):.3f} | "
+            f"{len(clicks)} |"
+        )
         print("\nWorkspace calls alone (median of 5):")
         for name, seconds in workspace_seconds(token, first_project, newest).items():
             print(f"  {name}: {seconds:.3f} s")

@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from briefml.console import fail
+from briefml.console import fail, file_error_sentence
 from core.callbacks import BuildCallbacks
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -64,13 +64,14 @@ class ProgressBarCallbacks(BuildCallbacks):
             return
         if trial.score is not None and (self.best is None or trial.score > self.best):
             self.best = trial.score
-        from core.metrics import to_value
+        from core.metrics import display_name, to_value
 
-        best = f"best {trial.metric} {to_value(trial.metric, self.best):.4g}" if self.best is not None else ""
+        name = display_name(trial.metric)
+        best = f"best {name} {to_value(trial.metric, self.best):.4g}" if self.best is not None else ""
         self.progress.update(self.task, completed=100 * share_of_budget_used, best=best)
         self.progress.console.print(
             f"  {trial.trial_id} {trial.estimator:<24} {trial.status:<7} "
-            + (f"{trial.metric}={to_value(trial.metric, trial.score):.4g}" if trial.score is not None
+            + (f"{name} {to_value(trial.metric, trial.score):.4g}" if trial.score is not None
                else (trial.error or "")[:80])
             + f"  ({trial.seconds:.1f}s)", highlight=False,
         )
@@ -97,7 +98,7 @@ def build(
         "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
-    started_at = time.monotonic()  # the budget covers loading the file too
+    started_at = _command_started_at()  # the budget covers imports and loading the file too
     console = Console(stderr=True, highlight=False)
     if budget <= 0:
         fail(f"The budget must be a positive number of seconds, not {budget:g}.")
@@ -114,12 +115,19 @@ def build(
             fail(f"Unknown planner '{planner_mode}'; use one of: {', '.join(PLANNER_MODES)}.")
         planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         overrides = TaskOverrides(target, task, metric, positive_class)
+        loading = time.monotonic()
         df = load_table(Path(data))
+        loaded = time.monotonic()
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
                              seed=seed, callbacks=callbacks, started_at=started_at,
                              restore=keep or [])
+        built = time.monotonic()
         path = bundle_from_result(result, out)
+        result.timings.update(_command_timings(started_at, loading, loaded, built))
+    except OSError as exc:  # the table cannot be read or the bundle written
+        fail(file_error_sentence(exc, output=out))
+        return
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
         fail(f"{exc.question}" + (f" Candidates: {shown}." if shown else "")
@@ -135,9 +143,11 @@ def build(
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
         sys.stdout.flush()
         return
+    from core.metrics import display_name
+
     metric = summary["metric"]
     console.print(
-        f"Target '{summary['target']}' ({summary['task_type']}); held-out {metric} "
+        f"Target '{summary['target']}' ({summary['task_type']}); held-out {display_name(metric)} "
         f"{_number(summary['holdout_metrics'].get(metric))} vs naive baseline "
         f"{_number(summary['baseline_metrics'].get(metric))}."
     )
@@ -146,6 +156,25 @@ def build(
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
     console.print(f"Bundle written to {path}")
+
+
+def _command_started_at() -> float:
+    """When this `briefml` command started, its own imports included; now when `build` is
+    called some other way (a test, a notebook), whose imports are none of its business."""
+    from briefml import IMPORTED_AT
+
+    command = Path(sys.argv[0] if sys.argv else "")
+    if command.name == "briefml" or command.resolve() == Path(__file__).with_name("__main__.py").resolve():
+        return IMPORTED_AT
+    return time.monotonic()
+
+
+def _command_timings(started_at: float, loading: float, loaded: float, built: float) -> dict:
+    """The command's own phases, beside the build's: `startup` (imports before the file is
+    read), `load`, `bundle`, and `wall`, all of it from the start of the command."""
+    now = time.monotonic()
+    return {"startup": loading - started_at, "load": loaded - loading, "bundle": now - built,
+            "wall": now - started_at}
 
 
 def _number(value) -> str:
@@ -170,6 +199,9 @@ def predict(
         loaded = load_bundle(bundle)
         _, report = predict_file(loaded, input, output, coverage=coverage)
         sure = coverage_lines(loaded.model.reliability, coverage)
+    except OSError as exc:  # the input cannot be read or the output written
+        fail(file_error_sentence(exc, output=output))
+        return
     except _user_errors() as exc:
         fail(str(exc))
         return

@@ -54,17 +54,24 @@ POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, rep
 MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
 REFIT_SAFETY = 1.15  # fit times vary on a busy machine
 REFIT_KEEP_SHARE = 0.85  # a refit stopped by the deadline this far through still ships
-EXPLAIN_ROWS = 300  # SHAP cost grows with rows x members; 300 rows rank columns well enough
-EXPLAIN_PILOT_ROWS = 10  # a big ensemble of deep forests explains a row in a fraction of a second
+EXPLAIN_ROWS = 1000  # at most, when the time allows: held-out rows first, then training rows
 BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
 RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
+FAILURES_SHARE = 0.05  # of the budget, kept for the failure analysis and the stress test...
+FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
+STRESS_SHARE = 0.6  # of that time, at most for the stress test
 
 
 # --------------------------------------------------------------------------- results
 
+
+# A frame marked `df.attrs["synthetic"]` (generated rows) trains like any other, but says so.
+SYNTHETIC_DATA_WARNING = (
+    "Trained on synthetic data: its metrics say nothing about how it does on real data."
+)
 
 @dataclass
 class BuildPlan:
@@ -119,7 +126,9 @@ class BuildResult:
     refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
+    synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
     reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
+    failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
 
     @property
     def schema(self) -> dict:
@@ -174,6 +183,7 @@ class BuildResult:
             "planner_fell_back": self.planner_fell_back,
             "seed": self.seed,
             "budget_seconds": self.budget_seconds,
+            "synthetic_data": self.synthetic_data,
             "reliability": _reliability_summary(self.reliability),
         })
 
@@ -417,7 +427,7 @@ def _search_deadline_fn(clock: BudgetClock, n_all: int):
             fits = time.monotonic() + reserve + needed <= _refit_end(clock)
             if fits and (rank == 0 or reserve + needed <= cap):
                 reserve += needed
-        return clock.end - post - reserve
+        return clock.end - post - _failures_seconds(clock) - reserve
 
     return deadline
 
@@ -441,7 +451,13 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
 def _refit_end(clock: BudgetClock) -> float:
     """When refits must be done: half the post-search share is enough for the rest once the
     model is known (evaluation already ran; explaining sizes itself to the time left)."""
-    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds
+    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds - _failures_seconds(clock)
+
+
+def _failures_seconds(clock: BudgetClock) -> float:
+    """The time kept for `_failure_analysis`, never more than a sixth of a small budget."""
+    low, high = FAILURES_SECONDS
+    return min(high, max(FAILURES_SHARE * clock.budget_seconds, min(low, clock.budget_seconds / 6)))
 
 
 def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
@@ -466,7 +482,8 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
         ctx = FitContext(task_type=data.schema["task_type"], schema=data.schema, seed=seed,
                          deadline=hard_end, should_stop=callbacks.should_stop,
-                         n_classes=data.n_classes, threads=search.threads)
+                         n_classes=data.n_classes, threads=search.threads,
+                         progress=lambda: callbacks.on_phase("refit", share_of_budget_used=clock.share_used()))
         try:
             fitted = family.fit(params, data.x, data.y, ctx)
             # a refit stopped close to its end is still better than models on fewer rows
@@ -503,23 +520,33 @@ def _report(planner, context: dict) -> str:
                 f"{s['baseline_metrics'].get(s['spec']['metric'])}).\n")
 
 
-def _explain(model: TabularModel, raw: pd.DataFrame, seed: int, callbacks: BuildCallbacks,
+def _explain(model: TabularModel, data: _Data, seed: int, callbacks: BuildCallbacks,
              seconds_allowed: float) -> dict | None:
-    """SHAP explanation sized to the time left: a small pilot first, then as many rows as
-    the pilot's speed says will fit (SHAP cost varies a lot with the members' trees)."""
+    """SHAP explanation sized to the time left, on the held-out rows first and then training
+    rows, up to EXPLAIN_ROWS."""
     from core.explain import explain_model
 
     try:
-        start = time.monotonic()
-        explanation = explain_model(model, raw, seed=seed, max_rows=EXPLAIN_PILOT_ROWS)
-        per_row = (time.monotonic() - start) / max(1, min(len(raw), EXPLAIN_PILOT_ROWS))
-        rows = int(min(EXPLAIN_ROWS, len(raw), (seconds_allowed - (time.monotonic() - start)) / max(per_row, 1e-6)))
-        if rows > 2 * EXPLAIN_PILOT_ROWS:
-            explanation = explain_model(model, raw, seed=seed, max_rows=rows)
-        return explanation
+        rng = np.random.default_rng(seed)
+        order = np.concatenate([rng.permutation(data.test), rng.permutation(data.train)])
+        return explain_model(model, data.raw.iloc[order], seed=seed, max_rows=EXPLAIN_ROWS,
+                             seconds=seconds_allowed, held_out_rows=len(data.test))
     except Exception as exc:  # an explanation is a bonus, never a reason to lose the model
         callbacks.on_log(f"Could not explain the model: {exc}")
         return None
+
+
+def _store_average_output(model: TabularModel, data: _Data, seed: int,
+                          callbacks: BuildCallbacks) -> None:
+    """The model's average prediction over its training rows, in the schema: every
+    explanation (the build's, a row's on the predict page, the bundle's predict.py) starts
+    from it. A few thousand predictions: cheap even when no time is left to explain."""
+    from core.explain import average_output
+
+    try:
+        model.schema["average_output"] = average_output(model, data.raw.iloc[data.train], seed=seed)
+    except Exception as exc:  # explanations then start from the explainers' own base
+        callbacks.on_log(f"Could not compute the model's average prediction: {exc}")
 
 
 def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
@@ -546,11 +573,15 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
     # a planner note that only restates a check's finding would say the same thing twice
     notes = [n for n in plan.notes if not any(m.rstrip(".") in n for m in from_checks)]
     warnings = notes + from_checks
+    synthetic = bool(df.attrs.get("synthetic"))
+    if synthetic:
+        warnings.insert(0, SYNTHETIC_DATA_WARNING)
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
     try:
         result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings,
                       raise_for_errors, threads or available_threads())
+        result.synthetic_data = synthetic
         status = "finished"
         return result
     except BriefmlError as exc:
@@ -642,14 +673,20 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings["refit"] = time.monotonic() - t
 
     t = phase("explain")
+    _store_average_output(model, data, seed, callbacks)
     explanation = None
-    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
+    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds - _failures_seconds(clock)
     if explain_seconds > 0:
-        explanation = _explain(model, data.raw, seed, callbacks, explain_seconds)
+        explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
+
+    t = phase("failures")
+    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
+                                 explanation, clock, seed, callbacks)
+    timings["failures"] = time.monotonic() - t
     findings = list(plan.findings)
     suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
                                      findings)
@@ -681,6 +718,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
               "test_rows_repeating_train": data.duplicates_across},
         refit=refit, train_sample=data.raw.head(5).copy(), reliability=reliability,
+        failures=failures,
     )
     t = phase("report")
     # the report may use what is left, and at least a sliver: a build that ran a little over
@@ -727,6 +765,50 @@ def _reliability_summary(reliability: dict) -> dict:
     from core.trust.reliability import reliability_summary
 
     return reliability_summary(reliability) if reliability else {}
+def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
+                      model: TabularModel, test_output: np.ndarray, explanation: dict | None,
+                      clock: BudgetClock, seed: int, callbacks: BuildCallbacks) -> dict | None:
+    """Where the evaluated model fails on the held-out rows (explained by the fold models
+    that made those predictions) and how the shipped model stands up to messy versions of
+    them (`core.trust`): in the time kept for it, or half the time a build that finished
+    early has to spare."""
+    from core.trust.failures import analyse_failures
+    from core.trust.stress import stress_test
+
+    start = time.monotonic()
+    spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
+    deadline = start + min(spare, max(_failures_seconds(clock), spare / 2))
+    raw_test = data.raw.iloc[data.test]
+    important = [i["column"] for i in (explanation or {}).get("importance") or []]
+    try:
+        # the stress test first, with most of the time: explaining the worst rows is the extra
+        stress = stress_test(model, raw_test, seed=seed, priority=important,
+                             deadline=start + STRESS_SHARE * (deadline - start))
+        failures = analyse_failures(schema=data.schema, raw_test=raw_test, y_test=data.y[data.test],
+                                    output=test_output, deadline=deadline,
+                                    explainer=_evaluated_members(search, ensemble, data.n_classes))
+        failures["stress"] = stress
+    except Exception as exc:  # a bonus, never a reason to lose the model
+        callbacks.on_log(f"Could not analyse the model's failures: {exc}")
+        return None
+    failures["seconds"] = time.monotonic() - start
+    failures["share_of_budget"] = failures["seconds"] / clock.budget_seconds
+    return failures
+
+
+def _evaluated_members(search: ModelSearch, ensemble: GreedyEnsemble,
+                       n_classes: int) -> list[tuple[float, list[Member]]]:
+    """The fold models behind the held-out predictions, per ensemble member with its weight;
+    a member whose fold models missed a class is left out (its SHAP values would not line
+    up with the classes)."""
+    groups = []
+    for tid, weight in ensemble.weights_.items():
+        models = search.records_[tid].models
+        if all(not n_classes or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
+               for m in models):
+            groups.append((weight, [Member(m.kind, m.estimator, 1.0, f"{tid}/fold{i}")
+                                    for i, m in enumerate(models)]))
+    return groups
 
 
 def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
@@ -775,6 +857,7 @@ def _report_context(result: BuildResult) -> dict:
         "details": result.details,
         "explanation": result.explanation,
         "profile": {"rows": result.profile.rows, "columns": result.profile.columns},
+        "failures": result.failures,
     }
 
 

@@ -8,7 +8,9 @@ beeswarm / bar / dependence charts, and one-row waterfalls. Everything returned 
 
 Spaces: regression models are explained in the prediction's units; classifiers in
 probability space (CatBoost and other log-odds explainers are mapped; see `core.runtime`),
-so that `expected_value + sum(values) == predicted probability` for every row. Binary
+so that `expected_value + sum(values) == predicted probability` for every row. When the
+schema holds the model's `average_output` (a build stores it), `expected_value` is that
+average: the mean predicted probability, or the mean prediction, over the training rows. Binary
 tasks explain the positive class (the second class in the schema); multiclass tasks give
 importance summed over classes and per class, and row-level charts use each row's
 predicted class.
@@ -16,6 +18,7 @@ predicted class.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -30,25 +33,36 @@ DEPENDENCE_FEATURES = 3
 
 
 def explain_model(
-    model: TabularModel, frame_sample: pd.DataFrame, *, seed: int = 0, max_rows: int = 2000
+    model: TabularModel, frame_sample: pd.DataFrame, *, seed: int = 0, max_rows: int = 2000,
+    seconds: float | None = None, held_out_rows: int = 0,
 ) -> dict:
     """Global SHAP explanation of `model` on (a sample of) raw input rows.
 
+    Without `seconds`, a random sample of `max_rows` rows is explained. With `seconds`, the
+    rows are taken in the order given (a build puts its held-out rows first, says how many in
+    `held_out_rows`, and shuffles), in growing chunks, until `max_rows` rows are explained or
+    the next chunk would not fit in the time left (see `_explain_in_time`).
+
     Returns a JSON-able dict: ``space``, ``task_type``, ``classes``, ``explained_class``,
-    ``sample_size`` / ``rows_available``, ``expected_value`` (per class for classifiers),
-    ``importance`` ([{column, mean_abs_shap}] sorted, largest first), ``importance_by_class``
-    (multiclass), ``beeswarm`` (per-row values and SHAP of the top columns), ``dependence``
-    (value/SHAP pairs of the top few columns), ``references`` (what `explain_row` and the
-    bundle need to explain linear members), and ``members`` / ``notes``.
+    ``sample_size`` / ``rows_available`` / ``held_out_rows`` (how many of the explained rows
+    were held out), ``expected_value`` (per class for classifiers), ``importance``
+    ([{column, mean_abs_shap}] sorted, largest first), ``importance_by_class`` (multiclass),
+    ``beeswarm`` (per-row values and SHAP of the top columns), ``dependence`` (value/SHAP
+    pairs of the top few columns), ``references`` (what `explain_row` and the bundle need to
+    explain linear members), and ``members`` / ``notes``.
     """
-    rows = _sample(frame_sample, max_rows, seed)
-    frame, _ = model.feature_frame(rows)
-    references = {
-        str(i): runtime.sklearn_reference(m, frame)
-        for i, m in enumerate(model.members)
-        if runtime.needs_reference(m)
-    }
-    contrib = runtime.explain_frame(model.members, frame, model.schema, references)
+    if seconds is None:
+        rows = _sample(frame_sample, max_rows, seed)
+        frame, _ = model.feature_frame(rows)
+        references = _references(model, frame)
+        contrib = runtime.explain_frame(model.members, frame, model.schema, references)
+    else:
+        rows = frame_sample.iloc[:max_rows]
+        frame, _ = model.feature_frame(rows)
+        references = _references(model, frame)
+        contrib = _explain_in_time(model, frame, references, seconds)
+        rows = rows.iloc[:len(contrib.values)]
+    held_out = min(held_out_rows, len(rows))
     which = runtime.explained_output_index(contrib.output, model.schema)
     per_row = contrib.values[np.arange(len(which)), :, which]  # (rows, columns)
     importance = _importance(contrib)
@@ -60,6 +74,7 @@ def explain_model(
         "explained_class": _explained_class(model),
         "sample_size": len(rows),
         "rows_available": len(frame_sample),
+        "held_out_rows": held_out,
         "seed": seed,
         "expected_value": _expected_value(contrib, model),
         "importance": importance,
@@ -71,7 +86,7 @@ def explain_model(
         "members": [
             {"name": m.name, "kind": m.kind, "weight": float(m.weight)} for m in model.members
         ],
-        "notes": _notes(model, len(rows), len(frame_sample)),
+        "notes": _notes(model, len(rows), len(frame_sample), held_out),
     }
 
 
@@ -103,6 +118,80 @@ def explain_row(model: TabularModel, row_df: pd.DataFrame, *, explanation: dict 
         "contributions": items,
         "warnings": report.warnings(),
     }
+
+
+PILOT_ROWS = 10  # the first chunk: a big ensemble of deep forests explains a row in a fraction of a second
+GROWTH = 4  # a chunk is at most this many times the rows explained so far (timings are noisy)
+SAFETY = 0.8  # of the time left, what the next chunk is planned to take
+
+
+def _references(model: TabularModel, frame: pd.DataFrame) -> dict:
+    return {str(i): runtime.sklearn_reference(m, frame)
+            for i, m in enumerate(model.members) if runtime.needs_reference(m)}
+
+
+def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
+                     seconds: float) -> runtime.Contributions:
+    """SHAP of the first rows of `frame`, as many as fit in `seconds`, in growing chunks.
+
+    Each call of the explainers costs a fixed overhead (a CatBoost member's SHAP set-up, say)
+    plus a cost per row, and the overhead dominates a small pilot: timing one pilot alone
+    takes the overhead for the per-row cost and explains ten times too few rows. So chunks
+    grow, and from the second on the per-row cost is the slope between the timed chunks."""
+    start = time.monotonic()
+    parts: list[runtime.Contributions] = []
+    timings: list[tuple[int, float]] = []  # (rows, seconds) per chunk
+    done, size = 0, min(PILOT_ROWS, len(frame))
+    while size > 0:
+        t = time.monotonic()
+        parts.append(runtime.explain_frame(model.members, frame.iloc[done:done + size],
+                                           model.schema, references))
+        timings.append((size, time.monotonic() - t))
+        done += size
+        overhead, per_row = _chunk_cost(timings)
+        left = seconds - (time.monotonic() - start)
+        affordable = (SAFETY * left - overhead) / per_row
+        size = int(max(0, min(len(frame) - done, GROWTH * done, affordable)))
+    return _concatenated(parts)
+
+
+def _chunk_cost(timings: list[tuple[int, float]]) -> tuple[float, float]:
+    """(overhead per call, seconds per row) from the timed chunks: one chunk is all per-row
+    cost (the cautious guess); two or more give the slope between the smallest and largest."""
+    if len(timings) == 1:
+        rows, took = timings[0]
+        return 0.0, max(took / rows, 1e-6)
+    (small, t_small), (large, t_large) = min(timings), max(timings)
+    per_row = max((t_large - t_small) / max(large - small, 1), t_large / large / 50, 1e-6)
+    return max(0.0, min(t for _, t in timings) - small * per_row), per_row
+
+
+def _concatenated(parts: list[runtime.Contributions]) -> runtime.Contributions:
+    first = parts[0]
+    return runtime.Contributions(
+        first.columns, first.base, np.concatenate([p.values for p in parts]),
+        np.concatenate([p.output for p in parts]), first.space)
+
+
+def rows_explained(sample_size: int, available: int, held_out: int) -> str:
+    """How many rows an explanation used, in words."""
+    trained = sample_size - held_out
+    return (f"SHAP values computed on {sample_size:,} of {available:,} rows: {held_out:,} "
+            f"held-out row(s)" + (f" and {trained:,} training row(s)." if trained else "."))
+
+
+AVERAGE_ROWS = 5000  # the mean of 5000 predictions is within about a point of the full mean
+
+
+def average_output(model: TabularModel, rows: pd.DataFrame, *, seed: int = 0,
+                   max_rows: int = AVERAGE_ROWS) -> list[float]:
+    """The model's average output over `rows` (its training rows, sampled): per class the
+    mean predicted probability for classifiers, the mean prediction for regression. Stored
+    in the schema as ``average_output``, it is the base every explanation starts from: "the
+    model predicts 28% on average" (see `core.runtime.rebased`)."""
+    output = model.raw_output(_sample(rows, max_rows, seed))
+    output = output.reshape(len(output), -1)
+    return [float(v) for v in output.mean(axis=0)]
 
 
 # --------------------------------------------------------------------------- pieces
@@ -169,9 +258,11 @@ def _dependence(rows: pd.DataFrame, columns: list[str], per_row: np.ndarray, top
     return out
 
 
-def _notes(model: TabularModel, sample_size: int, available: int) -> list[str]:
+def _notes(model: TabularModel, sample_size: int, available: int, held_out: int = 0) -> list[str]:
     notes = []
-    if sample_size < available:
+    if held_out:
+        notes.append(rows_explained(sample_size, available, held_out))
+    elif sample_size < available:
         notes.append(f"Explained a random sample of {sample_size} of {available} rows to keep it fast.")
     if model.task_type != "regression":
         notes.append(

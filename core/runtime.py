@@ -4,8 +4,8 @@ This module is the single source of truth for how an input table becomes predict
 The engine uses it while training and evaluating, `briefml predict` uses it, and the bundle
 ships a copy of it as `predict.py`. Because of that last use it must stay standalone:
 it imports only the standard library, numpy, pandas, the one table reader
-(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / skops /
-shap / threadpoolctl. Never import anything else from briefml here.
+(`core/tableread.py`, shipped next to it as `tableread.py`), and (lazily) catboost / lightgbm /
+skops / shap / threadpoolctl. Never import anything else from briefml here.
 
 Sections: features (schema → feature frame), members (predictions), output files,
 explanations (SHAP by input column), bundles (`load()`, manifest check, `main()` for the
@@ -153,12 +153,15 @@ def _to_boolean(values: pd.Series) -> pd.Series:
 
 def _to_category(values: pd.Series) -> pd.Series:
     """Categories as Python strings (object dtype), missing as NaN."""
-    if pd.api.types.is_float_dtype(values):
-        # 1.0 and 1 must be the same category: print whole floats without '.0'
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-    else:
-        as_text = values.map(lambda v: np.nan if pd.isna(v) else str(v).strip())
-    return as_text.astype(object)
+    return values.map(lambda v: np.nan if pd.isna(v) else _category_text(v)).astype(object)
+
+
+def _category_text(value: Any) -> str:
+    # 1.0 and 1 must be the same category, written as the file writes it ("3", not "3.0"):
+    # a float column, or a number among text cells (Excel and Parquet keep such cells as floats)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _to_text(values: pd.Series) -> pd.Series:
@@ -240,6 +243,7 @@ class Member:
 
     kind 'catboost': a CatBoost model fitted on the prepared frame, with categorical
     features filled with MISSING_CATEGORY and text with "".
+    kind 'lightgbm': a LightGBM Booster fitted on `lightgbm_frame(prepare_frame(df))`.
     kind 'sklearn': a scikit-learn Pipeline fitted on the prepared frame as is.
     Classifiers are fitted on label indices 0..K-1 (positions in schema['classes']).
     """
@@ -259,6 +263,26 @@ def catboost_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
         elif kind == "text":
             out[name] = out[name].astype(str)
     return out
+
+
+def lightgbm_features(schema: dict) -> list[str]:
+    """The prepared features a LightGBM member uses, in order: all but text."""
+    return [name for name, kind in feature_kinds(schema).items() if kind != "text"]
+
+
+def lightgbm_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """The prepared frame as LightGBM takes it: numbers as floats, categories as pandas
+    categoricals, text left out. LightGBM's model file keeps each categorical column's
+    category list and maps new rows onto it (a category it never saw counts as missing).
+    Columns are named by position: LightGBM refuses names with JSON characters, and a
+    user's column names may have any."""
+    kinds = feature_kinds(schema)
+    columns = {}
+    for i, name in enumerate(lightgbm_features(schema)):
+        values = frame[name]
+        columns[f"f{i}"] = (values.astype("category") if kinds[name] == "categorical"
+                            else values.astype("float64"))
+    return pd.DataFrame(columns, index=frame.index)
 
 
 SMALL_BATCH_ROWS = 1000
@@ -287,11 +311,24 @@ def _one_thread_for_small_batches(member: Member, rows: int) -> Any:
 
 def member_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
     """Class probabilities (n, K) for a classifier, predictions (n,) for a regressor."""
+    if member.kind == "lightgbm":
+        return _lightgbm_output(member, frame, schema)
     x = catboost_frame(frame, schema) if member.kind == "catboost" else frame
     with _one_thread_for_small_batches(member, len(frame)):
         if schema["task_type"] == "regression":
             return np.asarray(member.estimator.predict(x), dtype="float64").reshape(-1)
         return np.asarray(member.estimator.predict_proba(x), dtype="float64")
+
+
+def _lightgbm_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    # one thread for a few rows, for the reason given in _one_thread_for_small_batches
+    threads = {"num_threads": 1} if len(frame) <= SMALL_BATCH_ROWS else {}
+    out = np.asarray(member.estimator.predict(lightgbm_frame(frame, schema), **threads), dtype="float64")
+    if schema["task_type"] == "regression":
+        return out.reshape(-1)
+    if schema["task_type"] == "binary":  # LightGBM gives the positive class's probability
+        return np.column_stack([1.0 - out, out])
+    return out
 
 
 def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
@@ -633,6 +670,12 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
 # (always positive for binary tasks, so signs and order are kept; for multiclass the softmax
 # Jacobian at the midpoint is used and the small remainder is spread by size). The base value
 # in probability space is the link applied to the explainer's expected log-odds.
+#
+# That base is not what people call "the average": the sigmoid of the mean log-odds can be 7%
+# where the model predicts 28% on average. So a schema that carries `average_output` (the
+# model's mean output over its training rows, stored at build time) has every explanation
+# measured from that average instead: each row's difference between the two bases is spread
+# over its columns by size (see `rebased`), and the rows still add up exactly.
 
 
 class ExplanationError(ValueError):
@@ -692,6 +735,19 @@ def _catboost_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[n
     else:
         raw = raw[:, :, None]
     by_column = np.einsum("nfk,fc->nck", raw[:, :-1, :], _column_matrix(list(frame.columns), schema))
+    return raw[0, -1, :], by_column
+
+
+def _lightgbm_shap(member: Member, frame: pd.DataFrame, schema: dict) -> tuple[np.ndarray, np.ndarray]:
+    """LightGBM's own SHAP (`pred_contrib`, raw score space), summed into input columns.
+
+    LightGBM returns (n, f + 1) for one output and (n, K * (f + 1)) for K classes, class by
+    class, the last column of each block being the expected value."""
+    x = lightgbm_frame(frame, schema)
+    width = x.shape[1] + 1
+    raw = np.asarray(member.estimator.predict(x, pred_contrib=True), dtype="float64")
+    raw = raw.reshape(len(x), raw.shape[1] // width, width).transpose(0, 2, 1)  # (n, f + 1, K')
+    by_column = np.einsum("nfk,fc->nck", raw[:, :-1, :], _column_matrix(lightgbm_features(schema), schema))
     return raw[0, -1, :], by_column
 
 
@@ -770,14 +826,30 @@ def _tree_explainer(estimator: Any) -> Any:
         return None
 
 
-def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float]:
-    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use."""
+def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float] | dict:
+    """Mean transformed feature row over `frame`: the reference linear and permutation SHAP use.
+
+    A row that is mostly zeros (hashed text has hundreds of thousands of columns) is kept
+    sparse, as ``{"size": n, "index": [...], "value": [...]}``, so it stays small as JSON."""
     matrix = member.estimator[:-1].transform(frame)
-    return np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1).tolist()
+    mean = np.asarray(matrix.mean(axis=0), dtype="float64").reshape(-1)
+    used = np.flatnonzero(mean)
+    if len(used) < len(mean) / 4:
+        return {"size": len(mean), "index": used.tolist(), "value": mean[used].tolist()}
+    return mean.tolist()
+
+
+def _reference_row(reference: list[float] | dict) -> np.ndarray:
+    """A reference from `sklearn_reference` (dense list or sparse dict) as a dense row."""
+    if not isinstance(reference, dict):
+        return np.asarray(reference, dtype="float64")
+    row = np.zeros(int(reference["size"]))
+    row[np.asarray(reference["index"], dtype="int64")] = np.asarray(reference["value"], dtype="float64")
+    return row
 
 
 def _sklearn_shap(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """SHAP of a scikit-learn Pipeline on its transformed matrix, summed into input columns."""
     preprocess, estimator = member.estimator[:-1], member.estimator[-1]
@@ -792,9 +864,9 @@ def _sklearn_shap(
             "with an explanation."
         )
     if _is_linear(estimator):
-        return _linear_shap(estimator, matrix, np.asarray(reference, dtype="float64"), to_columns)
+        return _linear_shap(estimator, matrix, _reference_row(reference), to_columns)
     if explainer is None:
-        base, values = _permutation_shap(estimator, _dense(matrix), np.asarray(reference, dtype="float64"), schema)
+        base, values = _permutation_shap(estimator, _dense(matrix), _reference_row(reference), schema)
     else:
         values = explainer.shap_values(_dense(matrix), check_additivity=False)
         base = explainer.expected_value
@@ -857,10 +929,27 @@ def _multiclass_logodds_to_probability(base: np.ndarray, values: np.ndarray, pro
     jac = mid[:, :, None] * (np.eye(len(base))[None] - mid[:, None, :])
     linear = np.einsum("nkj,nfj->nfk", jac, values)
     remainder = (proba - p_base[None, :]) - linear.sum(axis=1)  # (n, k)
-    size = np.abs(linear)
+    return p_base, linear + _spread(linear, remainder[:, None, :])
+
+
+def _spread(values: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """`amount` (per row and output) shared among the columns of `values` (rows, columns,
+    outputs) in proportion to their size, equally when a row has none: adding it changes
+    each row's total by exactly `amount`, and a column's sign only when `amount` is larger
+    than the row's contributions together."""
+    size = np.abs(values)
     total = size.sum(axis=1, keepdims=True)
     share = np.where(total > 0, size / np.where(total > 0, total, 1.0), 1.0 / values.shape[1])
-    return p_base, linear + share * remainder[:, None, :]
+    return share * amount
+
+
+def rebased(contrib: Contributions, base: np.ndarray) -> Contributions:
+    """The same explanation measured from another base value (the model's average output):
+    every row still adds up, base + sum of its contributions == its output."""
+    base = np.asarray(base, dtype="float64").reshape(-1)
+    shift = np.broadcast_to(contrib.base - base, (len(contrib.values), 1, len(base)))
+    values = contrib.values + _spread(contrib.values, shift)
+    return Contributions(contrib.columns, base, values, contrib.output, contrib.space)
 
 
 def _to_output_space(
@@ -889,11 +978,13 @@ def _to_output_space(
 
 
 def member_contributions(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | None = None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None
 ) -> Contributions:
     """One member's SHAP values by input column, in its output space (see module notes)."""
     if member.kind == "catboost":
         base, values = _catboost_shap(member, frame, schema)
+    elif member.kind == "lightgbm":
+        base, values = _lightgbm_shap(member, frame, schema)
     elif member.kind == "sklearn":
         base, values = _sklearn_shap(member, frame, schema, reference)
     else:
@@ -908,7 +999,8 @@ def member_contributions(
 def explain_frame(
     members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None
 ) -> Contributions:
-    """The ensemble's SHAP values by input column: the weighted sum of its members' values."""
+    """The ensemble's SHAP values by input column: the weighted sum of its members' values,
+    measured from the schema's `average_output` when it has one."""
     total = sum(m.weight for m in members)
     references = references or {}
     combined: Contributions | None = None
@@ -923,6 +1015,9 @@ def explain_frame(
             combined.output = combined.output + part.output * share
     if combined is None:
         raise ValueError("A model needs at least one member with a positive weight.")
+    average = schema.get("average_output")  # absent in bundles built before it was stored
+    if average is not None and len(average) == len(combined.base):
+        return rebased(combined, np.asarray(average, dtype="float64"))
     return combined
 
 
@@ -952,8 +1047,8 @@ def explanation_table(contrib: Contributions, schema: dict, index: pd.Index) -> 
 #
 # A bundle is a zip (or the folder it was unpacked into) holding manifest.json, schema.json,
 # the members' model files and this file as predict.py. Models are never pickled: CatBoost
-# members are .cbm files and scikit-learn members are skops files, loaded with the explicit
-# list of types below. skops itself trusts plain scikit-learn estimators; these are the
+# members are .cbm files, LightGBM members are LightGBM's text model files (.txt), and
+# scikit-learn members are skops files, loaded with the explicit list of types below. skops itself trusts plain scikit-learn estimators; these are the
 # extra (non-estimator) types the engine's pipelines contain. Anything else in a file stops
 # the load.
 
@@ -1045,6 +1140,10 @@ def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
 
         estimator = CatBoostRegressor() if task_type == "regression" else CatBoostClassifier()
         estimator.load_model(blob=data)
+    elif entry["kind"] == "lightgbm":
+        import lightgbm
+
+        estimator = lightgbm.Booster(model_str=data.decode("utf-8"))
     elif entry["kind"] == "sklearn":
         import skops.io as sio
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -159,8 +160,9 @@ def _new_trial_id(index: int) -> str:
 def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarray, *,
               schema: dict, folds: Folds, metric: str, n_classes: int, seed: int,
               deadline: float, callbacks: BuildCallbacks,
-              threads: int | None = None) -> TrialRecord:
-    """Fit one candidate on every fold, score its out-of-fold predictions."""
+              threads: int | None = None, progress: Callable[[], None] = lambda: None) -> TrialRecord:
+    """Fit one candidate on every fold, score its out-of-fold predictions. `progress` is
+    called after each fold and about once a second inside long fits."""
     family = REGISTRY[candidate.estimator]
     start = time.monotonic()
     shape = (len(y), n_classes) if n_classes else (len(y),)
@@ -175,7 +177,7 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
                 task_type=schema["task_type"], schema=schema, seed=seed,
                 deadline=fold_start + max(0.0, deadline - fold_start) / folds_left,
                 should_stop=callbacks.should_stop, n_classes=n_classes,
-                threads=threads or available_threads(),
+                threads=threads or available_threads(), progress=progress,
             )
             x_valid, y_valid = x.iloc[valid_rows], y[valid_rows]
             fitted = family.fit(dict(candidate.params), x.iloc[train_rows], y[train_rows], ctx,
@@ -183,6 +185,7 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
             record.models.append(fitted)
             record.fit_seconds.append(time.monotonic() - fold_start)
             oof[valid_rows] = full_output(fitted, x_valid, schema, n_classes)
+            progress()
             if callbacks.should_stop():
                 status = "stopped"
                 break
@@ -334,6 +337,7 @@ class ModelSearch:
                 candidate, _new_trial_id(len(self.records_) + 1), x, y, schema=schema,
                 folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,
                 deadline=trial_deadline, callbacks=self.callbacks, threads=self.threads,
+                progress=lambda: self.callbacks.on_phase("search", share_of_budget_used=clock.share_used()),
             )
             self._record(record, clock)
         return self

@@ -179,6 +179,8 @@ class Dataset(SQLModel, table=True):
     synthetic: bool = False
     profile: dict | None = _json()
     findings: list | None = _json()
+    # set when the version was copied from another project's library: where from, and who
+    provenance: dict | None = _json()
     created_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = _created_at()
 

@@ -32,7 +32,7 @@ from core.spec import SearchPlan, TaskSpec, TrialResult
 from db import engine as db_engine
 from db.artifacts import put_artifact
 from db.engine import session_scope
-from db.models import Build, BuildStatus, ModelVersion, Trial, User, utcnow
+from db.models import Build, BuildStatus, Dataset, ModelVersion, Trial, User, utcnow
 from workspace.build_state import (
     LOG_MESSAGE_CHARS,
     add_log,
@@ -177,6 +177,7 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     callbacks = DatabaseCallbacks(build_id)
     callbacks.on_phase("loading data", share_of_budget_used=0.0)
     df = dataset_frame(actor, build.dataset_id)
+    df.attrs["synthetic"] = _is_synthetic(build.dataset_id)
     planner, _ = planner_for()
     plan = plan_build(df, build.brief, planner, budget_seconds=build.budget_seconds, seed=build.seed,
                       spec=TaskSpec.model_validate(build.plan["spec"]),
@@ -190,6 +191,12 @@ def run_attempt(build_id: uuid.UUID, attempt: int) -> None:
     callbacks.on_phase("saving", share_of_budget_used=1.0)
     save_model_version(build_id, attempt, result, actor, llm_usage=planner_usage(planner),
                        planner_report=result.planner_info)
+
+
+def _is_synthetic(dataset_id: uuid.UUID) -> bool:
+    with session_scope() as session:
+        dataset = session.get(Dataset, dataset_id)
+        return bool(dataset and dataset.synthetic)
 
 
 def _save_planner_report(build_id: uuid.UUID, planner) -> None:
@@ -255,6 +262,6 @@ def _version_metrics(result) -> dict:
         "slices": result.slices, "ensemble": result.ensemble, "warnings": summary["warnings"],
         "validation": result.validation, "rows": result.rows, "refit": result.refit,
         "timings": result.timings, "planner": result.planner_name, "classes": summary["classes"],
-        "planner_report": summary["planner"],
-        "reliability": summary["reliability"],
+        "planner_report": summary["planner"], "synthetic_data": summary["synthetic_data"],
+        "reliability": summary["reliability"], "failures": result.failures,
     })

@@ -183,14 +183,10 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
     planner, _ = planner_for()
     current_spec = (build.plan or {}).get("spec")
     new_target = (spec or {}).get("target")
-    if current_spec is None:
-        current_spec = _spec_for_target(build, dataset, df, planner, new_target)
-    elif new_target and new_target != current_spec.get("target"):
-        # the user named the column: the rules map "predict <column>" exactly, and an LLM
-        # that chose another target before is not asked again
-        from core.planning.offline import OfflinePlanner
-
-        current_spec = _spec_for_target(build, dataset, df, OfflinePlanner(), new_target)
+    if current_spec is None or (new_target and new_target != current_spec.get("target")):
+        # the user picked the column: the rules plan for it exactly (an LLM that chose another
+        # target before is not asked again), keeping what else the brief asked for
+        current_spec = _spec_for_target(build, dataset, df, new_target)
     new_spec = {**current_spec, **(spec or {})}
     current_search = (build.plan or {}).get("search") or {}
     new_search = {**current_search, **(search or {})} or None
@@ -210,8 +206,11 @@ def update_plan(*, actor: Actor | None, build_id, spec: dict | None = None,
     return build
 
 
-def _spec_for_target(build: Build, dataset: Dataset, df, planner, target: str | None) -> dict:
-    """A draft has no spec yet: ask the planner for one about the column the user picked."""
+def _spec_for_target(build: Build, dataset: Dataset, df, target: str | None) -> dict:
+    """The spec for the column the user picked, planned from the build's own brief: the
+    metric, task type and positive class it asks for stay (not a bare 'predict <column>')."""
+    from core.planning.overrides import TaskOverrides, propose_with_overrides
+
     if not target:
         raise PlanError("This build does not know what to predict yet. Pick the column to "
                         "predict, e.g. update_plan(spec={'target': 'churn'}).")
@@ -219,7 +218,9 @@ def _spec_for_target(build: Build, dataset: Dataset, df, planner, target: str | 
         raise PlanError(f"There is no column '{target}' in the dataset. Pick one of: "
                         + ", ".join(f"'{c}'" for c in list(df.columns)[:20]) + ".")
     profile, findings = _profile_and_findings(dataset, df)
-    proposal = planner.propose_task(f"predict {target}", profile, findings)
+    proposal = propose_with_overrides(
+        None, build.brief, profile, findings, TaskOverrides(target=target), by="the column picker"
+    )
     if proposal.spec is None or proposal.spec.target != target:
         raise PlanError(proposal.message or f"Column '{target}' cannot be predicted as it is; pick another.")
     return proposal.spec.model_dump(mode="json")

@@ -166,41 +166,72 @@ def upload_dataset(
                       sheet=_sheet_name(data, sheet), df=df)
 
 
-def add_synthetic_dataset(
-    *, actor: Actor | None, project_id: uuid.UUID | str, brief: str, schema_description: str = "",
-    n_rows: int = 500, name: str | None = None, seed: int = 0, chat_model: Any = None,
-) -> Dataset:
-    """Ask the configured LLM to describe a table for `brief`; sample it and store it, marked
-    synthetic.
-
-    Needs BRIEFML_LLM (or `chat_model`, a LangChain chat model or `core.llm.LLMAdapter`).
-    Raises PlanError / LLMSetupError with a message for the user.
-    """
+def _llm_adapter(chat_model: Any = None):
     from core.llm.adapter import LLMAdapter, LLMSetupError
-    from core.llm.synthetic import generate_synthetic_dataset
+
+    if chat_model is not None:
+        return chat_model
+    settings = get_settings()
+    if not settings.llm:
+        raise LLMSetupError("Describing a synthetic table needs an LLM: set BRIEFML_LLM (for "
+                            "example 'openai:gpt-4o-mini'), or fill in the columns yourself.")
+    return LLMAdapter.from_model_string(
+        settings.llm, base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+        max_retries=settings.llm_max_retries)
+
+
+def propose_synthetic_spec(
+    *, actor: Actor | None, project_id: uuid.UUID | str, brief: str, schema_description: str = "",
+    chat_model: Any = None,
+):
+    """The LLM's description of a table for `brief` (a `SyntheticDatasetSpec`), for the person
+    to review and edit before any row is made. Editors+; needs BRIEFML_LLM or `chat_model`."""
+    from core.llm.synthetic import describe_synthetic_dataset
+
+    with session_scope() as session:
+        require_project(session, actor, project_id, Action.UPLOAD)
+    return describe_synthetic_dataset(brief, schema_description, chat_model=_llm_adapter(chat_model))
+
+
+def add_dataset_from_spec(
+    *, actor: Actor | None, project_id: uuid.UUID | str, spec: Any, n_rows: int = 500,
+    name: str | None = None, seed: int = 0, brief: str = "",
+) -> Dataset:
+    """Sample a table from a reviewed `SyntheticDatasetSpec` (numpy, deterministic for `seed`)
+    and store it as a dataset marked synthetic. Editors+."""
+    from core.llm.synthetic import MAX_ROWS, sample_synthetic_dataset
 
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.UPLOAD)
-    if chat_model is None:
-        settings = get_settings()
-        if not settings.llm:
-            raise LLMSetupError("Synthetic data needs an LLM: set BRIEFML_LLM (for example "
-                                "'openai:gpt-4o-mini'), or upload a table instead.")
-        chat_model = LLMAdapter.from_model_string(
-            settings.llm, base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-            max_retries=settings.llm_max_retries)
-    frame = generate_synthetic_dataset(brief, schema_description, n_rows, chat_model=chat_model,
-                                       seed=seed)
+    if not 10 <= int(n_rows) <= MAX_ROWS:
+        raise DataError(f"Ask for between 10 and {MAX_ROWS:,} synthetic rows, not {n_rows}.")
+    frame = sample_synthetic_dataset(spec, int(n_rows), seed=seed)
     data = frame.to_csv(index=False).encode("utf-8")
-    name = _dataset_name(name, "synthetic.csv")
+    name = _dataset_name(name or spec.title or None, "synthetic.csv")
     filename = f"{name}.csv"
     # stored like an upload and read back the same way: the CSV is the source of truth
     df = load_table(data, filename=filename, limits=load_limits())
     with session_scope() as session:
         require_project(session, actor, project_id, Action.UPLOAD)
         return _store(session, actor, project_id, data, filename=filename, name=name, sheet=None,
-                      df=df, synthetic=True, brief=brief[:500])
+                      df=df, synthetic=True, brief=brief[:500], target=spec.target)
+
+
+def add_synthetic_dataset(
+    *, actor: Actor | None, project_id: uuid.UUID | str, brief: str, schema_description: str = "",
+    n_rows: int = 500, name: str | None = None, seed: int = 0, chat_model: Any = None,
+) -> Dataset:
+    """Ask the configured LLM to describe a table for `brief`; sample it and store it, marked
+    synthetic, without a review in between (scripts; the web app reviews the spec first).
+
+    Needs BRIEFML_LLM (or `chat_model`, a LangChain chat model or `core.llm.LLMAdapter`).
+    Raises PlanError / LLMSetupError with a message for the user.
+    """
+    spec = propose_synthetic_spec(actor=actor, project_id=project_id, brief=brief,
+                                  schema_description=schema_description, chat_model=chat_model)
+    return add_dataset_from_spec(actor=actor, project_id=project_id, spec=spec, n_rows=n_rows,
+                                 name=name, seed=seed, brief=brief)
 
 
 def list_datasets(*, actor: Actor | None, project_id: uuid.UUID | str) -> list[DatasetSummary]:

@@ -169,10 +169,10 @@ def predict_file(
     """Predict every row of an uploaded file with a model version (viewers and up).
 
     The file is read by the one table reader a bundle's predict.py uses, its cells kept as
-    written, so the user's columns come back unchanged. Returns {"table": the input columns
-    followed by the prediction (named predicted_<target>, and predicted_proba_<class>, when
-    the input already has a column of that name), "warnings": [...], "drift", "drift_lines"
-    and "coverage" (see `predict_rows`)}.
+    written, so the user's columns come back unchanged. Returns {"table": the prediction
+    (named predicted_<target>, and predicted_proba_<class>, when the input already has a
+    column of that name) followed by the input columns, "warnings": [...], "drift",
+    "drift_lines" and "coverage" (see `predict_rows`)}.
     Raises DataError for a file that cannot be read and core.runtime.SchemaError (a
     ValueError) when its rows do not fit the model.
     """
@@ -183,7 +183,8 @@ def predict_file(
     predictions = result["table"]
     if set(predictions.columns) & set(rows.columns):
         predictions = predictions.add_prefix("predicted_")
-    table = pd.concat([rows.reset_index(drop=True), predictions.reset_index(drop=True)], axis=1)
+    # what the user came for first; their own columns after it, as the file wrote them
+    table = pd.concat([predictions.reset_index(drop=True), rows.reset_index(drop=True)], axis=1)
     return {"table": table, "warnings": result["warnings"],
             **{key: result[key] for key in ("drift", "drift_lines", "coverage")}}
 

@@ -5,6 +5,7 @@ Layout::
     manifest.json            ids, library versions, members, SHA-256 of every other file
     schema.json              input columns, kinds, allowed categories, ranges seen in training
     models/member_<i>.cbm    CatBoost members (native format)
+    models/member_<i>.txt    LightGBM members (LightGBM's text model format)
     models/member_<i>.skops  scikit-learn members (skops, loaded with explicit trusted types)
     explainer_reference.json mean transformed features for linear members (only if needed)
     input_example.csv        a few valid input rows
@@ -60,6 +61,8 @@ def build_bundle(
     input_example: pd.DataFrame | None = None,
     build_id: str | None = None,
     model_version: str | int | None = None,
+    synthetic_data: bool = False,
+    failures: dict | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
@@ -87,7 +90,8 @@ def build_bundle(
     files["tableread.py"] = Path(tableread.__file__).read_bytes()
     context = {"brief": brief, "spec": spec, "holdout_metrics": metrics, "baseline_metrics": baseline,
                "confidence_intervals": confidence_intervals, "findings": list(findings or []),
-               "explanation": explanation, "profile": profile}
+               "explanation": explanation, "profile": profile, "synthetic_data": synthetic_data,
+               "failures": failures}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
     manifest = _manifest(model, members, files, ids)
@@ -112,6 +116,8 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         input_example=getattr(result, "train_sample", None),
         build_id=build_id,
         model_version=model_version,
+        synthetic_data=bool(getattr(result, "synthetic_data", False)),
+        failures=getattr(result, "failures", None),
     )
 
 
@@ -119,8 +125,9 @@ def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
     packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
-    if "catboost" in kinds:
-        packages.append("catboost")
+    for library in ("catboost", "lightgbm"):  # only the boosting libraries a member needs
+        if library in kinds:
+            packages.append(library)
     if "sklearn" in kinds:
         # shap is only for `predict.py --explain` of scikit-learn members (CatBoost explains itself)
         packages += ["scikit-learn", "scipy", "threadpoolctl", "skops", "shap"]
@@ -133,6 +140,8 @@ def requirements_text(model: TabularModel) -> str:
 def _member_file(i: int, member: runtime.Member) -> tuple[str, bytes]:
     if member.kind == "catboost":
         return f"models/member_{i}.cbm", _catboost_bytes(member.estimator)
+    if member.kind == "lightgbm":
+        return f"models/member_{i}.txt", member.estimator.model_to_string(num_iteration=-1).encode("utf-8")
     if member.kind == "sklearn":
         return f"models/member_{i}.skops", _skops_bytes(member)
     raise BundleError(f"Member '{member.name}' has kind '{member.kind}', which a bundle cannot store.")
@@ -238,7 +247,8 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
 
 def _library_versions() -> dict:
     versions = {"python": platform.python_version()}
-    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "skops", "shap"):
+    for name in ("briefml", "numpy", "pandas", "scikit-learn", "scipy", "catboost", "lightgbm", "skops",
+                 "shap"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -264,7 +274,8 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
     brief = str(context.get("brief") or "").strip()
     explanation = context.get("explanation")
     values = {
-        "title": f"predict `{model.target}` ({model.task_type})",
+        "title": f"predict `{model.target}` ({model.task_type})"
+        + (" — trained on SYNTHETIC data" if context.get("synthetic_data") else ""),
         "ids": " · ".join(f"{k.replace('_', ' ')}: `{v}`" for k, v in ids.items() if v is not None)
         or "Built with briefml.",
         "intended_use": (f"From the brief: \n\n> {brief}" if brief else "No brief was given.")
@@ -280,6 +291,7 @@ def render_model_card(model: TabularModel, context: dict, ids: dict, file_names:
         "top_features": "\n".join(md.top_features_lines(explanation)),
         "reliability": "\n".join(md.reliability_lines(model.reliability))
         or "No intervals or calibration were computed for this model.",
+        "failures": "\n".join(md.failure_lines(context.get("failures"))),
         "limitations": "\n".join(f"- {line}" for line in _limitations(model, context)),
         "files": "\n".join(f"- `{name}`" for name in ["manifest.json", *file_names]),
     }
@@ -298,6 +310,9 @@ def _limitations(model: TabularModel, context: dict) -> list[str]:
          "way the data is recorded changes. Re-check it on recent labelled rows regularly."),
         "Importance shows what the model uses, not what causes the outcome.",
     ]
+    if context.get("synthetic_data"):
+        out.insert(0, "Trained on SYNTHETIC data generated by briefml from a description, not "
+                      "collected from the real world: its metrics say nothing about real data.")
     warnings = [f for f in context.get("findings") or [] if str(md.as_dict(f).get("severity")) == "warning"]
     if warnings:
         out.append(f"{len(warnings)} data-check warning(s) were raised (see above).")

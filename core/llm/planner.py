@@ -113,10 +113,9 @@ class LLMPlanner:
             proposal = self._ask(
                 TaskAnswer, user, lambda a: _task_proposal(a, profile, findings)
             )
-            self.target_doubt = _doubt_about_target(
-                proposal, self.fallback.propose_task(brief, profile, findings)
-            )
-            return proposal
+            offline = self.fallback.propose_task(brief, profile, findings)
+            self.target_doubt = _doubt_about_target(proposal, offline)
+            return cross_checked(proposal, offline)
 
         return self._step(
             "propose_task", ask, lambda: self.fallback.propose_task(brief, profile, findings)
@@ -462,7 +461,18 @@ def _render_report(answer: ReportAnswer, model_name: str, context: dict) -> str:
         suggestions="\n".join(f"- {s.strip()}" for s in answer.suggestions),
     )
     by = f" ({model_name})" if model_name else ""
-    return body.rstrip() + f"\n\n_Written by the LLM planner{by} from the engine's measurements._\n"
+    body = body.rstrip() + f"\n\n_Written by the LLM planner{by} from the engine's measurements._\n"
+    return body + _failures_section(context)
+
+
+def _failures_section(context: dict) -> str:
+    # held-out rows never go to the LLM: the failure analysis keeps the engine's own words
+    from core.planning.report import failure_lines
+
+    if not context.get("failures"):
+        return ""
+    return ("\n## Where it fails\n\n" + "\n".join(failure_lines(context["failures"]))
+            + "\n\n_Measured and worded by the engine._\n")
 
 
 def report_facts(context: dict, *, send_examples: bool = True) -> dict:
@@ -553,6 +563,56 @@ def _slice_facts(slices: dict, metric: str | None, send_examples: bool) -> dict:
             ]
         out[column] = summary
     return out
+
+
+LLM_ALONE = 0.7  # how sure a model's pick is with nothing in the brief's words behind it
+
+
+def cross_checked(chosen: TaskProposal, offline: TaskProposal) -> TaskProposal:
+    """The model's proposal with a confidence and a runner-up from the offline scorer.
+
+    Agreement raises the confidence above either alone; a pick among the columns the
+    offline scorer hesitated between keeps the model's own confidence; a pick the brief's
+    words do not support has little; and when the brief names one column outright and the
+    model chose another, the planner asks which one (the model may have followed words
+    hidden in the data rather than the user's)."""
+    if chosen.spec is None:
+        return chosen
+    picked = chosen.spec.target
+    scores = {c.column: c for c in offline.candidates}
+    others = [c for c in offline.candidates if c.column != picked]
+    if offline.spec is not None and offline.spec.target == picked:
+        sure = 1 - (1 - LLM_ALONE) * (1 - offline.confidence)
+        return chosen.model_copy(update={"confidence": round(sure, 3), "runner_up": offline.runner_up})
+    if offline.spec is not None and _named_outright(offline):
+        named = offline.spec.target
+        return TaskProposal(
+            spec=None,
+            ambiguous=True,
+            message=f"The brief names '{named}', but the LLM planner chose '{picked}' as the "
+            "target. Say which one to predict.",
+            candidates=[*offline.candidates[:1], TargetCandidate(
+                column=picked, score=0.0, why="the LLM planner's choice")],
+            confidence=0.0,
+            runner_up=TargetCandidate(column=picked, score=0.0, why="the LLM planner's choice"),
+        )
+    if offline.spec is not None:  # the brief's words point elsewhere: the choice is doubtful
+        sure = LLM_ALONE * (1 - offline.confidence)
+        runner = offline.candidates[0] if offline.candidates else offline.runner_up
+    elif picked in scores:  # the offline scorer hesitated, and the model settled it
+        sure, runner = LLM_ALONE, others[0] if others else None
+    else:  # the brief's words point at no column, nor at this one
+        sure, runner = LLM_ALONE / 2, others[0] if others else None
+    return chosen.model_copy(update={"confidence": round(sure, 3), "runner_up": runner})
+
+
+def _named_outright(proposal: TaskProposal) -> bool:
+    from core.planning.target_scoring import NAMED_REASON
+
+    return proposal.confidence >= 1.0 and any(
+        c.column == proposal.spec.target and c.why.startswith(NAMED_REASON)
+        for c in proposal.candidates
+    )
 
 
 def _doubt_about_target(chosen: TaskProposal, offline: TaskProposal) -> dict | None:

@@ -88,6 +88,29 @@ class SyntheticDatasetSpec(BaseModel):
         return self
 
 
+def describe_synthetic_dataset(
+    brief: str, schema_description: str, *, chat_model: BaseChatModel | LLMAdapter
+) -> SyntheticDatasetSpec:
+    """The LLM's column descriptions for `brief`, validated; no row is made here.
+
+    `schema_description` is what the user said about the columns (may be empty). Raises
+    `PlanError` when the model gives no usable description."""
+    adapter = chat_model if isinstance(chat_model, LLMAdapter) else LLMAdapter(chat_model)
+    user = render_prompt(
+        "synthetic.md",
+        brief=clip_text(brief, 4000),
+        schema=clip_text(schema_description or "(nothing)", 4000),
+        max_columns=MAX_COLUMNS,
+    )
+    try:
+        return adapter.ask(SyntheticDatasetSpec, system=render_prompt("system.md"), user=user)
+    except LLMAnswerError as exc:
+        raise PlanError(
+            f"The LLM could not describe a synthetic dataset for this brief ({exc}). Try a "
+            "more specific brief or list the columns you want."
+        ) from exc
+
+
 def generate_synthetic_dataset(
     brief: str,
     schema_description: str,
@@ -98,26 +121,10 @@ def generate_synthetic_dataset(
 ) -> pd.DataFrame:
     """A synthetic table for `brief`, sampled from column descriptions the LLM proposes.
 
-    `schema_description` is what the user said about the columns (may be empty). The frame
-    is marked synthetic (see the module docstring). Raises `PlanError` when the model gives
-    no usable description.
-    """
+    The frame is marked synthetic (see the module docstring)."""
     if not 10 <= n_rows <= MAX_ROWS:
         raise PlanError(f"Ask for between 10 and {MAX_ROWS} synthetic rows, not {n_rows}.")
-    adapter = chat_model if isinstance(chat_model, LLMAdapter) else LLMAdapter(chat_model)
-    user = render_prompt(
-        "synthetic.md",
-        brief=clip_text(brief, 4000),
-        schema=clip_text(schema_description or "(nothing)", 4000),
-        max_columns=MAX_COLUMNS,
-    )
-    try:
-        spec = adapter.ask(SyntheticDatasetSpec, system=render_prompt("system.md"), user=user)
-    except LLMAnswerError as exc:
-        raise PlanError(
-            f"The LLM could not describe a synthetic dataset for this brief ({exc}). Try a "
-            "more specific brief or list the columns you want."
-        ) from exc
+    spec = describe_synthetic_dataset(brief, schema_description, chat_model=chat_model)
     return sample_synthetic_dataset(spec, n_rows, seed=seed)
 
 
@@ -224,3 +231,61 @@ def _with_missing(values: pd.Series, share: float, rng: np.random.Generator) -> 
     elif values.dtype == bool:
         values = values.astype("boolean")
     return values.mask(gaps)
+
+
+# --------------------------------------------------------------------------- the editable table
+
+# The columns of the table a person edits (in the web app) before any row is made.
+EDITOR_FIELDS = ("name", "kind", "mean", "std", "minimum", "maximum", "categories",
+                 "missing_share", "effect_on_target")
+STARTER_ROWS = [
+    {"name": "outcome", "kind": "boolean", "mean": 0.3, "categories": "",
+     "effect_on_target": 0.0},
+    {"name": "age", "kind": "integer", "mean": 40, "std": 12, "minimum": 18, "maximum": 90,
+     "categories": "", "effect_on_target": 1.0},
+    {"name": "plan", "kind": "categorical", "categories": "basic, plus, pro",
+     "effect_on_target": -0.5},
+]
+
+
+def spec_rows(spec: SyntheticDatasetSpec) -> list[dict]:
+    """A spec as editable rows: one per column, categories as one comma-separated text."""
+    rows = []
+    for column in spec.columns:
+        row = column.model_dump()
+        row["categories"] = ", ".join(column.categories)
+        rows.append({k: row.get(k) for k in EDITOR_FIELDS})
+    return rows
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+
+
+def _column_from_row(row: dict) -> dict:
+    values = {k: row.get(k) for k in EDITOR_FIELDS if not _blank(row.get(k))}
+    values["name"] = str(values.get("name", "")).strip()
+    values["kind"] = str(values.get("kind", "numeric")).strip().lower()
+    values["categories"] = [c.strip() for c in str(row.get("categories") or "").split(",")
+                            if c.strip()]
+    return values
+
+
+def spec_from_rows(rows: list[dict], *, target: str, noise: float = 0.5,
+                   title: str = "") -> SyntheticDatasetSpec:
+    """The reviewed table back as a spec; a one-line `PlanError` saying what to fix."""
+    from pydantic import ValidationError
+
+    columns = [_column_from_row(r) for r in rows if not _blank(r.get("name"))]
+    try:
+        return SyntheticDatasetSpec(title=title, target=target, noise=noise, columns=columns)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = first.get("loc") or ()
+        row = f"row {where[1] + 1}: " if len(where) > 1 and where[0] == "columns" else ""
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        field_name = where[-1] if len(where) > 2 else ""
+        raise PlanError(
+            f"The column table is not valid ({row}{field_name + ': ' if field_name else ''}"
+            f"{message}). Fix it and generate again."
+        ) from None

@@ -37,14 +37,16 @@ STOPWORDS = words_of(
     predictions forecast estimate estimation identify tell guess model classify
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
-    next going kind type sort lot lots just also
+    next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
+    doesn't didn't can't cannot couldn't during within since until via through without between
+    against toward towards
     """
 )
 ENTITY_WORDS = words_of(
     """
     customer customers client clients user users employee employees worker workers person
     people patient patients shopper shoppers passenger passengers applicant applicants
-    member members household households individual individuals record records case cases
+    member members household households individual individuals record records
     item items someone somebody respondent respondents women men woman man
     """
 )
@@ -63,6 +65,7 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 # Words after these describe inputs, not the outcome.
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
+    r"judging (?:by|from)|going by|on the basis of|depending on|as a function of|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
     re.IGNORECASE,
 )
@@ -75,9 +78,12 @@ _TIME_HORIZON = re.compile(
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
-    r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)\s+(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
+    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+\s+){0,2}?"
+    r"(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+)\s+"
+    r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|per|(?:in|for|at|of|to) (?:a|an|each|every))\s+([^\W\d_]+)|"
+    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
+    r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)",
     re.IGNORECASE,
@@ -90,6 +96,9 @@ HOW_ADJECTIVE_NOUNS = {
     "old": "age",
     "heavy": "weight",
     "tall": "height",
+    "wide": "width",
+    "deep": "depth",
+    "thick": "thickness",
     "far": "distance",
     "fast": "speed",
     "big": "size",
@@ -114,6 +123,31 @@ HOW_ADJECTIVE_NOUNS = {
 }
 IMPLIED_WEIGHT = 0.6
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# A question word asks for a kind of thing: "where was it made" asks for a place.
+_WH_NOUNS = {
+    "where": "origin location place region country",
+    "when": "time date year",
+}
+_WH_QUESTION = re.compile(r"^\W*(where|when)\b", re.IGNORECASE)
+# Phrasal verbs say in two words what one word of a column says: "let go" is a release.
+PHRASAL_VERBS = [
+    (re.compile(r"\blet(?:s|ting)?\s+(?:\w+\s+){0,3}?go\b", re.IGNORECASE), "release"),
+    (re.compile(r"\bturn(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?down\b", re.IGNORECASE), "reject"),
+    (re.compile(r"\bpa(?:y|ys|id|ying)\s+(?:\w+\s+){0,2}?back\b", re.IGNORECASE), "repay"),
+    (re.compile(r"\bdrop(?:s|ped|ping)?\s+out\b", re.IGNORECASE), "quit"),
+    (re.compile(r"\bsho(?:w|ws|wed|wing)\s+up\b", re.IGNORECASE), "attend"),
+    (re.compile(r"\bsells?\s+for\b|\bsold\s+for\b|\bgo(?:es)? for\b", re.IGNORECASE), "sell price"),
+    (re.compile(r"\bmake\s+it\s+(?:out\s+)?alive\b|\bpull\s+through\b", re.IGNORECASE), "survive"),
+    (re.compile(r"\bpass(?:es|ed)?\s+away\b", re.IGNORECASE), "die"),
+    (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),
+    (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
+]
+# "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
+_NEGATED = re.compile(
+    r"\b(?:not|never|no longer|won't|wont|don't|doesn't|didn't|isn't|aren't|wasn't|can't|cannot|"
+    r"couldn't|wouldn't|fail(?:s|ed)? to|unable to)\s+(?:\w+ly\s+)?(?:be\s+)?([^\W\d_]+)",
+    re.IGNORECASE,
+)
 # "Predict the price, or maybe the bedrooms, no wait": the user is not sure; ask.
 _HEDGE = re.compile(
     r"\bor maybe\b|\bor perhaps\b|\bor rather\b|\bno wait\b|\bnot sure\b|\bneither\b|"
@@ -136,6 +170,7 @@ QUANTITY_NOUNS = words_of(
     age income salary wage revenue sales spending expenditure duration delay distance speed
     temperature percentage percent share fraction proportion ratio size volume mileage
     consumption balance debt profit strength concentration yield quantity demand charge fee
+    worth cost money days hours minutes weeks months
     """
 )
 
@@ -156,18 +191,21 @@ _ASKS_NUMBER = re.compile(
 )
 _ASKS_CLASSES = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|class|category|variety|species|genre|"
-    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b",
+    r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b|"
+    r"\bwhich\s+[^\W\d_]+\s+(?:is|are|was|were|does|do|did|will|would)\s+"
+    r"(?:the|a|an|this|that|its|their|his|her|each)\b",
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
-_CHOICE_LIST = re.compile(r"[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?")
+_CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?", re.IGNORECASE)
 _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
     r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|\b(?:flag|detect|spot|screen for)\b|"
     r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
-    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b",
+    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b|"
+    r"\bwhich (?:[^\W\d_]+ ){1,3}?[^\W\d_]{2,}ed\b",
     re.IGNORECASE,
 )
 
@@ -228,6 +266,8 @@ class Brief:
     input_stems: set[str] = field(default_factory=set)
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
+    word_initials: set[str] = field(default_factory=set)  # of any 2-3 words: 'orange juice' → oj
+    negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
 
@@ -238,25 +278,41 @@ class Brief:
         text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
         # "next month" says when, not what: it must not point at a 'months' column
         outcome, inputs = _TIME_HORIZON.sub(" ", text), ""
+        for pattern, meaning in PHRASAL_VERBS:
+            outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
         if split:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
         entities = {
-            w for groups in _ENTITY_SLOT.findall(outcome) for w in " ".join(groups).lower().split()
+            w
+            for groups in _ENTITY_SLOT.findall(outcome)
+            for w in " ".join(groups).lower().split()
+            if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
+        subject, verbs = subject_and_verb(outcome)
+        units, measures = _measure_words(outcome)
+        previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
             if lowered in STOPWORDS or len(lowered) < 2:
                 continue
             key = stem(lowered)
-            entity = lowered in ENTITY_WORDS or lowered in entities
+            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject
             weight = ENTITY_WEIGHT if entity else 1.0
-            if i in heads:
+            if i in verbs:
+                weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked
+            elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
             else:
                 weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
+            if i - 2 in measures or i - 2 in units:
+                weight = max(weight, previous_weight)  # the thing measured weighs as much
+            if i in measures or i in units:
+                previous_weight = weight
+            if i in units:
+                weight *= MEASURE_WEIGHT  # "years of schooling": schooling is the thing
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -268,7 +324,16 @@ class Brief:
                 out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
                 out.originals.setdefault(key, noun)
                 out.outcome_words += ["|", noun]
+        wh = _WH_QUESTION.search(outcome)
+        if wh:
+            for noun in _WH_NOUNS[wh.group(1).lower()].split():
+                key = stem(noun)
+                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+                out.originals.setdefault(key, noun)
+                out.outcome_words += ["|", noun]
+        out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
+        out.word_initials = _word_initials(text)
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
@@ -339,6 +404,110 @@ def _focus(text: str, entities: set[str]) -> set[int]:
     return set()
 
 
+# "predict birth weight and tell us whether it's low": two requests in one brief
+_SECOND_REQUEST = re.compile(
+    r"\b(?:and|then|plus)\s+(?:also\s+)?(?:tell|predict|estimate|forecast|classify|say|"
+    r"find out|work out|show)\b",
+    re.IGNORECASE,
+)
+
+
+def requests_in(text: str) -> list[str]:
+    """The brief cut where it starts a second request; one part when it makes one."""
+    parts = [p for p in _SECOND_REQUEST.split(text) if p.strip()]
+    return parts if len(parts) == 2 else [text]
+
+
+_WH_WORDS = words_of("what how which where when who")
+_DO_MODALS = words_of("will would does do did can could should")
+_SUBJECT_DETERMINERS = words_of(
+    "the a an each every this that these those its their his her your my our"
+)
+_VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
+_CLAUSE_END = words_of("for in on at per during over by after before to with from into")
+_POSSESSION = words_of("have has had own owns get gets")
+MEASURE_WEIGHT = 0.6
+# "a share of income" may be the share column; "years of schooling" is the schooling
+_MEASURES = words_of(
+    "number amount count level rate share percentage proportion fraction degree quantity total"
+)
+_UNITS = words_of("years months weeks days hours minutes times")
+
+
+def subject_and_verb(text: str) -> tuple[set[int], set[int]]:
+    """Word positions of the subject and the final verb of questions such as 'what does *a
+    library subscription* cost?', 'how many units will *each store* sell?' and 'does *the
+    house* have a garage?': the subject says who, the verb (or the object after 'have') what.
+    """
+    found = list(WORD.finditer(text))
+    subject: set[int] = set()
+    verbs: set[int] = set()
+    start = 0
+    for end in [*_clause_breaks(text, found), len(found)]:
+        clause = list(range(start, end))
+        start = end
+        words = [found[i].group(0).lower() for i in clause]
+        for k, word in enumerate(words[:-2]):
+            if word not in _DO_MODALS or words[k + 1] not in _SUBJECT_DETERMINERS:
+                continue
+            asked_wh = any(w in _WH_WORDS for w in words[:k])
+            if not asked_wh and k > 0:
+                break
+            rest = list(range(k + 2, len(words)))
+            stop = next((j for j in rest if words[j] in _VERB_STOPS), None)
+            if stop is None and asked_wh:
+                verb = _final_verb(words, k + 2)
+                if verb is not None:
+                    stop = verb
+                    verbs.add(clause[stop])
+            elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
+                stop = None  # "will the application be accepted": no subject to set aside
+            if stop is not None and stop > k + 2 - 0:
+                subject.update(clause[j] for j in range(k + 2, stop))
+            break
+    return subject, verbs
+
+
+def _final_verb(words: list[str], first: int) -> int | None:
+    """The verb that ends a question's clause, before a trailing 'in a year', 'for',
+    'during pregnancy' (a preposition and at most two content words)."""
+    end = len(words)
+    for j in range(len(words) - 1, first, -1):
+        if words[j] in _CLAUSE_END:
+            content = [w for w in words[j + 1 :] if w not in STOPWORDS and not w.isdigit()]
+            if len(content) <= 2:
+                end = j
+            break
+    verb = end - 1
+    while verb > first and (words[verb] in STOPWORDS or words[verb].isdigit()):
+        verb -= 1
+    return verb if verb > first else None
+
+
+def _clause_breaks(text: str, found: list) -> list[int]:
+    """Positions of the first word after each '.', '?', ',', ';' or '|'."""
+    return [
+        i
+        for i in range(1, len(found))
+        if re.search(r"[.?!;,|:]", text[found[i - 1].end() : found[i].start()])
+    ]
+
+
+def _measure_words(text: str) -> tuple[set[int], set[int]]:
+    """Positions of units ('years of schooling') and of other measures ('the number of
+    visits') followed by 'of': (units, measures)."""
+    found = list(WORD.finditer(text))
+    units, measures = set(), set()
+    for i in range(len(found) - 2):
+        word, after = found[i].group(0).lower(), found[i + 1].group(0).lower()
+        if after == "of":
+            if word in _UNITS:
+                units.add(i)
+            elif word in _MEASURES:
+                measures.add(i)
+    return units, measures
+
+
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     """Per sentence: words before an input marker (from, given, using, ...) are the outcome,
     words after it, to the end of the sentence, are inputs. A sentence that starts with the
@@ -399,4 +568,16 @@ def _capital_acronyms(text: str) -> set[str]:
             window = capitals[i : i + size]
             if all(w[:1].isupper() and w.isalpha() for w in window):
                 out.add("".join(w[0] for w in window).lower())
+    return out
+
+
+def _word_initials(text: str) -> set[str]:
+    """Initials of each run of two or three content words: 'orange juice' → 'oj'."""
+    words = [w.lower() for w in WORD.findall(text)]
+    out = set()
+    for size in (2, 3):
+        for i in range(len(words) - size + 1):
+            window = words[i : i + size]
+            if not any(w in STOPWORDS or w.isdigit() for w in window):
+                out.add("".join(w[0] for w in window))
     return out

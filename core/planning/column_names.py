@@ -17,6 +17,9 @@ from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
+ANTONYM, KIND, RESIDUE, QUALIFIED, SHARED_START = 0.65, 0.4, 0.8, 0.9, 0.6
+CONTEXT = 0.6  # a value said in passing counts (the weight of a context word)
+NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
 MIN_COMPOUND_PIECE = 3
 
 # A modest vocabulary of outcome words: each line is one meaning. General words only, not
@@ -35,7 +38,7 @@ OUTCOME_VOCABULARY = [
     "buy bought purchase purchased choose chose choice pick order",
     "fraud fraudulent scam",
     "default defaulted delinquent delinquency",
-    "sales sold demand units revenue",
+    "sales sell sold demand units revenue",
     "salary wage wages pay paid earn earns earned earnings compensation income",
     "spam junk",
     "click clicked clicks",
@@ -62,13 +65,49 @@ OUTCOME_VOCABULARY = [
     "speed fast",
     "size big large",
     "job occupation profession position",
-    "work works working worked employed employment participate participation",
+    "work works working worked employed employment participate participation labour labor workforce",
     "spend spending spent expenditure expense",
     "charge charged bill billed fee",
     "visit consultation appointment",
     "share fraction proportion percentage",
     "up rise increase gain higher",
     "down fall decrease drop decline lower",
+    "deny denied denial reject rejected rejection refuse refused decline declined",
+    "release released discharge discharged",
+    "city town urban",
+    "highway motorway freeway",
+    "origin provenance",
+    "pulse heartbeat heart",
+    "education schooling school educated",
+    "output produce produced production",
+    "volume traded trade trading",
+]
+# Opposites name the same yes/no column: "who won't repay" asks for the default column.
+ANTONYM_PAIRS = [
+    ("pay paid repay repaid repayment", "default defaulted delinquent delinquency arrears"),
+    (
+        "approve approved approval accept accepted admit admitted grant granted",
+        "deny denied denial reject rejected rejection refuse refused decline declined",
+    ),
+    ("release released free freed", "hold held detain detained jail jailed custody"),
+    ("pass passed success succeed", "fail failed failure"),
+    ("stay stayed retain retained renew renewed", "leave left quit churn churned cancel"),
+    ("win won winner", "lose lost loss defeat"),
+    ("survive survived alive live", "die died death dead perish"),
+    ("employed employment work working", "unemployed unemployment"),
+]
+# Broad kinds of outcome: weaker than a synonym, but enough when nothing closer matches
+# ("what is a player worth" → the salary column, "where was it made" → origin).
+OUTCOME_KINDS = [
+    (
+        "price cost value worth valuation salary wage pay paid earn earnings income "
+        "compensation revenue charge fee bill spend spending expenditure expense rent tuition "
+        "profit budget money dollar euro fare premium"
+    ),
+    "duration length time stay day hour minute week month tenure",
+    "count number times frequency tally",
+    "rate percentage percent share fraction proportion ratio",
+    "origin location place region country state area continent city",
 ]
 ABBREVIATIONS = {
     "arr": "arrival",
@@ -91,7 +130,27 @@ ABBREVIATIONS = {
     "mpg": "mileage",
     "hp": "horsepower",
     "wt": "weight",
+    "med": "median",
+    "tot": "total",
+    "perc": "percentage",
+    "cap": "capacity",
+    # acronyms data columns are commonly named by: each word of the phrase can match
+    "los": "length of stay",
+    "gpa": "grade point average",
+    "bmi": "body mass index",
+    "bp": "blood pressure",
+    "hr": "heart rate",
+    "ctr": "click through rate",
+    "ltv": "lifetime value",
+    "clv": "customer lifetime value",
+    "roi": "return on investment",
+    "aov": "average order value",
+    "arpu": "average revenue per user",
+    "gdp": "gross domestic product",
+    "eps": "earnings per share",
+    "rpm": "revolutions per minute",
 }
+ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
 _GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
 _VOWELS = set("aeiou")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -106,8 +165,35 @@ def _build_synonyms() -> dict[str, set[str]]:
     return groups
 
 
+def _build_relations() -> dict[str, list[tuple[float, str, frozenset[str]]]]:
+    """stem → [(weight, how, stems related that way)]: synonyms, opposites, broad kinds."""
+    relations: dict[str, list[tuple[float, str, frozenset[str]]]] = {}
+
+    def link(weight: float, how: str, a: set[str], b: set[str]) -> None:
+        for s in a:
+            others = frozenset(b - {s})
+            if others:
+                relations.setdefault(s, []).append((weight, how, others))
+
+    for line in OUTCOME_VOCABULARY:
+        stems = {stem(w) for w in line.split()}
+        link(SYNONYM, "means much the same", stems, stems)
+    for one, other in ANTONYM_PAIRS:
+        a, b = {stem(w) for w in one.split()}, {stem(w) for w in other.split()}
+        link(ANTONYM, "is the opposite outcome", a, b)
+        link(ANTONYM, "is the opposite outcome", b, a)
+    for line in OUTCOME_KINDS:
+        stems = {stem(w) for w in line.split()}
+        link(KIND, "asks for the same kind of quantity", stems, stems)
+    return relations
+
+
 SYNONYMS = _build_synonyms()
-VOCABULARY = frozenset(w for line in OUTCOME_VOCABULARY for w in line.split())
+RELATIONS = _build_relations()
+VOCABULARY = frozenset(
+    w for line in [*OUTCOME_VOCABULARY, *OUTCOME_KINDS, *(" ".join(p) for p in ANTONYM_PAIRS)]
+    for w in line.split()
+)
 
 
 def name_words(name: str) -> list[str]:
@@ -177,24 +263,40 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
         consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
     expanded = ABBREVIATIONS.get(col_word)
 
-    if expanded and stem(expanded) in brief.weights:
+    if expanded and " " in expanded:
+        consider(*_phrase_match(col_word, expanded, brief))
+    elif expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
             f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
         )
-    for meaning in (token, stem(expanded) if expanded else None):
-        for synonym in SYNONYMS.get(meaning, ()):
-            for said in _said_like(synonym, brief):
-                consider(
-                    SYNONYM * brief.weights[said],
-                    f"'{brief.originals[said]}' in the brief means much the same",
-                )
+    for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
+        for weight, how, related in RELATIONS.get(meaning, ()):
+            for synonym in related:
+                for said in _said_like(synonym, brief):
+                    negated = said in brief.negated
+                    if negated and how == "is the opposite outcome":
+                        weight = SYNONYM  # "won't repay" means the default
+                    elif negated:
+                        weight *= NEGATED
+                    consider(
+                        weight * brief.weights[said],
+                        f"'{brief.originals[said]}' in the brief {how}",
+                    )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
             if _abbreviates(col_word, original):
                 consider(
                     ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
                 )
+    if best < ABBREVIATION * SYNONYM:  # 'cty' for city when the brief says town
+        for stem_, original in brief.originals.items():
+            for synonym in _synonym_words(stem_):
+                if _abbreviates(col_word, synonym, slack=1):
+                    consider(
+                        ABBREVIATION * SYNONYM * brief.weights[stem_],
+                        f"'{col_word}' is short for '{synonym}', which '{original}' means",
+                    )
     if best < INITIALS:
         used = _initials_in(col_word, brief.outcome_words)
         if used:
@@ -208,11 +310,114 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
                 )
+    if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
+        for stem_, original in brief.originals.items():
+            residue = _qualifier_of(col_word, original)
+            if residue:
+                # 'hhours' when the brief says the husband's hours: the letter is his
+                said = any(w[:1] == residue[0] for w in brief.outcome_words if w != original)
+                consider(
+                    (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
+                    f"'{col_word}' is '{original}' with a qualifier",
+                )
+    if best < ABBREVIATION and len(col_word) >= 4:
+        pieces = _glued_abbreviation(col_word, brief)
+        if pieces:
+            weight = max(brief.weights[stem(w)] for w in pieces)
+            consider(
+                ABBREVIATION * weight * (1 + ACRONYM_BONUS * (len(pieces) - 1)) * 0.9,
+                f"'{col_word}' is short for '{' '.join(pieces)}'",
+            )
+    if best < SHARED_START:  # 'premie' for premature: a long shared start
+        for stem_, original in brief.originals.items():
+            if _shares_a_long_start(col_word, original):
+                consider(
+                    SHARED_START * brief.weights[stem_],
+                    f"'{col_word}' starts like '{original}'",
+                )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
             if len(stem_) >= 4 and stem_ in token:
                 consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
     return best, why
+
+
+def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str]:
+    """'los' for 'length of stay': the best word of the phrase the brief matches, more for
+    each further one ('how long ... stay' matches two)."""
+    scores = [word_match(w, brief)[0] for w in phrase.split() if w not in STOPWORDS]
+    hits = [x for x in scores if x > 0]
+    if not hits:
+        return 0.0, ""
+    weight = ABBREVIATION * max(hits) * (1 + ACRONYM_BONUS * (len(hits) - 1))
+    return weight, f"'{short}' is short for '{phrase}'"
+
+
+_SYNONYM_WORDS: dict[str, set[str]] = {}
+for _line in OUTCOME_VOCABULARY:
+    for _word in _line.split():
+        _SYNONYM_WORDS.setdefault(stem(_word), set()).update(set(_line.split()) - {_word})
+
+
+def _synonym_words(stem_: str) -> set[str]:
+    """The written words of the same meaning as a brief stem (for abbreviations of them)."""
+    return _SYNONYM_WORDS.get(stem_, set())
+
+
+def _shares_a_long_start(a: str, b: str) -> bool:
+    """Four letters or more in common at the start, two thirds of the shorter word."""
+    if not (a.isalpha() and b.isalpha()) or min(len(a), len(b)) < 5:
+        return False
+    common = 0
+    for x, y in zip(a.lower(), b.lower()):
+        if x != y:
+            break
+        common += 1
+    return common >= 4 and common >= 2 / 3 * min(len(a), len(b))
+
+
+def _qualifier_of(name_word: str, word: str) -> str:
+    """'wagew' is 'wage' + 'w', 'hhours' is 'h' + 'hours', 'ncases' is 'n' + 'case(s)': a
+    whole word of three letters or more, and one or two letters before or after it; returns
+    those letters ('' if the name is not made so)."""
+    if len(word) < 3 or not word.isalpha():
+        return ""
+    rest = len(name_word) - len(word)
+    if 1 <= rest <= 2 and name_word.startswith(word):
+        return name_word[len(word) :]
+    # a letter before the word, in any of its forms: 'ncases' for 'case counts'
+    name, said = stem(name_word), stem(word)
+    rest = len(name) - len(said)
+    if 1 <= rest <= 2 and len(said) >= 3 and name.endswith(said):
+        return name[:rest]
+    return ""
+
+
+def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
+    """'repwt' ← reported weight, 'tobgp' ← tobacco group: the name cut into two or three
+    pieces, each the start (3+ letters) or the consonants of a different brief word."""
+    words = [w for w in dict.fromkeys(brief.originals.values()) if len(w) >= 3]
+
+    def cut(rest: str, used: tuple[str, ...]) -> list[str] | None:
+        if not rest:
+            return list(used) if len(used) >= 2 else None
+        if len(used) == 3:
+            return None
+        # one letter only first and before more ('Hwt' ← heart weight)
+        shortest = 1 if not used and len(rest) >= 3 else 2
+        for n in range(len(rest), shortest - 1, -1):
+            piece = rest[:n]
+            for w in words:
+                if w in used:
+                    continue
+                prefix = (n >= 3 or n == 1) and w.startswith(piece)
+                consonants = n > 1 and _consonants_in_order(piece, w) and piece[-1] == w[-1]
+                known = ABBREVIATIONS.get(piece) == w
+                if (prefix or consonants or known) and (found := cut(rest[n:], (*used, w))):
+                    return found
+        return None
+
+    return cut(name_word, ()) or []
 
 
 def _said_like(word: str, brief: Brief) -> list[str]:
@@ -222,11 +427,14 @@ def _said_like(word: str, brief: Brief) -> list[str]:
     return [s for s in brief.weights if same_root(word, s)]
 
 
-def _abbreviates(short: str, word: str) -> bool:
-    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order)."""
-    if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha():
+def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
+    """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order, ending
+    where the word ends, as 'wt', 'qty' and 'amt' do; 'ftc' is not short for 'fetch')."""
+    if len(short) < 3 or len(word) < len(short) + slack or not short.isalpha():
         return False  # two letters ('fl', 'ss') abbreviate too many words to tell
-    return word.startswith(short) or _consonants_in_order(short, word)
+    if word.startswith(short):
+        return True
+    return _consonants_in_order(short, word) and short[-1] == word[-1]
 
 
 def _initials_in(short: str, words: list[str]) -> list[str]:
@@ -287,8 +495,19 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words) if len(words) >= 3 else ""
 
 
+_DERIVATIONS = ("ation", "ion", "al", "ment", "ance", "ence", "ing", "er", "or")
+
+
 def same_root(a: str, b: str) -> bool:
-    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency'."""
+    """'denial' and 'deny', 'prestigious' and 'prestige', 'efficient' and 'efficiency';
+    'cit' (cited) and 'citation', 'approv' and 'approval': a stem and its derivation."""
+    short, long_ = sorted((a.lower(), b.lower()), key=len)
+    if len(short) >= 3 and any(long_ == short + ending for ending in _DERIVATIONS):
+        return True
+    return _same_root(a, b)
+
+
+def _same_root(a: str, b: str) -> bool:
     a, b = (
         a.lower().removesuffix("y") + "i" * a.endswith("y"),
         b.lower().removesuffix("y") + "i" * b.endswith("y"),
@@ -301,6 +520,8 @@ def same_root(a: str, b: str) -> bool:
         common += 1
     if shorter < 4 or common < 4 or common < 0.8 * shorter:
         return False
+    if shorter < 5 and not any(w[common:] in _ENDINGS for w in (a, b) if len(w) > common):
+        return False  # 'stat' (state) and 'status': too short to tell without a real ending
     # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
     return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))
 
@@ -322,7 +543,40 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
         words = [w for w in WORD.findall(lowered) if w not in STOPWORDS]
         if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
             continue
-        named = all(word_match(w, whole)[0] >= SYNONYM for w in words)
-        if named or (len(lowered) <= 4 and lowered.isalpha() and lowered in brief.acronyms):
+        # said anywhere, even in passing ('filed in Toronto or Montreal'), or meant closely
+        named = all(word_match(w, whole)[0] >= SYNONYM * CONTEXT for w in words)
+        short = len(lowered) <= 4 and lowered.isalpha()
+        # 'OJ' for orange juice: an upper-case code spelled by the initials of brief words
+        acronym = short and (lowered in brief.acronyms or (
+            str(value).strip().isupper() and lowered in brief.word_initials))
+        if named or acronym:
             hits.append(str(value))
     return hits
+
+
+# "front-wheel, rear-wheel or 4wd?", "male or female": the answers the brief offers
+_CHOICES = re.compile(
+    r"((?:[\w-]+(?: [\w-]+)?, )+[\w-]+(?: [\w-]+)?,? or (?:the |an? )?[\w-]+|"
+    r"[\w-]+ or (?:the |an? )?[\w-]+)",
+    re.IGNORECASE,
+)
+
+
+def offered_by_initials(col: ColumnProfile, brief: Brief) -> list[str]:
+    """Values coded by one letter ('f', 'r', '4') that are the first letters of the answers
+    the brief offers ('front-wheel, rear-wheel or 4wd'); [] unless every value is offered."""
+    values = [str(v).strip() for v, _ in col.top_values]
+    if not values or len(values) != col.unique_count or any(len(v) != 1 for v in values):
+        return []
+    for found in _CHOICES.finditer(brief.text):
+        options = [o.strip() for o in re.split(r",|\bor\b", found.group(1)) if o.strip()]
+        last = len(options) - 1  # the answer after 'or' is its first word: 'or the orange one'
+        words = [o.split()[-1] if i < last else _without_article(o).split()[0] for i, o in enumerate(options)]
+        letters = sorted(w[0].lower() for w in words)
+        if len(options) == len(values) and letters == sorted(v.lower() for v in values):
+            return [str(v) for v, _ in col.top_values]
+    return []
+
+
+def _without_article(option: str) -> str:
+    return re.sub(r"^(?:the|an?)\s+", "", option, flags=re.IGNORECASE) or option

@@ -58,9 +58,11 @@ def propose_with_overrides(
     profile: DataProfile,
     findings: list[Finding],
     overrides: TaskOverrides,
+    by: str = "",
 ) -> TaskProposal:
     """The proposal with `overrides` applied. `proposal_for_brief()` asks the planner; it is
-    called only when no target is given. Raises `PlanError` for an override the data refutes."""
+    called only when no target is given. Raises `PlanError` for an override the data refutes.
+    `by`: who set them, for the rationale (default: the command-line flags)."""
     task_type = _task_type(overrides.task)
     if overrides.target is None:
         proposal = proposal_for_brief()
@@ -69,7 +71,8 @@ def propose_with_overrides(
     else:
         proposal = _proposal_for_target(overrides.target, brief, profile, findings)
     spec = _with_task_metric_positive(proposal.spec, brief, profile, task_type, overrides)
-    spec.rationale = f"{spec.rationale} Set by the user: {overrides.flags()}.".strip()
+    how = f"'{spec.target}' picked in {by}" if by else overrides.flags()
+    spec.rationale = f"{spec.rationale} Set by the user: {how}.".strip()
     from core.planning.validate import validate_task_spec
 
     return proposal.model_copy(

@@ -228,6 +228,20 @@ def reliability_lines(reliability: dict | None) -> list[str]:
         lines.append("- Batch predictions compare each file with the training data (ranges, unseen "
                      "categories, missing values, distributions) and say when it looks different.")
     return lines
+def failure_lines(failures: dict | None) -> list[str]:
+    """Where the model fails on held-out rows and how it copes with messy input, in words,
+    with the fixes the stress test suggests (see `core.trust`)."""
+    from core.trust.failures import failure_sentences
+    from core.trust.stress import stress_sentences, stress_suggestions
+
+    if not failures:
+        return ["_No failure analysis was recorded._"]
+    stress = failures.get("stress") or {}
+    lines = [f"- {s}" for s in failure_sentences(failures) + stress_sentences(stress)]
+    fixes = stress.get("suggestions") or (stress_suggestions(stress) if stress else [])
+    if fixes:
+        lines += ["", "Fixes the stress test suggests:", "", *[f"- {s}" for s in fixes]]
+    return lines or ["_The failure analysis found nothing to report._"]
 
 
 def template_report(context: dict) -> str:
@@ -259,5 +273,7 @@ def template_report(context: dict) -> str:
     sure = reliability_lines(context.get("reliability"))
     if sure:
         parts += ["## How sure each prediction is", "", *sure, ""]
+    if context.get("failures"):
+        parts += ["## Where it fails", "", *failure_lines(context.get("failures")), ""]
     parts += ["## Suggested next steps", "", *[f"- {s}" for s in suggestions(context)], ""]
     return "\n".join(parts)

@@ -28,6 +28,7 @@ from core.planning.column_names import (
     expand_word,
     initials,
     mentioned_values,
+    offered_by_initials,
     name_words,
     spoken_name,
     word_match,
@@ -40,6 +41,7 @@ AMBIGUITY_RATIO = 0.85
 ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
 GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
 MAX_CANDIDATES = 5
+NAMED_REASON = "the brief names the column"  # how a named column's reasons start
 
 VALUE_MATCH, MAX_VALUE_BONUS, ALL_VALUES = 0.5, 0.8, 1.2
 YES_NO_PRIOR = 0.5  # the only yes/no column, when the brief asks yes or no and names none
@@ -64,7 +66,7 @@ GENERIC_TARGET_NAMES = {
 }
 # Also names of real attributes (a vehicle's class): a prior only when the question asks for
 # classes or yes/no.
-WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category"}
+WEAK_GENERIC_NAMES = {"class", "type", "result", "goal", "answer", "category", "status"}
 _QUOTES = "'\"`‘’“”"
 _NAMING_WORDS = r"(?:the |a |an |its |their |each |every |column |variable |field |target )*"
 
@@ -145,6 +147,8 @@ def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]
 
 
 def _ends_the_phrase(rest: str) -> bool:
+    if re.match(r"['’]s\b", rest):
+        return False  # "predict the judge's decision": the decision, not the judge
     following = WORD.findall(rest[:40])
     return (
         not following
@@ -166,15 +170,22 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
-            match.reasons.insert(0, f"the brief names the column '{col.name}'")
+            match.reasons.insert(0, f"{NAMED_REASON} '{col.name}'")
         if match.score:
             matches.append(match)
     for match in matches:
         _finish(match, brief)
-    if not any(m.score >= MIN_TARGET_SCORE for m in matches):
+    if not any(m.score >= MIN_TARGET_SCORE and answer_fit(m.column, brief.answer) >= 1 for m in matches):
+        # nothing that fits the question matches its words: the priors may speak
         generic = _generic_matches(brief, profile, {m.column.name for m in matches})
         for match in generic:
             _finish(match, brief)
+        if generic and generic[0].reasons[0] == _YES_NO_REASON:
+            # weak words behind a yes/no column add to the prior, so that column leads
+            for match in matches:
+                if _is_yes_no(match.column) and not _listed_as_input(match.column, brief):
+                    match.score = round(match.score + YES_NO_PRIOR, 4)
+                    match.reasons.append(_YES_NO_REASON)
         matches += generic
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
@@ -217,7 +228,7 @@ def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
 def _value_bonus(col: ColumnProfile, brief: Brief) -> tuple[float, list[str]]:
     if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
         return 0.0, []
-    hits = mentioned_values(col, brief)
+    hits = mentioned_values(col, brief) or offered_by_initials(col, brief)
     if len(hits) >= 2 and len(hits) == col.unique_count:
         return ALL_VALUES, hits  # "up or down", "USA or non-USA": the brief lists the answers
     return min(MAX_VALUE_BONUS, VALUE_MATCH * len(hits)), hits
@@ -231,7 +242,7 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
     free = [
         col
         for col in profile.column_profiles
-        if col.name not in seen and not {stem(w) for w in name_words(col.name)} & brief.input_stems
+        if col.name not in seen and not _listed_as_input(col, brief)
     ]
     single_letters = {str(c.name).lower() for c in profile.column_profiles if len(str(c.name)) == 1}
     generic = [
@@ -246,18 +257,24 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
         or (
             is_generic_name(col.name, weak=True)
             and brief.answer in (AnswerType.CLASSES, AnswerType.TWO_VALUED)
-            and answer_fit(col, brief.answer) > 1
+            and answer_fit(col, brief.answer) >= 1
+            and col.role is not ColumnRole.NUMERIC
         )
     ]
     if generic or brief.answer is not AnswerType.TWO_VALUED:
         return generic
-    return [
-        Match(
-            col, YES_NO_PRIOR, ["the brief asks yes or no, and it is a yes/no column"], generic=True
-        )
-        for col in free
-        if col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
-    ]
+    return [Match(col, YES_NO_PRIOR, [_YES_NO_REASON], generic=True) for col in free if _is_yes_no(col)]
+
+
+_YES_NO_REASON = "the brief asks yes or no, and it is a yes/no column"
+
+
+def _is_yes_no(col: ColumnProfile) -> bool:
+    return col.unique_count == 2 and not unusable_target(col) and _yes_no_like(col)
+
+
+def _listed_as_input(col: ColumnProfile, brief: Brief) -> bool:
+    return bool({stem(w) for w in name_words(col.name)} & brief.input_stems)
 
 
 def _yes_no_like(col: ColumnProfile) -> bool:

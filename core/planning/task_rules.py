@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.planning.brief import Brief
+from core.planning.brief import Brief, requests_in
 from core.planning.target_scoring import (
     AMBIGUITY_RATIO,
     ASK_BELOW,
@@ -226,6 +226,13 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
         )
         options = _candidates(named) + plausible_targets(profile)[:2]
         return _unresolved(question, list({c.column: c for c in options}.values()))
+    two = _two_requests(words, profile)
+    if two:
+        shown = ", ".join(f"'{m.column.name}'" for m in two)
+        return _unresolved(
+            f"The brief asks for two things ({shown}); a model predicts one. Say which one.",
+            _candidates(two),
+        )
     best = matches[0] if matches else None
     runner_up = matches[1] if len(matches) > 1 else None
     sure = confidence(best, runner_up) if best is not None else 0.0
@@ -260,6 +267,20 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
             "runner_up": runner_up.candidate() if runner_up is not None else None,
         }
     )
+
+
+def _two_requests(words: Brief, profile: DataProfile) -> list[Match]:
+    """The best columns of two requests in one brief, when they differ; [] otherwise."""
+    parts = requests_in(words.text)
+    if len(parts) < 2:
+        return []
+    bests = []
+    for part in parts:
+        matches = score_columns(Brief.read(part), profile)
+        if not matches or matches[0].score < MIN_TARGET_SCORE:
+            return []
+        bests.append(matches[0])
+    return bests if bests[0].column.name != bests[1].column.name else []
 
 
 def _rival_score(best: Match) -> float:

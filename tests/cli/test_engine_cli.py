@@ -89,12 +89,45 @@ def test_predict_names_missing_columns_and_counts_unseen_categories(built):
     assert f"{len(rows)} row(s) have a category not seen" in result.stderr
 
 
+@pytest.mark.parametrize("where, words", [
+    ("missing-folder", "the folder"),  # pandas' "Cannot save file into a non-existent directory"
+    ("/sys/x.csv", "permission denied"),  # not writable, even for root
+    ("a-folder", "that is a folder, not a file"),
+])
+def test_predict_to_a_place_it_cannot_write_says_so_in_one_line(built, tmp_path, where, words):
+    work, _ = built
+    target = {"missing-folder": tmp_path / "no" / "x.csv", "a-folder": tmp_path}.get(where, where)
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "new.csv"),
+                                 "-o", str(target)])
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: Could not write {target}: {words}")
+    assert line.endswith("Choose another place with -o.") and "Errno" not in line
+
+
+def test_predict_a_file_that_is_not_there_says_so_without_errno(built, tmp_path):
+    work, _ = built
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2 and "Errno" not in result.stderr
+    assert "nope.csv" in result.stderr
+
+
 def test_build_errors_are_one_line_and_exit_2(tmp_path):
     result = runner.invoke(app, ["build", str(tmp_path / "nope.csv"), "--intent", "predict x"])
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("Error:") and "Traceback" not in result.output
     result = runner.invoke(app, ["build", str(tmp_path / "nope.csv"), "--intent", "x", "--budget", "0"])
     assert result.exit_code == 2 and "budget must be a positive" in result.stderr
+
+
+def test_build_json_says_where_the_time_went_and_the_clock_covers_loading(built):
+    _, result = built
+    timings = json.loads(result.stdout.strip().splitlines()[-1])["timings"]
+    assert {"startup", "load", "profile", "checks", "plan", "prepare", "search", "ensemble", "evaluate",
+            "refit", "explain", "report", "bundle", "total", "wall"} <= set(timings)
+    # the budget's clock started before the file was read, and the bundle is written after it
+    assert timings["total"] >= timings["startup"] + timings["load"]
+    assert timings["wall"] >= timings["total"] + timings["bundle"]
 
 
 def test_build_draws_progress_without_json(tmp_path):
@@ -104,6 +137,7 @@ def test_build_draws_progress_without_json(tmp_path):
                                  "--budget", "3", "--out", str(tmp_path / "m.zip")])
     assert result.exit_code == 0, result.output
     assert "Bundle written to" in result.stderr and "t001" in result.stderr
+    assert "held-out Log loss" in result.stderr and "log_loss" not in result.stderr  # in words
 
 
 def _penguins_csv(tmp_path) -> str:

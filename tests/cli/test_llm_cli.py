@@ -39,19 +39,24 @@ def table(tmp_path_factory) -> Path:
     return path
 
 
-def run_build(table: Path, base_url: str, tmp: Path, **env) -> dict:
+def run_build(table: Path, base_url: str, tmp: Path, brief: str = BRIEF, **env) -> dict:
+    done = _build_process(table, base_url, tmp, brief, **env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _build_process(table: Path, base_url: str, tmp: Path, brief: str, **env):
     environment = {
         **os.environ, "PYTHONPATH": str(ROOT), "BRIEFML_LLM": "openai:x",
         "BRIEFML_LLM_BASE_URL": base_url, "BRIEFML_LLM_API_KEY": "test-key",
         "BRIEFML_LLM_TIMEOUT_SECONDS": "2", **env,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "briefml", "build", str(table), "--intent", BRIEF, "--budget",
+        [sys.executable, "-m", "briefml", "build", str(table), "--intent", brief, "--budget",
          BUDGET, "--planner", "llm", "--json", "--out", str(tmp / "model.zip")],
         check=False, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done
 
 
 def kinds(summary: dict) -> dict[str, str]:
@@ -101,7 +106,14 @@ def test_answers_of_the_wrong_types_fall_back_with_the_reason(table, tmp_path):
 def test_a_hostile_server_is_flagged_clipped_and_its_report_replaced(table, tmp_path):
     answers = hostile_answers(GOOD, "mean radius", "regression", "rmse")
     with ScriptedOpenAI("hostile", answers) as server:
-        summary = run_build(table, server.base_url, tmp_path, BRIEFML_LLM_TIMEOUT_SECONDS="5")
+        # the brief names 'diagnosis': the model's other choice is not trained, the CLI asks
+        named = _build_process(table, server.base_url, tmp_path, BRIEF)
+        # the brief only points at 'diagnosis': the model's choice is trained, with a warning
+        summary = run_build(table, server.base_url, tmp_path, "which tumours are malignant?",
+                            BRIEFML_LLM_TIMEOUT_SECONDS="5")
+    assert named.returncode != 0
+    assert "The brief names 'diagnosis', but the LLM planner chose 'mean radius'" in named.stderr
+    assert "--target diagnosis" in named.stderr and "Traceback" not in named.stderr
     assert any("chose 'mean radius' as the target, but the brief points to 'diagnosis'" in w
                for w in summary["warnings"])
     forests = [t for t in summary["leaderboard"] if t["estimator"] == "random_forest"]

@@ -100,6 +100,17 @@ def catboost_member(df: pd.DataFrame, schema: dict, weight: float = 1.0, iterati
     return Member(kind="catboost", estimator=model, weight=weight, name="catboost")
 
 
+def lightgbm_member(df: pd.DataFrame, schema: dict, weight: float = 1.0, iterations: int = 40) -> Member:
+    """A LightGBM member fitted by its registry family, as the search fits it."""
+    from core.registry import REGISTRY, FitContext
+
+    frame, _ = runtime.prepare_frame(df, schema)
+    ctx = FitContext(schema["task_type"], schema, n_classes=len(schema.get("classes") or []), threads=1)
+    fitted = REGISTRY["lightgbm"].fit({"num_iterations": iterations, "num_leaves": 15}, frame,
+                                      labels(df, schema), ctx)
+    return Member(kind=fitted.kind, estimator=fitted.estimator, weight=weight, name="lightgbm")
+
+
 def preprocessor(schema: dict) -> ColumnTransformer:
     kinds = runtime.feature_kinds(schema)
     numeric = [n for n, k in kinds.items() if k == "numeric"]

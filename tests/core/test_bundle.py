@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
 from core import runtime
-from core.bundle import build_bundle, load_bundle, predict_file, verify_manifest
+from core.bundle import build_bundle, load_bundle, predict_file, requirements_text, verify_manifest
 from core.errors import BundleError
 from core.explain import explain_model, explain_row
 from core.spec import Finding, Severity
@@ -24,7 +24,8 @@ from tests.core import model_factories as mf
 
 ALLOWED_PREDICT_IMPORTS = {
     "__future__", "argparse", "dataclasses", "hashlib", "json", "numpy", "pandas", "pathlib",
-    "sys", "typing", "zipfile", "contextlib", "catboost", "skops", "shap", "sklearn", "threadpoolctl",
+    "sys", "typing", "zipfile", "contextlib", "catboost", "lightgbm", "skops", "shap", "sklearn",
+    "threadpoolctl",
 }
 
 
@@ -38,6 +39,12 @@ def catboost_model(penguins):
 def pipeline_model(cancer):
     df, schema = cancer
     return mf.model_of(schema, mf.sklearn_member(df, schema, HistGradientBoostingClassifier(max_iter=30)))
+
+
+@pytest.fixture(scope="module")
+def lightgbm_model(cancer):
+    df, schema = cancer
+    return mf.model_of(schema, mf.lightgbm_member(df, schema))
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +88,10 @@ def _import_predict(folder: Path):
     return module
 
 
-@pytest.mark.parametrize("which", ["catboost_model", "pipeline_model", "ensemble_model"])
+@pytest.mark.parametrize("which", ["catboost_model", "pipeline_model", "lightgbm_model", "ensemble_model"])
 def test_bundle_predicts_exactly_what_the_in_memory_model_predicts(request, tmp_path, which):
     model = request.getfixturevalue(which)
-    df, _ = request.getfixturevalue("cancer" if which == "pipeline_model" else "penguins")
+    df, _ = request.getfixturevalue("cancer" if which in ("pipeline_model", "lightgbm_model") else "penguins")
     path = build_bundle(model, tmp_path / "model.zip", input_example=df.head(3))
     loaded = load_bundle(path)
     assert np.array_equal(loaded.model.predict_proba(df), model.predict_proba(df))
@@ -241,6 +248,24 @@ def test_row_explanation_from_a_loaded_bundle_matches_the_in_memory_one(ensemble
         ensemble_model, row, explanation=explanation)
 
 
+def test_a_lightgbm_member_ships_as_its_text_model_and_pins_lightgbm_only_then(lightgbm_model, catboost_model,
+                                                                              cancer, tmp_path):
+    path = build_bundle(lightgbm_model, tmp_path / "lgb.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        model_text = archive.read("models/member_0.txt").decode()
+        pins = dict(line.split("==") for line in archive.read("requirements.txt").decode().split())
+    assert "models/member_0.txt" in names and model_text.startswith("tree\n")
+    assert pins["lightgbm"] == metadata.version("lightgbm") and "catboost" not in pins
+    assert "lightgbm" not in requirements_text(catboost_model)
+    # a category the model never saw is predicted as missing, not refused
+    df, _ = cancer
+    unseen = df.head(5).assign(size_band="enormous")
+    missing = df.head(5).assign(size_band=None)
+    np.testing.assert_array_equal(load_bundle(path).model.predict_proba(unseen),
+                                  lightgbm_model.predict_proba(missing))
+
+
 def test_members_with_types_outside_the_trusted_list_are_refused(diabetes, tmp_path):
     df, schema = diabetes
     member = mf.sklearn_member(df, schema, RandomForestRegressor(n_estimators=5, random_state=0))
@@ -278,7 +303,7 @@ def test_bundle_installed_in_a_fresh_virtualenv_predicts_correctly(ensemble_bund
     np.testing.assert_allclose(shap_sum, [out.loc[i, f"proba_{c}"] for i, c in enumerate(out["shap_class"])], atol=1e-6)
 
 
-SMALL_PARAMS = {"iterations": 30, "max_iter": 20, "n_estimators": 10}
+SMALL_PARAMS = {"iterations": 30, "num_iterations": 30, "max_iter": 20, "n_estimators": 10}
 
 
 @pytest.mark.parametrize("task", ["multiclass", "regression"])

@@ -34,6 +34,8 @@ def _models(penguins, cancer, diabetes):
             mf.sklearn_member(cdf, cschema, HistGradientBoostingClassifier(max_iter=20), weight=1.0),
             mf.sklearn_member(cdf, cschema, LogisticRegression(max_iter=1000), weight=1.0),
         )),
+        "binary lightgbm": (cdf, mf.model_of(cschema, mf.lightgbm_member(cdf, cschema))),
+        "multiclass lightgbm (text left out)": (pdf, mf.model_of(pschema, mf.lightgbm_member(pdf, pschema))),
         "multiclass naive Bayes (permutation fallback)": (
             pdf, mf.model_of(pschema, mf.sklearn_member(pdf, pschema, GaussianNB()))),
         "regression ensemble": (ddf, mf.model_of(
@@ -48,8 +50,8 @@ def models(penguins, cancer, diabetes):
 
 @pytest.mark.parametrize("case", [
     "multiclass catboost (text, datetime)", "multiclass logistic (one-hot, tf-idf)",
-    "multiclass ensemble", "binary ensemble", "regression ensemble",
-    "multiclass naive Bayes (permutation fallback)",
+    "multiclass ensemble", "binary ensemble", "regression ensemble", "binary lightgbm",
+    "multiclass lightgbm (text left out)", "multiclass naive Bayes (permutation fallback)",
 ])
 def test_shap_values_plus_expected_value_add_up_to_the_model_output(models, case):
     df, model = models[case]
@@ -133,3 +135,45 @@ def test_linear_member_without_its_reference_is_refused_with_a_clear_message(mod
     df, model = models["binary ensemble"]
     with pytest.raises(runtime.ExplanationError, match="cannot be explained without its reference"):
         explain_row(model, df.iloc[[0]])
+
+
+def test_rebased_explanations_start_from_the_average_and_still_add_up(models):
+    df, model = models["binary ensemble"]
+    frame, _ = model.feature_frame(df.iloc[:ROWS])
+    explanation = explain_model(model, df, max_rows=ROWS)
+    plain = runtime.explain_frame(model.members, frame, model.schema, explanation["references"])
+    average = np.array([0.37, 0.63])
+    moved = runtime.rebased(plain, average)
+    np.testing.assert_allclose(moved.base, average)
+    np.testing.assert_allclose(moved.base + moved.values.sum(axis=1), plain.output, atol=1e-12)
+    # where a row's contributions outweigh the shift of the base, no column changes sign
+    shift = abs(plain.base[1] - average[1])
+    large = np.abs(plain.values[:, :, 1]).sum(axis=1) > shift
+    same_sign = np.sign(moved.values[large, :, 1]) * np.sign(plain.values[large, :, 1]) >= 0
+    assert large.any() and same_sign.all()
+
+
+def test_explaining_within_seconds_grows_past_the_pilot_and_takes_rows_in_order(models):
+    df, model = models["binary ensemble"]
+    explanation = explain_model(model, df, max_rows=300, seconds=30.0, held_out_rows=100)
+    assert explanation["sample_size"] == 300  # a pilot's overhead no longer caps it at a few dozen
+    assert explanation["held_out_rows"] == 100
+    assert explanation["notes"][0] == ("SHAP values computed on 300 of 569 rows: 100 held-out "
+                                       "row(s) and 200 training row(s).")
+    assert explanation["beeswarm"]["values"][explanation["top_features"][0]] == \
+        [runtime_value for runtime_value in df[explanation["top_features"][0]].iloc[:300]]
+    hurried = explain_model(model, df, max_rows=300, seconds=0.0)
+    assert hurried["sample_size"] == 10  # the pilot, and nothing more when no time is left
+
+
+def test_a_schema_with_the_models_average_explains_from_it(models):
+    df, model = models["binary ensemble"]
+    average = model.raw_output(df).mean(axis=0)
+    schema = {**model.schema, "average_output": average.tolist()}
+    explanation = explain_model(model, df, max_rows=ROWS)
+    bundle = runtime.BundleModel(schema, model.members, {}, {}, explanation["references"])
+    table = bundle.explain_table(df.iloc[:5])  # what a bundle's predict.py --explain writes
+    assert table["shap_base"].tolist() == pytest.approx([average[1]] * 5)
+    shap_sum = table.filter(like="shap_").drop(columns=["shap_class", "shap_base"]).sum(axis=1)
+    proba = bundle.predict_table(df.iloc[:5])[0].filter(like="proba_").iloc[:, 1]
+    assert (table["shap_base"] + shap_sum).tolist() == pytest.approx(proba.tolist(), abs=1e-9)

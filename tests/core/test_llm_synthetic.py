@@ -112,3 +112,38 @@ def test_a_row_count_out_of_range_is_refused_before_any_call():
     with pytest.raises(PlanError, match="between 10 and 100000 synthetic rows"):
         generate_synthetic_dataset(BRIEF, "", 5, chat_model=model)
     assert model.received == []
+
+
+def test_a_person_fills_the_column_table_and_the_engine_samples_it():
+    from core.llm.synthetic import STARTER_ROWS, sample_synthetic_dataset, spec_from_rows, spec_rows
+
+    spec = spec_from_rows(STARTER_ROWS, target="outcome", noise=0.3, title="trial")
+    assert [c.name for c in spec.columns] == ["outcome", "age", "plan"]
+    assert spec.columns[2].categories == ["basic", "plus", "pro"]
+    df = sample_synthetic_dataset(spec, 400, seed=1)
+    assert df["age"].between(18, 90).all() and set(df["plan"]) == {"basic", "plus", "pro"}
+    # age pushes the outcome up (effect +1): older rows are positive more often
+    assert df.loc[df["age"] > 40, "outcome"].mean() > df.loc[df["age"] <= 40, "outcome"].mean()
+    # the table round-trips, blank cells (NaN from a data editor) read as "not set"
+    rows = spec_rows(spec)
+    rows[1]["std"] = float("nan")
+    again = spec_from_rows(rows, target="outcome", noise=0.3)
+    assert again.columns[1].std is None and again.columns[2].categories == spec.columns[2].categories
+
+
+@pytest.mark.parametrize("rows, target, says", [
+    ([{"name": "y", "kind": "numeric"}, {"name": "x", "kind": "categorical", "categories": "a"}],
+     "y", "row 2: categorical column 'x' needs at least two categories"),
+    ([{"name": "y", "kind": "numeric"}, {"name": "x", "kind": "numeric"}], "z",
+     "target 'z' must be one of the columns"),
+    ([{"name": "y", "kind": "numeric", "minimum": 5, "maximum": 1}, {"name": "x", "kind": "numeric"}],
+     "y", "row 1: minimum of 'y' must be below its maximum"),
+    ([{"name": "y", "kind": "colour"}, {"name": "x", "kind": "numeric"}], "y", "row 1: kind:"),
+])
+def test_a_wrong_column_table_says_what_to_fix(rows, target, says):
+    from core.llm.synthetic import spec_from_rows
+
+    with pytest.raises(PlanError) as caught:
+        spec_from_rows(rows, target=target)
+    message = str(caught.value)
+    assert says in message and "\n" not in message and message.endswith("generate again.")

@@ -27,7 +27,7 @@ def penguins():
 
 
 def test_registry_has_the_families_plans_name():
-    assert {"catboost", "hist_gradient_boosting", "random_forest", "extra_trees", "linear",
+    assert {"catboost", "lightgbm", "hist_gradient_boosting", "random_forest", "extra_trees", "linear",
             "tfidf_linear"} <= set(REGISTRY)
     described = describe_registry("regression")
     linear = next(d for d in described if d["name"] == "linear")
@@ -94,7 +94,7 @@ def test_every_family_fits_and_predicts_through_the_runtime(penguins, fitted):
 
 def test_sklearn_members_hold_only_library_types_skops_can_trust(fitted):
     for name, model in fitted.items():
-        if model.kind == "catboost":
+        if model.kind != "sklearn":
             continue
         untrusted = sio.get_untrusted_types(data=sio.dumps(model.estimator))
         assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), (name, untrusted)
@@ -175,3 +175,78 @@ def test_threads_default_to_the_cores_this_process_may_use(penguins):
     assert fitted.estimator[-1].n_jobs == 1
     fitted = REGISTRY["catboost"].fit({"iterations": 20}, x, y, ctx)
     assert fitted.estimator.get_params()["thread_count"] == 1
+
+
+def test_lightgbm_stops_early_on_the_validation_fold_and_keeps_only_the_best_trees(penguins):
+    x, y = penguins
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3)
+    train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    fitted = REGISTRY["lightgbm"].fit({"num_iterations": 3000, "learning_rate": 0.3,
+                                       "early_stopping_rounds": 30},
+                                      x[train], y[train], ctx, x[valid], y[valid])
+    info = fitted.info
+    assert info["trained_iterations"] == info["iterations"] + 30 < 3000
+    assert fitted.estimator.num_trees() == 3 * info["iterations"]  # one tree per class and round
+    assert not info["interrupted"]
+    refit = REGISTRY["lightgbm"].refit_params({"num_iterations": 3000, "early_stopping_rounds": 30},
+                                               [info], 1.0)
+    assert refit == {"num_iterations": info["iterations"]}
+    work = REGISTRY["lightgbm"].refit_work([info], growth=1.0)
+    assert work == pytest.approx(info["iterations"] / info["trained_iterations"], rel=0.01)
+
+
+def test_lightgbm_stops_at_the_deadline_and_when_the_build_is_cancelled(penguins):
+    x, y = penguins
+    for ctx in (FitContext("multiclass", SCHEMA, should_stop=lambda: True, n_classes=3),
+                FitContext("multiclass", SCHEMA, deadline=time.monotonic() - 1, n_classes=3)):
+        fitted = REGISTRY["lightgbm"].fit({"num_iterations": 5000}, x, y, ctx)
+        assert fitted.info["interrupted"]
+        assert fitted.info["iterations"] == 1 and fitted.info["completed_share"] < 0.01
+
+
+def test_lightgbm_has_its_own_bounds_that_grow_with_rows_and_budget():
+    family = REGISTRY["lightgbm"]
+    small, big = family.work_caps("binary", 1000, 20), family.work_caps("binary", 1_000_000, 600)
+    assert small["num_iterations"] == family.default_params("binary", 1000)["num_iterations"]
+    assert small["num_leaves"] == 50 and big["num_leaves"] == 1024
+    assert big["num_iterations"] > small["num_iterations"]
+    checked = validate_candidate(Candidate(estimator="lightgbm", params={"num_leaves": 4000, "extra_trees": True}),
+                                 "binary", n_rows=1000, budget_seconds=20)
+    assert checked.params == {"num_leaves": 50, "extra_trees": True}
+    with pytest.raises(PlanError, match="'extra_trees' of 'lightgbm' must be one of"):
+        validate_candidate(Candidate(estimator="lightgbm", params={"extra_trees": "yes"}), "binary")
+
+
+def test_text_is_hashed_so_a_linear_member_saves_small_with_a_sparse_reference():
+    import pandas as pd
+
+    from core.runtime import sklearn_reference
+
+    rng = np.random.default_rng(0)
+    words = np.array([f"word{i}" for i in range(3000)])
+    df = pd.DataFrame({"note": [" ".join(rng.choice(words, 12)) for _ in range(400)],
+                       "size": rng.normal(size=400)})
+    schema = {"target": "y", "task_type": "binary", "classes": ["no", "yes"],
+              "columns": [{"name": "note", "kind": "text"}, {"name": "size", "kind": "numeric"}]}
+    x, _ = prepare_frame(df, schema)
+    y = (df["size"] > 0).astype(int).to_numpy()
+    family = REGISTRY["tfidf_linear"]
+    fitted = family.fit(family.default_params("binary", 400), x, y, FitContext("binary", schema, n_classes=2))
+    # no vocabulary to store word by word: the file is the IDF weights and coefficients
+    assert len(sio.dumps(fitted.estimator)) < 8 * 2 ** 18 * 3
+    reference = sklearn_reference(Member("sklearn", fitted.estimator), x)
+    assert reference["size"] == 2 ** 18 + 1 and len(reference["index"]) < 2 ** 18 / 4
+
+
+def test_a_long_fit_reports_progress_while_it_trains(penguins, monkeypatch):
+    from core import registry
+
+    monkeypatch.setattr(registry, "PROGRESS_SECONDS", 0.0)  # every check of the clock reports
+    x, y = penguins
+    calls = []
+    ctx = FitContext("multiclass", SCHEMA, n_classes=3, progress=lambda: calls.append(1))
+    REGISTRY["lightgbm"].fit({"num_iterations": 40}, x, y, ctx)
+    assert len(calls) == 40
+    calls.clear()
+    REGISTRY["catboost"].fit({"iterations": 30}, x, y, ctx)
+    assert len(calls) >= 30

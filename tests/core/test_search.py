@@ -108,6 +108,19 @@ class _CancelAfterFirstTrial(RecordingCallbacks):
         return any(kind == "trial_end" for kind, _ in self.events)
 
 
+def test_progress_moves_during_the_first_trial(cancer):
+    _, x, y, schema, spec = cancer
+    callbacks = RecordingCallbacks()
+    clock = BudgetClock(60)
+    search = _search(spec, [Candidate(estimator="lightgbm", params={"num_iterations": 30})],
+                     callbacks=callbacks)
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=2)
+    kinds = [kind for kind, _ in callbacks.events]
+    # one progress event per fold before the trial is done
+    assert kinds.index("trial_end") >= len(search.folds_.splits)
+    assert set(kinds[:kinds.index("trial_end")]) == {"phase"}
+
+
 def test_search_honours_a_cancel_between_trials(cancer):
     _, x, y, schema, spec = cancer
     callbacks = _CancelAfterFirstTrial()
@@ -136,6 +149,21 @@ def test_first_plan_is_valid_and_refinements_are_new(cancer):
     assert [c.parent for c in refined] == ["t001", "t002", "t001"]
     tried = {(t.estimator, tuple(sorted(t.params.items()))) for t in board}
     assert all((c.estimator, tuple(sorted(c.params.items()))) not in tried for c in refined)
+
+
+def test_the_offline_plan_tries_lightgbm_and_leads_with_it_on_large_tables(cancer):
+    df, *_, spec = cancer
+    small = first_search_plan(spec, profile_frame(df), 60)
+    assert [c.estimator for c in small.candidates[:3]] == ["catboost", "lightgbm", "linear"]
+    large = first_search_plan(spec, profile_frame(df).model_copy(update={"rows": 200_000}), 60)
+    assert [c.estimator for c in large.candidates[:2]] == ["lightgbm", "catboost"]
+    assert large.candidates[0].params["learning_rate"] == 0.1  # fewer, faster trees on big data
+    board = [TrialResult(trial_id="t001", estimator="lightgbm", params=small.candidates[1].params,
+                         score=0.9, metric="roc_auc", seconds=1.0, status="ok")]
+    refined = refine_candidates(spec, profile_frame(df), board, 3)
+    assert [c.estimator for c in refined] == ["lightgbm"] * 3
+    for cand in refined:
+        assert validate_candidate(cand, "binary").params == cand.params
 
 
 def test_rule_refinements_keep_logistic_regression_regularised(cancer):

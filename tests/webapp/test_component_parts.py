@@ -28,8 +28,8 @@ PLAN = {
 
 def rows(**used: bool) -> list[dict]:
     reasons = {"customer_id": "identifier", "refund": "leakage suspect"}
-    return [{"column": c, "use": u, "reason if left out": "" if u else reasons.get(c, ""),
-             "detail": ""} for c, u in used.items()]
+    return [{"column": c, "use": u, "reason if left out": None if u else reasons.get(c),
+             "detail": None if u else float("nan")} for c, u in used.items()]
 
 
 def edits(**changes) -> dict:
@@ -121,3 +121,27 @@ def test_the_leaderboard_chart_marks_what_shipped():
     [data] = chart["datasets"].values()
     assert [d["trial"] for d in data] == ["t1", "t2"]  # a failed trial has no dot
     assert charts.leaderboard_chart(pd.DataFrame(columns=frame.columns), "roc_auc") is None
+
+
+def test_an_explanations_base_and_rows_are_said_in_the_users_terms():
+    from webapp.components import explanation_base_sentence, explanation_scope_sentence
+
+    row = {"base_value": 0.2653, "output": 0.81, "explained_class": "Yes"}
+    assert explanation_base_sentence(row, {"average_output": [0.7347, 0.2653]}) == (
+        "On average over its training rows the model predicts 27% probability of 'Yes'. "
+        "Each bar is how much that input moved this row from that average to its 81% "
+        "probability of 'Yes'.")
+    assert "built before the model's average" in explanation_base_sentence(row, {})
+    regression = {"base_value": 152.1, "output": 201.5, "explained_class": None}
+    assert "predicts 152.1." in explanation_base_sentence(regression, {"average_output": [152.1]})
+
+    version = {"expected_value": {"No": 0.73, "Yes": 0.27}, "explained_class": "Yes",
+               "sample_size": 344, "rows_available": 344}
+    assert explanation_scope_sentence(version, {"average_output": [0.73, 0.27]}) == (
+        "SHAP values computed on all 344 rows. On average the model predicts 27% probability "
+        "of 'Yes'.")
+    multiclass = {"expected_value": {"Adelie": 0.44, "Gentoo": 0.36, "Chinstrap": 0.2},
+                  "explained_class": None, "sample_size": 1000, "rows_available": 7043,
+                  "held_out_rows": 1000}
+    assert explanation_scope_sentence(multiclass, {"average_output": [0.44, 0.36, 0.2]}) == (
+        "On average the model predicts Adelie 44%, Gentoo 36%, Chinstrap 20%.")

@@ -1,7 +1,9 @@
 """The whole journey in a real browser (Debian's Chromium through Playwright) against a real
 `briefml up` (embedded Postgres, migrations, a worker, the Streamlit server) on a free port:
 sign up, create a project, upload a CSV, write a brief, approve, wait for the build, open the
-model, download the bundle, predict one row. A screenshot of every step goes to
+model, download the bundle, predict one row and a file, a second build (builds list, version
+diff, 420 px model page), a bad link, a second project, and a viewer's limits. A screenshot of
+every step goes to
 test-artifacts/test_whole_journey_in_a_browser/ for a person to look at.
 
 Nothing here is skipped: a missing browser or a stack that does not start fails the test.
@@ -207,6 +209,9 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     shot("build-running")
     leaderboard_bar = page.get_by_test_id("stVegaLiteChart").get_by_text("t001", exact=True)
     expect(leaderboard_bar).to_be_visible(timeout=BUILD_TIMEOUT_MS)
+    # the progress figure and the trial counter against the plan, while it runs
+    expect(page.get_by_test_id("stProgress").first).to_be_visible()
+    expect(page.get_by_text("planned model families tried").first).to_be_visible()
     shot("build-leaderboard")
     expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
     idle()
@@ -243,8 +248,21 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.get_by_role("link", name="Predict with this model").click()
     page.get_by_role("button", name="Predict", exact=True).click()
     expect(page.get_by_text("Prediction for species")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("On average over its training rows the model predicts")).to_be_visible()
     idle()
     shot("prediction")
+
+    # 9b. predict a file: the prediction first, then the file's own columns
+    page.get_by_role("tab", name="A file").click()
+    rows = tmp_path / "to-predict.csv"
+    pd.read_csv(small_csv(tmp_path / "all.csv")).head(12).drop(columns=["species"]).to_csv(
+        rows, index=False)
+    visible("input[type='file']").set_input_files(str(rows))
+    expect(page.get_by_text("Predicted 12 rows.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Download the predictions (CSV)")).to_be_visible()
+    idle()
+    shot("batch-prediction")
+    page.get_by_role("tab", name="One row").click()
 
     # the same pages in a narrow window
     page.set_viewport_size({"width": 420, "height": 900})
@@ -296,6 +314,7 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     idle()
     shot("second-project")
 
+    owner = page
     # first run for someone else, in a fresh browser (no cookie: not signed in): the
     # sample project gives a trained model without reading anything
     fresh = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
@@ -313,6 +332,35 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=BUILD_TIMEOUT_MS)
     idle()
     shot("sample-project-trained")
+
+    # 13. the owner invites the newcomer to Penguins as a viewer: they see the model and
+    # predict with it, but nothing that changes the project
+    viewer, page = page, owner
+    page.goto(f"{url}/projects?project={project_id}")
+    visible("input[aria-label='Invite by email (they need an account)']").fill(
+        "newcomer@example.com")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.get_by_text("newcomer@example.com is now a viewer of this project.")).to_be_visible()
+    page = viewer
+    page.goto(f"{url}/model?project={project_id}")
+    expect(page.get_by_text("Held-out metrics and the naive baseline")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("your role: viewer")).to_be_visible()
+    idle()
+    shot("viewer-model")
+    page.goto(f"{url}/new_model?project={project_id}")
+    expect(page.get_by_text("Viewers cannot start builds.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Propose a plan")).to_have_count(0)
+    idle()
+    shot("viewer-new-model")
+    page.goto(f"{url}/datasets?project={project_id}")
+    expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Add dataset", exact=True)).to_have_count(0)
+    page.goto(f"{url}/projects?project={project_id}")
+    expect(page.get_by_text("Only owners can invite members or change roles.")).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_role("button", name="Invite", exact=True)).to_have_count(0)
+    idle()
+    shot("viewer-project")
     fresh.close()
 
 

@@ -24,13 +24,37 @@ def hostile_llm(monkeypatch):
     get_settings.cache_clear()
 
 
-def test_a_target_the_brief_does_not_support_is_asked_about(owner_token, hostile_llm):
-    owner = actor_of(owner_token)
+def _clinic_build(owner, brief: str):
     project = projects.create_project(actor=owner, name="Clinic")
     dataset = datasets.upload_dataset(actor=owner, project_id=project.id, source=cancer_csv(),
                                       filename="cancer.csv")
     build = builds.create_build(actor=owner, project_id=project.id, dataset_id=dataset.id,
-                                brief="predict the diagnosis", budget_seconds=10)
+                                brief=brief, budget_seconds=10)
+    return project, build
+
+
+def test_a_column_the_brief_names_beats_the_llm_and_the_picker_asks(owner_token, hostile_llm):
+    owner = actor_of(owner_token)
+    project, build = _clinic_build(owner, "predict the diagnosis, judged by balanced accuracy")
+    assert build.plan["spec"] is None
+    assert [c["column"] for c in build.plan["candidates"]] == ["diagnosis", "mean radius"]
+
+    at = app_as(owner_token, project=str(project.id), build=str(build.id))
+    at.switch_page("views/new_model.py")
+    at.run()
+    no_exception(at)
+    assert "The brief names 'diagnosis', but the LLM planner chose 'mean radius'" in texts(at)
+    at.radio(key="draft-target").set_value("diagnosis")
+    next(b for b in at.button if b.label == "Use this target").click().run()
+    no_exception(at)
+    spec = builds.get_build(actor=owner, build_id=build.id).plan["spec"]
+    # the picked column is planned from the whole brief: its metric stays
+    assert (spec["target"], spec["metric"]) == ("diagnosis", "balanced_accuracy")
+
+
+def test_a_target_the_brief_does_not_support_is_asked_about(owner_token, hostile_llm):
+    owner = actor_of(owner_token)
+    project, build = _clinic_build(owner, "which tumours are malignant?")
     assert build.plan["spec"]["target"] == "mean radius"
 
     at = app_as(owner_token, project=str(project.id), build=str(build.id))

@@ -173,9 +173,11 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert "100% of the 5 s budget" in [p.proto.text for p in at.get("progress")]
 
     at = on_page(owner_token, "model", **query)
-    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Checks", "Report", "Trials",
-                                          "Compare", "Trust"]
+    assert [t.label for t in at.tabs] == ["Metrics", "Explain", "Trust", "Checks", "Report",
+                                          "Trials", "Compare"]
     assert "90% prediction sets covered" in texts(at)  # the Trust tab (reliability), beside its promise
+    assert "Where it fails" in texts(at) and "Robustness to messy input" in texts(at)
+    assert "of the build's time budget" in texts(at)  # the share the analysis took
     metrics = at.dataframe[0].value
     assert {"model", "baseline"} <= set(metrics.columns) and len(metrics) > 2
     assert at.get("download_button")  # the bundle
@@ -194,6 +196,7 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     said = texts(at)
     assert "Prediction for **species**" in said and "% probability)" in said
     assert "Class probabilities" in said and "Why this prediction" in said
+    assert "On average over its training rows the model predicts" in said  # the base, in words
     assert "likely one of: **" in said  # the 90% prediction set of this row
 
     rows = pd.read_csv(SAMPLE_CSV).head(7)
@@ -205,7 +208,8 @@ def test_model_and_predict_pages_with_a_trained_version(owner_token, stranger_to
     assert "Predicted 7 rows." in texts(at)
     assert "This batch of 7 row(s) looks like the training data" in texts(at)
     result = at.dataframe[-1].value
-    assert "species" in result.columns and any(c.startswith("proba_") for c in result.columns)
+    assert result.columns[0] == "species" and result.columns[1].startswith("proba_")
+    assert list(result.columns)[-len(rows.columns) + 1:] == list(rows.drop(columns=["species"]))
     assert "set" in result.columns
     assert at.get("download_button")
 

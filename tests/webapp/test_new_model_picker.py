@@ -18,10 +18,17 @@ def test_an_unsure_brief_shows_the_picker_with_the_close_candidates(owner_token)
     at.switch_page("views/new_model.py")
     at.run()
     no_exception(at)
-    at.text_area(key="brief-text").input("Predict the bill of a penguin")
+    at.text_area(key="brief-text").input("Predict the bill of a penguin; keep the mean absolute error small")
     next(b for b in at.button if b.label == "Propose a plan").click().run()
     no_exception(at)
     assert "more than one column about equally" in texts(at)
     assert set(at.radio(key="draft-target").options) == {"bill_length_mm", "bill_depth_mm"}
     [build] = builds.list_builds(actor=owner, project_id=project.id)
     assert build.status == "draft"
+
+    at.radio(key="draft-target").set_value("bill_depth_mm")
+    next(b for b in at.button if b.label == "Use this target").click().run()
+    no_exception(at)
+    spec = builds.get_build(actor=owner, build_id=build.id).plan["spec"]
+    # the re-plan keeps what else the brief asked for, not a bare "predict bill_depth_mm"
+    assert (spec["target"], spec["metric"]) == ("bill_depth_mm", "mae")

@@ -173,7 +173,7 @@ def test_synthetic_data_without_an_llm_says_how_to_set_one_up(team, set_env):
     from core.llm.adapter import LLMSetupError
 
     set_env(llm="")
-    with pytest.raises(LLMSetupError, match="Synthetic data needs an LLM: set BRIEFML_LLM"):
+    with pytest.raises(LLMSetupError, match="needs an LLM: set BRIEFML_LLM.*fill in the columns yourself"):
         add_synthetic_dataset(actor=team.editor, project_id=team.project_id, brief="predict churn")
 
 

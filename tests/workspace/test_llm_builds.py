@@ -24,13 +24,13 @@ def worker_env(settings: dict) -> dict:
     return {f"BRIEFML_{key.upper()}": value for key, value in settings.items()}
 
 
-def plan_and_train(team, workers, set_env, server, budget=8):  # noqa: F811 - the fixture
+def plan_and_train(team, workers, set_env, server, budget=8,  # noqa: F811 - the fixture
+                   brief="predict the diagnosis"):
     settings = llm_settings(server)
     set_env(**settings)
     dataset = add_dataset(team.editor, team.project_id, cancer_csv(), "cancer.csv")
     planned = builds.create_build(actor=team.editor, project_id=team.project_id,
-                                  dataset_id=dataset, brief="predict the diagnosis",
-                                  budget_seconds=budget)
+                                  dataset_id=dataset, brief=brief, budget_seconds=budget)
     workers.start("llm-worker", env=worker_env(settings))
     builds.approve_build(actor=team.editor, build_id=planned.id)
     done = wait_for(lambda: _finished(team.viewer, planned.id), timeout=150,
@@ -42,7 +42,9 @@ def plan_and_train(team, workers, set_env, server, budget=8):  # noqa: F811 - th
 def test_a_hostile_server_is_asked_about_and_its_report_never_shown(team, workers, set_env):  # noqa: F811
     answers = hostile_answers(GOOD, "mean radius", "regression", "rmse")
     with ScriptedOpenAI("hostile", answers) as server:
-        planned, done = plan_and_train(team, workers, set_env, server)
+        # the brief points at 'diagnosis' without naming it: the model's pick stands, doubted
+        planned, done = plan_and_train(team, workers, set_env, server,
+                                       brief="which tumours are malignant?")
     doubt = planned.plan["target_doubt"]
     assert (doubt["chosen"], doubt["suggested"]) == ("mean radius", "diagnosis")
     assert doubt["message"] in planned.plan["planner_notes"]

@@ -104,6 +104,8 @@ def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team
                           "latin-1" if name.startswith("latin1") else "utf-8-sig",
                           keep_default_na=False)
         pd.testing.assert_frame_equal(web_table[list(raw.columns)], raw, check_dtype=False)
+        # the prediction first, then the user's columns in the file's order
+        assert list(web_table.columns) == [f"predicted_{c}" for c in OUTPUT_COLUMNS] + list(raw.columns)
 
 
 def test_a_yes_no_target_answers_in_the_files_own_labels(trained, team):

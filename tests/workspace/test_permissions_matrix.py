@@ -21,7 +21,7 @@ from db.engine import configure, session_scope
 from db.models import Build, BuildStatus, ModelVersion, Role
 from tests.conftest import _truncate_all
 from tests.workspace.conftest import CSV, person
-from workspace import builds, datasets, projects, versions
+from workspace import builds, datasets, library, projects, versions
 from workspace.permissions import Actor, Forbidden, NotFound, NotSignedIn
 
 ROLES = ["owner", "editor", "viewer", "non-member", "anonymous"]
@@ -97,6 +97,22 @@ def _synthetic(w: World, actor) -> None:
                                    n_rows=50, chat_model=fake_model(tool_call(SyntheticDatasetSpec, SPEC)))
 
 
+def _spec():
+    from core.llm.synthetic import SyntheticDatasetSpec
+    from tests.core.test_llm_synthetic import SPEC
+
+    return SyntheticDatasetSpec.model_validate(SPEC)
+
+
+def _propose(w: World, actor) -> None:
+    from core.llm.synthetic import SyntheticDatasetSpec
+    from tests.core.fake_llm import fake_model, tool_call
+    from tests.core.test_llm_synthetic import SPEC
+
+    datasets.propose_synthetic_spec(actor=actor, project_id=w.project_id, brief="predict cancelled",
+                                    chat_model=fake_model(tool_call(SyntheticDatasetSpec, SPEC)))
+
+
 def _new_dataset(w: World) -> uuid.UUID:
     return datasets.upload_dataset(actor=w.editor, project_id=w.project_id, source=CSV,
                                    filename="to-delete.csv").id
@@ -131,6 +147,13 @@ ACTIONS: dict[str, tuple[str, Callable[[World, Actor | None], object]]] = {
     "upload_dataset": ("editor", lambda w, a: datasets.upload_dataset(
         actor=a, project_id=w.project_id, source=CSV, filename="customers.csv")),
     "add_synthetic_dataset": ("editor", _synthetic),
+    "propose_synthetic_spec": ("editor", _propose),
+    "add_dataset_from_spec": ("editor", lambda w, a: datasets.add_dataset_from_spec(
+        actor=a, project_id=w.project_id, spec=_spec(), n_rows=30)),
+    # the team library (find_datasets_for_brief reads only the actor's own memberships: its
+    # visibility is tested in test_library.py)
+    "copy_dataset_to_project": ("editor", lambda w, a: library.copy_dataset_to_project(
+        actor=a, dataset_id=w.dataset_id, project_id=w.project_id)),
     "dataset_deletion_impact": ("owner", lambda w, a: datasets.dataset_deletion_impact(actor=a, dataset_id=w.dataset_id)),
     "delete_dataset": ("owner", lambda w, a: datasets.delete_dataset(actor=a, dataset_id=_new_dataset(w), confirm=True)),
     # model versions
@@ -182,8 +205,8 @@ def test_every_public_workspace_action_is_in_the_matrix():
 
     not_actions = {"describe_impact", "delete_unreferenced_artifacts", "load_limits", "headline_score",
                    "dataset_frame", "create_and_approve", "list_projects",
-                   "create_project"}
-    public = {name for module in (projects, datasets, versions, builds)
+                   "create_project", "find_datasets_for_brief"}
+    public = {name for module in (projects, datasets, versions, builds, library)
               for name, fn in vars(module).items()
               if inspect.isfunction(fn) and fn.__module__ == module.__name__
               and not name.startswith("_") and "actor" in inspect.signature(fn).parameters}

@@ -59,8 +59,11 @@ from .leaderboard import (
 )
 from .model_version import (
     choose_version,
+    explanation_base_sentence,
+    explanation_scope_sentence,
     metrics_table,
     planner_report,
+    prediction_words,
     version_label,
     written_report,
 )
@@ -88,13 +91,17 @@ from .review import (
     review_section,
 )
 from .widgets import (
+    EMPTY_CELL,
+    editor,
     findings_list,
     show_chart,
+    table,
 )
 
 __all__ = [
     "BAR_STEP",
     "CHART_HEIGHT",
+    "EMPTY_CELL",
     "LABEL_LIMIT",
     "PROJECT_KEY",
     "USER_ERRORS",
@@ -107,8 +114,11 @@ __all__ = [
     "current_project_id",
     "curve_chart",
     "dataset_frame",
+    "editor",
     "empty_state",
     "error_sentence",
+    "explanation_base_sentence",
+    "explanation_scope_sentence",
     "file_size",
     "findings_list",
     "fmt_number",
@@ -130,6 +140,7 @@ __all__ = [
     "plan_parts",
     "plan_summary",
     "planner_report",
+    "prediction_words",
     "probability_chart",
     "query_id",
     "register_pages",
@@ -141,6 +152,7 @@ __all__ = [
     "show_chart",
     "shown_errors",
     "smaller_headings",
+    "table",
     "target_relation_chart",
     "top_values_chart",
     "url_picker",

@@ -9,6 +9,7 @@ from core.metrics import display_name
 
 from .charts import leaderboard_chart
 from .formatting import val
+from .widgets import table
 
 
 def leaderboard_frame(trials: list) -> pd.DataFrame:
@@ -77,7 +78,7 @@ def leaderboard(trials: list, *, key: str = "leaderboard", ensemble: dict | None
     chart = leaderboard_chart(frame, str(val(trials[0], "metric", "")), marked=bool(share))
     if chart is not None:
         st.altair_chart(chart, width="stretch")
-    st.dataframe(
+    table(
         frame.drop(columns=["score"]),
         hide_index=True,
         width="stretch",

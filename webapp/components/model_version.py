@@ -12,8 +12,9 @@ from core.metrics import display_name
 from workspace import versions
 
 from .errors import shown_errors
-from .formatting import plain, smaller_headings, val, when
+from .formatting import fmt_number, plain, smaller_headings, val, when
 from .navigation import url_picker
+from .widgets import table
 
 
 def metrics_table(metrics: dict, main: str | None = None) -> pd.DataFrame:
@@ -76,7 +77,7 @@ def planner_report(report: dict | None) -> None:
     fallbacks = report.get("fallbacks") or []
     if fallbacks:
         st.caption(f"{len(fallbacks)} step(s) fell back to the offline planner:")
-        st.dataframe(
+        table(
             pd.DataFrame([{k: f.get(k) for k in ("step", "attempt", "kind", "reason")}
                           for f in fallbacks]),
             hide_index=True, width="stretch",
@@ -92,3 +93,46 @@ def written_report(text: str | None) -> None:
         st.caption("No written report for this version.")
         return
     st.markdown(smaller_headings(sanitise_report(text)), unsafe_allow_html=False)
+
+
+def prediction_words(value: Any, explained_class: Any = None) -> str:
+    """A model output in the user's terms: '28% probability of 'Yes'' for a class, the number
+    for regression. Class names are data, so they are made plain."""
+    if explained_class is None:
+        return fmt_number(value)
+    return f"{float(value):.0%} probability of '{plain(explained_class)}'"
+
+
+def explanation_base_sentence(explanation: dict, schema: dict) -> str:
+    """Where a row's explanation starts, said so a reader can check it: the model's average
+    prediction over its training rows (versions built before that was stored start from the
+    explainers' own reference value, which is not an average of the predictions)."""
+    base = prediction_words(explanation.get("base_value"), explanation.get("explained_class"))
+    output = prediction_words(explanation.get("output"), explanation.get("explained_class"))
+    if "average_output" in (schema or {}):
+        return (f"On average over its training rows the model predicts {base}. Each bar is how "
+                f"much that input moved this row from that average to its {output}.")
+    return (f"Each bar is how much that input moved this row from the explainers' reference "
+            f"value ({base}) to its {output}. (This version was built before the model's "
+            "average prediction was stored; rebuild it to measure from the average.)")
+
+
+def explanation_scope_sentence(explanation: dict, schema: dict) -> str:
+    """What a version's SHAP importance was measured from: its rows (when no note says it)
+    and the model's average prediction, the base every contribution starts from."""
+    words = []
+    rows, available = explanation.get("sample_size"), explanation.get("rows_available")
+    if rows and rows == available and "held_out_rows" not in explanation:
+        words.append(f"SHAP values computed on all {rows:,} rows.")
+    expected = explanation.get("expected_value")
+    if "average_output" in (schema or {}) and expected is not None:
+        if not isinstance(expected, dict):
+            words.append(f"On average the model predicts {fmt_number(expected)}.")
+        elif explanation.get("explained_class") is not None:
+            cls = explanation["explained_class"]
+            words.append(f"On average the model predicts "
+                         f"{prediction_words(expected.get(str(cls)), cls)}.")
+        else:
+            words.append("On average the model predicts " + ", ".join(
+                f"{plain(c)} {float(v):.0%}" for c, v in expected.items()) + ".")
+    return " ".join(words)

@@ -3,6 +3,9 @@ values into a validated plan (plan_from_edits), and the read-only summary (plan_
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
@@ -11,6 +14,7 @@ from core.errors import invalid_plan
 from workspace.settings import get_settings
 
 from .formatting import plain
+from .widgets import editor, table
 
 
 def plan_parts(plan: dict | None) -> tuple[dict, dict]:
@@ -89,14 +93,15 @@ def plan_editor(
         {
             "column": c,
             "use": c not in excluded,
-            "reason if left out": (excluded[c]["reason"] if c in excluded else ""),
-            "detail": excluded.get(c, {}).get("detail", ""),
+            # a kept column has no reason: an empty cell, drawn as "—"
+            "reason if left out": excluded[c]["reason"] if c in excluded else None,
+            "detail": excluded.get(c, {}).get("detail") or None,
         }
         for c in columns
         if c != target
     ]
     st.markdown("**Columns** — untick a column to leave it out, and say why.")
-    edited = st.data_editor(
+    edited = editor(
         pd.DataFrame(rows),
         key=f"{key}-columns{revision}",
         hide_index=True,
@@ -138,6 +143,12 @@ def kept_columns(column_rows: list[dict]) -> list[str]:
     return [r["column"] for r in column_rows if r["use"]]
 
 
+def _filled(cell: Any) -> Any:
+    """A table cell's value, or None when it is empty (the editor gives None or NaN)."""
+    return None if cell is None or (isinstance(cell, float) and math.isnan(cell)) or cell == "" \
+        else cell
+
+
 def plan_from_edits(
     plan: dict | None, *, target: str, task: str, metric: str, positive_class: str | None,
     budget_seconds: float, column_rows: list[dict], families: list[str],
@@ -169,8 +180,8 @@ def plan_from_edits(
         exclusions = [
             Exclusion(
                 column=r["column"],
-                reason=ExclusionReason(r["reason if left out"] or ExclusionReason.USER_CHOICE),
-                detail=str(r["detail"] or ""),
+                reason=ExclusionReason(_filled(r["reason if left out"]) or ExclusionReason.USER_CHOICE),
+                detail=str(_filled(r["detail"]) or ""),
                 grade=excluded.get(r["column"], {}).get("grade"),
             )
             for r in column_rows
@@ -241,7 +252,7 @@ def plan_summary(plan: dict | None) -> None:
     cols[2].metric("Metric", spec.get("metric", "—"))
     cols[3].metric("Budget", f"{search.get('budget_seconds', 0):.0f} s")
     if spec.get("excluded"):
-        st.dataframe(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
+        table(pd.DataFrame(spec["excluded"]), hide_index=True, width="stretch")
     families = sorted({c["estimator"] for c in search.get("candidates", [])})
     st.caption("Model families: " + (", ".join(families) or "—"))
     for note in spec.get("review_notes") or []:  # holds column names

@@ -28,3 +28,16 @@ def findings_list(findings: list | None, *, empty: str = "No data-check findings
         if columns:
             text += "  \n*Columns:* " + ", ".join(f"'{plain(c)}'" for c in columns[:12])
         {"error": st.error, "warning": st.warning}.get(severity, st.info)(text)
+
+
+EMPTY_CELL = "—"
+
+
+def table(data, **kwargs):
+    """st.dataframe with '—' in empty cells (Streamlit would write "None")."""
+    return st.dataframe(data, placeholder=EMPTY_CELL, **kwargs)
+
+
+def editor(data, **kwargs):
+    """st.data_editor with '—' in empty cells."""
+    return st.data_editor(data, placeholder=EMPTY_CELL, **kwargs)

@@ -53,7 +53,7 @@ def duration_text(seconds: float | None) -> str:
 
 def builds_table(history: list) -> None:
     """Every build of the project: what it was asked, by whom, how it went, what it made."""
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [
                 {
@@ -170,7 +170,7 @@ def show_build(build_id, *, live: bool) -> None:
         with log_tab:
             logs = builds.list_build_logs(actor=actor, build_id=build.id)
             if logs:
-                st.dataframe(
+                components.table(
                     pd.DataFrame(
                         [
                             {

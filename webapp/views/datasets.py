@@ -7,6 +7,7 @@ import streamlit as st
 
 from webapp import components, session
 from webapp.components import can, shown_errors
+from webapp.views import find_data
 from workspace import datasets
 from workspace.permissions import Action
 from workspace.settings import get_settings
@@ -51,9 +52,7 @@ def upload_section() -> None:
 
 
 def choose_dataset():
-    labels = {
-        d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in existing
-    }
+    labels = {d.id: find_data.dataset_label(d) for d in existing}
     chosen = components.url_picker(
         "Dataset", list(labels), param="dataset", key="dataset-choice", what="dataset",
         format_func=labels.get, default=st.session_state.get("dataset_id"),
@@ -71,7 +70,7 @@ def profile_section(dataset, frame: pd.DataFrame | None) -> None:
     cols[2].metric("Duplicate rows", f"{profile.get('duplicate_rows', 0):,}")
     cols[3].metric("In memory", components.file_size(profile.get("memory_bytes", 0)))
     st.markdown("##### Column types")
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [
                 {
@@ -157,6 +156,8 @@ with shown_errors(stop=True):
 
 if can(role, Action.UPLOAD):
     upload_section()
+    with st.expander("Generate a synthetic table", icon=":material/science:"):
+        find_data.generate_section(actor, project)
 else:
     st.caption("Viewers cannot upload tables; ask an owner for the editor role.")
 
@@ -170,6 +171,9 @@ if not existing:
 dataset_id = choose_dataset()
 with shown_errors(stop=True):
     dataset = datasets.get_dataset(actor=actor, dataset_id=dataset_id)
+find_data.data_notice(dataset)
+if can(role, Action.UPLOAD):
+    find_data.label_section(actor, dataset)
 
 preview_tab, profile_tab, checks_tab = st.tabs(
     ["Preview", "Profile", f"Data checks ({len(dataset.findings or [])})"]
@@ -177,7 +181,7 @@ preview_tab, profile_tab, checks_tab = st.tabs(
 frame = None
 with preview_tab, shown_errors(), st.spinner("Loading the table…"):
     frame = components.dataset_frame(actor, dataset.id)
-    st.dataframe(frame.head(200), width="stretch", hide_index=True)
+    components.table(frame.head(200), width="stretch", hide_index=True)
     st.caption(f"The first {min(200, len(frame))} of {len(frame):,} rows.")
 with profile_tab:
     profile_section(dataset, frame)

@@ -12,6 +12,8 @@ import streamlit as st
 from core.metrics import display_name, greater_is_better
 from webapp import components, session
 from webapp.components import can, fmt_number, shown_errors, val
+from webapp.views import find_data
+from webapp.views.model_failures import failures_tab
 from webapp.views.model_reliability import reliability_tab
 from workspace import versions
 from workspace.permissions import Action
@@ -29,6 +31,10 @@ def _too_good(version) -> bool:
 
 def headline(version) -> None:
     metrics = version.metrics or {}
+    if metrics.get("synthetic_data"):
+        st.warning("Trained on SYNTHETIC data: its metrics say nothing about how it does on "
+                   "real data.", icon=":material/science:")
+    find_data.label_agreement_note(actor, version)
     holdout, baseline = metrics.get("holdout") or {}, metrics.get("baseline") or {}
     main = version.metric
     cols = st.columns(4)
@@ -62,7 +68,7 @@ def performance_tab(version) -> None:
     metrics = version.metrics or {}
     st.markdown("##### Held-out metrics and the naive baseline")
     table = components.metrics_table(metrics, main=version.metric)
-    st.dataframe(
+    components.table(
         table,
         hide_index=True,
         width="stretch",
@@ -107,7 +113,7 @@ def performance_tab(version) -> None:
         column = st.selectbox("Group by", list(slices), key="slice-column")
         groups = pd.DataFrame(slices[column])
         first = [c for c in ("value", "rows") if c in groups.columns]
-        st.dataframe(
+        components.table(
             groups[first + [c for c in groups.columns if c not in first]],
             hide_index=True,
             width="stretch",
@@ -127,8 +133,10 @@ def explanation_tab(version) -> None:
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
-    for note in explanation.get("notes") or []:
-        st.caption(note)
+    scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
+    for note in [scope, *(explanation.get("notes") or [])]:
+        if note:
+            st.caption(note)
 
 
 def compare_tab(version, all_versions: list) -> None:
@@ -163,7 +171,7 @@ def compare_tab(version, all_versions: list) -> None:
             }
         )
         if len(picked) > 1:  # two versions: the diff below says it all
-            st.dataframe(table, width="stretch")
+            components.table(table, width="stretch")
         first = picked[0]
         diff = diff_versions(actor=actor, before_id=version.id, after_id=first)
         version_diff_section(diff)
@@ -180,7 +188,7 @@ def version_diff_section(diff) -> None:
     before, after = f"v{diff.before.version}", f"v{diff.after.version}"
     st.markdown(f"##### What changed from {before} to {after}")
     if diff.settings:
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"": r["what"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"])} for r in diff.settings]
@@ -191,7 +199,7 @@ def version_diff_section(diff) -> None:
         st.caption("Same brief, target, dataset, planner and budget.")
     if diff.columns:
         st.markdown("###### Columns")
-        st.dataframe(
+        components.table(
             pd.DataFrame([{"column": r["column"], before: r["before"], after: r["after"]}
                           for r in diff.columns]),
             hide_index=True, width="stretch",
@@ -199,7 +207,7 @@ def version_diff_section(diff) -> None:
     else:
         st.caption("The same columns were used and left out.")
     st.markdown("###### Held-out metrics with their 95% intervals")
-    st.dataframe(
+    components.table(
         pd.DataFrame(
             [{"metric": display_name(r["metric"]), before: fmt_number(r["before"]),
               f"{before} interval": _interval_text(r["before interval"]),
@@ -210,7 +218,7 @@ def version_diff_section(diff) -> None:
     )
     if diff.importance:
         st.markdown("###### Change in what the model relies on (mean |SHAP|)")
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [{"column": r["column"], before: fmt_number(r["before"]),
                   after: fmt_number(r["after"]), "change": f"{r['change']:+.4g}"}
@@ -273,21 +281,23 @@ actions[1].page_link(
 )
 
 # short labels: all seven fit a 420 px phone screen without scrolling the tab row
-# ("Reliability" would not: 18 px too wide at 420 px, measured in Chromium)
-tabs = st.tabs(["Metrics", "Explain", "Checks", "Report", "Trials", "Compare", "Trust"])
+# ("Reliability" or a separate "Errors" tab would not, measured in Chromium): "Trust" holds how
+# sure each prediction is, where the model fails and how it copes with messy input
+tabs = st.tabs(["Metrics", "Explain", "Trust", "Checks", "Report", "Trials", "Compare"])
 with tabs[0]:
     performance_tab(version)
 with tabs[1]:
     explanation_tab(version)
 with tabs[2]:
-    components.findings_list(version.findings)
+    reliability_tab(version)
+    failures_tab(version)
 with tabs[3]:
+    components.findings_list(version.findings)
+with tabs[4]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
-with tabs[4]:
+with tabs[5]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))
-with tabs[5]:
-    compare_tab(version, all_versions)
 with tabs[6]:
-    reliability_tab(version)
+    compare_tab(version, all_versions)

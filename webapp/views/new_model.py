@@ -8,6 +8,7 @@ import streamlit as st
 
 from webapp import components, session
 from webapp.components import can, shown_errors
+from webapp.views import find_data
 from workspace import builds, datasets
 from workspace.builds import BuildStatus
 from workspace.permissions import Action
@@ -28,19 +29,20 @@ if not can(role, Action.BUILD):
 
 
 def brief_form(available: list) -> None:
-    labels = {
-        d.id: f"{d.name} v{d.version} · {d.rows:,} rows × {d.columns} columns" for d in available
-    }
+    labels = {d.id: find_data.dataset_label(d) for d in available}
     wanted = components.query_id("dataset") or st.session_state.get("dataset_id")
     ids = list(labels)
     settings = get_settings()
     with st.form("brief"):
+        # a value put in session state (a dataset just copied or generated) wins; a
+        # default index beside it would make Streamlit warn
+        remembered = st.session_state.get("brief-dataset")
+        if remembered is not None and remembered not in labels:
+            st.session_state.pop("brief-dataset")
+        chosen = {} if "brief-dataset" in st.session_state else {
+            "index": ids.index(wanted) if wanted in labels else 0}
         dataset_id = st.selectbox(
-            "Dataset",
-            ids,
-            format_func=labels.get,
-            key="brief-dataset",
-            index=ids.index(wanted) if wanted in labels else 0,
+            "Dataset", ids, format_func=labels.get, key="brief-dataset", **chosen
         )
         brief = st.text_area(
             "Brief: what should the model predict, and for what?",
@@ -103,8 +105,8 @@ def planning_build():
 
 def draft_section(build) -> None:
     plan = build.plan or {}
-    st.warning(
-        plan.get("question") or "The planner could not tell what to predict.",
+    st.warning(  # the question quotes column names: untrusted text
+        components.plain(plan.get("question") or "The planner could not tell what to predict."),
         icon=":material/help:",
     )
     candidates = plan.get("candidates") or []
@@ -164,6 +166,7 @@ def plan_section(build) -> None:
         st.info(build.planner_fallback, icon=":material/info:")
     target_question(build)
     with shown_errors():
+        find_data.data_notice(datasets.get_dataset(actor=actor, dataset_id=build.dataset_id))
         frame_columns = list(components.dataset_frame(actor, build.dataset_id).columns)
         review_change = components.review_section(plan, key=f"plan-{build.id}")
         if review_change is not None:
@@ -214,18 +217,26 @@ def plan_section(build) -> None:
             components.go("build", build=build.id)
 
 
+def no_data_yet_section(empty: bool) -> None:
+    """Find a fitting table in the user's other projects, or generate one."""
+    with st.expander("No data yet? Find a table in your library, or generate one",
+                     expanded=empty, icon=":material/travel_explore:"):
+        find_data.library_section(actor, project)
+        find_data.generate_section(actor, project)
+        st.page_link(components.page("datasets"), label="Or upload a table",
+                     icon=":material/upload:", query_params={"project": str(project.id)})
+
+
 with shown_errors(stop=True):
     available = datasets.list_datasets(actor=actor, project_id=project.id)
 if not available:
     components.empty_state(
-        "This project has no datasets yet. Upload a table first.", icon=":material/table_chart:"
+        "This project has no datasets yet: find one in your library, generate one, or upload "
+        "a table.", icon=":material/table_chart:"
     )
-    st.page_link(
-        components.page("datasets"),
-        label="Upload a dataset",
-        icon=":material/upload:",
-        query_params={"project": str(project.id)},
-    )
+if planning_build() is None:
+    no_data_yet_section(empty=not available)
+if not available:
     st.stop()
 
 current = planning_build()

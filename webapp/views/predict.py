@@ -115,15 +115,7 @@ def show_one_result(result: dict, schema: dict) -> None:
     with right if probabilities else left:
         st.markdown("##### Why this prediction")
         if explanation:
-            what = (
-                f"the probability of '{explanation['explained_class']}'"
-                if explanation.get("explained_class") is not None
-                else "the prediction"
-            )
-            st.caption(
-                f"Each bar is how much that input moved {what} away from the average "
-                f"({components.fmt_number(explanation.get('base_value'))})."
-            )
+            st.caption(components.explanation_base_sentence(explanation, schema))
             components.show_chart(
                 components.contribution_chart(explanation.get("contributions") or [])
             )
@@ -177,7 +169,7 @@ def batch_section(version) -> None:
             st.warning(warning)
         st.success(f"Predicted {len(out):,} rows.")
         drift_section(result)
-        st.dataframe(out.head(100), hide_index=True, width="stretch")
+        components.table(out.head(100), hide_index=True, width="stretch")
         st.download_button(
             "Download the predictions (CSV)",
             icon=":material/download:",

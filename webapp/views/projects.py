@@ -64,7 +64,7 @@ def project_table(summaries: list) -> None:
             for p in summaries
         ]
     )
-    st.dataframe(
+    components.table(
         frame,
         hide_index=True,
         width="stretch",
@@ -113,7 +113,7 @@ def members_section(project_id, role: Role) -> None:
     members = []  # the forms below still work when the list could not be read
     with shown_errors():
         members = projects.list_members(actor=actor, project_id=project_id)
-        st.dataframe(
+        components.table(
             pd.DataFrame(
                 [
                     {
@@ -262,7 +262,7 @@ def open_project_section(summaries: list) -> None:
     with log_tab, shown_errors():
         events = projects.list_audit_events(actor=actor, project_id=chosen, limit=50)
         if events:
-            st.dataframe(
+            components.table(
                 pd.DataFrame(
                     [
                         {

@@ -1,0 +1,89 @@
+"""No data yet, in a real browser against a real `briefml up`: a project's New model page
+finds the table of another project from the brief and copies it here, and a column table
+filled in by hand generates a synthetic table. Screenshots go to
+test-artifacts/test_no_data_yet_in_a_browser/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.webapp.test_e2e import PASSWORD, browser_page, running_stack, small_csv  # noqa: F401
+
+EMAIL = "nadia@example.com"
+
+
+@pytest.mark.e2e
+def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page, url = browser_page, running_stack
+    step = iter(range(1, 50))
+
+    def shot(name: str) -> None:
+        page.wait_for_timeout(500)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png", full_page=True)
+
+    def visible(selector: str):
+        return page.locator(f"{selector}:visible")
+
+    def idle() -> None:
+        page.wait_for_timeout(300)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+
+    def new_project(name: str) -> None:
+        page.get_by_role("link", name="Projects").first.click()
+        idle()
+        if not visible("input[aria-label='Name']").count():
+            page.get_by_text("New project").first.click()  # a closed expander once one exists
+        visible("input[aria-label='Name']").first.fill(name)
+        page.get_by_role("button", name="Create project").click()
+        expect(page.get_by_text(name).first).to_be_visible(timeout=30_000)
+        idle()
+
+    page.goto(url)
+    page.get_by_role("tab", name="Create an account").click(timeout=60_000)
+    visible("input[aria-label='Email']").fill(EMAIL)
+    visible("input[aria-label='Password']").fill(PASSWORD)
+    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible(timeout=60_000)
+    idle()
+
+    # a table in one project ...
+    new_project("Field trip")
+    page.get_by_role("link", name="Datasets").first.click()
+    page.locator("input[type='file']").set_input_files(str(small_csv(tmp_path / "penguins.csv")))
+    page.get_by_role("button", name="Add dataset", exact=True).click()
+    expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
+    idle()
+
+    # ... found from another project's brief, and copied there
+    new_project("Species model")
+    page.get_by_role("link", name="New model").first.click()
+    expect(page.get_by_text("has no datasets yet")).to_be_visible()
+    visible("input[aria-label='What should the model predict?']").fill("Which species is a penguin?")
+    page.get_by_role("button", name="Search my projects").click()
+    expect(page.get_by_text("project Field trip")).to_be_visible()
+    idle()
+    shot("library-found")
+    page.get_by_role("button", name="Copy here and use").click()
+    expect(page.get_by_role("button", name="Propose a plan")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(
+        re.compile(r"^penguins v1 · 150 rows"))
+    idle()
+    shot("copied-and-picked")
+
+    # a column table filled in by hand generates a synthetic table
+    page.get_by_text("No data yet? Find a table in your library").click()
+    page.get_by_role("button", name="Start a column table").click()
+    expect(page.get_by_role("button", name="Generate the table")).to_be_visible()
+    idle()
+    shot("column-table")
+    page.get_by_role("button", name="Generate the table").click()
+    idle()
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(
+        "synthetic v1 · 500 rows × 3 columns · synthetic")
+    shot("generated")

@@ -18,11 +18,12 @@ from sqlmodel import Session, select
 from core.build import plan_build
 from core.checks import run_checks
 from core.errors import PlanError, invalid_plan
+from core.loading import without_nul
 from core.planner import fallback_warnings, planner_report
 from core.profile import profile_frame
 from core.spec import DataProfile, Finding, SearchPlan, TaskSpec
 from db.engine import session_scope
-from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
+from db.models import Build, BuildLog, BuildStatus, Dataset, ModelVersion, Trial, utcnow
 from workspace import audit
 from workspace.access import load_in_project, not_found, parse_id
 from workspace.build_state import add_log, finish, running_in_project
@@ -80,8 +81,20 @@ def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
         search_obj = SearchPlan.model_validate(search) if search is not None else None
     except ValidationError as exc:
         raise invalid_plan(exc) from None
-    return plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+    plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec_obj, search_plan=search_obj, spec_from_planner=spec_from_planner)
+    _check_target_name_fits(plan.spec.target)
+    return plan
+
+
+def _check_target_name_fits(target: str) -> None:
+    """A model version stores its target's name: refuse a name it cannot hold now, not after
+    the whole training budget."""
+    limit = ModelVersion.__table__.c.target.type.length
+    if len(target) > limit:
+        raise PlanError(f"The column to predict, '{target[:60]}…', has a name of {len(target):,} "
+                        f"characters; a model version can store at most {limit}. Rename the column "
+                        "in the file (or pick another one) and upload it again.")
 
 
 def _check_budget(budget_seconds: float | None) -> float:
@@ -117,7 +130,7 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
                  budget_seconds: float | None = None, seed: int = 0) -> Build:
     """Plan a build from a brief: status 'planned' with a validated plan, or 'draft' when the
     planner cannot tell what to predict (the plan then holds its question and candidates)."""
-    brief = (brief or "").strip()
+    brief = without_nul(brief or "").strip()
     if not brief:
         raise PlanError("The brief is empty. Say in a sentence what to predict, e.g. "
                         "'predict which customers will cancel'.")

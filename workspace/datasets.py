@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from core.checks import run_checks
 from core.errors import DataError
-from core.loading import LoadLimits, load_table
+from core.loading import LoadLimits, load_table, nul_findings, without_nul
 from core.profile import profile_frame
 from db.artifacts import put_artifact, read_artifact
 from db.engine import session_scope
@@ -89,7 +89,7 @@ def _read_bytes(source: bytes | str | Path | IO[bytes], filename: str) -> bytes:
 
 
 def _dataset_name(name: str | None, filename: str) -> str:
-    name = (name or "").strip() or Path(filename).stem.strip() or "dataset"
+    name = without_nul(name or "").strip() or without_nul(Path(filename).stem).strip() or "dataset"
     if len(name) > 300:
         raise DataError("The dataset name is too long: use at most 300 characters.")
     return name
@@ -123,7 +123,7 @@ def _store(
     name: str, sheet: str | None, df: pd.DataFrame, synthetic: bool = False, **audit_detail,
 ) -> Dataset:
     profile = profile_frame(df)
-    findings = run_checks(df, profile)
+    findings = nul_findings(df) + run_checks(df, profile)
     sha = put_artifact(session, data,
                        media_type=_MEDIA_TYPES.get(Path(filename).suffix.lower(),
                                                    "application/octet-stream"))
@@ -155,7 +155,7 @@ def upload_dataset(
     """
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.UPLOAD)
-    filename = Path(filename or getattr(source, "name", "") or "upload.csv").name
+    filename = without_nul(Path(filename or getattr(source, "name", "") or "upload.csv").name)
     data = _read_bytes(source, filename)
     df = load_table(data, filename=filename, sheet=sheet, limits=load_limits())
     name = _dataset_name(name, filename)

@@ -55,7 +55,7 @@ def headline(version) -> None:
         fmt_number(base_value),
         help="A naive model: the training class shares, or the training mean.",
     )
-    cols[2].metric("Target", version.target)
+    cols[2].metric("Target", components.plain(version.target))  # a metric's value is Markdown
     rows = metrics.get("rows") or {}
     cols[3].metric(
         "Test rows",
@@ -128,15 +128,17 @@ def explanation_tab(version) -> None:
     if not importance:
         why = [w for w in (version.metrics or {}).get("warnings") or [] if "explain" in w.lower()]
         components.empty_state(
-            " ".join(why) or "This version has no SHAP explanation.", icon=":material/search:"
+            components.plain(" ".join(why) or "This version has no SHAP explanation."),
+            icon=":material/search:",
         )
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
     scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
-    for note in [scope, *(explanation.get("notes") or [])]:
-        if note:
-            st.caption(note)
+    if scope:  # already Markdown-safe (class names made plain)
+        st.caption(scope)
+    for note in explanation.get("notes") or []:  # notes name columns: untrusted text
+        st.caption(components.plain(note))
 
 
 def compare_tab(version, all_versions: list) -> None:

@@ -471,7 +471,9 @@ def interval_bounds(output: np.ndarray, quantile: float, conformal: dict) -> tup
     intervals were calibrated on: a wage is never below the lowest wage seen (a new value falls
     outside that range with chance 2 / (N + 1) only), so the bounds stay meaningful."""
     low, high = conformal.get("target_range") or (-np.inf, np.inf)
-    return np.clip(output - quantile, low, high), np.clip(output + quantile, low, high)
+    # the prediction itself stays inside its interval, even where the model extrapolates
+    return (np.minimum(np.clip(output - quantile, low, high), output),
+            np.maximum(np.clip(output + quantile, low, high), output))
 
 
 def _usable_quantile(conformal: dict, coverage: float | None) -> float | None:

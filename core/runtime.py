@@ -394,7 +394,7 @@ def predict_table(
 #    "holdout": {what was measured on held-out rows, for people}}
 #
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
-# absolute errors at the chosen coverage; a classification set holds every class whose
+# absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
 # class. Calibration changes the probabilities shown, never which class is predicted, so
 # held-out accuracy and F1 stay as reported.
@@ -415,13 +415,13 @@ class CoverageError(SchemaError):
 
 def coverage_quantile(conformal: dict, coverage: float | None = None) -> tuple[float, float]:
     """(level, quantile) for the requested coverage (a share like 0.9 or a percent like 90):
-    the smallest stored level that reaches it."""
+    the smallest stored level that reaches it; CoverageError outside the stored levels."""
     coverage = DEFAULT_COVERAGE if coverage is None else float(coverage)
     if coverage > 1:
         coverage /= 100
     levels, quantiles = conformal.get("levels") or [], conformal.get("quantiles") or []
     for level, quantile in zip(levels, quantiles):
-        if level >= coverage - 1e-9 and quantile is not None:
+        if levels[0] - 1e-9 <= coverage <= level + 1e-9 and quantile is not None:
             return float(level), float(quantile)
     shown = f"{levels[0]:.0%} to {levels[-1]:.0%}" if levels else "none"
     raise CoverageError(f"This model cannot give {coverage:.0%} coverage (it was calibrated for "
@@ -467,6 +467,30 @@ def prediction_sets(proba: np.ndarray, quantile: float, predicted: np.ndarray) -
     return inside
 
 
+def interval_bounds(output: np.ndarray, quantile: float, conformal: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction minus and plus the quantile, kept inside the range of the target values the
+    intervals were calibrated on: a wage is never below the lowest wage seen (a new value falls
+    outside that range with chance 2 / (N + 1) only), so the bounds stay meaningful."""
+    low, high = conformal.get("target_range") or (-np.inf, np.inf)
+    # the prediction itself stays inside its interval, even where the model extrapolates
+    return (np.minimum(np.clip(output - quantile, low, high), output),
+            np.maximum(np.clip(output + quantile, low, high), output))
+
+
+def _usable_quantile(conformal: dict, coverage: float | None) -> float | None:
+    """The quantile for `coverage`; None when the default coverage is out of reach (a table too
+    small for 90%), so predictions still come, only without intervals or sets. A coverage the
+    user asked for explicitly and cannot have raises CoverageError."""
+    if not conformal:
+        return None
+    try:
+        return coverage_quantile(conformal, coverage)[1]
+    except CoverageError:
+        if coverage is None:
+            return None
+        raise
+
+
 def _free_name(name: str, taken: set) -> str:
     while name in taken:
         name = f"interval_{name}" if not name.startswith("interval_") else f"_{name}"
@@ -480,18 +504,16 @@ def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reli
     table = table.copy()
     conformal = reliability.get("conformal") or {}
     taken = set(table.columns)
+    quantile = _usable_quantile(conformal, coverage)
     if schema["task_type"] == "regression":
-        if conformal:
-            _, quantile = coverage_quantile(conformal, coverage)
+        if quantile is not None:
             lower, upper = _free_name("lower", taken), _free_name("upper", taken)
-            table[lower] = output - quantile
-            table[upper] = output + quantile
+            table[lower], table[upper] = interval_bounds(output, quantile, conformal)
         return table
     proba = calibrated_output(output, reliability.get("calibrator"))
     for i, cls in enumerate(schema["classes"]):
         table[f"proba_{cls}"] = proba[:, i]
-    if conformal:
-        _, quantile = coverage_quantile(conformal, coverage)
+    if quantile is not None:
         inside = prediction_sets(proba, quantile, class_indices(output, schema))
         classes = [str(c) for c in schema["classes"]]
         table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
@@ -601,7 +623,7 @@ def drift_lines(report: dict | None) -> list[str]:
 def coverage_lines(reliability: dict | None, coverage: float | None = None) -> list[str]:
     """What the intervals or sets promise and what held-out rows showed, in words."""
     conformal = (reliability or {}).get("conformal")
-    if not conformal:
+    if _usable_quantile(conformal, coverage) is None:
         return []
     level, _ = coverage_quantile(conformal, coverage)
     what = "intervals" if conformal["kind"] == "interval" else "prediction sets"

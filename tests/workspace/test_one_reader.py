@@ -32,7 +32,7 @@ app.command()(build)
 app.command()(predict)
 runner = CliRunner()
 TARGET = awkward.TARGET
-OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes"]
+OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes", "set"]  # set: the 90% prediction set
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,7 @@ def peer_lightgbm(task: dict, train_csv: str, test_csv: str, out_csv: str, seed:
             categories = pd.CategoricalDtype(sorted(x[col].dropna().astype(str).unique()))
             x[col] = x[col].astype(object).where(x[col].isna(), x[col].astype(str)).astype(categories)
             test[col] = test[col].astype(object).where(test[col].isna(), test[col].astype(str)).astype(categories)
-    common = dict(n_jobs=2, random_state=seed, verbosity=-1)
+    common = {"n_jobs": 2, "random_state": seed, "verbosity": -1}
     if task["kind"] == "regression":
         model = LGBMRegressor(**common).fit(x, y)
         pd.DataFrame({"prediction": model.predict(test)}).to_csv(out_csv, index=False)
@@ -310,8 +310,8 @@ def print_table(rows: list[dict], tools: list[str]) -> None:
             ok = group[(group.tool == tool) & group.score.notna()]
             if len(ok):
                 means[tool] = ok.score.mean()
-                spread = ok.score.std(ddof=1) if len(ok) > 1 else 0.0
-                cells.append(f"{f'{ok.score.mean():.4f} ± {spread:.4f}':>22} {ok.seconds.mean():>6.1f} "
+                spread = f"{ok.score.std(ddof=1):.4f}" if len(ok) > 1 else "n/a"  # one seed: none
+                cells.append(f"{f'{ok.score.mean():.4f} ± {spread}':>22} {ok.seconds.mean():>6.1f} "
                              f"{ok.peak_mb.max():>6.0f}")
             else:
                 cells.append(f"{'failed':>22} {'':>6} {'':>6}")

@@ -5,6 +5,7 @@
     briefml db upgrade|downgrade|current
     briefml build DATA --intent TEXT    train headless, no database
     briefml predict BUNDLE INPUT        predict with a bundle
+    briefml export --mlflow DIR | --onnx FILE BUNDLE   the bundle for MLflow or ONNX runtimes
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import typer
 
-from briefml import __version__, engine_cli
+from briefml import __version__, engine_cli, export_cli
 from briefml.console import fail
 
 app = typer.Typer(
@@ -122,6 +123,7 @@ def up(
 # Headless commands (no database): they live beside the engine's progress bar.
 app.command()(engine_cli.build)
 app.command()(engine_cli.predict)
+app.command()(export_cli.export)
 
 
 def main() -> None:  # pragma: no cover - console entry

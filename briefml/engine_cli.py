@@ -10,6 +10,10 @@ The lead's `briefml/cli.py` registers these with ``app.command()(build)`` and
   ``--target`` flag to pass; planner auto: the LLM when `BRIEFML_LLM` is set, an unusable LLM
   setting is a warning and an offline plan); with ``--json`` the last stdout line is one JSON object
   (`core.build.BuildResult.to_json_summary`). A progress bar goes to stderr unless ``--json``.
+- ``briefml build DATA --from-bundle BUNDLE.zip [--budget S] [--seed N] [--out NEW.zip] [--json]``
+  re-runs the plan recorded in the bundle's manifest (target, task, metric, columns, families,
+  budget, seed; the planner is not asked again) on DATA, writes a new bundle and prints how
+  closely the held-out metrics match the recorded ones (``"rebuild"`` in the JSON summary).
 - ``briefml predict BUNDLE.zip INPUT [-o OUT.csv]`` writes a CSV with the target column
   (the prediction) and, for classification, one ``proba_<class>`` column per class.
 
@@ -84,9 +88,9 @@ class ProgressBarCallbacks(BuildCallbacks):
 
 def build(
     data: Annotated[Path, typer.Argument(help="The training table: CSV, TSV, Parquet or Excel.")],
-    intent: Annotated[str, typer.Option("--intent", help="The brief: what to predict, in plain words.")],
-    budget: Annotated[float, typer.Option("--budget", help="Training time budget in seconds.")] = 60.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same plan).")] = 0,
+    intent: Annotated[Optional[str], typer.Option("--intent", help="The brief: what to predict, in plain words.")] = None,
+    budget: Annotated[Optional[float], typer.Option("--budget", help="Training time budget in seconds (default 60, or the recorded one with --from-bundle).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (same seed, same plan; default 0, or the recorded one).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the bundle zip.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
     target: Annotated[Optional[str], typer.Option("--target", help="The column to predict (overrides the brief).")] = None,
@@ -96,10 +100,23 @@ def build(
     keep: Annotated[Optional[list[str]], typer.Option("--keep", help="A leakage suspect to use anyway, because it is known when you predict (repeatable).")] = None,
     planner_mode: Annotated[str, typer.Option(
         "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
+    from_bundle: Annotated[Optional[Path], typer.Option(
+        "--from-bundle", help="Rebuild: re-run the plan recorded in this bundle on DATA "
+        "(the planner is not asked again) and compare the held-out metrics.")] = None,
 ) -> None:
     """Train a model from a table and a brief, with no database, and write a bundle."""
     started_at = _command_started_at()  # the budget covers imports and loading the file too
     console = Console(stderr=True, highlight=False)
+    if from_bundle is not None:
+        if target or task or metric or positive_class or keep:
+            fail("--from-bundle re-runs the recorded plan as it is; leave out --target, --task, "
+                 "--metric, --positive-class and --keep (or build anew with --intent).")
+        rebuild(data, from_bundle, budget=budget, seed=seed, out=out, json_output=json_output,
+                started_at=started_at)
+        return
+    if not (intent or "").strip():
+        fail("Say what to predict with --intent TEXT, or rebuild a model with --from-bundle BUNDLE.zip.")
+    budget, seed = (60.0 if budget is None else budget), (0 if seed is None else seed)
     if budget <= 0:
         fail(f"The budget must be a positive number of seconds, not {budget:g}.")
     out = out or Path(f"{Path(data).stem}_model.zip")
@@ -109,21 +126,28 @@ def build(
         from core.errors import TargetUnclearError
         from core.loading import load_table
         from core.planning.overrides import TaskOverrides, with_overrides
+        from core.reproducibility import file_sha256, with_data
         from workspace.planners import PLANNER_MODES, planner_for
+
+        _import_late_libraries()
 
         if planner_mode not in PLANNER_MODES:
             fail(f"Unknown planner '{planner_mode}'; use one of: {', '.join(PLANNER_MODES)}.")
         planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         overrides = TaskOverrides(target, task, metric, positive_class)
         loading = time.monotonic()
-        df = load_table(Path(data))
+        df = load_table(Path(data), limits=_build_limits(budget, started_at))
         loaded = time.monotonic()
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
                              seed=seed, callbacks=callbacks, started_at=started_at,
                              restore=keep or [])
         built = time.monotonic()
-        path = bundle_from_result(result, out)
+        result.reproducibility = with_data(result.reproducibility, sha256=file_sha256(data),
+                                           source=Path(data).name)
+        from workspace import bundle_keys
+
+        path = bundle_from_result(result, out, signing_key=bundle_keys.signing_key())
         result.timings.update(_command_timings(started_at, loading, loaded, built))
     except OSError as exc:  # the table cannot be read or the bundle written
         fail(file_error_sentence(exc, output=out))
@@ -139,6 +163,7 @@ def build(
     summary = result.to_json_summary()
     summary["bundle"] = str(path)
     summary["overrides"] = overrides.given()
+    summary["reproducibility"] = result.reproducibility
     if json_output:
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
         sys.stdout.flush()
@@ -155,6 +180,66 @@ def build(
         console.print(f"Review: {note}")
     for warning in summary["warnings"]:
         console.print(f"[yellow]Warning:[/] {warning}")
+    from core.trust.stress import stress_sentences
+
+    for line in stress_sentences((result.failures or {}).get("stress")):
+        console.print(line, markup=False)  # column names and values are the user's text
+    console.print(f"Bundle written to {path}")
+
+
+def rebuild(data: Path, bundle: Path, *, budget: float | None, seed: int | None, out: Path | None,
+            json_output: bool, started_at: float) -> None:
+    """`briefml build DATA --from-bundle BUNDLE.zip`: the recorded plan, on DATA, compared."""
+    console = Console(stderr=True, highlight=False)
+    out = out or Path(f"{Path(data).stem}_rebuilt_model.zip")
+    try:
+        from core import reproducibility as repro
+        from core.build import build_model
+        from core.bundle import bundle_from_result
+        from core.loading import load_table
+        record, recorded, manifest = repro.bundle_record(bundle)
+        spec, search_plan = repro.recorded_plan(record)
+        budget = float(record["budget_seconds"]) if budget is None else budget
+        seed = int(record["seed"]) if seed is None else seed
+        if budget <= 0:
+            fail(f"The budget must be a positive number of seconds, not {budget:g}.")
+        sha = repro.file_sha256(data)
+        df = load_table(Path(data))
+        callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
+        # the recorded trials, replayed: no planner is asked for a plan or a refinement
+        result = build_model(df, record.get("brief") or "", planner=repro.ReplayPlanner(),
+                             budget_seconds=budget, seed=seed, callbacks=callbacks,
+                             spec_overrides={"spec": spec, "search_plan": search_plan},
+                             started_at=started_at)
+        holdout, intervals = recorded.get("holdout") or {}, recorded.get("confidence_intervals") or {}
+        note = repro.rebuild_note(version=manifest.get("model_version"), version_id=None,
+                                  holdout=holdout, intervals=intervals,
+                                  data_sha256=(record.get("data") or {}).get("sha256"))
+        result.reproducibility = {**repro.with_data(result.reproducibility, sha256=sha,
+                                                    source=Path(data).name), "rebuild_of": note}
+        from workspace import bundle_keys
+
+        path = bundle_from_result(result, out, signing_key=bundle_keys.signing_key())
+    except _user_errors() as exc:
+        fail(str(exc))
+        return
+    rows = repro.compare_holdout(holdout, result.holdout_metrics, intervals)
+    same = None if note["data_sha256"] is None else note["data_sha256"] == sha
+    verdict = repro.closeness(rows, spec.metric, same_data=same)
+    if json_output:
+        summary = {**result.to_json_summary(), "bundle": str(path),
+                   "reproducibility": result.reproducibility,
+                   "rebuild": {"from": str(bundle), "same_data": same, "metrics": rows,
+                               "closeness": verdict}}
+        sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")
+        sys.stdout.flush()
+        return
+    console.print(f"Rebuilt '{spec.target}' ({spec.task_type}) from {bundle.name} with seed {seed} "
+                  f"and a {budget:g}-second budget.")
+    for row in rows:
+        console.print(f"  {row['metric']:<22} recorded {row['recorded']:.4g}  rebuilt "
+                      f"{row['rebuilt']:.4g}  ({row['difference']:+.3g})", highlight=False)
+    console.print(verdict)
     console.print(f"Bundle written to {path}")
 
 
@@ -169,12 +254,34 @@ def _command_started_at() -> float:
     return time.monotonic()
 
 
+def _import_late_libraries() -> None:
+    """Import now, inside the budget's clock where the build plans around it, what the build
+    would otherwise import in its last seconds: shap to explain, skops to write the bundle
+    (each takes seconds on a busy machine; skops lists every scikit-learn estimator)."""
+    import shap  # noqa: F401
+    import skops.io  # noqa: F401
+
+
 def _command_timings(started_at: float, loading: float, loaded: float, built: float) -> dict:
     """The command's own phases, beside the build's: `startup` (imports before the file is
     read), `load`, `bundle`, and `wall`, all of it from the start of the command."""
     now = time.monotonic()
     return {"startup": loading - started_at, "load": loaded - loading, "bundle": now - built,
             "wall": now - started_at}
+
+
+def _build_limits(budget: float, started_at: float):
+    """The settings' limits on the training table; reading it counts inside the budget, so
+    a file that takes longer to read than what is left of the budget is refused then."""
+    import dataclasses
+
+    from workspace.settings import get_settings
+
+    limits = get_settings().load_limits()
+    left = max(0.05, budget - (time.monotonic() - started_at))
+    if left >= limits.max_seconds:
+        return limits
+    return dataclasses.replace(limits, max_seconds=round(left, 2), seconds_limit_name="what was left of --budget")
 
 
 def _number(value) -> str:
@@ -187,17 +294,27 @@ def predict(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the CSV.")] = None,
     coverage: Annotated[Optional[float], typer.Option(
         "--coverage", help="Coverage of the lower/upper intervals or prediction sets, e.g. 0.9 or 90.")] = None,
+    trust: Annotated[Optional[list[Path]], typer.Option(
+        "--trust", help="Public key file (.pub) of whoever built the bundle, besides your own (repeatable).")] = None,
 ) -> None:
     """Predict every row of INPUT with a bundle and write a CSV of predictions, with intervals
-    (regression) or prediction sets (classification); say how INPUT compares with the training data."""
+    (regression) or prediction sets (classification); say how INPUT compares with the training data.
+
+    The bundle must be signed by your own key (BRIEFML_HOME), a key in BRIEFML_TRUSTED_KEYS
+    or one passed with --trust."""
+    import dataclasses
+
     console = Console(stderr=True, highlight=False)
     output = output or Path(input).with_name(f"{Path(input).stem}_predictions.csv")
     try:
         from core.bundle import load_bundle, predict_file
         from core.runtime import coverage_lines, drift_lines
+        from workspace import bundle_keys
+        from workspace.settings import get_settings
 
-        loaded = load_bundle(bundle)
-        _, report = predict_file(loaded, input, output, coverage=coverage)
+        loaded = load_bundle(bundle, **bundle_keys.verification(trust or []))
+        limits = dataclasses.replace(get_settings().load_limits(), min_columns=1)
+        _, report = predict_file(loaded, input, output, coverage=coverage, limits=limits)
         sure = coverage_lines(loaded.model.reliability, coverage)
     except OSError as exc:  # the input cannot be read or the output written
         fail(file_error_sentence(exc, output=output))

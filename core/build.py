@@ -29,6 +29,7 @@ from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext, available_threads
+from core.reproducibility import build_record
 from core.review import (
     choose_threshold,
     rare_positive_share,
@@ -60,9 +61,11 @@ ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble se
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
 RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
-FAILURES_SHARE = 0.05  # of the budget, kept for the failure analysis and the stress test...
+FAILURES_SHARE = 0.08  # of the budget, kept for the failure analysis and the stress test...
 FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
 STRESS_SHARE = 0.6  # of that time, at most for the stress test
+FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build has to spare
+FAILURES_FLOOR_SHARE = 0.03  # of the budget, taken even when earlier steps used up the rest
 
 
 # --------------------------------------------------------------------------- results
@@ -126,6 +129,7 @@ class BuildResult:
     refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
+    reproducibility: dict = field(default_factory=dict)  # core.reproducibility.build_record
     synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
     reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
     failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
@@ -578,10 +582,12 @@ def run_build(df: pd.DataFrame, plan: BuildPlan, *, planner=None, budget_seconds
         warnings.insert(0, SYNTHETIC_DATA_WARNING)
     callbacks.on_build_start(budget_seconds=budget, plan=plan.to_dict())
     status = "failed"
+    threads = threads or available_threads()
     try:
         result = _run(df, plan, planner, budget, seed, callbacks, clock, timings, warnings,
-                      raise_for_errors, threads or available_threads())
+                      raise_for_errors, threads)
         result.synthetic_data = synthetic
+        result.reproducibility = build_record(result, threads=threads)
         status = "finished"
         return result
     except BriefmlError as exc:
@@ -672,21 +678,21 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     model = TabularModel(data.schema, members, reliability)
     timings["refit"] = time.monotonic() - t
 
+    t = phase("failures")
+    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
+                                 clock, seed, callbacks)
+    timings["failures"] = time.monotonic() - t
+
     t = phase("explain")
     _store_average_output(model, data, seed, callbacks)
     explanation = None
-    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds - _failures_seconds(clock)
+    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
     if explain_seconds > 0:
         explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
         warnings.append("The budget was used up before the model could be explained; "
                         "no SHAP importance was computed. Give the build more time to get one.")
     timings["explain"] = time.monotonic() - t
-
-    t = phase("failures")
-    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
-                                 explanation, clock, seed, callbacks)
-    timings["failures"] = time.monotonic() - t
     findings = list(plan.findings)
     suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,
                                      findings)
@@ -765,24 +771,27 @@ def _reliability_summary(reliability: dict) -> dict:
     from core.trust.reliability import reliability_summary
 
     return reliability_summary(reliability) if reliability else {}
+
+
 def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
-                      model: TabularModel, test_output: np.ndarray, explanation: dict | None,
-                      clock: BudgetClock, seed: int, callbacks: BuildCallbacks) -> dict | None:
+                      model: TabularModel, test_output: np.ndarray, clock: BudgetClock, seed: int,
+                      callbacks: BuildCallbacks) -> dict | None:
     """Where the evaluated model fails on the held-out rows (explained by the fold models
     that made those predictions) and how the shipped model stands up to messy versions of
     them (`core.trust`): in the time kept for it, or half the time a build that finished
-    early has to spare."""
+    early has to spare; a build whose earlier steps ran over still gets a sliver of it."""
     from core.trust.failures import analyse_failures
     from core.trust.stress import stress_test
 
     start = time.monotonic()
     spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
-    deadline = start + min(spare, max(_failures_seconds(clock), spare / 2))
+    deadline = start + max(FAILURES_FLOOR_SHARE * clock.budget_seconds,
+                           min(spare, max(_failures_seconds(clock),
+                                          min(spare / 2, FAILURES_MAX_SHARE * clock.budget_seconds))))
     raw_test = data.raw.iloc[data.test]
-    important = [i["column"] for i in (explanation or {}).get("importance") or []]
     try:
         # the stress test first, with most of the time: explaining the worst rows is the extra
-        stress = stress_test(model, raw_test, seed=seed, priority=important,
+        stress = stress_test(model, raw_test, seed=seed,
                              deadline=start + STRESS_SHARE * (deadline - start))
         failures = analyse_failures(schema=data.schema, raw_test=raw_test, y_test=data.y[data.test],
                                     output=test_output, deadline=deadline,

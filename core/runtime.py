@@ -187,9 +187,10 @@ def prepare_frame(df: pd.DataFrame, schema: dict) -> tuple[pd.DataFrame, InputRe
     expected = [c["name"] for c in schema["columns"]]
     missing = [name for name in expected if name not in df.columns]
     if missing:
+        shown = ", ".join(f"'{m[:80]}'" for m in missing[:10])
+        more = f" and {len(missing) - 10:,} more" if len(missing) > 10 else ""
         raise SchemaError(
-            f"The input is missing {len(missing)} column(s) the model needs: "
-            + ", ".join(f"'{m}'" for m in missing)
+            f"The input is missing {len(missing)} column(s) the model needs: {shown}{more}"
             + ". Add them (empty values are allowed) and try again."
         )
     target = schema.get("target")
@@ -393,7 +394,7 @@ def predict_table(
 #    "holdout": {what was measured on held-out rows, for people}}
 #
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
-# absolute errors at the chosen coverage; a classification set holds every class whose
+# absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
 # class. Calibration changes the probabilities shown, never which class is predicted, so
 # held-out accuracy and F1 stay as reported.
@@ -414,13 +415,13 @@ class CoverageError(SchemaError):
 
 def coverage_quantile(conformal: dict, coverage: float | None = None) -> tuple[float, float]:
     """(level, quantile) for the requested coverage (a share like 0.9 or a percent like 90):
-    the smallest stored level that reaches it."""
+    the smallest stored level that reaches it; CoverageError outside the stored levels."""
     coverage = DEFAULT_COVERAGE if coverage is None else float(coverage)
     if coverage > 1:
         coverage /= 100
     levels, quantiles = conformal.get("levels") or [], conformal.get("quantiles") or []
     for level, quantile in zip(levels, quantiles):
-        if level >= coverage - 1e-9 and quantile is not None:
+        if levels[0] - 1e-9 <= coverage <= level + 1e-9 and quantile is not None:
             return float(level), float(quantile)
     shown = f"{levels[0]:.0%} to {levels[-1]:.0%}" if levels else "none"
     raise CoverageError(f"This model cannot give {coverage:.0%} coverage (it was calibrated for "
@@ -466,6 +467,30 @@ def prediction_sets(proba: np.ndarray, quantile: float, predicted: np.ndarray) -
     return inside
 
 
+def interval_bounds(output: np.ndarray, quantile: float, conformal: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction minus and plus the quantile, kept inside the range of the target values the
+    intervals were calibrated on: a wage is never below the lowest wage seen (a new value falls
+    outside that range with chance 2 / (N + 1) only), so the bounds stay meaningful."""
+    low, high = conformal.get("target_range") or (-np.inf, np.inf)
+    # the prediction itself stays inside its interval, even where the model extrapolates
+    return (np.minimum(np.clip(output - quantile, low, high), output),
+            np.maximum(np.clip(output + quantile, low, high), output))
+
+
+def _usable_quantile(conformal: dict, coverage: float | None) -> float | None:
+    """The quantile for `coverage`; None when the default coverage is out of reach (a table too
+    small for 90%), so predictions still come, only without intervals or sets. A coverage the
+    user asked for explicitly and cannot have raises CoverageError."""
+    if not conformal:
+        return None
+    try:
+        return coverage_quantile(conformal, coverage)[1]
+    except CoverageError:
+        if coverage is None:
+            return None
+        raise
+
+
 def _free_name(name: str, taken: set) -> str:
     while name in taken:
         name = f"interval_{name}" if not name.startswith("interval_") else f"_{name}"
@@ -479,18 +504,16 @@ def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reli
     table = table.copy()
     conformal = reliability.get("conformal") or {}
     taken = set(table.columns)
+    quantile = _usable_quantile(conformal, coverage)
     if schema["task_type"] == "regression":
-        if conformal:
-            _, quantile = coverage_quantile(conformal, coverage)
+        if quantile is not None:
             lower, upper = _free_name("lower", taken), _free_name("upper", taken)
-            table[lower] = output - quantile
-            table[upper] = output + quantile
+            table[lower], table[upper] = interval_bounds(output, quantile, conformal)
         return table
     proba = calibrated_output(output, reliability.get("calibrator"))
     for i, cls in enumerate(schema["classes"]):
         table[f"proba_{cls}"] = proba[:, i]
-    if conformal:
-        _, quantile = coverage_quantile(conformal, coverage)
+    if quantile is not None:
         inside = prediction_sets(proba, quantile, class_indices(output, schema))
         classes = [str(c) for c in schema["classes"]]
         table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
@@ -600,7 +623,7 @@ def drift_lines(report: dict | None) -> list[str]:
 def coverage_lines(reliability: dict | None, coverage: float | None = None) -> list[str]:
     """What the intervals or sets promise and what held-out rows showed, in words."""
     conformal = (reliability or {}).get("conformal")
-    if not conformal:
+    if _usable_quantile(conformal, coverage) is None:
         return []
     level, _ = coverage_quantile(conformal, coverage)
     what = "intervals" if conformal["kind"] == "interval" else "prediction sets"
@@ -1054,7 +1077,16 @@ TRUSTED_SKOPS_TYPES = (
 
 
 class BundleIntegrityError(ValueError):
-    """A bundle file is missing, changed after the bundle was built, or not safe to load."""
+    """A bundle file is missing, does not match its manifest, or is not safe to load."""
+
+
+SIGNATURE = "signature.json"  # not in the manifest: it signs the manifest's bytes
+MiB = 1024 * 1024
+MAX_MANIFEST_BYTES = 4 * MiB
+MAX_SIGNATURE_BYTES = 64 * 1024
+# The largest single file a bundle may hold (BRIEFML_MAX_BUNDLE_FILE_MB): model files of
+# a few hundred MB are real, a 4 GB entry of zeros is a zip bomb.
+MAX_BUNDLE_FILE_BYTES = 1024 * MiB
 
 
 def sha256_hex(data: bytes) -> str:
@@ -1063,68 +1095,370 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _bundle_file_limit() -> int:
+    import os
+
+    raw = os.environ.get("BRIEFML_MAX_BUNDLE_FILE_MB", "").strip()
+    try:
+        return int(float(raw) * MiB) if raw and float(raw) > 0 else MAX_BUNDLE_FILE_BYTES
+    except ValueError:
+        return MAX_BUNDLE_FILE_BYTES
+
+
+def safe_member_name(name: Any) -> bool:
+    """A path inside a bundle: relative, forward slashes, no '..', nothing hidden in it."""
+    import posixpath
+
+    if not isinstance(name, str) or not name or len(name) > 255 or "\\" in name or "\0" in name:
+        return False
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return False
+    parts = name.split("/")
+    return all(part not in ("", ".", "..") for part in parts) and posixpath.normpath(name) == name
+
+
 def read_bundle_files(path: str | Any) -> dict[str, bytes]:
-    """All files of a bundle zip or unpacked bundle folder, by their path inside the bundle."""
-    import zipfile
+    """manifest.json, signature.json when there is one, and the files the manifest lists, of
+    a bundle zip or unpacked bundle folder, by their path inside the bundle.
+
+    Nothing else is read (users often write their CSVs next to predict.py, and an entry the
+    manifest omits is never trusted). Each file is bounded by its declared size and the
+    per-file limit; absolute paths, '..' and symlinks are refused.
+    Raises BundleIntegrityError with a one-line message.
+    """
     from pathlib import Path
 
     path = Path(path)
     if path.is_dir():
-        # only what the manifest lists: users often write their CSVs next to predict.py
-        import json
-
-        if not (path / MANIFEST).is_file():
-            return {}
-        manifest = (path / MANIFEST).read_bytes()
-        try:
-            listed = list(json.loads(manifest).get("files", {}))
-        except ValueError:
-            listed = []
-        files = {name: (path / name).read_bytes() for name in listed if (path / name).is_file()}
-        return {MANIFEST: manifest, **files}
+        return _read_bundle_folder(path)
     if not path.exists():
         raise BundleIntegrityError(f"No bundle at '{path}'. Check the path and try again.")
-    if not zipfile.is_zipfile(path):
-        raise BundleIntegrityError(f"'{path}' is not a bundle zip file. Download the bundle again.")
-    with zipfile.ZipFile(path) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    return _read_bundle_zip(path)
+
+
+def _listed_names(manifest_bytes: bytes) -> list[str]:
+    manifest = parse_bundle_json(MANIFEST, manifest_bytes)
+    listed = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(listed, dict):
+        raise BundleIntegrityError("The bundle's manifest.json has no list of files, so nothing in it can be checked. "
+                                   "Download or build the bundle again.")
+    bad = next((n for n in listed if not safe_member_name(n) or n in (MANIFEST, SIGNATURE)), None)
+    if bad is not None:
+        raise BundleIntegrityError(f"The bundle's manifest lists a file outside the bundle ({_shown(bad)}): "
+                                   "it was not loaded.")
+    return list(listed)
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _too_big(name: str, size: int, limit: int) -> BundleIntegrityError:
+    return BundleIntegrityError(
+        f"The bundle file '{name}' is {tableread.size_text(size)}, over the {tableread.size_text(limit)} limit "
+        "for one file (BRIEFML_MAX_BUNDLE_FILE_MB): it was not loaded.")
+
+
+def _read_bundle_zip(path: Any) -> dict[str, bytes]:
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise BundleIntegrityError(f"'{path}' is not a bundle zip file. Download the bundle again.") from None
+    with archive:
+        entries = {info.filename: info for info in archive.infolist()}
+        if MANIFEST not in entries:
+            raise BundleIntegrityError("The bundle has no manifest.json, so it cannot be checked. Download it again.")
+        manifest = _read_zip_entry(archive, entries[MANIFEST], MAX_MANIFEST_BYTES)
+        files = {MANIFEST: manifest}
+        if SIGNATURE in entries:
+            files[SIGNATURE] = _read_zip_entry(archive, entries[SIGNATURE], MAX_SIGNATURE_BYTES)
+        limit = _bundle_file_limit()
+        for name in _listed_names(manifest):
+            if name in entries:  # a missing one is named by verify_manifest
+                files[name] = _read_zip_entry(archive, entries[name], limit)
+    return files
+
+
+def _read_zip_entry(archive: Any, info: Any, limit: int) -> bytes:
+    """One entry, refused when it is a symlink or larger than `limit` (declared or actual)."""
+    import stat
+    import zipfile
+
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise BundleIntegrityError(f"The bundle file '{info.filename}' is a symbolic link: it was not loaded.")
+    if info.file_size > limit:
+        raise _too_big(info.filename, info.file_size, limit)
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(limit + 1)  # zipfile stops at the declared size; this bounds the rest
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise BundleIntegrityError(f"The bundle file '{info.filename}' cannot be unpacked ({type(exc).__name__}). "
+                                   "Download the bundle again.") from None
+    if len(data) > limit:
+        raise _too_big(info.filename, len(data), limit)
+    return data
+
+
+def _read_bundle_folder(folder: Any) -> dict[str, bytes]:
+    if not (folder / MANIFEST).is_file():
+        raise BundleIntegrityError(f"'{folder}' has no manifest.json: it is not an unpacked bundle.")
+    manifest = _read_folder_file(folder, MANIFEST, MAX_MANIFEST_BYTES)
+    files = {MANIFEST: manifest}
+    if (folder / SIGNATURE).is_file():
+        files[SIGNATURE] = _read_folder_file(folder, SIGNATURE, MAX_SIGNATURE_BYTES)
+    limit = _bundle_file_limit()
+    for name in _listed_names(manifest):
+        if (folder / name).is_file() or (folder / name).is_symlink():
+            files[name] = _read_folder_file(folder, name, limit)
+    return files
+
+
+def _read_folder_file(folder: Any, name: str, limit: int) -> bytes:
+    """A file inside the folder, never through a symlink (at any level) or out of the folder."""
+    import os
+
+    root = folder.resolve()
+    current = folder
+    for part in name.split("/"):
+        current = current / part
+        if current.is_symlink():
+            raise BundleIntegrityError(f"The bundle file '{name}' is a symbolic link: it was not loaded.")
+    target = current.resolve()
+    if root not in target.parents:
+        raise BundleIntegrityError(f"The bundle file '{name}' lies outside the bundle folder: it was not loaded.")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(target, flags)
+    with os.fdopen(descriptor, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_big(name, len(data), limit)
+    return data
+
+
+def parse_bundle_json(name: str, data: bytes) -> Any:
+    """A JSON file of a bundle, or BundleIntegrityError in one line (never NaN, never a
+    RecursionError from a file nested a hundred thousand levels deep)."""
+    import json
+
+    def refuse_constant(value: str) -> Any:
+        raise ValueError(f"{value} is not a number a bundle may hold")
+
+    try:
+        return json.loads(data, parse_constant=refuse_constant)
+    except RecursionError:
+        raise BundleIntegrityError(f"The bundle's {name} is nested too deeply to be real. Download it again.") from None
+    except (ValueError, TypeError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise BundleIntegrityError(f"The bundle's {name} cannot be read ({detail}). Download it again.") from None
 
 
 def verify_manifest(files: dict[str, bytes]) -> dict:
-    """Check every file listed in manifest.json against its SHA-256; return the manifest.
+    """Check every file listed in manifest.json against its SHA-256 and the manifest's
+    structure; return the manifest.
 
+    A matching checksum shows that the files are the ones the manifest lists, which catches
+    damage and accidents. It cannot show who wrote them: anyone can re-hash a changed file.
+    That is what the signature is for (`verify_signature`).
     Raises BundleIntegrityError naming the first file that is missing or does not match.
     """
-    import json
-
     if MANIFEST not in files:
         raise BundleIntegrityError("The bundle has no manifest.json, so it cannot be checked. Download it again.")
-    try:
-        manifest = json.loads(files[MANIFEST])
-    except ValueError as exc:
-        raise BundleIntegrityError(f"The bundle's manifest.json cannot be read ({exc}). Download it again.") from exc
-    for name, expected in sorted(manifest.get("files", {}).items()):
+    manifest = parse_bundle_json(MANIFEST, files[MANIFEST])
+    validate_manifest(manifest)
+    for name, expected in sorted(manifest["files"].items()):
         if name not in files:
             raise BundleIntegrityError(f"The bundle is missing '{name}', which its manifest lists. Download it again.")
         if sha256_hex(files[name]) != expected:
             raise BundleIntegrityError(
-                f"The bundle file '{name}' does not match its SHA-256 in manifest.json: it was changed "
-                "after the bundle was built. Do not use it; download the bundle again."
+                f"The bundle file '{name}' does not match its SHA-256 in manifest.json: it was damaged or "
+                "changed. Do not use it; download the bundle again."
             )
     return manifest
 
 
-def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
+# --------------------------------------------------------------------------- declared structure
+
+TASK_TYPES = ("binary", "multiclass", "regression")
+COLUMN_KINDS = ("numeric", "boolean", "categorical", "text", "datetime")
+MEMBER_KINDS = ("catboost", "lightgbm", "sklearn")  # what `_load_estimator` can load
+
+
+def _problem(where: str, what: str) -> BundleIntegrityError:
+    return BundleIntegrityError(f"The bundle's {where} {what}; it was not loaded. Build or download it again.")
+
+
+def _finite_number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_manifest(manifest: Any) -> None:
+    """manifest.json as the writer declares it: files {path: sha256}, members [{kind, file,
+    weight > 0 and finite, name}], each member's file listed. Raises BundleIntegrityError."""
+    import re
+
+    if not isinstance(manifest, dict):
+        raise _problem("manifest.json", "is not a JSON object")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise _problem("manifest.json", "lists no files")
+    for name, digest in files.items():
+        if not safe_member_name(name):
+            raise _problem("manifest.json", f"lists a file outside the bundle ({_shown(name)})")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise _problem("manifest.json", f"gives '{name}' a SHA-256 that is not one")
+    members = manifest.get("members")
+    if not isinstance(members, list) or not members or len(members) > 1000:
+        raise _problem("manifest.json", "lists no model members")
+    for i, member in enumerate(members):
+        where = f"manifest.json member {i}"
+        if not isinstance(member, dict):
+            raise _problem(where, "is not a JSON object")
+        if member.get("kind") not in MEMBER_KINDS:
+            raise _problem(where, f"has an unknown kind {_shown(member.get('kind'))} (known: {', '.join(MEMBER_KINDS)})")
+        if member.get("file") not in files:
+            raise _problem(where, f"names a model file the manifest does not list ({_shown(member.get('file'))})")
+        weight = member.get("weight")
+        if not _finite_number(weight) or weight <= 0:
+            raise _problem(where, f"has weight {_shown(weight)}; a weight must be a finite number above 0")
+        if not isinstance(member.get("name", ""), str):
+            raise _problem(where, "has a name that is not text")
+    if SCHEMA not in files:
+        raise _problem("manifest.json", f"does not list {SCHEMA}, which the model needs")
+
+
+def validate_schema(schema: Any, manifest: dict | None = None) -> None:
+    """schema.json as the engine declares it: a known task type, classes that fit it, and
+    columns with unique names and known kinds. Raises BundleIntegrityError."""
+    if not isinstance(schema, dict):
+        raise _problem(SCHEMA, "is not a JSON object")
+    task = schema.get("task_type")
+    if task not in TASK_TYPES:
+        raise _problem(SCHEMA, f"has task type {_shown(task)}, not one of {', '.join(TASK_TYPES)}")
+    if manifest and manifest.get("task_type") not in (None, task):
+        raise _problem(SCHEMA, f"says {task} but manifest.json says {_shown(manifest.get('task_type'))}")
+    if not isinstance(schema.get("target"), str) or not schema["target"]:
+        raise _problem(SCHEMA, "names no target column")
+    classes = schema.get("classes")
+    if task != "regression":
+        if (not isinstance(classes, list) or len(classes) < 2
+                or any(not isinstance(c, (str, int, float)) or isinstance(c, bool) for c in classes)
+                or len({str(c) for c in classes}) != len(classes)):
+            raise _problem(SCHEMA, "needs at least two distinct classes for a classifier")
+        if task == "binary" and len(classes) != 2:
+            raise _problem(SCHEMA, f"lists {len(classes)} classes for a binary task")
+    threshold = schema.get("decision_threshold")
+    if threshold is not None and not (_finite_number(threshold) and 0 <= threshold <= 1):
+        raise _problem(SCHEMA, f"has decision threshold {_shown(threshold)}; it must lie between 0 and 1")
+    columns = schema.get("columns")
+    if not isinstance(columns, list) or not columns:
+        raise _problem(SCHEMA, "lists no input columns")
+    seen: set[str] = set()
+    for i, column in enumerate(columns):
+        where = f"{SCHEMA} column {i}"
+        if not isinstance(column, dict) or not isinstance(column.get("name"), str) or not column["name"]:
+            raise _problem(where, "has no name")
+        if column["name"] in seen:
+            raise _problem(where, f"repeats the name {_shown(column['name'])}")
+        seen.add(column["name"])
+        if column.get("kind") not in COLUMN_KINDS:
+            raise _problem(where, f"has an unknown kind {_shown(column.get('kind'))}")
+        categories = column.get("categories")
+        if categories is not None and not isinstance(categories, list):
+            raise _problem(where, "has categories that are not a list")
+        if column.get("decimal", ".") not in (".", ","):
+            raise _problem(where, f"has decimal mark {_shown(column.get('decimal'))}")
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def verify_signature(files: dict[str, bytes], trusted_keys: list[bytes]) -> str:
+    """Check signature.json (Ed25519 over the manifest's bytes) against the trusted public
+    keys (raw 32 bytes or PEM); return the signing key's id. Needs `cryptography`, imported
+    only here. Raises BundleIntegrityError saying what is wrong."""
+    import base64
+
+    if SIGNATURE not in files:
+        raise BundleIntegrityError("The bundle is not signed, so who built it cannot be verified. "
+                                   "Use a bundle signed by a key you trust.")
+    try:
+        from cryptography.exceptions import InvalidSignature
+    except ImportError:
+        raise BundleIntegrityError("Verifying a signature needs the cryptography package: "
+                                   "pip install cryptography") from None
+    signature = parse_bundle_json(SIGNATURE, files[SIGNATURE])
+    try:
+        value = base64.b64decode(signature["signature"], validate=True)
+        key_id = str(signature.get("key_id", ""))[:64]
+    except (TypeError, KeyError, ValueError):
+        raise BundleIntegrityError("The bundle's signature.json is damaged. Download the bundle again.") from None
+    for key in trusted_keys:
+        public = _public_key(key)
+        try:
+            public.verify(value, files[MANIFEST])
+            return public_key_id(public)
+        except InvalidSignature:
+            continue
+    raise BundleIntegrityError(
+        f"The bundle's signature does not verify against any trusted key (it names key {key_id or 'none'}): "
+        "it was changed after signing or signed by someone you do not trust. Do not use it; "
+        "if you trust whoever built it, pass their public key with --trust.")
+
+
+def _public_key(key: bytes) -> Any:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        if len(key) == 32:
+            return Ed25519PublicKey.from_public_bytes(key)
+        loaded = serialization.load_pem_public_key(key)
+    except ValueError:
+        raise BundleIntegrityError("A trusted key is not an Ed25519 public key (PEM or 32 raw bytes).") from None
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise BundleIntegrityError("A trusted key is not an Ed25519 public key.")
+    return loaded
+
+
+def public_key_id(public: Any) -> str:
+    """A short fingerprint of a public key: the first 16 hex digits of its raw bytes' SHA-256."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return sha256_hex(raw)[:16]
+
+
+def _load_member(entry: dict, data: bytes, schema: dict) -> Member:
+    try:
+        estimator = _load_estimator(entry, data, schema["task_type"])
+    except BundleIntegrityError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- CatBoostError, skops and numpy errors for damaged files
+        raise BundleIntegrityError(
+            f"The model file '{entry['file']}' cannot be loaded ({type(exc).__name__}): it is damaged or "
+            "not a model. Build or download the bundle again.") from None
+    member = Member(kind=entry["kind"], estimator=estimator, weight=float(entry["weight"]), name=entry.get("name", ""))
+    _check_member_fits(member, schema, entry["file"])
+    return member
+
+
+def _load_estimator(entry: dict, data: bytes, task_type: str) -> Any:
     if entry["kind"] == "catboost":
         from catboost import CatBoostClassifier, CatBoostRegressor
 
         estimator = CatBoostRegressor() if task_type == "regression" else CatBoostClassifier()
         estimator.load_model(blob=data)
-    elif entry["kind"] == "lightgbm":
+        return estimator
+    if entry["kind"] == "lightgbm":
         import lightgbm
 
-        estimator = lightgbm.Booster(model_str=data.decode("utf-8"))
-    elif entry["kind"] == "sklearn":
+        return lightgbm.Booster(model_str=data.decode("utf-8"))
+    if entry["kind"] == "sklearn":
         import skops.io as sio
 
         untrusted = sio.get_untrusted_types(data=data)
@@ -1132,12 +1466,46 @@ def _load_member(entry: dict, data: bytes, task_type: str) -> Member:
         if refused:
             raise BundleIntegrityError(
                 f"The model file '{entry['file']}' contains types this runtime does not trust: "
-                + ", ".join(refused) + ". It was not loaded."
+                + ", ".join(refused[:10]) + ". It was not loaded."
             )
-        estimator = sio.loads(data, trusted=list(untrusted))
+        return sio.loads(data, trusted=list(untrusted))
+    raise BundleIntegrityError(f"Unknown model kind '{entry['kind']}' in manifest.json.")
+
+
+_CLASSIFIER_LOSSES = ("Logloss", "CrossEntropy", "MultiClass", "MultiClassOneVsAll")
+
+
+def _check_member_fits(member: Member, schema: dict, file: str) -> None:
+    """A member answers the schema's task with the schema's features and classes, or the
+    bundle is refused (a swapped or mislabelled model predicts garbage, silently)."""
+    estimator, task = member.estimator, schema["task_type"]
+    expected = feature_names(schema)
+    if member.kind == "catboost":
+        loss = str(estimator.get_all_params().get("loss_function", ""))
+        classifier = loss.split(":")[0] in _CLASSIFIER_LOSSES
+        names = list(getattr(estimator, "feature_names_", None) or [])
+    elif member.kind == "lightgbm":  # a Booster: its objective says the task
+        objective = str(estimator.dump_model(num_iteration=0).get("objective", "")).split(" ")[0]
+        classifier = objective in ("binary", "multiclass", "multiclassova", "cross_entropy")
+        names = []  # LightGBM renames columns it finds awkward, so its names prove nothing
     else:
-        raise BundleIntegrityError(f"Unknown model kind '{entry['kind']}' in manifest.json.")
-    return Member(kind=entry["kind"], estimator=estimator, weight=float(entry["weight"]), name=entry.get("name", ""))
+        from sklearn.base import is_classifier
+
+        classifier = is_classifier(estimator)
+        names = [str(n) for n in getattr(estimator, "feature_names_in_", [])]
+    if classifier != (task != "regression"):
+        raise BundleIntegrityError(
+            f"The model file '{file}' is a {'classifier' if classifier else 'regressor'} but schema.json "
+            f"says the task is {task}: the bundle was not loaded. Build or download it again.")
+    if names and names != expected:
+        raise BundleIntegrityError(
+            f"The model file '{file}' was trained on other columns than schema.json lists: the bundle "
+            "was not loaded. Build or download it again.")
+    classes = getattr(estimator, "classes_", None)
+    if task != "regression" and classes is not None and len(classes) != len(schema["classes"]):
+        raise BundleIntegrityError(
+            f"The model file '{file}' predicts {len(classes)} classes but schema.json lists "
+            f"{len(schema['classes'])}: the bundle was not loaded. Build or download it again.")
 
 
 @dataclass
@@ -1150,6 +1518,7 @@ class BundleModel:
     metrics: dict = field(default_factory=dict)
     references: dict = field(default_factory=dict)
     reliability: dict = field(default_factory=dict)  # reliability.json: intervals, calibrator, drift
+    signed_by: str | None = None  # the id of the trusted key whose signature verified
 
     def predict_table(self, df: pd.DataFrame, *, coverage: float | None = None,
                       drift: bool = False) -> tuple[pd.DataFrame, InputReport]:
@@ -1170,49 +1539,89 @@ class BundleModel:
         return explanation_table(explain_frame(self.members, frame, self.schema, self.references), self.schema, df.index)
 
 
-def load(path: str | Any | None = None) -> BundleModel:
+def load(path: str | Any | None = None, *, trust: list[bytes] | None = None,
+         require_signature: bool = True) -> BundleModel:
     """Load a bundle (zip or unpacked folder; default: the folder this file is in).
 
-    Every file is checked against manifest.json first; a changed file stops the load.
+    Every file is checked against manifest.json and the declared structure first; a file
+    that does not match stops the load. trust: public keys (PEM or raw bytes); when given,
+    the bundle must carry a signature by one of them (see `verify_signature`), unless
+    require_signature is False and it carries none (an old, unsigned bundle).
+    Raises BundleIntegrityError with a one-line message.
     """
-    import json
     from pathlib import Path
 
     files = read_bundle_files(Path(__file__).resolve().parent if path is None else path)
     manifest = verify_manifest(files)
-    schema = json.loads(files[SCHEMA])
-    members = [_load_member(entry, files[entry["file"]], schema["task_type"]) for entry in manifest["members"]]
-    metrics = json.loads(files["metrics.json"]) if "metrics.json" in files else {}
-    references = json.loads(files[EXPLAINER_REFERENCE]) if EXPLAINER_REFERENCE in files else {}
-    reliability = json.loads(files[RELIABILITY]) if RELIABILITY in files else {}
-    return BundleModel(schema, members, manifest, metrics, references, reliability)
+    signed_by = None
+    if trust is not None and (require_signature or SIGNATURE in files):
+        signed_by = verify_signature(files, trust)
+    schema = parse_bundle_json(SCHEMA, files[SCHEMA])
+    validate_schema(schema, manifest)
+    members = [_load_member(entry, files[entry["file"]], schema) for entry in manifest["members"]]
+    metrics = _optional_json(files, "metrics.json")
+    references = _optional_json(files, EXPLAINER_REFERENCE)
+    reliability = _optional_json(files, RELIABILITY)
+    return BundleModel(schema, members, manifest, metrics, references, reliability, signed_by)
 
 
-INPUT_LIMITS = tableread.LoadLimits(min_columns=1)  # a one-feature model takes one column
+def _optional_json(files: dict[str, bytes], name: str) -> dict:
+    if name not in files:
+        return {}
+    value = parse_bundle_json(name, files[name])
+    if not isinstance(value, dict):
+        raise _problem(name, "is not a JSON object")
+    return value
 
 
-def read_input_table(source: str | Any, *, filename: str | None = None) -> pd.DataFrame:
+def input_limits() -> Any:
+    """Limits on a file of rows to predict: the reader's defaults, one column allowed (a
+    one-feature model), and any BRIEFML_* limit set in the environment."""
+    return tableread.limits_from_env(tableread.LoadLimits(min_columns=1))
+
+
+def read_input_table(source: str | Any, *, filename: str | None = None, limits: Any = None) -> pd.DataFrame:
     """Read the rows to predict with the one table reader training used (CSV, TSV, Parquet,
     Excel; any encoding and delimiter), every text cell kept as written in the file.
 
     Raises tableread.TableReadError (a ValueError) with a one-line message.
     """
-    return tableread.read_table(source, filename=filename, limits=INPUT_LIMITS, infer=False)
+    return tableread.read_table(source, filename=filename, limits=limits or input_limits(), infer=False)
 
 
 def predict_file(
     model: BundleModel, input_path: str | Any, output_path: str | Any | None = None, *, explain: bool = False,
-    coverage: float | None = None,
+    coverage: float | None = None, limits: Any = None,
 ) -> tuple[pd.DataFrame, InputReport]:
     """Predict every row of a file; write a spreadsheet-safe CSV if `output_path` is given.
-    The report says how the file compares with the training rows (`report.drift`)."""
-    df = read_input_table(input_path)
+    The report says how the file compares with the training rows (`report.drift`).
+
+    limits: a `tableread.LoadLimits` for the input (default: `input_limits()`)."""
+    df = read_input_table(input_path, limits=limits)
     table, report = model.predict_table(df, coverage=coverage, drift=True)
     if explain:
         table = pd.concat([table, model.explain_table(df)], axis=1)
     if output_path is not None:
         spreadsheet_safe(table).to_csv(output_path, index=False)
     return table, report
+
+
+UNVERIFIED = ("the bundle is unverified: its files match manifest.json, which catches damage but not "
+              "deliberate changes. Pass --trust KEYFILE (the builder's public key) to check its signature.")
+
+
+def _read_key_file(name: str) -> bytes:
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.is_file() or path.stat().st_size > MAX_SIGNATURE_BYTES:
+        raise BundleIntegrityError(f"No public key file at '{name}'. Pass the .pub file of whoever built the bundle.")
+    return path.read_bytes()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1229,15 +1638,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="coverage of the lower/upper intervals or prediction sets (default 0.9)")
     parser.add_argument("--report", action="store_true",
                         help="also say how sure the predictions are and how the file compares with the training data")
+    parser.add_argument("--trust", action="append", metavar="KEYFILE",
+                        help="public key (PEM) of whoever built the bundle: its signature must verify (repeatable)")
     args = parser.parse_args(argv)
     try:
-        model = load(args.bundle)
+        trust = [_read_key_file(name) for name in args.trust] if args.trust else None
+        model = load(args.bundle, trust=trust)
         table, report = predict_file(model, args.input, args.output, explain=args.explain,
                                      coverage=args.coverage)
         reliability = coverage_lines(model.reliability, args.coverage) if args.report else []
     except (ValueError, ImportError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    if trust is None:
+        print(f"warning: {UNVERIFIED}", file=sys.stderr)
     for warning in report.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     for line in (reliability + drift_lines(report.drift)) if args.report else []:

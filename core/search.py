@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,11 @@ from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
 
 HOLDOUT_SHARE = 0.2
 MIN_TRIAL_SECONDS = 0.5  # below this much time left, no new trial is started
+# A build that reaches its first trial late (a slow start on a busy machine, a slow planner)
+# still trains a model worth shipping: until one trial has succeeded, a trial may use at
+# least this share of the budget, past the deadline if need be. A few seconds over the
+# budget beat a model of a handful of trees.
+FLOOR_TRIAL_SHARE = 0.2
 REFINE_BATCH = 3
 
 
@@ -322,8 +327,8 @@ class ModelSearch:
                             "estimator from the registry.")
         while len(self.records_) < self.max_trials and not self.callbacks.should_stop():
             deadline = search_deadline(self)
-            first_trial = not self.records_
-            if deadline - time.monotonic() < MIN_TRIAL_SECONDS and not first_trial:
+            no_model_yet = self.best_ is None
+            if deadline - time.monotonic() < MIN_TRIAL_SECONDS and not no_model_yet:
                 break
             if not queue:
                 queue = [c for c in self._propose(deadline) if self._is_new(c)]
@@ -332,7 +337,8 @@ class ModelSearch:
             candidate = queue.pop(0)
             if not self._is_new(candidate):
                 continue
-            trial_deadline = self._trial_deadline(max(deadline, time.monotonic() + MIN_TRIAL_SECONDS), len(queue))
+            least = FLOOR_TRIAL_SHARE * clock.budget_seconds if no_model_yet else MIN_TRIAL_SECONDS
+            trial_deadline = self._trial_deadline(max(deadline, time.monotonic() + least), len(queue))
             record = train_one(
                 candidate, _new_trial_id(len(self.records_) + 1), x, y, schema=schema,
                 folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,

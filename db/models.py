@@ -131,6 +131,21 @@ class Membership(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
+class Invitation(SQLModel, table=True):
+    """A project invitation for an e-mail that has no account yet; the account's creation
+    turns it into a membership (so inviting never tells whether an account exists)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("project_id", "email", name="uq_invitation"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id", ondelete="CASCADE", index=True)
+    email: str = Field(max_length=320, index=True)  # normalised, as users.email
+    role: Role = Field(sa_type=sa.String(20))
+    invited_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = _created_at()
+
+
 # --------------------------------------------------------------------------- artifacts
 
 

@@ -77,7 +77,7 @@ session.finish_single_sign_out()
 try:
     actor = session.current_actor()
 except Exception as exc:  # noqa: BLE001 - e.g. single sign-on while sign-up is closed
-    st.error(components.error_sentence(exc), icon=":material/error:")
+    st.error(components.plain(components.error_sentence(exc)), icon=":material/error:")
     if session.single_sign_on_configured():
         st.button("Sign out of single sign-on", on_click=st.logout)
     st.stop()

@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from db.engine import session_scope
-from db.models import AuthSession, LoginAttempt, User, UserPublic, utcnow
+from db.models import AuthSession, Invitation, LoginAttempt, Membership, User, UserPublic, utcnow
 from workspace.permissions import Actor
 from workspace.settings import get_settings
 
@@ -61,7 +61,8 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
+    """The e-mail, normalised; AccountError when it is not an e-mail address."""
     email = normalise_email(email)
     if not _EMAIL.match(email) or len(email) > 320:
         raise AccountError(f"'{email}' is not an email address. Enter one like name@example.com.")
@@ -143,7 +144,7 @@ def sign_up(
     administrator (passed as `actor`) may still create accounts for others.
     Raises AccountError (SignUpClosed) with a message for the form.
     """
-    email = _check_email(email)
+    email = check_email(email)
     check_password_rules(password, email=email)
     password_hash = _hasher.hash(password)
     with session_scope() as session:
@@ -157,8 +158,20 @@ def sign_up(
                     password_hash=password_hash, is_admin=not _any_user(session))
         session.add(user)
         session.flush()
+        _accept_invitations(session, user)
         log.info("account created for %s (admin=%s)", email, user.is_admin)
         return _public(user)
+
+
+def _accept_invitations(session: Session, user: User) -> None:
+    """A new account becomes a member of every project that invited its e-mail."""
+    invitations = session.exec(select(Invitation).where(Invitation.email == user.email)).all()
+    for invitation in invitations:
+        session.add(Membership(project_id=invitation.project_id, user_id=user.id,
+                               role=invitation.role))
+        session.delete(invitation)
+    if invitations:
+        log.info("%s joined %d project(s) that had invited them", user.email, len(invitations))
 
 
 def get_user_by_email(email: str) -> UserPublic | None:
@@ -175,7 +188,7 @@ def ensure_oidc_user(email: str, name: str = "") -> Actor:
 
     Raises SignUpClosed for a new person while sign-up is closed.
     """
-    email = _check_email(email)
+    email = check_email(email)
     with session_scope() as session:
         user = _user_by_email(session, email)
         if user is None:  # only a first visit takes the sign-up lock
@@ -188,6 +201,7 @@ def ensure_oidc_user(email: str, name: str = "") -> Actor:
                         is_admin=not _any_user(session))
             session.add(user)
             session.flush()
+            _accept_invitations(session, user)
             log.info("account created for %s through single sign-on", email)
         if not user.is_active:
             raise InvalidCredentials("This account is disabled. Ask the workspace administrator.")

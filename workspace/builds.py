@@ -18,11 +18,13 @@ from sqlmodel import Session, select
 from core.build import plan_build
 from core.checks import run_checks
 from core.errors import PlanError, invalid_plan
+from core.loading import without_nul
 from core.planner import fallback_warnings, planner_report
 from core.profile import profile_frame
+from core.reproducibility import ReplayPlanner, rebuild_note, recorded_plan
 from core.spec import DataProfile, Finding, SearchPlan, TaskSpec
 from db.engine import session_scope
-from db.models import Build, BuildLog, BuildStatus, Dataset, Trial, utcnow
+from db.models import Build, BuildLog, BuildStatus, Dataset, ModelVersion, Trial, utcnow
 from workspace import audit
 from workspace.access import load_in_project, not_found, parse_id
 from workspace.build_state import add_log, finish, running_in_project
@@ -80,8 +82,20 @@ def _engine_plan(df, brief: str, planner, *, budget_seconds: float, seed: int,
         search_obj = SearchPlan.model_validate(search) if search is not None else None
     except ValidationError as exc:
         raise invalid_plan(exc) from None
-    return plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
+    plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec_obj, search_plan=search_obj, spec_from_planner=spec_from_planner)
+    _check_target_name_fits(plan.spec.target)
+    return plan
+
+
+def _check_target_name_fits(target: str) -> None:
+    """A model version stores its target's name: refuse a name it cannot hold now, not after
+    the whole training budget."""
+    limit = ModelVersion.__table__.c.target.type.length
+    if len(target) > limit:
+        raise PlanError(f"The column to predict, '{target[:60]}…', has a name of {len(target):,} "
+                        f"characters; a model version can store at most {limit}. Rename the column "
+                        "in the file (or pick another one) and upload it again.")
 
 
 def _check_budget(budget_seconds: float | None) -> float:
@@ -117,7 +131,7 @@ def create_build(*, actor: Actor | None, project_id, dataset_id, brief: str,
                  budget_seconds: float | None = None, seed: int = 0) -> Build:
     """Plan a build from a brief: status 'planned' with a validated plan, or 'draft' when the
     planner cannot tell what to predict (the plan then holds its question and candidates)."""
-    brief = (brief or "").strip()
+    brief = without_nul(brief or "").strip()
     if not brief:
         raise PlanError("The brief is empty. Say in a sentence what to predict, e.g. "
                         "'predict which customers will cancel'.")
@@ -306,6 +320,69 @@ def retry_build(*, actor: Actor | None, build_id) -> Build:
         audit.record(session, actor, "retry", project_id=build.project_id, object_type="build",
                      object_id=build.id, retry_of=old.id)
     return build
+
+
+REBUILD_ON = ("same", "newest")
+
+
+def rebuild_version(*, actor: Actor | None, version_id, dataset: str = "same",
+                    budget_seconds: float | None = None) -> Build:
+    """Queue a build that re-runs a model version's recorded plan (editors and owners).
+
+    dataset "same": the dataset version it was trained on (with its seed, the same held-out
+    metrics within noise); "newest": the newest version of that dataset (retraining on new
+    rows). The planner is not asked again: the recorded TaskSpec and the recorded trials
+    (`core.reproducibility.recorded_plan`) are validated against the data like an edited plan,
+    and the build's plan remembers the version it rebuilds (`rebuild_of`), so the new version
+    can say how closely it matches. `budget_seconds`: instead of the recorded budget (a replay
+    ends when its trials are done, so a larger one only guards against a busy machine).
+    """
+    if dataset not in REBUILD_ON:
+        raise PlanError(f"Rebuild on 'same' or 'newest' dataset version, not '{dataset}'.")
+    with session_scope() as session:
+        version = load_in_project(session, actor, ModelVersion, version_id, Action.APPROVE,
+                                  what="model version")
+        record = (version.metrics or {}).get("reproducibility")
+        if not record:
+            raise BuildStateError(f"Version v{version.version} was trained before briefml kept "
+                                  "reproducibility records, so it cannot be rebuilt; plan a new "
+                                  "build from its brief instead.")
+        source = session.get(Dataset, version.dataset_id) if version.dataset_id else None
+        if source is None:
+            raise BuildStateError(f"The dataset v{version.version} was trained on was deleted; "
+                                  "upload it again and plan a new build.")
+        data = source if dataset == "same" else _newest_version_of(session, source)
+    spec, search = recorded_plan(record)
+    budget = _check_budget(budget_seconds if budget_seconds is not None
+                           else record.get("budget_seconds"))
+    seed = int(record.get("seed") or 0)
+    plan = _engine_plan(dataset_frame(actor, data.id), record.get("brief") or "", ReplayPlanner(),
+                        budget_seconds=budget, seed=seed, spec=spec.model_dump(mode="json"),
+                        search=search.model_dump(mode="json"))
+    metrics = version.metrics or {}
+    note = rebuild_note(version=version.version, version_id=version.id,
+                        holdout=metrics.get("holdout"), intervals=metrics.get("confidence_intervals"),
+                        data_sha256=(record.get("data") or {}).get("sha256"))
+    with session_scope() as session:
+        build = Build(project_id=version.project_id, dataset_id=data.id,
+                      brief=(record.get("brief") or f"Rebuild of v{version.version}")[:5000],
+                      plan={**_plan_json(plan), "rebuild_of": note}, budget_seconds=budget,
+                      seed=seed, planner="offline", created_by=actor.user_id,
+                      status=BuildStatus.PLANNED)
+        session.add(build)
+        session.flush()
+        _queue(session, build, actor)
+        add_log(session, build.id, f"Rebuild of version v{version.version} on {data.name} "
+                                   f"v{data.version}, with its recorded plan and seed {seed}.")
+        audit.record(session, actor, "rebuild", project_id=build.project_id, object_type="build",
+                     object_id=build.id, rebuild_of=version.id, dataset_id=data.id)
+    return build
+
+
+def _newest_version_of(session: Session, dataset: Dataset) -> Dataset:
+    return session.exec(select(Dataset).where(Dataset.project_id == dataset.project_id,
+                                              Dataset.name == dataset.name)
+                        .order_by(Dataset.version.desc()).limit(1)).one()
 
 
 def get_build(*, actor: Actor | None, build_id) -> Build:

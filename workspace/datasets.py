@@ -26,9 +26,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core import tableread
 from core.checks import run_checks
 from core.errors import DataError
-from core.loading import LoadLimits, load_table
+from core.loading import LoadLimits, load_table, nul_findings, without_nul
 from core.profile import profile_frame
 from db.artifacts import put_artifact, read_artifact
 from db.engine import session_scope
@@ -62,34 +63,20 @@ class DatasetSummary:
 
 def load_limits() -> LoadLimits:
     """The upload limits from the settings, as the engine takes them."""
-    settings = get_settings()
-    return LoadLimits(max_bytes=settings.max_upload_bytes, max_rows=settings.max_rows,
-                      max_columns=settings.max_columns)
+    return get_settings().load_limits()
 
 
 def _read_bytes(source: bytes | str | Path | IO[bytes], filename: str) -> bytes:
-    """The upload's bytes (checked against the size limit before a file on disk is read)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(f"There is no file at '{path}'. Check the path and try again.")
-        limit = get_settings().max_upload_bytes
-        if path.stat().st_size > limit:
-            raise DataError(
-                f"'{filename}' is {path.stat().st_size / 1e6:,.1f} MB; the limit is "
-                f"{limit / 1e6:,.0f} MB. Upload a smaller file or a sample of the rows."
-            )
-        return path.read_bytes()
-    if hasattr(source, "seek"):
-        source.seek(0)
-    data = source.read()
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    """The upload's bytes, refused past the size limit before more is read."""
+    try:
+        data, _ = tableread.read_source(source, filename, load_limits())
+    except tableread.TableReadError as exc:
+        raise DataError(str(exc)) from None
+    return data
 
 
 def _dataset_name(name: str | None, filename: str) -> str:
-    name = (name or "").strip() or Path(filename).stem.strip() or "dataset"
+    name = without_nul(name or "").strip() or without_nul(Path(filename).stem).strip() or "dataset"
     if len(name) > 300:
         raise DataError("The dataset name is too long: use at most 300 characters.")
     return name
@@ -123,7 +110,7 @@ def _store(
     name: str, sheet: str | None, df: pd.DataFrame, synthetic: bool = False, **audit_detail,
 ) -> Dataset:
     profile = profile_frame(df)
-    findings = run_checks(df, profile)
+    findings = nul_findings(df) + run_checks(df, profile)
     sha = put_artifact(session, data,
                        media_type=_MEDIA_TYPES.get(Path(filename).suffix.lower(),
                                                    "application/octet-stream"))
@@ -155,7 +142,7 @@ def upload_dataset(
     """
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.UPLOAD)
-    filename = Path(filename or getattr(source, "name", "") or "upload.csv").name
+    filename = without_nul(Path(filename or getattr(source, "name", "") or "upload.csv").name)
     data = _read_bytes(source, filename)
     df = load_table(data, filename=filename, sheet=sheet, limits=load_limits())
     name = _dataset_name(name, filename)

@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core.loading import without_nul
 from db.engine import session_scope
 from db.models import (
     Artifact,
@@ -24,6 +25,7 @@ from db.models import (
     Build,
     BuildStatus,
     Dataset,
+    Invitation,
     Membership,
     ModelVersion,
     Project,
@@ -32,7 +34,7 @@ from db.models import (
 )
 from workspace import audit
 from workspace.access import require_project, signed_in
-from workspace.accounts import normalise_email
+from workspace.accounts import check_email, normalise_email
 from workspace.permissions import Action, Actor, role_of
 
 
@@ -61,11 +63,19 @@ class ProjectSummary:
 
 @dataclass(frozen=True)
 class MemberInfo:
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None  # None for an invitation still waiting for its account
     email: str
     display_name: str
     role: Role
     joined_at: datetime
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What inviting someone answers: the same whether or not the e-mail has an account."""
+
+    email: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class AuditEntry:
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = without_nul(name or "").strip()
     if not name:
         raise ProjectNameError("Give the project a name.")
     if len(name) > 200:
@@ -94,7 +104,7 @@ def create_project(*, actor: Actor | None, name: str, description: str = "") -> 
     """Create a project; the actor becomes its owner."""
     actor = signed_in(actor)
     with session_scope() as session:
-        project = Project(name=_clean_name(name), description=(description or "").strip()[:5000],
+        project = Project(name=_clean_name(name), description=without_nul(description or "").strip()[:5000],
                           created_by=actor.user_id)
         session.add(project)
         session.flush()
@@ -296,40 +306,72 @@ def _keep_an_owner(
 
 def invite_member(
     *, actor: Actor | None, project_id: uuid.UUID | str, email: str, role: Role | str = Role.VIEWER
-) -> MemberInfo:
-    """Add an existing user (by email) to the project with `role`. Owners only."""
+) -> Invited:
+    """Invite someone by e-mail with `role`. Owners only.
+
+    An account with that e-mail becomes a member at once; an e-mail without an account gets an
+    invitation that turns into a membership when the account is created. The answer (and the
+    audit entry) is the same either way: inviting does not tell whether an e-mail has an account.
+    """
     role = Role(role)
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.MANAGE_MEMBERS)
         _lock_members(session, project_id)
-        email = normalise_email(email)
+        email = check_email(email)
         user = session.exec(select(User).where(User.email == email)).first()
-        if user is None:
-            raise MembershipError(
-                f"No account uses the email {email}. Ask them to sign up first, then invite them."
-            )
-        existing = _membership(session, project_id, user.id)
+        existing = _membership(session, project_id, user.id) if user else None
         if existing is not None:
             raise MembershipError(
                 f"{email} is already a member of this project (as {Role(existing.role).value}). "
                 "Change their role instead."
             )
-        membership = Membership(project_id=project_id, user_id=user.id, role=role)
-        session.add(membership)
-        session.flush()
-        audit.record(session, actor, "invite member", project_id=project_id, object_type="user",
-                     object_id=user.id, email=email, role=role.value)
-        return MemberInfo(user.id, user.email, user.display_name, role, membership.created_at)
+        if user is not None:
+            session.add(Membership(project_id=project_id, user_id=user.id, role=role))
+        else:
+            _invite(session, project_id, email, role, actor)
+        audit.record(session, actor, "invite member", project_id=project_id, object_type="member",
+                     email=email, role=role.value)
+        return Invited(email, role)
+
+
+def _invite(session: Session, project_id: uuid.UUID, email: str, role: Role, actor: Actor) -> None:
+    """Store (or update the role of) the invitation waiting for this e-mail's account."""
+    invitation = _invitation(session, project_id, email) or Invitation(
+        project_id=project_id, email=email, role=role, invited_by=actor.user_id)
+    invitation.role = role
+    session.add(invitation)
+
+
+def _invitation(session: Session, project_id: uuid.UUID, email: str) -> Invitation | None:
+    return session.exec(select(Invitation).where(
+        Invitation.project_id == project_id, Invitation.email == normalise_email(email))).first()
+
+
+def list_invitations(*, actor: Actor | None, project_id: uuid.UUID | str) -> list[Invited]:
+    """Invitations still waiting for their e-mail's account (owners only), by e-mail."""
+    with session_scope() as session:
+        project_id = require_project(session, actor, project_id, Action.MANAGE_MEMBERS)
+        rows = session.exec(select(Invitation).where(Invitation.project_id == project_id)
+                            .order_by(Invitation.email)).all()
+        return [Invited(r.email, Role(r.role)) for r in rows]
 
 
 def change_role(
     *, actor: Actor | None, project_id: uuid.UUID | str, email: str, role: Role | str
 ) -> MemberInfo:
-    """Give a member another role. Owners only; the last owner cannot be demoted."""
+    """Give a member (or a waiting invitation) another role. Owners only; the last owner
+    cannot be demoted."""
     role = Role(role)
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.MANAGE_MEMBERS)
         _lock_members(session, project_id)
+        invitation = _invitation(session, project_id, email)
+        if invitation is not None:
+            invitation.role = role
+            session.add(invitation)
+            audit.record(session, actor, "change role", project_id=project_id,
+                         object_type="member", email=invitation.email, role=role.value)
+            return MemberInfo(None, invitation.email, "", role, invitation.created_at)
         user, membership = _member_by_email(session, project_id, email)
         if role != Role.OWNER:
             _keep_an_owner(session, project_id, membership, f"make {user.email} {role.value}")
@@ -341,10 +383,17 @@ def change_role(
 
 
 def remove_member(*, actor: Actor | None, project_id: uuid.UUID | str, email: str) -> None:
-    """Remove a member. Owners only; the last owner cannot be removed."""
+    """Remove a member, or withdraw an invitation still waiting for its account. Owners only;
+    the last owner cannot be removed."""
     with session_scope() as session:
         project_id = require_project(session, actor, project_id, Action.MANAGE_MEMBERS)
         _lock_members(session, project_id)
+        invitation = _invitation(session, project_id, email)
+        if invitation is not None:
+            session.delete(invitation)
+            audit.record(session, actor, "withdraw invitation", project_id=project_id,
+                         object_type="member", email=invitation.email)
+            return
         user, membership = _member_by_email(session, project_id, email)
         _keep_an_owner(session, project_id, membership, f"remove {user.email}")
         session.delete(membership)
@@ -409,9 +458,10 @@ def list_audit_events(
 
 
 __all__ = [
-    "AuditEntry", "ConfirmationRequired", "MemberInfo", "MembershipError",
+    "AuditEntry", "ConfirmationRequired", "Invited", "MemberInfo", "MembershipError",
     "ProjectSummary", "change_role", "create_project", "delete_project", "describe_impact",
-    "get_project", "invite_member", "leave_project", "list_audit_events", "list_members",
+    "get_project", "invite_member", "leave_project", "list_audit_events", "list_invitations",
+    "list_members",
     "list_projects", "project_deletion_impact", "project_role", "remove_member",
     "rename_project", "transfer_ownership",
 ]

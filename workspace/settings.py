@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1)
     max_rows: int = Field(default=5_000_000, ge=1)
     max_columns: int = Field(default=2_000, ge=1)
+    # checked before the work they bound (see core.tableread.LoadLimits); also read by the
+    # CLI and by a bundle's predict.py under the same variable names
+    max_cells: int = Field(default=50_000_000, ge=1, description="rows x columns of one table")
+    max_cell_chars: int = Field(default=1_000_000, ge=1, description="characters in one value")
+    max_decompressed_mb: int = Field(default=2048, ge=1, description="what a Parquet/xlsx file expands to")
+    read_memory_mb: int = Field(default=4096, ge=256, description="address space of the process that parses a file")
+    read_seconds: float = Field(default=600.0, gt=0, description="longest parse of one file")
+
+    # bundle signatures (Ed25519): the key is created on first use, mode 0600
+    signing_key_file: Path | None = Field(
+        default=None, description="private key that signs bundles; unset = <home>/keys/bundle-signing.pem")
+    trusted_keys: str = Field(
+        default="", description="more public key files (PEM) whose bundles are trusted, separated by ':'")
+    require_signed_bundles: bool = Field(
+        default=True, description="refuse a bundle without a trusted signature (false: unsigned old bundles load)")
     # every budget (API, web form, plan editor) is bounded by these two
     min_budget_seconds: float = Field(default=1.0, gt=0)
     default_budget_seconds: float = Field(default=60.0, gt=0)
@@ -91,6 +106,24 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def signing_key_path(self) -> Path:
+        return (self.signing_key_file or self.home_dir / "keys" / "bundle-signing.pem").expanduser()
+
+    @property
+    def trusted_key_files(self) -> list[Path]:
+        return [Path(name).expanduser() for name in self.trusted_keys.split(":") if name.strip()]
+
+    def load_limits(self):
+        """The limits on one table, as the engine's reader takes them."""
+        from core.tableread import LoadLimits, MiB
+
+        return LoadLimits(
+            max_bytes=self.max_upload_bytes, max_rows=self.max_rows, max_columns=self.max_columns,
+            max_cells=self.max_cells, max_cell_chars=self.max_cell_chars,
+            max_decompressed_bytes=self.max_decompressed_mb * MiB,
+            max_memory_bytes=self.read_memory_mb * MiB, max_seconds=self.read_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -2,8 +2,9 @@
 
 The task runs on the worker's event loop but never trains there: it starts one child process
 per build attempt (`workspace.build_runner`), then polls the database about once a second to
-record a heartbeat and to see whether someone asked to cancel. A cancel kills the child at
-once; a crashed child is recorded as a failed build; the worker itself carries on.
+record the build's heartbeat (only the worker writes it) and to see whether someone asked to
+cancel. A cancel kills the child at once; a crashed child is recorded as a failed build; the
+worker itself carries on. The child also watches for itself (`build_runner._supervise`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 
 from db.engine import session_scope
 from db.models import Build, BuildStatus, Trial, utcnow
-from workspace.build_runner import start_training_process
+from workspace.build_runner import CANCELLED_MESSAGE, end_supervision, start_training_process
 from workspace.build_state import (
     add_log,
     finish_attempt,
@@ -119,7 +120,7 @@ async def watch(process, build_id: str, attempt: int) -> str:
             await _stop(process)
             if cancel_asked:
                 await asyncio.to_thread(finish_attempt, build_id, attempt, BuildStatus.CANCELLED,
-                                        "Cancelled; the trials finished so far are kept.")
+                                        CANCELLED_MESSAGE)
             break
     status, _ = await asyncio.to_thread(beat, build_id)
     if status == BuildStatus.RUNNING:  # the process ended without recording how
@@ -146,6 +147,8 @@ async def run_build(context: procrastinate.JobContext, build_id: str) -> str:
         await _stop(process)
         await asyncio.to_thread(hand_back, build_id, start.attempt)
         raise
+    finally:
+        end_supervision(process)
 
 
 def register(app: procrastinate.App, *, name: str, queue: str) -> None:

@@ -27,7 +27,7 @@ from core.loading import load_rows_to_predict
 from db.artifacts import read_artifact, write_artifact_to
 from db.engine import session_scope
 from db.models import Dataset, ModelVersion, Project, User
-from workspace import audit
+from workspace import audit, bundle_keys
 from workspace.access import load_in_project, require_project
 from workspace.datasets import load_limits
 from workspace.permissions import Action, Actor
@@ -127,7 +127,8 @@ def _loaded_bundle(sha: str) -> LoadedBundle:
     with tempfile.TemporaryDirectory(prefix="briefml-bundle-") as tmp:
         with session_scope() as session:
             path = write_artifact_to(session, sha, Path(tmp) / "bundle.zip")
-        bundle = load_bundle(path)  # reads every file into memory and checks the manifest
+        # reads the listed files, checks them, the structure and the workspace's signature
+        bundle = load_bundle(path, **bundle_keys.verification())
     with _bundles_lock:
         _bundles[sha] = bundle
         while len(_bundles) > BUNDLE_CACHE_SIZE:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 import procrastinate
 import sqlalchemy as sa
@@ -60,11 +61,19 @@ def _build_for_job(session: Session, job: dict) -> Build | None:
     return session.exec(select(Build).where(Build.id == build_id).with_for_update()).first()
 
 
-def recover_stalled_jobs(stalled_after_seconds: float) -> list[tuple[str, str]]:
+class Recovered(NamedTuple):
+    """What recovery did about one lost job: the build, its status now, and the log line."""
+
+    build_id: str
+    status: str
+    note: str
+
+
+def recover_stalled_jobs(stalled_after_seconds: float) -> list[Recovered]:
     """Find build jobs whose worker stopped heartbeating; retry or fail each build.
 
     Safe to run from every worker at once: each job is locked (SKIP LOCKED) and re-checked.
-    Returns [(build id, new status)].
+    Returns what was done, one `Recovered` per build whose job was lost.
     """
     outcomes = []
     with session_scope() as session:
@@ -80,21 +89,34 @@ def recover_stalled_jobs(stalled_after_seconds: float) -> list[tuple[str, str]]:
                 # A worker shutting down gracefully has already left procrastinate's worker
                 # table (so its job looks stalled) but is still watching the build: leave it.
                 continue
-            if build is not None and build.status == BuildStatus.RUNNING and build.job_id == job["id"]:
+            owned = (build is not None and build.status == BuildStatus.RUNNING
+                     and build.job_id == job["id"])
+            if owned:
                 status = retry_or_fail(session, build, "The worker running this build stopped "
                                                        "sending heartbeats.")
-            else:
-                status = "failed"  # nothing to run: the build moved on or is gone
-            if status == BuildStatus.QUEUED:
+            if owned and status == BuildStatus.QUEUED:
                 run_queue_query(session, "retry_job", job_id=job["id"], retry_at=utcnow(),
                                  new_priority=None, new_queue_name=None, new_lock=None)
-            else:
+            else:  # nothing to run any more: the build ended, moved on to a newer job or is gone
                 run_queue_query(session, "finish_job", job_id=job["id"], status="failed",
                                  delete_job=False)
             if build is not None:
-                outcomes.append((str(build.id), str(status)))
+                outcomes.append(Recovered(str(build.id), str(build.status),
+                                          _recovery_note(build, owned)))
     outcomes += _fail_orphaned_builds(stalled_after_seconds)
     return outcomes
+
+
+def _recovery_note(build: Build, changed: bool, cause: str = "its worker died") -> str:
+    """The worker's log line: what really happened to the build whose job was lost."""
+    status = BuildStatus(build.status)
+    if not changed:
+        now = "still running under a newer job" if status == BuildStatus.RUNNING else f"already {status}"
+        return f"Closed a lost job of build {build.id}: {cause}; the build was {now}."
+    what = {BuildStatus.QUEUED: f"queued again (attempt {build.attempts + 1} of {MAX_BUILD_ATTEMPTS})",
+            BuildStatus.CANCELLED: "marked cancelled (a cancel was pending)"}.get(
+        status, f"marked failed after {build.attempts} attempt(s)")
+    return f"Recovered build {build.id}: {cause}; {what}."
 
 
 def _still_beating(build: Build, stalled_after_seconds: float) -> bool:
@@ -106,7 +128,7 @@ def _still_beating(build: Build, stalled_after_seconds: float) -> bool:
     )
 
 
-def _fail_orphaned_builds(stalled_after_seconds: float) -> list[tuple[str, str]]:
+def _fail_orphaned_builds(stalled_after_seconds: float) -> list[Recovered]:
     """Running builds with no live job behind them (the job row vanished) and no heartbeat."""
     cutoff = utcnow() - timedelta(seconds=3 * stalled_after_seconds)
     outcomes = []
@@ -119,7 +141,9 @@ def _fail_orphaned_builds(stalled_after_seconds: float) -> list[tuple[str, str]]
         for build_id in orphan_ids:
             build = session.get(Build, build_id)
             build.attempts = max(build.attempts, MAX_BUILD_ATTEMPTS)  # no job left to retry with
-            outcomes.append((str(build.id), str(retry_or_fail(session, build, ""))))
+            retry_or_fail(session, build, "")
+            outcomes.append(Recovered(str(build.id), str(build.status),
+                                      _recovery_note(build, True, cause="its job vanished")))
     return outcomes
 
 
@@ -127,8 +151,8 @@ async def _recover_forever(stalled_after_seconds: float) -> None:
     interval = max(1.0, stalled_after_seconds / 3)
     while True:
         try:
-            for build_id, status in await asyncio.to_thread(recover_stalled_jobs, stalled_after_seconds):
-                logger.warning("Recovered build %s from a stopped worker: now %s", build_id, status)
+            for recovered in await asyncio.to_thread(recover_stalled_jobs, stalled_after_seconds):
+                logger.warning("%s", recovered.note)
         except Exception:  # a database hiccup must not stop the worker; try again later
             logger.exception("Stalled-build recovery failed; trying again in %.0f s", interval)
         await asyncio.sleep(interval)

@@ -61,11 +61,17 @@ def build_bundle(
     input_example: pd.DataFrame | None = None,
     build_id: str | None = None,
     model_version: str | int | None = None,
+    reproducibility: dict | None = None,
     synthetic_data: bool = False,
     failures: dict | None = None,
+    signing_key: Any = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
+    `reproducibility` (`core.reproducibility`) becomes the manifest's `reproducibility`
+    section, from which `briefml build --from-bundle` rebuilds the model.
+    signing_key: an Ed25519 private key (`core.bundle.signing.load_or_create_key`); the
+    bundle then carries signature.json, a signature over its manifest's bytes.
     Raises BundleError if a member cannot be stored in a safe format.
     """
     path = Path(path)
@@ -94,13 +100,22 @@ def build_bundle(
                "failures": failures}
     ids = {"build_id": build_id, "model_version": model_version}
     files["README.md"] = render_model_card(model, context, ids, sorted(files) + ["README.md"]).encode()
-    manifest = _manifest(model, members, files, ids)
-    _write_zip(path, {"manifest.json": _json_bytes(manifest), **files})
+    manifest = _json_bytes(_with_reproducibility(_manifest(model, members, files, ids),
+                                                 reproducibility))
+    _write_zip(path, {"manifest.json": manifest, **files, **_signature(manifest, signing_key)})
     return path
 
 
+def _signature(manifest: bytes, signing_key: Any) -> dict[str, bytes]:
+    if signing_key is None:
+        return {}
+    from core.bundle.signing import signature_file
+
+    return {runtime.SIGNATURE: signature_file(manifest, signing_key)}
+
+
 def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = None,
-                       model_version: str | int | None = None) -> Path:
+                       model_version: str | int | None = None, signing_key: Any = None) -> Path:
     """`build_bundle` fed from a `core.build.BuildResult` (read by attribute name)."""
     return build_bundle(
         result.model,
@@ -116,15 +131,18 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         input_example=getattr(result, "train_sample", None),
         build_id=build_id,
         model_version=model_version,
+        reproducibility=getattr(result, "reproducibility", None),
         synthetic_data=bool(getattr(result, "synthetic_data", False)),
         failures=getattr(result, "failures", None),
+        signing_key=signing_key,
     )
 
 
 def requirements_text(model: TabularModel) -> str:
     """Pinned versions, taken from this environment, of what predict.py imports."""
     kinds = {m.kind for m in model.members}
-    packages = ["numpy", "pandas", "charset-normalizer"]  # tableread.py reads any encoding
+    # tableread.py reads any encoding, and hands a file parsed in its bounded child back as Arrow
+    packages = ["numpy", "pandas", "charset-normalizer", "pyarrow"]
     for library in ("catboost", "lightgbm"):  # only the boosting libraries a member needs
         if library in kinds:
             packages.append(library)
@@ -243,6 +261,11 @@ def _manifest(model: TabularModel, members: list[dict], files: dict[str, bytes],
         "library_versions": _library_versions(),
         "files": {name: runtime.sha256_hex(data) for name, data in sorted(files.items())},
     }
+
+
+def _with_reproducibility(manifest: dict, record: dict | None) -> dict:
+    # the manifest is not in its own checksum list, so the record adds no file to verify
+    return {**manifest, "reproducibility": json_safe(record)} if record else manifest
 
 
 def _library_versions() -> dict:

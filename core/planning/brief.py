@@ -92,7 +92,7 @@ _ENTITY_SLOT = re.compile(
 
 # "how heavy" asks for a weight: the noun the question means without saying it.
 HOW_ADJECTIVE_NOUNS = {
-    "long": "length duration",
+    "long": "length duration time",
     "old": "age",
     "heavy": "weight",
     "tall": "height",
@@ -140,6 +140,7 @@ PHRASAL_VERBS = [
     (re.compile(r"\bmake\s+it\s+(?:out\s+)?alive\b|\bpull\s+through\b", re.IGNORECASE), "survive"),
     (re.compile(r"\bpass(?:es|ed)?\s+away\b", re.IGNORECASE), "die"),
     (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),
+    (re.compile(r"\b(?:get|gets|got|answer(?:s|ed)?)\s+(?:\w+\s+){0,2}?right\b", re.IGNORECASE), "correct"),
     (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
@@ -290,7 +291,7 @@ class Brief:
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
-        subject, verbs = subject_and_verb(outcome)
+        subject, verbs, tail = subject_and_verb(outcome)
         units, measures = _measure_words(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
@@ -303,6 +304,8 @@ class Brief:
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked
+            elif i in tail:
+                weight = CONTEXT_WEIGHT
             elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
             else:
@@ -424,7 +427,9 @@ _SUBJECT_DETERMINERS = words_of(
     "the a an each every this that these those its their his her your my our"
 )
 _VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
-_CLAUSE_END = words_of("for in on at per during over by after before to with from into")
+# a question may end in when or where: 'progress in a year', 'gain during pregnancy'
+_TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within")
+_GET = words_of("get gets got")
 _POSSESSION = words_of("have has had own owns get gets")
 MEASURE_WEIGHT = 0.6
 # "a share of income" may be the share column; "years of schooling" is the schooling
@@ -434,14 +439,16 @@ _MEASURES = words_of(
 _UNITS = words_of("years months weeks days hours minutes times")
 
 
-def subject_and_verb(text: str) -> tuple[set[int], set[int]]:
+def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
     """Word positions of the subject and the final verb of questions such as 'what does *a
     library subscription* cost?', 'how many units will *each store* sell?' and 'does *the
     house* have a garage?': the subject says who, the verb (or the object after 'have') what.
+    Returns (subject, verbs, tail): the tail is what follows the verb ('*in a year*').
     """
     found = list(WORD.finditer(text))
     subject: set[int] = set()
     verbs: set[int] = set()
+    tail: set[int] = set()  # "weigh *after treatment*": when, not what
     start = 0
     for end in [*_clause_breaks(text, found), len(found)]:
         clause = list(range(start, end))
@@ -460,12 +467,15 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int]]:
                 if verb is not None:
                     stop = verb
                     verbs.add(clause[stop])
+                    tail.update(clause[j] for j in range(verb + 1, len(words)))
+            elif stop is not None and asked_wh and words[stop] in _GET:
+                verbs.update(clause[j] for j in range(stop + 1, len(words)))  # "get *right*"
             elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
                 stop = None  # "will the application be accepted": no subject to set aside
-            if stop is not None and stop > k + 2 - 0:
+            if stop is not None:
                 subject.update(clause[j] for j in range(k + 2, stop))
             break
-    return subject, verbs
+    return subject, verbs, tail
 
 
 def _final_verb(words: list[str], first: int) -> int | None:
@@ -473,7 +483,7 @@ def _final_verb(words: list[str], first: int) -> int | None:
     'during pregnancy' (a preposition and at most two content words)."""
     end = len(words)
     for j in range(len(words) - 1, first, -1):
-        if words[j] in _CLAUSE_END:
+        if words[j] in _TAIL_PREPOSITIONS:
             content = [w for w in words[j + 1 :] if w not in STOPWORDS and not w.isdigit()]
             if len(content) <= 2:
                 end = j

@@ -30,7 +30,7 @@ OUTCOME_VOCABULARY = [
         "cancelled canceled cancellation retention retain stay exit attrite"
     ),
     "debt balance owe owed outstanding",
-    "survive survived survival die died death dead alive live lived perish perished",
+    "survive survived survival die died death dead alive live lived perish perished life",
     "price worth value cost valuation expensive sell sold fetch pay",
     "late lateness delay delayed tardy",
     "arrive arrival arrived",
@@ -104,7 +104,7 @@ OUTCOME_KINDS = [
         "compensation revenue charge fee bill spend spending expenditure expense rent tuition "
         "profit budget money dollar euro fare premium"
     ),
-    "duration length time stay day hour minute week month tenure",
+    "duration length time stay day hour minute week month tenure span",
     "count number times frequency tally",
     "rate percentage percent share fraction proportion ratio",
     "origin location place region country state area continent city",
@@ -148,6 +148,10 @@ ABBREVIATIONS = {
     "arpu": "average revenue per user",
     "gdp": "gross domestic product",
     "eps": "earnings per share",
+    "smsa": "metropolitan statistical area",
+    "msa": "metropolitan statistical area",
+    "post": "after",
+    "pre": "before",
     "rpm": "revolutions per minute",
 }
 ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
@@ -320,7 +324,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",
                 )
-    if best < ABBREVIATION and len(col_word) >= 4:
+    if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
         if pieces:
             weight = max(brief.weights[stem(w)] for w in pieces)
@@ -376,6 +380,17 @@ def _shares_a_long_start(a: str, b: str) -> bool:
     return common >= 4 and common >= 2 / 3 * min(len(a), len(b))
 
 
+def _skeleton_of(piece: str, word: str) -> bool:
+    """'crm' for crime, 'rte' for rate: the word's first letter and all its consonants, in
+    order (its vowels dropped)."""
+    if len(piece) < 2 or piece[0] != word[0] or not word.isalpha():
+        return False
+    consonants = [c for c in word[1:] if c not in _VOWELS]
+    letters = iter(word[1:])
+    in_order = all(c in letters for c in piece[1:])
+    return in_order and all(c in piece[1:] for c in consonants) and len(piece) < len(word)
+
+
 def _qualifier_of(name_word: str, word: str) -> str:
     """'wagew' is 'wage' + 'w', 'hhours' is 'h' + 'hours', 'ncases' is 'n' + 'case(s)': a
     whole word of three letters or more, and one or two letters before or after it; returns
@@ -405,17 +420,29 @@ def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
             return None
         # one letter only first and before more ('Hwt' ← heart weight)
         shortest = 1 if not used and len(rest) >= 3 else 2
+        after_a_letter = len(used) == 1 and len(cut_lengths) == 1 and cut_lengths[0] == 1
         for n in range(len(rest), shortest - 1, -1):
             piece = rest[:n]
             for w in words:
                 if w in used:
                     continue
-                prefix = (n >= 3 or n == 1) and w.startswith(piece)
-                consonants = n > 1 and _consonants_in_order(piece, w) and piece[-1] == w[-1]
-                known = ABBREVIATIONS.get(piece) == w
-                if (prefix or consonants or known) and (found := cut(rest[n:], (*used, w))):
-                    return found
+                short_for = ABBREVIATIONS.get(piece, "")
+                known = bool(short_for) and (short_for == w or same_root(stem(short_for), stem(w)))
+                if after_a_letter:  # 'H' + 'wt': after one letter, only a known short form
+                    fits = known or piece == w
+                else:
+                    prefix = (n >= 3 or n == 1) and w.startswith(piece)
+                    consonants = n > 1 and _consonants_in_order(piece, w) and piece[-1] == w[-1]
+                    fits = prefix or consonants or known or _skeleton_of(piece, w)
+                if fits:
+                    cut_lengths.append(n)
+                    found = cut(rest[n:], (*used, w))
+                    cut_lengths.pop()
+                    if found:
+                        return found
         return None
+
+    cut_lengths: list[int] = []
 
     return cut(name_word, ()) or []
 
@@ -520,7 +547,7 @@ def _same_root(a: str, b: str) -> bool:
         common += 1
     if shorter < 4 or common < 4 or common < 0.8 * shorter:
         return False
-    if shorter < 5 and not any(w[common:] in _ENDINGS for w in (a, b) if len(w) > common):
+    if shorter < 5 and not any(w[common:] in _ENDINGS or w[common:] in _DERIVATIONS for w in (a, b) if len(w) > common):
         return False  # 'stat' (state) and 'status': too short to tell without a real ending
     # what is left must be an ending ('-ial', '-ious'), not a word ('health' + 'care')
     return all(len(w) - common <= 2 or w[common:] in _ENDINGS for w in (a, b))

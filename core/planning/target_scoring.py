@@ -28,8 +28,8 @@ from core.planning.column_names import (
     expand_word,
     initials,
     mentioned_values,
-    offered_by_initials,
     name_words,
+    offered_by_initials,
     spoken_name,
     word_match,
 )

@@ -107,30 +107,32 @@ def _add_contributions(rows: list[dict], groups: list, raw_test: pd.DataFrame, s
     value), so each row says which columns pushed it the wrong way.
 
     `groups`: [(weight, members)], one per ensemble member (its fold models), explained
-    heaviest first while the cost so far says the next one fits before `deadline`; the
+    heaviest first while the last one's cost says the next fits before `deadline`; the
     rows say which share of the ensemble's weight their explanation covers."""
     if not rows:
         return
     frame, _ = runtime.prepare_frame(raw_test, schema)
     chosen = frame.iloc[[r["row"] for r in rows]]
-    values, covered, per_member = None, 0.0, 0.0
-    for weight, members in sorted(groups, key=lambda g: -g[0]):
-        if deadline is not None and time.monotonic() + 1.5 * per_member * len(members) > deadline:
+    # one fold model at a time, heaviest first: a slow one overruns by itself at most
+    members = [(weight / len(group), m) for weight, group in sorted(groups, key=lambda g: -g[0])
+               for m in group]
+    values, covered, seconds = None, 0.0, 0.0
+    for weight, member in members:
+        if deadline is not None and time.monotonic() + 1.5 * seconds > deadline:
             break
         start = time.monotonic()
         try:
-            references = {str(i): runtime.sklearn_reference(m, frame)
-                          for i, m in enumerate(members) if runtime.needs_reference(m)}
-            contrib = runtime.explain_frame(members, chosen, schema, references)
+            reference = runtime.sklearn_reference(member, frame) if runtime.needs_reference(member) else None
+            contrib = runtime.explain_frame([member], chosen, schema, {"0": reference} if reference else None)
         except Exception:  # explanations are a bonus; the errors themselves still stand
             break
-        per_member = (time.monotonic() - start) / len(members)
+        seconds = time.monotonic() - start
         values = contrib.values * weight + (0.0 if values is None else values)
         covered += weight
     if values is None:
         return
     values = values / covered
-    share = covered / sum(g[0] for g in groups)
+    share = covered / sum(weight for weight, _ in members)
     for k, row in enumerate(rows):
         _push(row, contrib.columns, values[k], schema, share)
 
@@ -265,10 +267,11 @@ def failure_sentences(failures: dict | None) -> list[str]:
     if worst:
         first = worst[0]
         pushed = [p["column"] for p in first.get("pushed_wrong_by") or []]
-        out.append(f"The largest error: a row whose actual value is '{first['actual']}' was "
-                   f"predicted as '{_plain_number(first['predicted'])}'"
-                   + (f"; {', '.join(repr(c) for c in pushed[:3])} pushed it the wrong way." if pushed
-                      else "."))
+        out.append(f"The largest error: a row whose actual value is "
+                   f"'{_plain_number(first['actual'])}' was predicted as "
+                   f"'{_plain_number(first['predicted'])}'"
+                   + (f"; {', '.join(f'{c!r}' for c in pushed[:3])} pushed it the wrong way."
+                      if pushed else "."))
     return out
 
 

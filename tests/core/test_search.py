@@ -121,6 +121,20 @@ def test_progress_moves_during_the_first_trial(cancer):
     assert set(kinds[:kinds.index("trial_end")]) == {"phase"}
 
 
+def test_a_late_first_trial_still_gets_time_to_train_a_real_model(cancer):
+    """The clock ran out before the search began (a slow start on a busy machine): the first
+    model is trained anyway, with a share of the budget, and then the search stops."""
+    _, x, y, schema, spec = cancer
+    clock = BudgetClock(100)
+    search = _search(spec, [Candidate(estimator="lightgbm", params={"num_iterations": 1000,
+                                                                     "early_stopping_rounds": 500}),
+                            Candidate(estimator="linear", params={"C": 1.0})])
+    search.fit(x, y, schema=schema, clock=clock, search_deadline=lambda s: time.monotonic() - 1,
+               n_classes=2)
+    assert [t.estimator for t in search.leaderboard_] == ["lightgbm"]
+    assert not any(m.info["interrupted"] for m in search.best_.models)
+
+
 def test_search_honours_a_cancel_between_trials(cancer):
     _, x, y, schema, spec = cancer
     callbacks = _CancelAfterFirstTrial()
@@ -135,10 +149,10 @@ def test_first_plan_is_valid_and_refinements_are_new(cancer):
     df, *_ , spec = cancer
     profile = profile_frame(df)
     plan = first_search_plan(spec, profile, 60)
-    assert plan.candidates[0].estimator == "catboost" and plan.validation == "cv5"
+    assert plan.candidates[1].estimator == "catboost" and plan.validation == "cv5"
     for cand in plan.candidates:
         assert validate_candidate(cand, "binary").params == cand.params
-    board = [TrialResult(trial_id="t001", estimator="catboost", params=plan.candidates[0].params,
+    board = [TrialResult(trial_id="t001", estimator="catboost", params=plan.candidates[1].params,
                          score=0.9, metric="roc_auc", seconds=1.0, status="ok"),
              TrialResult(trial_id="t002", estimator="linear", params={"C": 1.0}, score=0.8,
                          metric="roc_auc", seconds=1.0, status="ok"),
@@ -151,14 +165,14 @@ def test_first_plan_is_valid_and_refinements_are_new(cancer):
     assert all((c.estimator, tuple(sorted(c.params.items()))) not in tried for c in refined)
 
 
-def test_the_offline_plan_tries_lightgbm_and_leads_with_it_on_large_tables(cancer):
+def test_the_offline_plan_starts_with_the_fast_floor_lightgbm_then_catboost(cancer):
     df, *_, spec = cancer
     small = first_search_plan(spec, profile_frame(df), 60)
-    assert [c.estimator for c in small.candidates[:3]] == ["catboost", "lightgbm", "linear"]
+    assert [c.estimator for c in small.candidates[:3]] == ["lightgbm", "catboost", "linear"]
     large = first_search_plan(spec, profile_frame(df).model_copy(update={"rows": 200_000}), 60)
     assert [c.estimator for c in large.candidates[:2]] == ["lightgbm", "catboost"]
     assert large.candidates[0].params["learning_rate"] == 0.1  # fewer, faster trees on big data
-    board = [TrialResult(trial_id="t001", estimator="lightgbm", params=small.candidates[1].params,
+    board = [TrialResult(trial_id="t001", estimator="lightgbm", params=small.candidates[0].params,
                          score=0.9, metric="roc_auc", seconds=1.0, status="ok")]
     refined = refine_candidates(spec, profile_frame(df), board, 3)
     assert [c.estimator for c in refined] == ["lightgbm"] * 3

@@ -1,5 +1,7 @@
 """Failure analysis and the stress test (core.trust) on small real models."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,6 +89,14 @@ def test_stress_test_stops_at_its_deadline():
     stress = stress_test(model, df.drop(columns="outcome"), seed=0, deadline=0.0)
     assert stress["checks"] == [] and "case change (answer)" in stress["skipped"]
     assert "did not run: the time budget was used up" in " ".join(failure_lines({"stress": stress}))
+
+
+def test_a_stress_test_short_of_time_still_runs_one_small_batch_of_column_checks():
+    model, df = _answers_model(spelling_decides=True)
+    stress = stress_test(model, df.drop(columns="outcome"), seed=0, deadline=time.monotonic() + 0.001)
+    assert stress["rows"] == 30  # fewer rows rather than no checks
+    assert stress["skipped"] == ["extra columns", "reordered columns"]
+    assert _check(stress, "case change", "answer")["verdict"] == "fragile"  # still found
 
 
 def test_worst_slices_find_a_planted_bad_group_and_a_bad_number_range():

@@ -140,15 +140,22 @@ def test_owner_manages_members_and_an_editor_does_not_see_the_controls(owner_tok
     at.selectbox(key="invite-role").select("editor")
     button(at, "Invite").click().run()
     no_exception(at)
-    assert f"{stranger.email} is now an editor of this project." in texts(at)
+    invited = "as an editor: they can open this project once they are signed in with that email."
+    assert f"Invited {stranger.email} {invited}" in texts(at)
     members = {m.email: m.role for m in projects.list_members(actor=owner, project_id=project.id)}
     assert members == {owner.email: Role.OWNER, stranger.email: Role.EDITOR}
     shown = at.dataframe[1].value  # the members table, refreshed after the invite
     assert sorted(shown["email"]) == sorted([owner.email, stranger.email])
 
+    # an e-mail without an account gets the very same answer; its invitation waits
     at.text_input(key="invite-email").input("nobody@example.com")
+    at.selectbox(key="invite-role").select("editor")
     button(at, "Invite").click().run()
-    assert "No account uses the email nobody@example.com" in texts(at)
+    no_exception(at)
+    assert f"Invited nobody@example.com {invited}" in texts(at)
+    assert "No account" not in texts(at)
+    assert projects.list_invitations(actor=owner, project_id=project.id) == [
+        projects.Invited("nobody@example.com", Role.EDITOR)]
 
     as_editor = app_as(stranger_token, project=str(project.id))
     as_editor.run()

@@ -1,5 +1,5 @@
-"""AppTest of the version page's Errors tab, fed with what the engine measured on a model
-that leans on one category spelling (see tests/core/test_trust_failures.py)."""
+"""AppTest of the failures part of the version page's Trust tab, fed with what the engine
+measured on a model that leans on one category spelling (see tests/core/test_trust_failures.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_failures_tab_shows_slices_worst_rows_and_the_robustness_table():
     tables = {tuple(d.value.columns): d.value for d in at.dataframe}
     robustness = next(t for cols, t in tables.items() if "verdict" in cols)
     assert robustness.iloc[0][["check", "column"]].tolist() == ["case change", "answer"]
-    assert robustness.iloc[0]["verdict"] == "⚠️ fragile"
+    assert robustness.iloc[0]["verdict"] == "FRAGILE"
     assert len(robustness) == len(failures["stress"]["checks"])
     worst = next(t for cols, t in tables.items() if "pushed wrong by" in cols)
     assert len(worst) == len(failures["worst_rows"]) > 0 and "[answer]" in worst.columns

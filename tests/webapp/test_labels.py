@@ -23,7 +23,10 @@ TARGET = awkward.TARGET
 def yes_no_model(tmp_path_factory):
     frame = load_table(awkward.latin1_semicolon(awkward.table()), filename="latin1.csv")
     result = build_model(frame, awkward.BRIEF, budget_seconds=5, seed=0)
-    path = bundle_from_result(result, tmp_path_factory.mktemp("labels") / "model.zip")
+    from workspace import bundle_keys
+
+    path = bundle_from_result(result, tmp_path_factory.mktemp("labels") / "model.zip",
+                              signing_key=bundle_keys.signing_key())  # as the worker signs them
     return result, path.read_bytes()
 
 
@@ -74,7 +77,7 @@ def test_the_predict_page_answers_in_the_files_labels(owner_token, yes_no_model)
     assert "Predicted 9 rows." in texts(at)
     shown = at.dataframe[-1].value
     assert [c for c in shown.columns if c.startswith("predicted_")] == [
-        f"predicted_{TARGET}", "predicted_proba_No", "predicted_proba_Yes"]
+        f"predicted_{TARGET}", "predicted_proba_No", "predicted_proba_Yes", "predicted_set"]
     assert set(shown[f"predicted_{TARGET}"]) <= {"Yes", "No"}
     assert shown["mitglied"].tolist() == awkward.table().head(9)["mitglied"].tolist()
     assert shown["größe"].iloc[0] == f"{awkward.table()['größe'].iloc[0]:g}".replace(".", ",")

@@ -7,10 +7,32 @@ from dataclasses import dataclass
 import pytest
 
 from db.models import Role
+from tests.workspace.build_helpers import start_worker, stop_worker
 from workspace.accounts import ensure_oidc_user
 from workspace.permissions import Actor
 from workspace.projects import create_project, invite_member
 from workspace.settings import get_settings
+
+
+@pytest.fixture
+def workers(database_url, tmp_path):
+    """Start workers with workers.start(name); all are stopped (or killed) at the end."""
+    started = []
+
+    class Workers:
+        log_dir = tmp_path
+
+        def start(self, name, **kwargs):
+            process = start_worker(database_url, tmp_path, name, **kwargs)
+            started.append(process)
+            return process
+
+        def logs(self):
+            return "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))
+
+    yield Workers()
+    for process in started:
+        stop_worker(process)
 
 
 @pytest.fixture
@@ -71,10 +93,12 @@ def tiny_bundle(tmp_path_factory):
 
     from core.bundle import build_bundle
     from tests.core import model_factories as factories
+    from workspace import bundle_keys
 
     df, schema = factories.breast_cancer()
     model = factories.model_of(schema, factories.catboost_member(df, schema, iterations=15))
     auc = roc_auc_score(df["diagnosis"] == "malignant", model.predict_proba(df)[:, 1])
     path = build_bundle(model, tmp_path_factory.mktemp("bundle") / "model.zip",
-                        metrics={"roc_auc": auc}, input_example=df.head())
+                        metrics={"roc_auc": auc}, input_example=df.head(),
+                        signing_key=bundle_keys.signing_key())  # as the worker signs them
     return path.read_bytes(), df, auc

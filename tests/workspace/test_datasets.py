@@ -84,7 +84,7 @@ def test_a_bad_file_stores_nothing_and_says_why(team, set_env):
         upload_dataset(actor=team.editor, project_id=team.project_id, source=b"", filename="empty.csv")
     set_env(max_upload_mb="1")
     big = b"a,b\n" + b"1,2\n" * 300_000
-    with pytest.raises(DataError, match="the limit is 1 MB"):
+    with pytest.raises(DataError, match=r"is 1.1 MiB; the limit is 1 MiB\."):  # the setting's unit
         upload_dataset(actor=team.editor, project_id=team.project_id, source=big, filename="big.csv")
     assert (_count(Dataset), _count(Artifact), _count(AuditEvent)) == (0, 0, 4)  # 4: setup events
 

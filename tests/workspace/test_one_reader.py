@@ -25,14 +25,14 @@ from db.artifacts import put_artifact
 from db.engine import session_scope
 from db.models import ModelVersion
 from tests.core import awkward_tables as awkward
-from workspace import versions
+from workspace import bundle_keys, versions
 
 app = typer.Typer()
 app.command()(build)
 app.command()(predict)
 runner = CliRunner()
 TARGET = awkward.TARGET
-OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes"]
+OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes", "set"]  # set: the 90% prediction set
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def trained(tmp_path_factory):
         (work / name).write_bytes(data)
     frame = load_table(work / "latin1.csv")
     result = build_model(frame, awkward.BRIEF, budget_seconds=6, seed=0)
-    bundle = bundle_from_result(result, work / "model.zip")
+    bundle = bundle_from_result(result, work / "model.zip", signing_key=bundle_keys.signing_key())
     folder = work / "bundle"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(folder)

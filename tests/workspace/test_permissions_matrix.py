@@ -132,6 +132,7 @@ ACTIONS: dict[str, tuple[str, Callable[[World, Actor | None], object]]] = {
         actor=a, project_id=(p := w.fresh_project()), confirm_name=projects.get_project(actor=w.owner, project_id=p).name)),
     "invite_member": ("owner", lambda w, a: projects.invite_member(
         actor=a, project_id=w.fresh_project(), email=person(f"{uuid.uuid4().hex[:8]}@example.com").email, role="viewer")),
+    "list_invitations": ("owner", lambda w, a: projects.list_invitations(actor=a, project_id=w.project_id)),
     "change_role": ("owner", lambda w, a: projects.change_role(
         actor=a, project_id=w.fresh_project(), email=w.viewer.email, role="editor")),
     "remove_member": ("owner", lambda w, a: projects.remove_member(

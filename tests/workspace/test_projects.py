@@ -6,9 +6,11 @@ from db.artifacts import put_artifact
 from db.engine import session_scope
 from db.models import Artifact, Build, BuildStatus, Dataset, ModelVersion, Role
 from tests.workspace.conftest import person
+from workspace.accounts import AccountError, actor_of, sign_up
 from workspace.permissions import Forbidden, NotFound
 from workspace.projects import (
     ConfirmationRequired,
+    Invited,
     MembershipError,
     change_role,
     create_project,
@@ -17,6 +19,7 @@ from workspace.projects import (
     invite_member,
     leave_project,
     list_audit_events,
+    list_invitations,
     list_members,
     list_projects,
     project_deletion_impact,
@@ -77,18 +80,53 @@ def test_rename_is_for_owners(team):
     assert (renamed.name, renamed.description) == ("Attrition", "renamed")
 
 
-def test_invite_needs_an_existing_account_and_a_new_member(team):
-    with pytest.raises(MembershipError, match="No account uses the email ghost@example.com. Ask them to sign up"):
-        invite_member(actor=team.owner, project_id=team.project_id, email="ghost@example.com", role="viewer")
+def test_invite_refuses_a_current_member_and_an_address_that_is_no_email(team):
     with pytest.raises(MembershipError, match="already a member of this project \\(as viewer\\)"):
         invite_member(actor=team.owner, project_id=team.project_id, email="VERA@example.com", role="editor")
+    with pytest.raises(AccountError, match="'not-an-email' is not an email address"):
+        invite_member(actor=team.owner, project_id=team.project_id, email="not-an-email")
     person("new@example.com")
     added = invite_member(actor=team.owner, project_id=team.project_id, email="New@Example.com", role="editor")
-    assert added.role == Role.EDITOR
+    assert added == Invited("new@example.com", Role.EDITOR)
     members = list_members(actor=team.viewer, project_id=team.project_id)
     assert [(m.email, m.role) for m in members] == [
         ("olive@example.com", Role.OWNER), ("eddie@example.com", Role.EDITOR),
         ("new@example.com", Role.EDITOR), ("vera@example.com", Role.VIEWER)]
+
+
+def test_inviting_answers_the_same_whether_or_not_the_email_has_an_account(team):
+    person("has.account@example.com")
+    with_account = invite_member(actor=team.owner, project_id=team.project_id,
+                                 email="has.account@example.com", role="editor")
+    without = invite_member(actor=team.owner, project_id=team.project_id,
+                            email="no.account@example.com", role="editor")
+    assert type(with_account) is type(without)
+    assert vars(with_account) == {"email": "has.account@example.com", "role": Role.EDITOR}
+    assert vars(without) == {"email": "no.account@example.com", "role": Role.EDITOR}
+    # the audit log, which every member reads, tells no difference either
+    [second, first] = [e for e in list_audit_events(actor=team.viewer, project_id=team.project_id)
+                       if e.action == "invite member"][:2]
+    assert (first.object_type, first.object_id, sorted(first.detail)) == \
+        (second.object_type, second.object_id, sorted(second.detail))
+
+
+def test_an_invitation_waits_for_the_account_and_sign_up_makes_it_a_membership(team):
+    invite_member(actor=team.owner, project_id=team.project_id, email="Ghost@Example.com", role="editor")
+    assert list_invitations(actor=team.owner, project_id=team.project_id) == [
+        Invited("ghost@example.com", Role.EDITOR)]
+    with pytest.raises(Forbidden):  # only owners see who is invited
+        list_invitations(actor=team.editor, project_id=team.project_id)
+    change_role(actor=team.owner, project_id=team.project_id, email="ghost@example.com", role="viewer")
+    ghost = sign_up(email="ghost@example.com", password="a long enough passphrase 7")
+    assert project_role(actor=actor_of(ghost), project_id=team.project_id) == Role.VIEWER
+    assert list_invitations(actor=team.owner, project_id=team.project_id) == []
+    # single sign-on creates accounts too; a withdrawn invitation gives nothing
+    invite_member(actor=team.owner, project_id=team.project_id, email="sso@example.com", role="editor")
+    invite_member(actor=team.owner, project_id=team.project_id, email="gone@example.com")
+    remove_member(actor=team.owner, project_id=team.project_id, email="gone@example.com")
+    assert project_role(actor=person("sso@example.com"), project_id=team.project_id) == Role.EDITOR
+    with pytest.raises(NotFound):
+        project_role(actor=person("gone@example.com"), project_id=team.project_id)
 
 
 def test_the_last_owner_is_kept(team):

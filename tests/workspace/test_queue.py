@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
 import sqlalchemy as sa
 
 from db.artifacts import read_artifact
@@ -19,35 +18,12 @@ from tests.workspace.build_helpers import (
     cancer_csv,
     iris_csv,
     kill_group,
-    start_worker,
-    stop_worker,
     training_processes,
     wait_for,
 )
 from workspace import builds
 
 FINAL = {BuildStatus.SUCCEEDED, BuildStatus.FAILED, BuildStatus.CANCELLED}
-
-
-@pytest.fixture
-def workers(database_url, tmp_path):
-    """Start workers with workers.start(name); all are stopped (or killed) at the end."""
-    started = []
-
-    class Workers:
-        log_dir = tmp_path
-
-        def start(self, name, **kwargs):
-            process = start_worker(database_url, tmp_path, name, **kwargs)
-            started.append(process)
-            return process
-
-        def logs(self):
-            return "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))
-
-    yield Workers()
-    for process in started:
-        stop_worker(process)
 
 
 def _status(actor, build_id):

@@ -10,6 +10,7 @@
 - review: the pre-training review section
 - leaderboard: trials best first, what shipped marked
 - model_version: metrics table, version picker, planner and written reports
+- reproducibility: a version's reproducibility record and how closely a rebuild matched
 
 Pages import the package (`from webapp import components; components.plain(...)`); every name
 they use is re-exported here.
@@ -87,6 +88,9 @@ from .plan_editor import (
     plan_parts,
     plan_summary,
 )
+from .reproducibility import (
+    reproducibility_section,
+)
 from .review import (
     review_section,
 )
@@ -146,6 +150,7 @@ __all__ = [
     "register_pages",
     "require_project",
     "residual_chart",
+    "reproducibility_section",
     "review_section",
     "shipped_sentence",
     "shipped_share",

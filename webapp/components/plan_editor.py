@@ -249,7 +249,7 @@ def plan_summary(plan: dict | None) -> None:
         st.caption("No plan yet.")
         return
     cols = st.columns(4)
-    cols[0].metric("Target", spec.get("target", "—"))
+    cols[0].metric("Target", plain(spec.get("target", "—")))  # a metric's value is Markdown
     cols[1].metric("Task", spec.get("task_type", "—"))
     cols[2].metric("Metric", display_name(spec["metric"]) if spec.get("metric") else "—")
     cols[3].metric("Budget", f"{search.get('budget_seconds', 0):.0f} s")

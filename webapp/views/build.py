@@ -137,7 +137,7 @@ def show_build(build_id, *, live: bool) -> None:
         with left:
             label = f"{STATUS_ICON.get(status.value, '')} **{status.value.capitalize()}**"
             if build.phase and build.phase.lower() != status.value:
-                label += f" · {build.phase}"
+                label += f" · {components.plain(build.phase)}"
             st.markdown(label)
             done = budget_share_used(
                 progress=build.progress, started_at=build.started_at,
@@ -148,7 +148,7 @@ def show_build(build_id, *, live: bool) -> None:
         with right:
             controls(build)
         if build.error:
-            st.error(build.error, icon=":material/error:")
+            st.error(components.plain(build.error), icon=":material/error:")
         shipped = None  # what the version is made of, once there is one
         # a finished build is shown from a fresh page run, so the builds list knows its version
         made = next((b for b in history if b.id == build.id and b.version_id), None)

@@ -37,7 +37,7 @@ def upload_section() -> None:
                 if upload is None:
                     st.error("Choose a file to upload first.")
                     return
-                with st.spinner(f"Reading and profiling {upload.name}…"), shown_errors():
+                with st.spinner(f"Reading and profiling {components.plain(upload.name)}…"), shown_errors():
                     dataset = datasets.upload_dataset(
                         actor=actor,
                         project_id=project.id,
@@ -139,7 +139,7 @@ def delete_section(dataset) -> None:
             impact = datasets.dataset_deletion_impact(actor=actor, dataset_id=dataset.id)
             also = len(impact["builds"]), len(impact["model_versions"])
             st.warning(
-                f"This deletes {dataset.name} v{dataset.version}, {also[0]} build(s) and "
+                f"This deletes {components.plain(dataset.name)} v{dataset.version}, {also[0]} build(s) and "
                 f"{also[1]} model version(s) made from it. This cannot be undone."
             )
         sure = st.checkbox("Yes, delete it", key="delete-dataset-confirm")

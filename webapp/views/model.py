@@ -15,7 +15,7 @@ from webapp.components import can, fmt_number, shown_errors, val
 from webapp.views import find_data
 from webapp.views.model_failures import failures_tab
 from webapp.views.model_reliability import reliability_tab
-from workspace import versions
+from workspace import builds, versions
 from workspace.permissions import Action
 from workspace.version_diff import diff_versions
 
@@ -55,7 +55,7 @@ def headline(version) -> None:
         fmt_number(base_value),
         help="A naive model: the training class shares, or the training mean.",
     )
-    cols[2].metric("Target", version.target)
+    cols[2].metric("Target", components.plain(version.target))  # a metric's value is Markdown
     rows = metrics.get("rows") or {}
     cols[3].metric(
         "Test rows",
@@ -129,15 +129,22 @@ def explanation_tab(version) -> None:
     if not importance:
         why = [w for w in (version.metrics or {}).get("warnings") or [] if "explain" in w.lower()]
         components.empty_state(
-            " ".join(why) or "This version has no SHAP explanation.", icon=":material/search:"
+            components.plain(" ".join(why) or "This version has no SHAP explanation."),
+            icon=":material/search:",
         )
         return
     st.markdown("##### What the model relies on (SHAP, by original column)")
     components.show_chart(components.importance_chart(importance))
     scope = components.explanation_scope_sentence(explanation, version.input_schema or {})
-    for note in [scope, *(explanation.get("notes") or [])]:
-        if note:
-            st.caption(note)
+    if scope:  # already Markdown-safe (class names made plain)
+        st.caption(scope)
+    for note in explanation.get("notes") or []:  # notes name columns: untrusted text
+        st.caption(components.plain(note))
+
+
+def _rebuilt_from(version) -> str | None:
+    record = (version.metrics or {}).get("reproducibility") or {}
+    return (record.get("rebuild_of") or {}).get("version_id")
 
 
 def compare_tab(version, all_versions: list) -> None:
@@ -146,10 +153,12 @@ def compare_tab(version, all_versions: list) -> None:
         st.caption("This is the only version; train another to compare them.")
         return
     labels = {v.id: components.version_label(v) for v in others}
+    # a rebuilt version is compared with the one it rebuilds first
+    source = [i for i in labels if str(i) == _rebuilt_from(version)]
     picked = st.multiselect(
         "Compare with",
         list(labels),
-        default=list(labels)[:1],
+        default=source or list(labels)[:1],
         format_func=labels.get,
         key="compare-with",
     )
@@ -230,6 +239,32 @@ def version_diff_section(diff) -> None:
         )
 
 
+def rebuild_section(version) -> None:
+    """Editors: queue a build that replays this version's recorded plan."""
+    if not can(role, Action.APPROVE) or not (version.metrics or {}).get("reproducibility"):
+        return
+    with st.popover("Rebuild", icon=":material/replay:"):
+        on = st.radio(
+            "Train on",
+            ["same", "newest"],
+            format_func={"same": "the same dataset version",
+                         "newest": "the newest version of that dataset"}.get,
+            key=f"rebuild-on-{version.id}",
+            help="Same version and seed: the same held-out metrics within noise. Newest: "
+                 "retrain on new rows with the same plan, then compare.",
+        )
+        if st.button("Queue the rebuild", key=f"rebuild-{version.id}", type="primary"):
+            with shown_errors():
+                build = builds.rebuild_version(actor=actor, version_id=version.id, dataset=on)
+                st.success("Queued. The new version will compare itself with this one.")
+                st.page_link(
+                    components.page("build"),
+                    label="Follow the build",
+                    icon=":material/monitoring:",
+                    query_params={"project": str(project.id), "build": str(build.id)},
+                )
+
+
 def bundle_file_name(version) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")[:60] or "model"
     return f"{slug}-v{version.version}.zip"
@@ -281,6 +316,8 @@ actions[1].page_link(
     icon=":material/online_prediction:",
     query_params={"project": str(project.id), "version": str(version.id)},
 )
+with actions[2]:
+    rebuild_section(version)
 
 # short labels: all seven fit a 420 px phone screen without scrolling the tab row
 # ("Reliability" or a separate "Errors" tab would not, measured in Chromium): "Trust" holds how
@@ -298,6 +335,7 @@ with tabs[3]:
 with tabs[4]:
     components.written_report(version.report)
     components.planner_report((version.metrics or {}).get("planner_report"))
+    components.reproducibility_section(version)
 with tabs[5]:
     components.leaderboard(version.leaderboard or [], key=f"version-leaderboard-{version.id}",
                            ensemble=(version.metrics or {}).get("ensemble"))

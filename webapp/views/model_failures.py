@@ -1,8 +1,8 @@
-"""The version page's "Errors" tab: where the model fails on held-out rows (worst slices,
-confusion pairs, the worst rows with what pushed them wrong) and the stress test's
-robustness table with the fixes it suggests. Every figure was computed by the engine at
-build time (`core.trust`); this module only lays it out. Not a page of its own: model.py
-imports it."""
+"""The failures half of the version page's "Trust" tab: where the model fails on held-out
+rows (worst slices, confusion pairs, the worst rows with what pushed them wrong) and the
+stress test's robustness table with the fixes it suggests. Every figure was computed by
+the engine at build time (`core.trust`); this module only lays it out. Not a page of its
+own: model.py imports it."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from core.trust.stress import VERDICT_ORDER, stress_sentences
 from webapp import components
 from webapp.components import fmt_number
 
-VERDICT_WORDS = {"breaks": "❌ breaks", "fragile": "⚠️ fragile", "sensitive": "sensitive",
-                 "robust": "✅ robust"}
+# plain words: an emoji needs a font the viewer may not have (Debian's Chromium draws a box)
+VERDICT_WORDS = {"breaks": "BREAKS", "fragile": "FRAGILE", "sensitive": "sensitive",
+                 "robust": "robust"}
 
 
 def failures_tab(version) -> None:

@@ -40,17 +40,19 @@ def coverage_section(reliability: dict) -> None:
     st.markdown("##### Intervals" if kind == "interval" else "##### Prediction sets")
     size = (f"± {components.fmt_number(default['quantile'])} around each prediction"
             if kind == "interval" else f"{default['mean_set_size']:.2f} classes per set on average")
-    st.metric(f"{default['promised']:.0%} promised", f"{default['covered']:.1%} covered", size,
-              delta_color="off")
+    st.metric(f"{default['promised']:.0%} promised", f"{default['covered']:.1%} covered", help=size)
     st.caption(components.plain(
         _promise_sentence(default, kind, holdout.get("rows", 0))
-        + f". Calibrated on {conformal.get('rows', 0):,} rows the models never trained on "
+        + f", {size}. Calibrated on {conformal.get('rows', 0):,} rows the models never trained on "
         f"({conformal.get('method', 'out-of-fold predictions')})."))
+    if kind == "set" and default.get("single_class_share") == 1:
+        st.caption("Every set is a single class: the model is right more often than promised, "
+                   "so sets cannot get smaller and cover more than the promise.")
     rows = []
     for entry in shown.values():
         row = {"promised": entry["promised"], "covered": entry["covered"]}
         if kind == "interval":
-            row["width"] = entry["mean_width"]
+            row["width"] = float(f"{entry['mean_width']:.4g}")
         else:
             row["mean set size"] = entry["mean_set_size"]
             row["single class"] = entry["single_class_share"]

@@ -92,7 +92,7 @@ def planning_build():
     try:
         build = builds.get_build(actor=actor, build_id=build_id)
     except Exception as exc:  # noqa: BLE001 - shown in words
-        st.error(components.error_sentence(exc), icon=":material/error:")
+        st.error(components.plain(components.error_sentence(exc)), icon=":material/error:")
         st.session_state.pop(DRAFT_KEY, None)
         return None
     if build.project_id != project.id or build.status not in (
@@ -116,8 +116,9 @@ def draft_section(build) -> None:
             target = st.radio(
                 "Which column should the model predict?",
                 columns,
+                format_func=components.plain,  # radio options are Markdown
                 key="draft-target",
-                captions=[c.get("why", "") for c in candidates],
+                captions=[components.plain(c.get("why", "")) for c in candidates],
             )
         else:
             target = st.text_input(
@@ -161,9 +162,10 @@ def _columns_revision(build) -> str:
 def plan_section(build) -> None:
     plan = build.plan or {}
     st.subheader("Proposed plan")
-    st.caption(f"Brief: *{build.brief}* · planner: {build.planner}")
+    st.caption(f"Brief: *{components.plain(build.brief)}* · planner: "
+               f"{components.plain(build.planner)}")
     if build.planner_fallback:
-        st.info(build.planner_fallback, icon=":material/info:")
+        st.info(components.plain(build.planner_fallback), icon=":material/info:")
     target_question(build)
     with shown_errors():
         find_data.data_notice(datasets.get_dataset(actor=actor, dataset_id=build.dataset_id))
@@ -186,7 +188,7 @@ def plan_section(build) -> None:
             with st.expander(f"Other data checks for this target ({len(other)})"):
                 components.findings_list(other)
         for note in plan.get("planner_notes") or []:
-            st.caption(note)
+            st.caption(components.plain(note))
         left, right = st.columns(2)
         approve = left.button(
             "Approve and build",

@@ -28,12 +28,13 @@ def _number_default(column: dict) -> float | None:
 
 def input_widget(column: dict, key: str):
     """One input for one schema column; an empty answer means 'missing'."""
-    name, kind = column["name"], column.get("kind", "text")
+    kind = column.get("kind", "text")
+    label = components.plain(column["name"])  # widget labels are Markdown
     if kind == "numeric":
         low, high = column.get("min"), column.get("max")
         hint = f"seen in training: {fmt(low)} to {fmt(high)}" if low is not None else None
         return st.number_input(
-            name,
+            label,
             value=_number_default(column),
             key=key,
             help=hint,
@@ -41,14 +42,14 @@ def input_widget(column: dict, key: str):
             placeholder="missing",
         )
     if kind == "boolean":
-        answer = st.selectbox(name, ["true", "false"], index=None, key=key, placeholder="missing")
+        answer = st.selectbox(label, ["true", "false"], index=None, key=key, placeholder="missing")
         return None if answer is None else answer == "true"
     if kind == "categorical":
         # the categories the model learned, most frequent first (and preselected): a typed
         # value it never saw would only be read as "unknown"
         categories = column.get("categories") or []
         return st.selectbox(
-            name,
+            label,
             categories,
             index=0 if categories else None,
             key=key,
@@ -57,9 +58,9 @@ def input_widget(column: dict, key: str):
         )
     if kind == "datetime":
         return (
-            st.text_input(name, key=key, placeholder="e.g. 2024-03-31 or 2024-03-31 14:00") or None
+            st.text_input(label, key=key, placeholder="e.g. 2024-03-31 or 2024-03-31 14:00") or None
         )
-    return st.text_area(name, key=key, height=80) or None
+    return st.text_area(label, key=key, height=80) or None
 
 
 def fmt(value) -> str:
@@ -128,7 +129,7 @@ def show_one_result(result: dict, schema: dict) -> None:
         else:
             st.caption("No explanation is available for this model.")
     for warning in result.get("warnings") or []:
-        st.warning(warning)
+        st.warning(components.plain(warning))
 
 
 def _how_sure(table: pd.DataFrame) -> str:
@@ -166,13 +167,13 @@ def batch_section(version) -> None:
             " model has one, and says whether the file looks like the training data."
         )
         return
-    with st.spinner(f"Predicting {upload.name}…"), shown_errors():
+    with st.spinner(f"Predicting {components.plain(upload.name)}…"), shown_errors():
         result = versions.predict_file(
             actor=actor, version_id=version.id, data=upload.getvalue(), filename=upload.name
         )
         out = result["table"]
         for warning in result.get("warnings") or []:
-            st.warning(warning)
+            st.warning(components.plain(warning))
         st.success(f"Predicted {len(out):,} rows.")
         drift_section(result)
         components.table(out.head(100), hide_index=True, width="stretch")

@@ -134,7 +134,7 @@ def members_section(project_id, role: Role) -> None:
     roles = [r.value for r in Role]
     with st.form("invite-member", clear_on_submit=True):
         left, right = st.columns([3, 1])
-        email = left.text_input("Invite by email (they need an account)", key="invite-email")
+        email = left.text_input("Invite by email", key="invite-email")
         new_role = right.selectbox("Role", roles, index=roles.index("viewer"), key="invite-role")
         if st.form_submit_button("Invite"):
             if not email.strip():
@@ -144,18 +144,25 @@ def members_section(project_id, role: Role) -> None:
                     projects.invite_member(
                         actor=actor, project_id=project_id, email=email, role=new_role
                     )
-                    # rerun so the members table above shows the new member
+                    # the same words whether or not the e-mail has an account yet
                     article = "an" if new_role[0] in "aeiou" else "a"
                     st.session_state[FLASH_KEY] = (
-                        f"{email.strip()} is now {article} {new_role} of this project."
+                        f"Invited {email.strip()} as {article} {new_role}: they can open this "
+                        "project once they are signed in with that email."
                     )
                     st.rerun()
-    others = [m for m in members if m.user_id != actor.user_id]
+    waiting = []
+    with shown_errors():
+        waiting = projects.list_invitations(actor=actor, project_id=project_id)
+    if waiting:
+        st.caption("Invited, waiting for an account: " + ", ".join(
+            f"{components.plain(i.email)} ({i.role.value})" for i in waiting))
+    others = [m.email for m in members if m.user_id != actor.user_id] + [i.email for i in waiting]
     if not others:
         return
     with st.form("change-member"):
         left, middle, right = st.columns([3, 1, 1])
-        who = left.selectbox("Member", [m.email for m in others], key="member-email")
+        who = left.selectbox("Member", others, key="member-email")
         changed_role = middle.selectbox("New role", roles, key="member-role")
         change = right.form_submit_button("Change role")
         remove = right.form_submit_button("Remove")
@@ -191,7 +198,7 @@ def settings_section(project, role: Role) -> None:
                     f"Deleting this project also deletes "
                     f"{projects.describe_impact(impact)}. This cannot be undone."
                 )
-            confirm = st.text_input(f"Type '{project.name}' to confirm", key="delete-confirm")
+            confirm = st.text_input(f"Type '{components.plain(project.name)}' to confirm", key="delete-confirm")
             if st.form_submit_button("Delete project", type="secondary"):
                 with shown_errors():
                     projects.delete_project(

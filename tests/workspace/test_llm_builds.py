@@ -9,7 +9,7 @@ import pytest
 from db.models import BuildStatus
 from tests.openai_server import ScriptedOpenAI, answers_for, hostile_answers
 from tests.workspace.build_helpers import add_dataset, cancer_csv, wait_for
-from tests.workspace.test_queue import _finished, _versions, workers  # noqa: F401 - fixture
+from tests.workspace.test_queue import _finished, _versions
 from workspace import builds
 
 GOOD = answers_for("diagnosis", "binary", "roc_auc", "malignant")

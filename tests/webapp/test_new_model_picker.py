@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webapp.conftest import actor_of, app_as, no_exception, texts
+from tests.webapp.conftest import actor_of, app_as, as_read, no_exception, texts
 from webapp.sample import SAMPLE_CSV
 from workspace import builds, datasets, projects
 
@@ -22,7 +22,8 @@ def test_an_unsure_brief_shows_the_picker_with_the_close_candidates(owner_token)
     next(b for b in at.button if b.label == "Propose a plan").click().run()
     no_exception(at)
     assert "more than one column about equally" in texts(at)
-    assert set(at.radio(key="draft-target").options) == {"bill_length_mm", "bill_depth_mm"}
+    # the options are shown as plain text (escaped Markdown); a person reads the names
+    assert {as_read(o) for o in at.radio(key="draft-target").options} == {"bill_length_mm", "bill_depth_mm"}
     [build] = builds.list_builds(actor=owner, project_id=project.id)
     assert build.status == "draft"
 

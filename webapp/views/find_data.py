@@ -112,7 +112,7 @@ def generate_section(actor, project) -> None:
     frame = pd.DataFrame(rows, columns=list(EDITOR_FIELDS))
     for name in NUMBER_FIELDS:  # numbers, so an empty cell shows empty rather than "None"
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
-    table = st.data_editor(
+    table = components.editor(
         frame, num_rows="dynamic", key="synthetic-table",
         hide_index=True, width="stretch",
         column_config={
@@ -229,7 +229,7 @@ def review_section(actor, dataset, labels: dict) -> None:
                        "person). Train on this version from New model.")
             return
         sample["your_label"] = sample["llm_label"]
-        edited = st.data_editor(
+        edited = components.editor(
             sample, hide_index=True, key=f"review-{dataset.id}", width="stretch",
             disabled=[c for c in sample.columns if c != "your_label"],
             column_config={"your_label": st.column_config.SelectboxColumn(

@@ -36,7 +36,7 @@ def failures_tab(version) -> None:
     pairs = failures.get("confusion_pairs") or []
     if pairs:
         st.markdown("###### Errors by actual and predicted class")
-        st.dataframe(pd.DataFrame([{
+        components.table(pd.DataFrame([{
             "actual": p["actual"], "predicted as": p["predicted"], "rows": p["rows"],
             "share of errors": f"{p['share_of_errors']:.0%}",
             "share of that class": f"{p['share_of_actual']:.0%}"} for p in pairs]),
@@ -59,7 +59,7 @@ def slices_section(failures: dict) -> None:
             row["wrong"] = f"{s['error_rate']:.0%} (overall {s['whole_error_rate']:.0%})"
         row["clearly worse"] = "yes" if s.get("clearly_worse") else "no"
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    components.table(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Groups by category and by quartile of each number, each with enough rows "
                "to judge; 'clearly worse' means beyond two standard errors of the overall mean.")
 
@@ -81,7 +81,7 @@ def worst_rows_section(failures: dict, task_type: str) -> None:
         table.append(entry)
     # values may be numbers or text: shown as text so one table can hold both
     shown = pd.DataFrame(table).map(lambda v: "" if v is None else str(v))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    components.table(shown, hide_index=True, width="stretch")
     st.caption("Input values in [brackets]. 'Pushed wrong by': the columns whose SHAP "
                "contribution moved the prediction away from the actual value, strongest first, "
                "from the models that made these held-out predictions.")
@@ -114,7 +114,7 @@ def robustness_section(stress: dict | None) -> None:
     for sentence in stress_sentences(stress):
         st.markdown(f"- {components.plain(sentence)}")
     if stress.get("checks"):
-        st.dataframe(robustness_frame(stress), hide_index=True, width="stretch")
+        components.table(robustness_frame(stress), hide_index=True, width="stretch")
         st.caption("Each check changes held-out rows on purpose and predicts them the way the "
                    "downloaded bundle does. Fragile: a change that keeps the meaning (case, "
                    "spaces, column order) moves predictions. Sensitive: losing information "

@@ -58,7 +58,7 @@ def coverage_section(reliability: dict) -> None:
             row["single class"] = entry["single_class_share"]
         rows.append(row)
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+    components.table(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={"promised": percent, "covered": percent, "single class": percent})
     per_class = default.get("per_class")
     if per_class:

@@ -96,3 +96,18 @@ def training_processes(worker: subprocess.Popen) -> list[int]:
         children.setdefault(ppid, []).append(int(entry.name))
     servers = [pid for pid in children.get(worker.pid, []) if "forkserver" in commands.get(pid, "")]
     return [pid for server in servers for pid in children.get(server, [])]
+
+
+def build_in_process(actor: Actor, project_id, dataset_id, brief: str, budget_seconds: float):
+    """Plan, approve and run one build attempt in this process, as a worker would (no worker
+    start-up); return the model version summary it made."""
+    import uuid as _uuid
+
+    from workspace import build_runner, builds, tasks, versions
+
+    build = builds.create_and_approve(actor=actor, project_id=project_id, dataset_id=dataset_id,
+                                      brief=brief, budget_seconds=budget_seconds)
+    start = tasks.begin_attempt(str(build.id), build.job_id)
+    build_runner.run_attempt(_uuid.UUID(str(build.id)), start.attempt)
+    return next(v for v in versions.list_model_versions(actor=actor, project_id=project_id)
+                if v.build_id == build.id)

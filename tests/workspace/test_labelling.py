@@ -6,7 +6,6 @@ labels is reported apart from the LLM's."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -14,7 +13,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from core.errors import PlanError
 from core.llm.labelling import LabelAnswer
 from tests.core.fake_llm import ToolCallingFakeModel, tool_call
-from workspace import build_runner, builds, datasets, labelling, tasks, versions
+from tests.workspace.build_helpers import build_in_process
+from workspace import datasets, labelling
 
 ROWS = 200
 LABELS = ["positive", "negative"]
@@ -77,12 +77,7 @@ def test_label_review_and_distil_a_table_with_90_percent_missing_labels(team, sp
     with pytest.raises(PlanError, match="'great' is not one of the labels"):
         labelling.review_labels(actor=team.editor, dataset_id=reviewed.id, decisions={fixed: "great"})
 
-    build = builds.create_and_approve(actor=team.editor, project_id=team.project_id,
-                                      dataset_id=reviewed.id, brief="predict sentiment",
-                                      budget_seconds=5)
-    start = tasks.begin_attempt(str(build.id), build.job_id)
-    build_runner.run_attempt(uuid.UUID(str(build.id)), start.attempt)
-    [summary] = versions.list_model_versions(actor=team.editor, project_id=team.project_id)
+    summary = build_in_process(team.editor, team.project_id, reviewed.id, "predict sentiment", 5)
     agreement = labelling.label_agreement(actor=team.viewer, version_id=summary.id)
     assert agreement["human"]["rows"] == 10 and agreement["llm"]["rows"] == 50
     # the text decides the label: the model learns the LLM's labels; the one "fixed" review

@@ -99,23 +99,18 @@ def test_a_generated_table_trains_a_model_marked_synthetic_end_to_end(team):
     """From an empty project: a person's column table → a synthetic dataset → a build → a
     version whose metrics, summary and bundle model card all say it is synthetic."""
     import io
-    import uuid
     import zipfile
 
     from core.llm.synthetic import STARTER_ROWS, spec_from_rows
-    from workspace import build_runner, builds, datasets, tasks, versions
+    from tests.workspace.build_helpers import build_in_process
+    from workspace import datasets, versions
 
     project = create_project(actor=team.owner, name="No data yet")
     spec = spec_from_rows(STARTER_ROWS, target="outcome", noise=0.3)
     dataset = datasets.add_dataset_from_spec(actor=team.owner, project_id=project.id, spec=spec,
                                              n_rows=200, name="trial")
     assert dataset.synthetic
-    build = builds.create_and_approve(actor=team.owner, project_id=project.id,
-                                      dataset_id=dataset.id, brief="predict outcome",
-                                      budget_seconds=4)
-    start = tasks.begin_attempt(str(build.id), build.job_id)
-    build_runner.run_attempt(uuid.UUID(str(build.id)), start.attempt)
-    [summary] = versions.list_model_versions(actor=team.owner, project_id=project.id)
+    summary = build_in_process(team.owner, project.id, dataset.id, "predict outcome", 4)
     version = versions.get_model_version(actor=team.owner, version_id=summary.id)
     assert version.metrics["synthetic_data"] is True
     assert "Trained on synthetic data" in version.metrics["warnings"][0]

@@ -26,6 +26,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from core.errors import PlanError
+from core.metrics import display_name
 from core.planning.brief import stem
 from core.planning.column_names import SYNONYMS, name_tokens
 from core.planning.task_type import choose_metric
@@ -561,7 +562,7 @@ def too_good_to_be_true(explanation: dict | None, holdout: dict, metric: str,
         evidence=evidence,
         message=(
             f"This looks too good to be true: '{column}' carries {share:.0%} of the model's "
-            f"importance and the held-out {name} is {score:.3f}, close to perfect. Check that "
+            f"importance and the held-out {display_name(name)} is {score:.3f}, close to perfect. Check that "
             f"'{column}' is known at the time you predict and is not recorded after the outcome."
         ),
     )

@@ -169,7 +169,7 @@ def copy_dataset_to_project(
 def provenance_text(dataset: Dataset) -> str:
     """'Copied from project Retention (churn v2) by olive@example.com', or '' for an upload."""
     p = dataset.provenance or {}
-    if not p:
+    if "source_project_id" not in p:  # an upload, or a version labelled in this project
         return ""
     by = f" by {p['copied_by']}" if p.get("copied_by") else ""
     return (f"Copied from project {p.get('source_project_name') or '(deleted)'} "

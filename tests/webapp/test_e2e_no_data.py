@@ -87,3 +87,102 @@ def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tm
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value(
         "synthetic v1 · 500 rows × 3 columns · synthetic")
     shot("generated")
+
+
+def _labels_from_rows(body: dict) -> dict:
+    """The scripted LLM's labels: it reads the rows it was sent ('great' → positive)."""
+    prompt = "\n".join(str(m.get("content") or "") for m in body.get("messages", []))
+    rows = re.findall(r'"row":\s*(\d+),\s*"review":\s*"([^"]*)"', prompt)
+    return {"labels": [{"row": int(r), "label": "positive" if "great" in text else "negative"}
+                       for r, text in rows]}
+
+
+@pytest.fixture
+def scripted_llm(monkeypatch):
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 that the stack is pointed at."""
+    from tests.openai_server import ScriptedOpenAI, answers_for
+
+    answers = {**answers_for("sentiment", "binary", "roc_auc", positive_class="positive"),
+               "LabelAnswer": _labels_from_rows}
+    with ScriptedOpenAI("good", answers) as server:
+        monkeypatch.setenv("BRIEFML_LLM", "openai:gpt-4o-mini")
+        monkeypatch.setenv("BRIEFML_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("BRIEFML_LLM_API_KEY", "test-key")
+        yield server
+
+
+@pytest.mark.e2e
+def test_label_review_and_distil_in_a_browser(scripted_llm, running_stack, browser_page,  # noqa: F811
+                                              artifacts_dir, tmp_path):
+    """A table with 90% of its labels missing: labelled by a scripted LLM (a real HTTP
+    server), reviewed in the browser, trained on, and the version page reports agreement."""
+    from playwright.sync_api import expect
+
+    from tests.workspace.test_labelling import _table
+
+    page, url = browser_page, running_stack
+    step = iter(range(1, 50))
+
+    def shot(name: str) -> None:
+        page.wait_for_timeout(500)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png", full_page=True)
+
+    def visible(selector: str):
+        return page.locator(f"{selector}:visible")
+
+    def idle() -> None:
+        page.wait_for_timeout(300)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+
+    page.goto(url)
+    page.get_by_role("tab", name="Create an account").click(timeout=60_000)
+    visible("input[aria-label='Email']").fill(EMAIL)
+    visible("input[aria-label='Password']").fill(PASSWORD)
+    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible(timeout=60_000)
+    idle()
+    visible("input[aria-label='Name']").first.fill("Reviews")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_text("Reviews").first).to_be_visible(timeout=30_000)
+    idle()
+
+    page.get_by_role("link", name="Datasets").first.click()
+    (tmp_path / "reviews.csv").write_bytes(_table())
+    page.locator("input[type='file']").set_input_files(str(tmp_path / "reviews.csv"))
+    page.get_by_role("button", name="Add dataset", exact=True).click()
+    expect(page.get_by_role("tab", name="Preview")).to_be_visible(timeout=60_000)
+    idle()
+
+    page.get_by_text("Label the missing values with the LLM").click()
+    visible("input[aria-label='Rows to label']").fill("40")
+    visible("input[aria-label='What the label means']").fill("Is the review positive or negative?")
+    visible("input[aria-label='What the label means']").press("Enter")
+    idle()
+    expect(page.get_by_text("180 of 200 rows have no 'sentiment'")).to_be_visible()
+    shot("labelling-estimate")
+    page.get_by_role("button", name="Label 40 rows").click()
+    expect(page.get_by_text("The LLM labelled 40 rows.")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Save the review")).to_be_visible()
+    idle()
+    shot("review")
+    page.get_by_role("button", name="Save the review").click()
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(re.compile(r"^reviews v3 "),
+                                                                        timeout=60_000)
+    idle()
+
+    page.get_by_role("link", name="New model").first.click()
+    visible("textarea").first.fill("predict sentiment")
+    visible("input[aria-label='Time budget (seconds)']").fill("8")
+    page.get_by_role("button", name="Propose a plan").click()
+    expect(page.get_by_text("Proposed plan")).to_be_visible(timeout=60_000)
+    idle()
+    page.get_by_role("button", name="Approve and build").click()
+    expect(page.get_by_text("Model version v1 is ready.")).to_be_visible(timeout=240_000)
+    page.get_by_role("link", name="Open model v1").click()
+    expect(page.get_by_text("Labels made by an LLM")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("reviewed labels")).to_be_visible()
+    idle()
+    shot("distilled-version")
+    assert any("LabelAnswer" in str(r.get("tools")) for r in scripted_llm.requests)

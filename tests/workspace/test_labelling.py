@@ -24,7 +24,8 @@ def _table() -> bytes:
     lines = ["review,stars,sentiment"]
     for i in range(ROWS):
         good = i % 3 != 0
-        text = f"order {i}: " + ("great product, works well" if good else "broke after a day, awful")
+        # no commas: a comma would need quoting in this hand-written CSV
+        text = f"order {i}: " + ("great product that works well" if good else "broke after a day")
         label = ("positive" if good else "negative") if i % 10 == 0 else ""  # 90% missing
         lines.append(f"{text},{4 + good if i % 7 else 3},{label}")
     return ("\n".join(lines) + "\n").encode()
@@ -87,10 +88,14 @@ def test_label_review_and_distil_a_table_with_90_percent_missing_labels(team, sp
 
 
 def test_a_run_stopped_by_its_cap_keeps_what_it_labelled(team, sparse_dataset):
+    one_batch = labelling.labelling_estimate(actor=team.editor, dataset_id=sparse_dataset.id,
+                                             column="sentiment", max_rows=20)
+    # room for the first batch; the fake model reports 120 tokens a call, so no second batch
+    cap = one_batch["input_tokens"] + one_batch["output_tokens"] + 50
     model = ReadingFakeModel(responses=[])
     labelled, run = labelling.label_dataset(
         actor=team.editor, dataset_id=sparse_dataset.id, column="sentiment", allowed=LABELS,
-        brief="sentiment", max_rows=60, max_tokens=900, chat_model=model)
+        brief="sentiment", max_rows=60, max_tokens=cap, chat_model=model)
     assert run["stopped_at_cap"] and 0 < run["labelled"] < 60
     assert run["unanswered"] == 60 - run["labelled"]
     frame = datasets.load_dataset_frame(actor=team.viewer, dataset_id=labelled.id)

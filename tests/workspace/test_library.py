@@ -48,6 +48,13 @@ def test_the_brief_finds_the_fitting_table_in_another_project(team, library):
     assert wages[0].name == "wages" and wages[0].target == "wage"
     assert "education" in wages[0].why  # the inputs the brief mentions are named
 
+    # ... and one click later this empty project trains on it
+    from tests.workspace.build_helpers import build_in_process
+
+    copy = copy_dataset_to_project(actor=team.owner, dataset_id=best.dataset_id, project_id=empty.id)
+    made = build_in_process(team.owner, empty.id, copy.id, "Which customers have churned?", 4)
+    assert made.target == "churned" and made.project_id == empty.id
+
 
 def test_a_brief_that_fits_nothing_finds_nothing(team, library):
     _, empty = library

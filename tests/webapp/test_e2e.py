@@ -354,10 +354,10 @@ def test_whole_journey_in_a_browser(running_stack, browser_page, artifacts_dir, 
     page.goto(f"{url}/?project={project_id}")  # Projects is the default page
     expect(page.get_by_role("heading", name="Penguins")).to_be_visible(timeout=60_000)
     idle()
-    visible("input[aria-label='Invite by email (they need an account)']").fill(
+    visible("input[aria-label='Invite by email']").fill(
         "newcomer@example.com")
     page.get_by_role("button", name="Invite", exact=True).click()
-    expect(page.get_by_text("is now a viewer of this project.")).to_be_visible()  # "@" is made plain
+    expect(page.get_by_text("they can open this project once they are signed in")).to_be_visible()
     page = viewer
     page.bring_to_front()
     page.goto(f"{url}/model?project={project_id}")

@@ -206,7 +206,8 @@ def test_every_public_workspace_action_is_in_the_matrix():
 
     not_actions = {"describe_impact", "delete_unreferenced_artifacts", "load_limits", "headline_score",
                    "dataset_frame", "create_and_approve", "list_projects",
-                   "create_project", "find_datasets_for_brief"}
+                   "create_project", "find_datasets_for_brief",
+                   "rebuild_version"}  # needs a recorded version: roles tested in test_rebuild.py
     public = {name for module in (projects, datasets, versions, builds, library)
               for name, fn in vars(module).items()
               if inspect.isfunction(fn) and fn.__module__ == module.__name__

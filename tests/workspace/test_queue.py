@@ -168,7 +168,8 @@ def test_a_build_whose_training_raises_records_the_error_and_the_worker_carries_
 def test_a_worker_stopped_mid_build_hands_the_build_back_to_the_queue(team, workers):
     dataset = add_dataset(team.editor, team.project_id, iris_csv(), "iris.csv")
     first = workers.start("leaving")
-    build = _approve(team, dataset, "predict the species", budget=12)
+    # long enough that the build cannot finish in the worker's 5 s shutdown grace
+    build = _approve(team, dataset, "predict the species", budget=20)
     wait_for(lambda: _first_trial(team.viewer, build.id), timeout=90, what="the first trial")
     first.send_signal(signal.SIGTERM)  # what `briefml up` and docker do on shutdown
     first.wait(timeout=60)

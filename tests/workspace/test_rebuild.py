@@ -16,7 +16,7 @@ from db.models import BuildStatus, ModelVersion
 from tests.workspace.build_helpers import add_dataset, iris_csv
 from workspace import build_runner, builds, tasks
 from workspace.builds import BuildStateError
-from workspace.permissions import Forbidden
+from workspace.permissions import Forbidden, NotFound, NotSignedIn
 from workspace.version_diff import diff_versions
 
 
@@ -44,8 +44,13 @@ def test_a_rebuild_on_the_same_dataset_version_gets_the_same_metrics(team):
     assert record["data"]["dataset_id"] == str(dataset) and record["data"]["dataset_version"] == 1
     assert record["data"]["sha256"] and record["search_plan"]["candidates"][0]["estimator"] == "linear"
 
+    # who may rebuild (the permission matrix's world has no recorded version to rebuild)
     with pytest.raises(Forbidden):
         builds.rebuild_version(actor=team.viewer, version_id=v1.id)
+    with pytest.raises(NotFound):
+        builds.rebuild_version(actor=team.outsider, version_id=v1.id)
+    with pytest.raises(NotSignedIn):
+        builds.rebuild_version(actor=None, version_id=v1.id)
     again = builds.rebuild_version(actor=team.editor, version_id=v1.id, budget_seconds=30)
     assert again.status == BuildStatus.QUEUED and again.dataset_id == dataset
     v2 = _run(again)

@@ -14,46 +14,66 @@ from tests.webapp.test_e2e import PASSWORD, browser_page, running_stack, small_c
 EMAIL = "nadia@example.com"
 
 
+class Browser:
+    """The steps both journeys share: screenshots, waiting for Streamlit, signing up and
+    creating a project."""
+
+    def __init__(self, page, artifacts_dir):
+        self.page, self.artifacts_dir, self.step = page, artifacts_dir, iter(range(1, 50))
+
+    def shot(self, name: str) -> None:
+        from playwright.sync_api import expect
+
+        self.page.wait_for_timeout(500)
+        expect(self.page.get_by_test_id("stException")).to_have_count(0)
+        self.page.screenshot(path=self.artifacts_dir / f"{next(self.step):02d}-{name}.png",
+                             full_page=True)
+
+    def visible(self, selector: str):
+        return self.page.locator(f"{selector}:visible")
+
+    def idle(self) -> None:
+        from playwright.sync_api import expect
+
+        self.page.wait_for_timeout(300)
+        expect(self.page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+
+    def sign_up(self, url: str) -> None:
+        from playwright.sync_api import expect
+
+        self.page.goto(url)
+        self.page.get_by_role("tab", name="Create an account").click(timeout=60_000)
+        self.visible("input[aria-label='Email']").fill(EMAIL)
+        self.visible("input[aria-label='Password']").fill(PASSWORD)
+        self.visible("input[aria-label='Repeat the password']").fill(PASSWORD)
+        self.page.get_by_role("button", name="Create account").click()
+        expect(self.page.get_by_role("heading", name="Projects")).to_be_visible(timeout=60_000)
+        self.idle()
+
+    def new_project(self, name: str) -> None:
+        from playwright.sync_api import expect
+
+        self.page.get_by_role("link", name="Projects").first.click()
+        self.idle()
+        if not self.visible("input[aria-label='Name']").count():
+            self.page.get_by_text("New project").first.click()  # a closed expander once one exists
+        self.visible("input[aria-label='Name']").first.fill(name)
+        self.page.get_by_role("button", name="Create project").click()
+        expect(self.page.get_by_text(name).first).to_be_visible(timeout=30_000)
+        self.idle()
+
+
 @pytest.mark.e2e
 def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
     page, url = browser_page, running_stack
-    step = iter(range(1, 50))
-
-    def shot(name: str) -> None:
-        page.wait_for_timeout(500)
-        expect(page.get_by_test_id("stException")).to_have_count(0)
-        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png", full_page=True)
-
-    def visible(selector: str):
-        return page.locator(f"{selector}:visible")
-
-    def idle() -> None:
-        page.wait_for_timeout(300)
-        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
-
-    def new_project(name: str) -> None:
-        page.get_by_role("link", name="Projects").first.click()
-        idle()
-        if not visible("input[aria-label='Name']").count():
-            page.get_by_text("New project").first.click()  # a closed expander once one exists
-        visible("input[aria-label='Name']").first.fill(name)
-        page.get_by_role("button", name="Create project").click()
-        expect(page.get_by_text(name).first).to_be_visible(timeout=30_000)
-        idle()
-
-    page.goto(url)
-    page.get_by_role("tab", name="Create an account").click(timeout=60_000)
-    visible("input[aria-label='Email']").fill(EMAIL)
-    visible("input[aria-label='Password']").fill(PASSWORD)
-    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Projects")).to_be_visible(timeout=60_000)
-    idle()
+    browser = Browser(page, artifacts_dir)
+    shot, visible, idle = browser.shot, browser.visible, browser.idle
+    browser.sign_up(url)
 
     # a table in one project ...
-    new_project("Field trip")
+    browser.new_project("Field trip")
     page.get_by_role("link", name="Datasets").first.click()
     page.locator("input[type='file']").set_input_files(str(small_csv(tmp_path / "penguins.csv")))
     page.get_by_role("button", name="Add dataset", exact=True).click()
@@ -61,7 +81,7 @@ def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tm
     idle()
 
     # ... found from another project's brief, and copied there
-    new_project("Species model")
+    browser.new_project("Species model")
     page.get_by_role("link", name="New model").first.click()
     expect(page.get_by_text("has no datasets yet")).to_be_visible()
     visible("input[aria-label='What should the model predict?']").fill("Which species is a penguin?")
@@ -121,32 +141,10 @@ def test_label_review_and_distil_in_a_browser(scripted_llm, running_stack, brows
     from tests.workspace.test_labelling import _table
 
     page, url = browser_page, running_stack
-    step = iter(range(1, 50))
-
-    def shot(name: str) -> None:
-        page.wait_for_timeout(500)
-        expect(page.get_by_test_id("stException")).to_have_count(0)
-        page.screenshot(path=artifacts_dir / f"{next(step):02d}-{name}.png", full_page=True)
-
-    def visible(selector: str):
-        return page.locator(f"{selector}:visible")
-
-    def idle() -> None:
-        page.wait_for_timeout(300)
-        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
-
-    page.goto(url)
-    page.get_by_role("tab", name="Create an account").click(timeout=60_000)
-    visible("input[aria-label='Email']").fill(EMAIL)
-    visible("input[aria-label='Password']").fill(PASSWORD)
-    visible("input[aria-label='Repeat the password']").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Projects")).to_be_visible(timeout=60_000)
-    idle()
-    visible("input[aria-label='Name']").first.fill("Reviews")
-    page.get_by_role("button", name="Create project").click()
-    expect(page.get_by_text("Reviews").first).to_be_visible(timeout=30_000)
-    idle()
+    browser = Browser(page, artifacts_dir)
+    shot, visible, idle = browser.shot, browser.visible, browser.idle
+    browser.sign_up(url)
+    browser.new_project("Reviews")
 
     page.get_by_role("link", name="Datasets").first.click()
     (tmp_path / "reviews.csv").write_bytes(_table())

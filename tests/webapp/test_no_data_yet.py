@@ -51,12 +51,18 @@ def test_the_brief_finds_a_table_in_another_project_and_copies_it(owner_token):
     assert "Field trip" not in texts(other)
 
 
-def test_a_filled_in_column_table_generates_a_synthetic_table(owner_token, monkeypatch):
+def _starter_column_table(token, monkeypatch):
+    """An empty project's New model page, no LLM, with the starter column table open."""
     monkeypatch.setenv("BRIEFML_LLM", "")
-    owner = actor_of(owner_token)
+    owner = actor_of(token)
     project = projects.create_project(actor=owner, name="Nothing yet")
-    at = _new_model_page(owner_token, project)
+    at = _new_model_page(token, project)
     _click(at, "Start a column table")
+    return owner, project, at
+
+
+def test_a_filled_in_column_table_generates_a_synthetic_table(owner_token, monkeypatch):
+    owner, project, at = _starter_column_table(owner_token, monkeypatch)
     assert at.session_state["synthetic-spec-rows"][0]["name"] == "outcome"
     at.text_input(key="synthetic-name").input("trial")
     _click(at, "Generate the table")
@@ -67,11 +73,7 @@ def test_a_filled_in_column_table_generates_a_synthetic_table(owner_token, monke
 
 
 def test_a_wrong_column_table_is_refused_in_words(owner_token, monkeypatch):
-    monkeypatch.setenv("BRIEFML_LLM", "")
-    owner = actor_of(owner_token)
-    project = projects.create_project(actor=owner, name="Nothing yet")
-    at = _new_model_page(owner_token, project)
-    _click(at, "Start a column table")
+    owner, project, at = _starter_column_table(owner_token, monkeypatch)
     rows = at.session_state["synthetic-spec-rows"]
     rows[2]["categories"] = "only-one"
     at.session_state["synthetic-spec-rows"] = rows

@@ -530,7 +530,14 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
 
 
+# "Use age, sex and income.": a sentence that only lists the inputs
+_INPUTS_SENTENCE = re.compile(r"^\W*(?:use|inputs?|features?)\b\s*:?", re.IGNORECASE)
+
+
 def _split_sentence(sentence: str) -> tuple[str, str]:
+    listed = _INPUTS_SENTENCE.match(sentence)
+    if listed and not words_of(sentence.lower()) & (TASK_VERBS | {"target", "to"}):
+        return "", sentence[listed.end() :]
     for match in _INPUT_MARKER.finditer(sentence):
         before, after = sentence[: match.start()], sentence[match.end() :]
         content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
@@ -562,9 +569,12 @@ def _inputs_first(before: str, after: str) -> tuple[str, str]:
 
 
 def _lists_inputs(after: str) -> bool:
-    """After a bare 'from': a determiner or a list of things, and no verb of the outcome."""
+    """After a bare 'from': a determiner or a list of things, and no verb of the outcome
+    before the list ('from distance, petrol price and whether the law was in force' lists
+    inputs; 'from New York will arrive late' does not)."""
     words = [w.lower() for w in WORD.findall(after)]
-    if not words or any(w in _MODALS for w in words):
+    first_item = WORD.findall(after.split(",")[0].lower())
+    if not words or any(w in _MODALS for w in first_item):
         return False
     return words[0] in _DETERMINERS or "," in after or " and " in f" {after.lower()} "
 

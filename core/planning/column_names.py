@@ -154,6 +154,15 @@ ABBREVIATIONS = {
     "pre": "before",
     "rpm": "revolutions per minute",
 }
+# Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
+# form of it, or its initials); the others only look like it or belong to its broad kind.
+STRONG_CUES = frozenset({"exact", "synonym", "antonym", "abbreviation", "initials", "root"})
+WEAK_CUES = frozenset({"kind", "synonym_abbreviation", "qualifier", "glued", "start", "part"})
+RELATION_CUES = {
+    "means much the same": "synonym",
+    "is the opposite outcome": "antonym",
+    "asks for the same kind of quantity": "kind",
+}
 ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
 _GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
 _VOWELS = set("aeiou")
@@ -255,24 +264,33 @@ def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
 
 def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     """Best weight of one column-name word against the brief's outcome words, and why."""
-    token = stem(col_word)
-    best, why = 0.0, ""
+    weight, why, _ = word_cue(col_word, brief)
+    return weight, why
 
-    def consider(score: float, reason: str) -> None:
-        nonlocal best, why
+
+def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
+    """As `word_match`, and which kind of cue it is (one of `STRONG_CUES` or `WEAK_CUES`), so that the
+    confidence can tell a word said outright from a loose likeness."""
+    token = stem(col_word)
+    best, why, kind_of = 0.0, "", ""
+
+    def consider(score: float, reason: str, kind: str) -> None:
+        nonlocal best, why, kind_of
         if score > best:
-            best, why = score, reason
+            best, why, kind_of = score, reason, kind
 
     if token in brief.weights:
-        consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
+        weight = EXACT * brief.weights[token]
+        consider(weight, f"the brief says '{brief.originals[token]}'", "exact")
     expanded = ABBREVIATIONS.get(col_word)
 
     if expanded and " " in expanded:
-        consider(*_phrase_match(col_word, expanded, brief))
+        consider(*_phrase_match(col_word, expanded, brief), "initials")
     elif expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
             f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
+            "abbreviation",
         )
     for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
         for weight, how, related in RELATIONS.get(meaning, ()):
@@ -286,12 +304,15 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     consider(
                         weight * brief.weights[said],
                         f"'{brief.originals[said]}' in the brief {how}",
+                        RELATION_CUES[how],
                     )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
             if _abbreviates(col_word, original):
                 consider(
-                    ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
+                    ABBREVIATION * brief.weights[stem_],
+                    f"'{col_word}' is short for '{original}'",
+                    "abbreviation",
                 )
     if best < ABBREVIATION * SYNONYM:  # 'cty' for city when the brief says town
         for stem_, original in brief.originals.items():
@@ -300,6 +321,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     consider(
                         ABBREVIATION * SYNONYM * brief.weights[stem_],
                         f"'{col_word}' is short for '{synonym}', which '{original}' means",
+                        "synonym_abbreviation",
                     )
     if best < INITIALS:
         used = _initials_in(col_word, brief.outcome_words)
@@ -307,12 +329,16 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
             weights = [brief.weights.get(stem(w), 0.0) for w in used]
             # 'miles per gallon' says more than 'miles' alone: each further word counts
             weight = max(weights, default=0.0) * (1 + 0.15 * (sum(w > 0 for w in weights) - 1))
-            consider(INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'")
+            consider(
+                INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'", "initials"
+            )
     if best < ROOT:
         for stem_, original in brief.originals.items():
             if stem_ != token and same_root(token, stem_):
                 consider(
-                    ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
+                    ROOT * brief.weights[stem_],
+                    f"'{original}' in the brief has the same root",
+                    "root",
                 )
     if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
         for stem_, original in brief.originals.items():
@@ -323,6 +349,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",
+                    "qualifier",
                 )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
@@ -331,6 +358,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
             consider(
                 ABBREVIATION * weight * (1 + ACRONYM_BONUS * (len(pieces) - 1)) * 0.9,
                 f"'{col_word}' is short for '{' '.join(pieces)}'",
+                "glued",
             )
     if best < SHARED_START:  # 'premie' for premature: a long shared start
         for stem_, original in brief.originals.items():
@@ -338,12 +366,13 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     SHARED_START * brief.weights[stem_],
                     f"'{col_word}' starts like '{original}'",
+                    "start",
                 )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
             if len(stem_) >= 4 and stem_ in token:
-                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
-    return best, why
+                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'", "part")
+    return best, why, kind_of
 
 
 def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str]:

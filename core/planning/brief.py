@@ -73,7 +73,10 @@ _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
     r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
-    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b",
+    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
+    # "sold in a month", "billed each month", "how long, in months": the unit, not the what
+    r"\b(?:in|per|each|every|a|an)\s+(?:a\s+|an\s+|the\s+)?"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?|minutes?)\b(?!\s+(?:of|old)\b)",
     re.IGNORECASE,
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
@@ -300,7 +303,9 @@ class Brief:
             if lowered in STOPWORDS or len(lowered) < 2:
                 continue
             key = stem(lowered)
-            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject
+            # "the voter's view": a possessive names whose, not what
+            possessive = raw.lower().endswith("'s")
+            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked

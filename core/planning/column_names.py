@@ -30,7 +30,10 @@ OUTCOME_VOCABULARY = [
         "cancelled canceled cancellation retention retain stay exit attrite"
     ),
     "debt balance owe owed outstanding",
-    "survive survived survival die died death dead alive live lived perish perished life",
+    (
+        "survive survived survival die died death dead alive live lived perish perished life "
+        "kill killed fatal fatality fatalities"
+    ),
     "price worth value cost valuation expensive sell sold fetch pay",
     "late lateness delay delayed tardy",
     "arrive arrival arrived",
@@ -93,7 +96,7 @@ ANTONYM_PAIRS = [
     ("pass passed success succeed", "fail failed failure"),
     ("stay stayed retain retained renew renewed", "leave left quit churn churned cancel"),
     ("win won winner", "lose lost loss defeat"),
-    ("survive survived alive live", "die died death dead perish"),
+    ("survive survived alive live", "die died death dead perish kill killed"),
     ("employed employment work working", "unemployed unemployment"),
 ]
 # Broad kinds of outcome: weaker than a synonym, but enough when nothing closer matches
@@ -164,6 +167,7 @@ RELATION_CUES = {
     "asks for the same kind of quantity": "kind",
 }
 ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
+_ARTICLES = {"the", "a", "an"}
 _GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
 _VOWELS = set("aeiou")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -523,8 +527,8 @@ def _starts_of(short: str, words: list[str], i: int, used: int, skipped: bool) -
 def _piece_lengths(short: str, word: str) -> list[int]:
     """Lengths n such that short[:n] starts `word` (one letter, three or more, or all of a
     short word: 'ma' + 'le' of 'machine learning' is not 'male'), or is its consonants."""
-    if not word or word[0] != short[0]:
-        return []
+    if not word or word[0] != short[0] or word in _ARTICLES:
+        return []  # 'the' gives no initial: 'vote' is not 'view of the economy'
     lengths = [
         n
         for n in range(min(len(word), len(short)), 0, -1)

@@ -38,6 +38,7 @@ STOPWORDS = words_of(
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
     next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
+    we'd we're we've i'd i'm i've you'd you're let's it's that's there's
     doesn't didn't can't cannot couldn't during within since until via through without between
     against toward towards
     """
@@ -300,7 +301,7 @@ class Brief:
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
-            if lowered in STOPWORDS or len(lowered) < 2:
+            if lowered in STOPWORDS or len(lowered) < 2 or raw == "us":  # 'leave us'; 'the US'
                 continue
             key = stem(lowered)
             # "the voter's view": a possessive names whose, not what
@@ -313,8 +314,10 @@ class Brief:
                 weight = CONTEXT_WEIGHT
             elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
-            else:
-                weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
+            elif i in focus:
+                weight *= FOCUS_MODIFIER_WEIGHT
+            else:  # a modifier outside the phrase asked about is context too
+                weight *= MODIFIER_WEIGHT * (CONTEXT_WEIGHT if focus else 1.0)
             if i - 2 in measures or i - 2 in units:
                 weight = max(weight, previous_weight)  # the thing measured weighs as much
             if i in measures or i in units:

@@ -43,10 +43,17 @@ ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
 # Caps on the confidence by the kind of evidence (set from the dev half's reliability table,
 # `python -m bench.brief_accuracy --reliability`): what the brief says outright may be
 # certain; a likeness, or a prior, is a guess of known worth; a lone loose likeness is asked.
-GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
-WEAK_PRIOR_CONFIDENCE = 0.6  # 'type', 'status', the only yes/no column: right 5 times in 6
-PARTIAL_CONFIDENCE = 0.8  # a strong cue on part of the name, or a loose one on all of it
-LOOSE_CONFIDENCE = 0.45  # only loose likenesses on part of the name: below ASK_BELOW
+EVIDENCE_CAPS = {
+    "named": 1.0,
+    "all values": 1.0,
+    "words, whole name": 1.0,
+    "words, part of name": 0.8,
+    "likeness, whole name": 0.8,
+    "some values": 0.8,
+    "prior": 0.7,  # a column named 'target' is a good guess, not a certainty
+    "weak prior": 0.6,  # 'type', 'status', the only yes/no column
+    "likeness, part of name": 0.45,  # below ASK_BELOW: asked, never acted on
+}
 MAX_CANDIDATES = 5
 NAMED_REASON = "the brief names the column"  # how a named column's reasons start
 
@@ -370,25 +377,32 @@ def confidence(best: Match, runner_up: Match | None) -> float:
 
 
 def evidence_cap(match: Match) -> float:
-    """The most a match's kind of evidence lets the planner be sure of it.
+    """The most a match's kind of evidence (`evidence_of`) lets the planner be sure of it."""
+    return EVIDENCE_CAPS[evidence_of(match)]
 
-    Certain: the brief lists every value, or says the name's words (the same word, a
-    synonym, an opposite, a root, an abbreviation, initials) for all of the name. A guess of
-    known worth: those words for part of the name, a loose likeness (a broad kind, a shared
-    start, a qualifier letter) for all of it, or a prior. Not enough to act on: loose
-    likenesses on part of the name and nothing else ('weekslast' for "how much ... this
-    time" only by the kind of quantity)."""
+
+def evidence_of(match: Match) -> str:
+    """The kind of evidence for a match, strongest first (the keys of `EVIDENCE_CAPS`).
+
+    Certain: the brief names the column, lists every value, or says the name's words (the
+    same word, a synonym, an opposite, a root, an abbreviation, initials) for all of the
+    name. A guess of known worth: those words for part of the name, a loose likeness (a
+    broad kind, a shared start, a qualifier letter) for all of it, some of its values, or a
+    prior. Not enough to act on: loose likenesses on part of the name and nothing else
+    ('weekslast' for "how much will a donor give" only by the kind of quantity)."""
+    if match.named:
+        return "named"
     if "all_values" in match.cues:
-        return 1.0
+        return "all values"
     if match.generic:
-        return GENERIC_CONFIDENCE if "prior" in match.cues else WEAK_PRIOR_CONFIDENCE
+        return "prior" if "prior" in match.cues else "weak prior"
     strong = bool(match.cues & STRONG_CUES)
     whole = match.coverage >= 1
-    if strong and whole:
-        return 1.0
-    if strong or whole or "values" in match.cues:
-        return PARTIAL_CONFIDENCE
-    return LOOSE_CONFIDENCE
+    if strong:
+        return "words, whole name" if whole else "words, part of name"
+    if whole:
+        return "likeness, whole name"
+    return "some values" if "values" in match.cues else "likeness, part of name"
 
 
 # --------------------------------------------------------------------------- usable targets

@@ -253,6 +253,15 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
         )
     if sure < ASK_BELOW:
         rivals = [best, *[m for m in matches[1:] if m.score >= _rival_score(best)]]
+        if len(rivals) == 1:  # one column, on too little evidence: offer the next ones too
+            others = _candidates([m for m in matches[1:] if m.score >= MIN_TARGET_SCORE * 0.5])
+            options = _candidates(rivals) + others + plausible_targets(profile)
+            return _unresolved(
+                f"The brief points at '{best.column.name}' only loosely ({best.reasons[0]}). "
+                "Say which column to predict.",
+                list({c.column: c for c in options}.values())[:MAX_CANDIDATES],
+                sure,
+            )
         shown = ", ".join(f"'{m.column.name}'" for m in rivals)
         return _unresolved(
             f"The brief matches more than one column about equally ({shown}). "

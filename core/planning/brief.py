@@ -127,6 +127,11 @@ HOW_ADJECTIVE_NOUNS = {
 }
 IMPLIED_WEIGHT = 0.6
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# "how many months until ...", not "how many minutes late" (the lateness is asked)
+_HOW_MANY_UNITS = re.compile(
+    r"\bhow many (?:hours|days|weeks|months|years|minutes)\b(?!\s+(?:late|early|old|ago)\b)",
+    re.IGNORECASE,
+)
 # A question word asks for a kind of thing: "where was it made" asks for a place.
 _WH_NOUNS = {
     "where": "origin location place region country",
@@ -329,19 +334,17 @@ class Brief:
         out.input_stems = {
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
-        for adjective in _HOW_ADJECTIVE.findall(outcome):
-            for noun in HOW_ADJECTIVE_NOUNS[adjective.lower()].split():
-                key = stem(noun)
-                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
-                out.originals.setdefault(key, noun)
-                out.outcome_words += ["|", noun]
+        implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)]
         wh = _WH_QUESTION.search(outcome)
         if wh:
-            for noun in _WH_NOUNS[wh.group(1).lower()].split():
-                key = stem(noun)
-                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
-                out.originals.setdefault(key, noun)
-                out.outcome_words += ["|", noun]
+            implied.append(_WH_NOUNS[wh.group(1).lower()])
+        if _HOW_MANY_UNITS.search(outcome):
+            implied.append(HOW_ADJECTIVE_NOUNS["long"])  # "how many months until ...": how long
+        for noun in " ".join(implied).split():
+            key = stem(noun)
+            out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+            out.originals.setdefault(key, noun)
+            out.outcome_words += ["|", noun]
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)

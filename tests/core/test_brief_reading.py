@@ -285,6 +285,11 @@ def test_a_possessive_names_whose_view_not_the_column_to_predict():
     assert _resolve("Predict the voter's view of the economy", frame).spec is None
 
 
+def test_how_many_months_until_asks_how_long():
+    frame = _frame(durat="count", priors="count", drugs="yesno", married="yesno")
+    assert _target("How many months until a released prisoner is arrested again?", frame) == "durat"
+
+
 def test_a_time_unit_says_in_what_the_answer_comes_not_what_it_is():
     frame = _frame(tenure="count", monthly_charges="num", contract=["monthly", "yearly"])
     assert _target("how long has a customer been with us, in months", frame) != "monthly_charges"

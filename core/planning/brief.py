@@ -82,7 +82,7 @@ _TIME_HORIZON = re.compile(
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
-    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+\s+){0,2}?"
+    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+(?:-[^\W\d_]+)*\s+){0,2}?"
     r"(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+)\s+"
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
@@ -296,7 +296,7 @@ class Brief:
         entities = {
             w
             for groups in _ENTITY_SLOT.findall(outcome)
-            for w in " ".join(groups).lower().split()
+            for w in WORD.findall(" ".join(groups).lower())
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)

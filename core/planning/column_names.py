@@ -500,6 +500,13 @@ def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
 def _initials_in(short: str, words: list[str]) -> list[str]:
     """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
     length of stay, 'medv' ← median (home) value, 'bwt' ← birth weight; [] if none."""
+    if len(short) == 2 and short.isalpha():  # 'ui' ← unemployment insurance: two whole words
+        pairs = zip(words, words[1:])
+        return next(
+            ([a, b] for a, b in pairs if (a[:1], b[:1]) == (short[0], short[1]) and
+             min(len(a), len(b)) >= 3 and not {a, b} & STOPWORDS),
+            [],
+        )
     if not 3 <= len(short) <= 12 or not short.isalpha():
         return []
     for i in range(len(words)):
@@ -537,7 +544,8 @@ def _piece_lengths(short: str, word: str) -> list[int]:
     # the last piece may be a content word's consonants: 'b' + 'wt' of 'birth weight'
     n = len(short)
     last_piece = 2 <= n <= 4 and n not in lengths and word not in STOPWORDS
-    if last_piece and len(word) >= n + 2 and _consonants_in_order(short, word):
+    ends_alike = short[-1] == word[-1]  # 'wt' of weight; not 'er' of earn
+    if last_piece and ends_alike and len(word) >= n + 2 and _consonants_in_order(short, word):
         lengths.append(n)
     return lengths
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
 from core.spec import ColumnProfile
@@ -501,10 +502,12 @@ def _initials_in(short: str, words: list[str]) -> list[str]:
     """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
     length of stay, 'medv' ← median (home) value, 'bwt' ← birth weight; [] if none."""
     if len(short) == 2 and short.isalpha():  # 'ui' ← unemployment insurance: two whole words
-        pairs = zip(words, words[1:])
         return next(
-            ([a, b] for a, b in pairs if (a[:1], b[:1]) == (short[0], short[1]) and
-             min(len(a), len(b)) >= 3 and not {a, b} & STOPWORDS),
+            (
+                [a, b]
+                for a, b in pairwise(words)
+                if a[:1] + b[:1] == short and min(len(a), len(b)) >= 3 and not {a, b} & STOPWORDS
+            ),
             [],
         )
     if not 3 <= len(short) <= 12 or not short.isalpha():

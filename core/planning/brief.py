@@ -151,6 +151,7 @@ PHRASAL_VERBS = [
     (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),
     (re.compile(r"\b(?:get|gets|got|answer(?:s|ed)?)\s+(?:\w+\s+){0,2}?right\b", re.IGNORECASE), "correct"),
     (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
+    (re.compile(r"\bput(?:s|ting)?\s+on\b", re.IGNORECASE), "gain"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
 _NEGATED = re.compile(

@@ -56,6 +56,8 @@ OUTCOME_VOCABULARY = [
     "win won winner victory",
     "pass passed success succeed",
     "sex gender",
+    "female women woman",
+    "male men man",
     "rating rate stars score grade evaluation",
     "quality grade",
     "count number quantity",

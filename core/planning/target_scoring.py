@@ -93,7 +93,7 @@ class Match:
     unpenalised: float = 0.0
     named: bool = False  # the brief names the column outright
     generic: bool = False  # only its target-like name speaks for it
-    cues: set[str] = field(default_factory=set)  # kinds of evidence, see `evidence_is_strong`
+    cues: set[str] = field(default_factory=set)  # kinds of cue behind it, see `evidence_of`
     coverage: float = 0.0  # share of the name's words the brief's outcome words match
 
     def candidate(self) -> TargetCandidate:

@@ -159,6 +159,7 @@ ABBREVIATIONS = {
     "post": "after",
     "pre": "before",
     "rpm": "revolutions per minute",
+    "sqft": "square feet",
 }
 # Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
 # form of it, or its initials); the others only look like it or belong to its broad kind.

@@ -443,7 +443,7 @@ _VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
 _TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within")
 _GET = words_of("get gets got")
 _POSSESSION = words_of("have has had own owns get gets")
-MEASURE_WEIGHT = 0.6
+MEASURE_WEIGHT = 0.4
 # "a share of income" may be the share column; "years of schooling" is the schooling
 _MEASURES = words_of(
     "number amount count level rate share percentage proportion fraction degree quantity total"

@@ -353,7 +353,10 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
             residue = _qualifier_of(col_word, original)
             if residue:
                 # 'hhours' when the brief says the husband's hours: the letter is his
-                said = any(w[:1] == residue[0] for w in brief.outcome_words if w != original)
+                said = any(
+                    w[:1] == residue[0] for w in brief.outcome_words
+                    if w != original and w not in STOPWORDS
+                )
                 consider(
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from core.planning.brief import (
     STOPWORDS,
@@ -25,14 +26,17 @@ from core.planning.brief import (
 from core.planning.column_names import (
     _CAMEL,
     _GLUE_WORDS,
+    ABBREVIATIONS,
     expand_word,
     initials,
     mentioned_values,
     name_words,
     offered_by_initials,
+    same_root,
     spoken_name,
     word_match,
 )
+from core.planning.semantic import similarity
 from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
 MIN_TARGET_SCORE = 0.45
@@ -50,6 +54,15 @@ ANSWER_FIT_BONUS, ANSWER_MISFIT = 0.15, 0.6
 INPUT_PENALTY = 0.4  # a column the input phrases list is rarely the outcome
 MISSING_TARGET_WEIGHT = 0.5
 UNUSABLE_PENALTY = 0.3
+# The word-vector cue (`core.planning.semantic`): a column whose name means what an outcome
+# word says, without sharing it ("pregnancy" ~ 'gestation'), gains up to SEMANTIC_WEIGHT,
+# linearly from cosine SEMANTIC_FLOOR to 1. Weak on purpose: where the rules found a column
+# it only breaks ties; alone it must lead its runner-up widely, or the planner asks.
+# Measured on the dev half (bench/brief_accuracy.py); SEMANTIC_CUE = False switches it off.
+SEMANTIC_CUE = True
+SEMANTIC_WEIGHT, SEMANTIC_FLOOR, SEMANTIC_TIE_SHARE = 0.9, 0.3, 0.1
+SEMANTIC_VALUE_SHARE = 0.8  # a likeness to its values says less than one to its name
+SEMANTIC_RATIO = 0.7  # the runner-up's share of a lone semantic match's score, at most
 
 GENERIC_TARGET_NAMES = {
     "target",
@@ -79,6 +92,9 @@ class Match:
     unpenalised: float = 0.0
     named: bool = False  # the brief names the column outright
     generic: bool = False  # only its target-like name speaks for it
+    meaning: float = 0.0  # the word-vector cue's bonus (`_semantic_cue`), before weighing
+    meaning_of: str = ""  # the brief's words it comes from
+    by_meaning: bool = False  # only the word-vector cue speaks for it
 
     def candidate(self) -> TargetCandidate:
         return TargetCandidate(
@@ -164,15 +180,16 @@ def _ends_the_phrase(rest: str) -> bool:
 def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     """Every column that could be the target, with its score against the brief, best first."""
     named = set(named_columns(brief, profile))
-    matches = []
+    scored = []
     for col in profile.column_profiles:
         match = _score(col, brief)
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
             match.reasons.insert(0, f"{NAMED_REASON} '{col.name}'")
-        if match.score:
-            matches.append(match)
+        scored.append(match)
+    _weigh_meaning(scored)
+    matches = [m for m in scored if m.score]
     for match in matches:
         _finish(match, brief)
     if not any(m.score >= MIN_TARGET_SCORE and answer_fit(m.column, brief.answer) >= 1 for m in matches):
@@ -205,10 +222,65 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
         match.reasons.append(
             "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
         )
-    if match.score and {stem(w) for w in words} & brief.input_stems:
+    listed_as_input = bool({stem(w) for w in words} & brief.input_stems)
+    if match.score and listed_as_input:
         match.score *= INPUT_PENALTY
         match.reasons.append("but the brief lists it among the inputs")
+    if SEMANTIC_CUE and not listed_as_input:
+        match.meaning, match.meaning_of = _semantic_cue(col, words, brief)
     return match
+
+
+def _weigh_meaning(matches: list[Match]) -> None:
+    """Add the word-vector cue: where the rules found a column, only enough to break ties;
+    where they found none, all of it, so that a column named in other words can lead."""
+    found = any(m.score >= MIN_TARGET_SCORE for m in matches)
+    for match in matches:
+        if not match.meaning:
+            continue
+        match.by_meaning = not match.score
+        match.score += SEMANTIC_TIE_SHARE * match.meaning if found else match.meaning
+        match.reasons.append(
+            f"'{match.meaning_of}' in the brief is close in meaning to '{match.column.name}'"
+        )
+
+
+def _semantic_cue(col: ColumnProfile, col_words: list[str], brief: Brief) -> tuple[float, str]:
+    """The bonus for a column whose name (or, for a few categories, whose values) is close in
+    meaning to an outcome word or pair of words that the rules do not already match, and
+    those words. Each is weighted as the brief weighs it."""
+    words = [*col_words, *(w for cw in col_words for w in ABBREVIATIONS.get(cw, "").split())]
+    own = {stem(w) for w in words}
+    values = _value_words(col)
+    best, said = 0.0, ""
+    for phrase, weight in _outcome_phrases(brief):
+        if any(stem(w) in own or any(same_root(stem(w), o) for o in own) for w in phrase):
+            continue  # the same word: the rules' evidence, not a second one
+        close = similarity(phrase, words)
+        if values:
+            close = max(close, SEMANTIC_VALUE_SHARE * similarity(phrase, values))
+        close *= min(1.0, weight)
+        if close > best:
+            best, said = close, " ".join(phrase)
+    bonus = SEMANTIC_WEIGHT * max(0.0, best - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR)
+    return round(bonus, 4), said
+
+
+def _outcome_phrases(brief: Brief) -> list[tuple[list[str], float]]:
+    """The outcome's words, and its pairs of neighbouring words ("junk mail", "fuel
+    efficiency"), each with the brief's weight (of a pair: its heavier word)."""
+    weight = {brief.originals[t]: w for t, w in brief.weights.items()}
+    phrases = [([word], w) for word, w in weight.items()]
+    for first, second in pairwise(brief.outcome_words):
+        if first in weight and second in weight:
+            phrases.append(([first, second], max(weight[first], weight[second])))
+    return phrases
+
+
+def _value_words(col: ColumnProfile) -> list[str]:
+    if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
+        return []
+    return [w for v, _ in col.top_values for w in WORD.findall(str(v).lower()) if w.isalpha()]
 
 
 def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
@@ -348,6 +420,8 @@ def confidence(best: Match, runner_up: Match | None) -> float:
     ratio = runner_up.score / best.score if runner_up is not None and best.score else 0.0
     lead = min(1.0, max(0.0, (1 - ratio) / (2 * (1 - AMBIGUITY_RATIO))))
     sure = min(strength, lead)
+    if best.by_meaning and ratio > SEMANTIC_RATIO:
+        sure = min(sure, ASK_BELOW - 0.01)  # a likeness of meaning alone needs a wide lead
     return round(min(sure, GENERIC_CONFIDENCE) if best.generic else sure, 3)
 
 

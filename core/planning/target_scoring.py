@@ -26,6 +26,7 @@ from core.planning.brief import (
 from core.planning.column_names import (
     _CAMEL,
     _GLUE_WORDS,
+    _NOT_A_LABEL,
     ABBREVIATIONS,
     expand_word,
     initials,
@@ -57,12 +58,13 @@ UNUSABLE_PENALTY = 0.3
 # The word-vector cue (`core.planning.semantic`): a column whose name means what an outcome
 # word says, without sharing it ("pregnancy" ~ 'gestation'), gains up to SEMANTIC_WEIGHT,
 # linearly from cosine SEMANTIC_FLOOR to 1. Weak on purpose: where the rules found a column
-# it only breaks ties; alone it must lead its runner-up widely, or the planner asks.
-# Measured on the dev half (bench/brief_accuracy.py); SEMANTIC_CUE = False switches it off.
+# it only breaks ties; where it makes the candidate, that must lead its runner-up widely, or
+# the planner asks. Measured on fresh dev batches (bench/briefs/README.md): a small gain, no
+# more confidently wrong answers. SEMANTIC_CUE = False switches it off.
 SEMANTIC_CUE = True
 SEMANTIC_WEIGHT, SEMANTIC_FLOOR, SEMANTIC_TIE_SHARE = 0.9, 0.3, 0.1
 SEMANTIC_VALUE_SHARE = 0.8  # a likeness to its values says less than one to its name
-SEMANTIC_RATIO = 0.7  # the runner-up's share of a lone semantic match's score, at most
+SEMANTIC_RATIO = 0.7  # the runner-up's share, at most, when the cue made the candidate
 
 GENERIC_TARGET_NAMES = {
     "target",
@@ -94,7 +96,7 @@ class Match:
     generic: bool = False  # only its target-like name speaks for it
     meaning: float = 0.0  # the word-vector cue's bonus (`_semantic_cue`), before weighing
     meaning_of: str = ""  # the brief's words it comes from
-    by_meaning: bool = False  # only the word-vector cue speaks for it
+    by_meaning: bool = False  # the word-vector cue, not the rules, made it a candidate
 
     def candidate(self) -> TargetCandidate:
         return TargetCandidate(
@@ -188,7 +190,6 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
             match.score = max(match.score, 1.0) + 1.0
             match.reasons.insert(0, f"{NAMED_REASON} '{col.name}'")
         scored.append(match)
-    _weigh_meaning(scored)
     matches = [m for m in scored if m.score]
     for match in matches:
         _finish(match, brief)
@@ -204,6 +205,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.score = round(match.score + YES_NO_PRIOR, 4)
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
+    matches += _weigh_meaning(scored, matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
@@ -231,18 +233,30 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
     return match
 
 
-def _weigh_meaning(matches: list[Match]) -> None:
-    """Add the word-vector cue: where the rules found a column, only enough to break ties;
-    where they found none, all of it, so that a column named in other words can lead."""
+def _weigh_meaning(scored: list[Match], matches: list[Match], brief: Brief) -> list[Match]:
+    """Add the word-vector cue (in `scored`), the weakest evidence, last: where the rules or
+    a prior found a column, only enough to break ties; where they found none, all of it, so
+    that a column named in other words can lead. Returns the columns only the cue brings in."""
     found = any(m.score >= MIN_TARGET_SCORE for m in matches)
-    for match in matches:
-        if not match.meaning:
+    listed = {m.column.name: m for m in matches}
+    added = []
+    for cue in scored:
+        match = listed.get(cue.column.name)
+        if not cue.meaning or (found and match is None):
             continue
-        match.by_meaning = not match.score
-        match.score += SEMANTIC_TIE_SHARE * match.meaning if found else match.meaning
+        if match is None:
+            match = cue
+            match.score = match.meaning
+            _finish(match, brief)
+            added.append(match)
+        else:
+            share = SEMANTIC_TIE_SHARE if found else 1.0
+            match.score = round(match.score + share * cue.meaning, 4)
+        match.by_meaning = not found  # the rules' words, if any, were too weak to act on
         match.reasons.append(
-            f"'{match.meaning_of}' in the brief is close in meaning to '{match.column.name}'"
+            f"'{cue.meaning_of}' in the brief is close in meaning to '{cue.column.name}'"
         )
+    return added
 
 
 def _semantic_cue(col: ColumnProfile, col_words: list[str], brief: Brief) -> tuple[float, str]:
@@ -280,7 +294,8 @@ def _outcome_phrases(brief: Brief) -> list[tuple[list[str], float]]:
 def _value_words(col: ColumnProfile) -> list[str]:
     if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
         return []
-    return [w for v, _ in col.top_values for w in WORD.findall(str(v).lower()) if w.isalpha()]
+    said = (str(v).strip().lower() for v, _ in col.top_values)
+    return [w for v in said if v not in _NOT_A_LABEL for w in WORD.findall(v) if w.isalpha()]
 
 
 def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-import core.planning.target_scoring as target_scoring
 from bench.briefs.tables import load
 from core.checks import run_checks
+from core.planning import target_scoring
 from core.planning.offline import OfflinePlanner
 from core.planning.semantic import similarity
 from core.planning.target_scoring import ASK_BELOW, Match, confidence
@@ -40,6 +40,7 @@ def babies():
 
 def test_a_brief_in_other_words_finds_its_column_only_with_the_cue(babies, monkeypatch):
     brief = "How long will the pregnancy last in days?"  # no rule ties it to 'gestation'
+    monkeypatch.setattr(target_scoring, "SEMANTIC_CUE", True)
     proposal = OfflinePlanner().propose_task(brief, *babies)
     assert proposal.spec is not None and proposal.spec.target == "gestation"
     assert proposal.confidence >= ASK_BELOW

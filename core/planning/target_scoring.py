@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from core.planning.brief import (
     STOPWORDS,
@@ -25,15 +26,19 @@ from core.planning.brief import (
 from core.planning.column_names import (
     _CAMEL,
     _GLUE_WORDS,
+    _NOT_A_LABEL,
+    ABBREVIATIONS,
     STRONG_CUES,
     expand_word,
     initials,
     mentioned_values,
     name_words,
     offered_by_initials,
+    same_root,
     spoken_name,
     word_cue,
 )
+from core.planning.semantic import similarity
 from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
 MIN_TARGET_SCORE = 0.45
@@ -52,6 +57,7 @@ EVIDENCE_CAPS = {
     "some values": 0.8,
     "prior": 0.7,  # a column named 'target' is a good guess, not a certainty
     "weak prior": 0.6,  # 'type', 'status', the only yes/no column
+    "meaning": 0.6,  # only the word vectors' likeness (`core.planning.semantic`) carries it
     "likeness, part of name": 0.45,  # below ASK_BELOW: asked, never acted on
 }
 MAX_CANDIDATES = 5
@@ -64,6 +70,16 @@ ANSWER_FIT_BONUS, ANSWER_MISFIT = 0.15, 0.6
 INPUT_PENALTY = 0.4  # a column the input phrases list is rarely the outcome
 MISSING_TARGET_WEIGHT = 0.5
 UNUSABLE_PENALTY = 0.3
+# The word-vector cue (`core.planning.semantic`): a column whose name means what an outcome
+# word says, without sharing it ("pregnancy" ~ 'gestation'), gains up to SEMANTIC_WEIGHT,
+# linearly from cosine SEMANTIC_FLOOR to 1. Weak on purpose: where the rules found a column
+# it only breaks ties; where it makes the candidate, that must lead its runner-up widely, or
+# the planner asks. Measured on fresh dev batches (bench/briefs/README.md): a small gain, no
+# more confidently wrong answers. SEMANTIC_CUE = False switches it off.
+SEMANTIC_CUE = True
+SEMANTIC_WEIGHT, SEMANTIC_FLOOR, SEMANTIC_TIE_SHARE = 0.9, 0.3, 0.1
+SEMANTIC_VALUE_SHARE = 0.8  # a likeness to its values says less than one to its name
+SEMANTIC_RATIO = 0.7  # the runner-up's share, at most, when the cue made the candidate
 
 GENERIC_TARGET_NAMES = {
     "target",
@@ -95,6 +111,9 @@ class Match:
     generic: bool = False  # only its target-like name speaks for it
     cues: set[str] = field(default_factory=set)  # kinds of cue behind it, see `evidence_of`
     coverage: float = 0.0  # share of the name's words the brief's outcome words match
+    meaning: float = 0.0  # the word-vector cue's bonus (`_semantic_cue`), before weighing
+    meaning_of: str = ""  # the brief's words it comes from
+    by_meaning: bool = False  # the word-vector cue, not the rules, made it a candidate
 
     def candidate(self) -> TargetCandidate:
         return TargetCandidate(
@@ -180,15 +199,15 @@ def _ends_the_phrase(rest: str) -> bool:
 def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     """Every column that could be the target, with its score against the brief, best first."""
     named = set(named_columns(brief, profile))
-    matches = []
+    scored = []
     for col in profile.column_profiles:
         match = _score(col, brief)
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
             match.reasons.insert(0, f"{NAMED_REASON} '{col.name}'")
-        if match.score:
-            matches.append(match)
+        scored.append(match)
+    matches = [m for m in scored if m.score]
     for match in matches:
         _finish(match, brief)
     if not any(m.score >= MIN_TARGET_SCORE and answer_fit(m.column, brief.answer) >= 1 for m in matches):
@@ -203,6 +222,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.score = round(match.score + YES_NO_PRIOR, 4)
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
+    matches += _weigh_meaning(scored, matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
@@ -222,10 +242,78 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
         match.reasons.append(
             "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
         )
-    if match.score and {stem(w) for w in words} & brief.input_stems:
+    listed_as_input = bool({stem(w) for w in words} & brief.input_stems)
+    if match.score and listed_as_input:
         match.score *= INPUT_PENALTY
         match.reasons.append("but the brief lists it among the inputs")
+    if SEMANTIC_CUE and not listed_as_input:
+        match.meaning, match.meaning_of = _semantic_cue(col, words, brief)
     return match
+
+
+def _weigh_meaning(scored: list[Match], matches: list[Match], brief: Brief) -> list[Match]:
+    """Add the word-vector cue (in `scored`), the weakest evidence, last: where the rules or
+    a prior found a column, only enough to break ties; where they found none, all of it, so
+    that a column named in other words can lead. Returns the columns only the cue brings in."""
+    found = any(m.score >= MIN_TARGET_SCORE for m in matches)
+    listed = {m.column.name: m for m in matches}
+    added = []
+    for cue in scored:
+        match = listed.get(cue.column.name)
+        if not cue.meaning or (found and match is None):
+            continue
+        if match is None:
+            match = cue
+            match.score = match.meaning
+            _finish(match, brief)
+            added.append(match)
+        else:
+            share = SEMANTIC_TIE_SHARE if found else 1.0
+            match.score = round(match.score + share * cue.meaning, 4)
+        match.by_meaning = not found  # the rules' words, if any, were too weak to act on
+        match.reasons.append(
+            f"'{cue.meaning_of}' in the brief is close in meaning to '{cue.column.name}'"
+        )
+    return added
+
+
+def _semantic_cue(col: ColumnProfile, col_words: list[str], brief: Brief) -> tuple[float, str]:
+    """The bonus for a column whose name (or, for a few categories, whose values) is close in
+    meaning to an outcome word or pair of words that the rules do not already match, and
+    those words. Each is weighted as the brief weighs it."""
+    words = [*col_words, *(w for cw in col_words for w in ABBREVIATIONS.get(cw, "").split())]
+    own = {stem(w) for w in words}
+    values = _value_words(col)
+    best, said = 0.0, ""
+    for phrase, weight in _outcome_phrases(brief):
+        if any(stem(w) in own or any(same_root(stem(w), o) for o in own) for w in phrase):
+            continue  # the same word: the rules' evidence, not a second one
+        close = similarity(phrase, words)
+        if values:
+            close = max(close, SEMANTIC_VALUE_SHARE * similarity(phrase, values))
+        close *= min(1.0, weight)
+        if close > best:
+            best, said = close, " ".join(phrase)
+    bonus = SEMANTIC_WEIGHT * max(0.0, best - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR)
+    return round(bonus, 4), said
+
+
+def _outcome_phrases(brief: Brief) -> list[tuple[list[str], float]]:
+    """The outcome's words, and its pairs of neighbouring words ("junk mail", "fuel
+    efficiency"), each with the brief's weight (of a pair: its heavier word)."""
+    weight = {brief.originals[t]: w for t, w in brief.weights.items()}
+    phrases = [([word], w) for word, w in weight.items()]
+    for first, second in pairwise(brief.outcome_words):
+        if first in weight and second in weight:
+            phrases.append(([first, second], max(weight[first], weight[second])))
+    return phrases
+
+
+def _value_words(col: ColumnProfile) -> list[str]:
+    if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
+        return []
+    said = (str(v).strip().lower() for v, _ in col.top_values)
+    return [w for v in said if v not in _NOT_A_LABEL for w in WORD.findall(v) if w.isalpha()]
 
 
 def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
@@ -373,7 +461,10 @@ def confidence(best: Match, runner_up: Match | None) -> float:
     strength = min(1.0, best.score / (2 * MIN_TARGET_SCORE))
     ratio = runner_up.score / best.score if runner_up is not None and best.score else 0.0
     lead = min(1.0, max(0.0, (1 - ratio) / (2 * (1 - AMBIGUITY_RATIO))))
-    return round(min(strength, lead, evidence_cap(best)), 3)
+    sure = min(strength, lead, evidence_cap(best))
+    if best.by_meaning and ratio > SEMANTIC_RATIO:
+        sure = min(sure, ASK_BELOW - 0.01)  # a likeness of meaning alone needs a wide lead
+    return round(sure, 3)
 
 
 def evidence_cap(match: Match) -> float:
@@ -388,7 +479,7 @@ def evidence_of(match: Match) -> str:
     same word, a synonym, an opposite, a root, an abbreviation, initials) for all of the
     name. A guess of known worth: those words for part of the name, a loose likeness (a
     broad kind, a shared start, a qualifier letter) for all of it, some of its values, or a
-    prior. Not enough to act on: loose likenesses on part of the name and nothing else
+    prior, or only the word vectors' likeness of meaning. Not enough to act on: loose likenesses on part of the name and nothing else
     ('weekslast' for "how much will a donor give" only by the kind of quantity)."""
     if match.named:
         return "named"
@@ -396,6 +487,8 @@ def evidence_of(match: Match) -> str:
         return "all values"
     if match.generic:
         return "prior" if "prior" in match.cues else "weak prior"
+    if match.by_meaning:
+        return "meaning"
     strong = bool(match.cues & STRONG_CUES)
     whole = match.coverage >= 1
     if strong:

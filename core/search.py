@@ -146,6 +146,7 @@ class TrialRecord:
     oof: np.ndarray | None = None  # rows of the search data; NaN where not validated
     models: list[FittedModel] = field(default_factory=list)
     fit_seconds: list[float] = field(default_factory=list)
+    predict_seconds: list[float] = field(default_factory=list)  # per fold, its validation rows
 
 
 def full_output(fitted: FittedModel, x: pd.DataFrame, schema: dict, n_classes: int) -> np.ndarray:
@@ -188,8 +189,10 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
             fitted = family.fit(dict(candidate.params), x.iloc[train_rows], y[train_rows], ctx,
                                 x_valid, y_valid)
             record.models.append(fitted)
-            record.fit_seconds.append(time.monotonic() - fold_start)
+            predicting = time.monotonic()
+            record.fit_seconds.append(predicting - fold_start)
             oof[valid_rows] = full_output(fitted, x_valid, schema, n_classes)
+            record.predict_seconds.append(time.monotonic() - predicting)
             progress()
             if callbacks.should_stop():
                 status = "stopped"
@@ -233,6 +236,19 @@ def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth
     per_fold = float(np.mean(record.fit_seconds))
     work = REGISTRY[record.candidate.estimator].refit_work([m.info for m in record.models], growth)
     return per_fold * _row_growth(folds, n_all) * work
+
+
+CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows
+
+
+def prediction_seconds(record: TrialRecord, folds: Folds, rows: int) -> float:
+    """About how long one of the trial's models takes to predict `rows` rows, from the time
+    it took on its validation folds: a call costs about the same for up to CALL_ROWS rows
+    (fixed costs dominate small batches), then grows with the rows."""
+    if not record.predict_seconds:
+        return 0.0
+    timed_rows = float(np.mean([len(v) for _, v in folds.splits[:len(record.predict_seconds)]]))
+    return float(np.mean(record.predict_seconds)) * max(1.0, rows / max(timed_rows, CALL_ROWS))
 
 
 class ModelSearch:

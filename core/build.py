@@ -5,9 +5,11 @@ Planning and training are separable (`plan_build`, then `run_build`), because th
 shows the plan for approval before anything trains; `build_model` does both.
 
 The wall-clock budget covers everything from the start of `run_build`: the search stops
-early enough to leave time for the refit of the best model and for evaluation and
-explanation. A member whose refit does not fit in what is left ships as the average of
-its cross-validation fold models instead (still a valid model, trained on less data).
+early enough to leave time for the refit of the best model and for the steps after it
+(evaluation, writing the model's files, failure analysis, explanation), each estimated
+from what this build measured (`_post_search_costs`), and each step keeps to the time its
+successors leave it. A member whose refit does not fit in what is left ships as the average
+of its cross-validation fold models instead (still a valid model, trained on less data).
 """
 
 from __future__ import annotations
@@ -494,8 +496,8 @@ def _bootstrap_seconds(clock: BudgetClock) -> float:
 def _post_search_costs(records: list[TrialRecord], folds, sizes: _Sizes, clock: BudgetClock,
                        refitted: set[str] | None = None) -> PostSearchCosts:
     """What the steps after the search will take with `records` as the ensemble's members,
-    from this build's own measurements: each member's prediction time per row (timed on its
-    validation folds, so a slow machine or a big model shows in it), times the rows each
+    from this build's own measurements: each member's prediction time (timed on its
+    validation folds, so a slow machine or a big model shows in it), scaled to the rows each
     step predicts or explains; and the trees the bundle will write, one model for a member
     refitted on all rows (`refitted`, trial ids; default: all), its fold models otherwise.
     The steps that grow into the time they get (bagging, bootstrap, failure analysis,

@@ -177,6 +177,38 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     assert clock.end - deadline == pytest.approx(others + 51.75, abs=0.5)  # past the 40 s cap
 
 
+def test_the_time_kept_after_the_search_follows_what_this_build_measured():
+    """Reserves come from the likely members' own costs: slower predictions keep more time
+    for evaluating, checking and explaining (up to a share of the budget), a forest keeps
+    time for writing its trees, and a member that is not refitted writes every fold model."""
+    from types import SimpleNamespace
+
+    from core.build import _post_search_costs, _Sizes
+    from core.registry import FittedModel
+    from core.search import BudgetClock, make_folds
+
+    clock = BudgetClock(60)
+    sizes = _Sizes(all=3000, train=2400, test=600, columns=10)
+    folds = make_folds(np.zeros(2400), "regression", "cv3", seed=0)
+
+    def trial(predict_seconds: float, trees: int):
+        record = _finished_trial("t001", "random_forest", -1.0, fold_seconds=1.0)
+        record.models = [FittedModel("sklearn", SimpleNamespace(estimators_=[None] * trees))] * 3
+        record.predict_seconds = [predict_seconds] * 3
+        return record
+
+    fast = _post_search_costs([trial(0.01, 10)], folds, sizes, clock).seconds
+    slow = _post_search_costs([trial(0.5, 10)], folds, sizes, clock).seconds
+    for step in ("evaluate", "failures", "explain"):
+        assert slow[step] > 2 * fast[step]
+    assert slow["explain"] <= 0.05 * 60  # a share of the budget at most
+    forest = _post_search_costs([trial(0.01, 1000)], folds, sizes, clock).seconds["serialize"]
+    assert forest > 50 * fast["serialize"]
+    folds_written = _post_search_costs([trial(0.01, 1000)], folds, sizes, clock,
+                                       refitted=set()).seconds["serialize"]
+    assert folds_written == pytest.approx(3 * forest)
+
+
 def test_build_analyses_failures_and_stress_within_its_share_of_the_budget(penguin_build):
     _, result, _ = penguin_build
     failures = result.failures

@@ -166,9 +166,12 @@ def _new_trial_id(index: int) -> str:
 def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarray, *,
               schema: dict, folds: Folds, metric: str, n_classes: int, seed: int,
               deadline: float, callbacks: BuildCallbacks,
-              threads: int | None = None, progress: Callable[[], None] = lambda: None) -> TrialRecord:
+              threads: int | None = None, progress: Callable[[], None] = lambda: None,
+              give_up_at: float | None = None) -> TrialRecord:
     """Fit one candidate on every fold, score its out-of-fold predictions. `progress` is
-    called after each fold and about once a second inside long fits."""
+    called after each fold and about once a second inside long fits. A trial with folds
+    still to fit at `give_up_at` fails there: a family that cannot stop inside a fit (a
+    linear model on a wide text matrix) would otherwise run the build minutes over."""
     family = REGISTRY[candidate.estimator]
     start = time.monotonic()
     shape = (len(y), n_classes) if n_classes else (len(y),)
@@ -179,6 +182,10 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
         for i, (train_rows, valid_rows) in enumerate(folds.splits):
             fold_start = time.monotonic()
             folds_left = len(folds.splits) - i
+            if give_up_at is not None and fold_start > give_up_at:
+                raise TimeoutError(f"out of time after {i} of {len(folds.splits)} folds "
+                                   f"({fold_start - start:.1f} s); give the build more time "
+                                   "to try this model")
             ctx = FitContext(
                 task_type=schema["task_type"], schema=schema, seed=seed,
                 deadline=fold_start + max(0.0, deadline - fold_start) / folds_left,
@@ -360,6 +367,9 @@ class ModelSearch:
                 folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,
                 deadline=trial_deadline, callbacks=self.callbacks, threads=self.threads,
                 progress=lambda: self.callbacks.on_phase("search", share_of_budget_used=clock.share_used()),
+                # once a model exists, one that cannot finish by the time the steps after the
+                # search need is not worth waiting for
+                give_up_at=None if no_model_yet else max(deadline, trial_deadline),
             )
             self._record(record, clock)
         return self

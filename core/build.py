@@ -515,17 +515,17 @@ def _post_search_costs(records: list[TrialRecord], folds, sizes: _Sizes, clock: 
                 + SHAP_CALLS_PER_MODEL * k * predicting(5))
     explain = (predicting(min(sizes.train, 5000))  # the average output explanations start from
                + SHAP_PER_PREDICTION * predicting(min(EXPLAIN_ROWS, sizes.all)))
+    shipped = [m for r in records for m in (r.models[:1] if refitted is None
+                                            or r.result.trial_id in refitted else r.models)]
     return PostSearchCosts({
         "ensemble": ENSEMBLE_SHARE * budget,
         "evaluate": k * predicting(sizes.test) + 0.5 * _bootstrap_seconds(clock),
         "reliability": min(RELIABILITY_SHARE * budget,
                            RELIABILITY_SECONDS + 1e-6 * sizes.all * sizes.columns),
-        "serialize": sum(_writing_seconds(r.models[:1] if refitted is None
-                                          or r.result.trial_id in refitted else r.models)
-                         for r in records),
+        "serialize": _writing_seconds(shipped),
         "failures": min(high, FAILURES_SHARE * budget, max(low, failures)),
         "explain": min(EXPLAIN_SHARE * budget, max(EXPLAIN_LEAST_SECONDS, explain)),
-        "bundle": BUNDLE_SECONDS,
+        "bundle": BUNDLE_SECONDS + _zipping_seconds(shipped),
     }, least={"failures": max(low, FAILURES_FLOOR_SHARE * budget), "explain": EXPLAIN_LEAST_SECONDS})
 
 
@@ -534,8 +534,7 @@ def _writing_seconds(models) -> float:
     milliseconds on each scikit-learn tree, the boosting libraries much less."""
     seconds = 0.0
     for model in models:
-        estimator = getattr(model, "estimator", None)
-        last = estimator[-1] if hasattr(estimator, "steps") else estimator
+        last = _final_step(model)
         if getattr(model, "kind", "") == "sklearn":
             forest = getattr(last, "estimators_", None)
             boosted = getattr(last, "_predictors", None)  # HistGradientBoosting: a list a round
@@ -547,6 +546,25 @@ def _writing_seconds(models) -> float:
             trees = info.get("trained_iterations") or info.get("iterations") or 1000
             seconds += 0.02 + BOOSTED_SECONDS_PER_TREE * trees
     return seconds
+
+
+def _zipping_seconds(models) -> float:
+    """About how long compressing these models' files into the bundle takes: a forest of
+    deep trees is tens of megabytes (each node's split, children and class counts)."""
+    nodes = 0
+    width = 1
+    for model in models:
+        for tree in getattr(_final_step(model), "estimators_", None) or ():
+            structure = getattr(tree, "tree_", None)
+            if structure is not None:
+                nodes += structure.node_count
+                width = max(width, structure.value.shape[1] * structure.value.shape[2])
+    return nodes * (64 + 8 * width) / ZIP_BYTES_PER_SECOND
+
+
+def _final_step(model):
+    estimator = getattr(model, "estimator", None)
+    return estimator[-1] if hasattr(estimator, "steps") else estimator
 
 
 def _leaders(search: ModelSearch, families: int) -> list[TrialRecord]:
@@ -833,6 +851,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     model = TabularModel(data.schema, members, reliability)
     timings["refit"] = time.monotonic() - t
     costs.seconds["serialize"] = _writing_seconds(members)  # the members as they ship
+    costs.seconds["bundle"] = BUNDLE_SECONDS + _zipping_seconds(members)
 
     t = phase("serialize")
     written = _written_members(model, callbacks)

@@ -241,8 +241,16 @@ def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth
     if not record.fit_seconds:
         return 0.0
     per_fold = float(np.mean(record.fit_seconds))
-    work = REGISTRY[record.candidate.estimator].refit_work([m.info for m in record.models], growth)
-    return per_fold * _row_growth(folds, n_all) * work
+    infos = [m.info for m in record.models]
+    work = REGISTRY[record.candidate.estimator].refit_work(infos, growth)
+    rows = _row_growth(folds, n_all)
+    if infos and all("trained_iterations" in info for info in infos):
+        # an early-stopped fold also scored its validation rows at every iteration (CatBoost:
+        # its fold fits with them took as long as a fit on all rows without): the refit,
+        # with no validation rows, sees only this many times the rows the fold worked on
+        worked_on = float(np.mean([len(tr) + len(va) for tr, va in folds.splits]))
+        rows = max(1.0, n_all / max(worked_on, 1.0))
+    return per_fold * rows * work
 
 
 CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows

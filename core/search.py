@@ -36,6 +36,9 @@ MIN_TRIAL_SECONDS = 0.5  # below this much time left, no new trial is started
 # budget beat a model of a handful of trees.
 FLOOR_TRIAL_SHARE = 0.2
 REFINE_BATCH = 3
+# A trial whose folds would end more than this share of the budget past the search's time
+# is given up (see `train_one`); a smaller overrun comes out of the time for explaining.
+GIVE_UP_SLACK_SHARE = 0.05
 
 
 # --------------------------------------------------------------------------- budget
@@ -159,6 +162,16 @@ def full_output(fitted: FittedModel, x: pd.DataFrame, schema: dict, n_classes: i
     return full
 
 
+def _misses(record: TrialRecord, now: float, folds_left: int, give_up_at: float) -> bool:
+    """Whether a trial's folds still to fit will end past `give_up_at`, at the pace of the
+    folds so far (with half a fold to spare: a family that stops at its fold deadlines
+    overshoots each by an iteration or so)."""
+    if not record.fit_seconds:
+        return now > give_up_at
+    per_fold = float(np.mean(record.fit_seconds)) + float(np.mean(record.predict_seconds or [0.0]))
+    return now + per_fold * (folds_left - 0.5) > give_up_at
+
+
 def _new_trial_id(index: int) -> str:
     return f"t{index:03d}"
 
@@ -169,9 +182,10 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
               threads: int | None = None, progress: Callable[[], None] = lambda: None,
               give_up_at: float | None = None) -> TrialRecord:
     """Fit one candidate on every fold, score its out-of-fold predictions. `progress` is
-    called after each fold and about once a second inside long fits. A trial with folds
-    still to fit at `give_up_at` fails there: a family that cannot stop inside a fit (a
-    linear model on a wide text matrix) would otherwise run the build minutes over."""
+    called after each fold and about once a second inside long fits. A trial whose folds
+    left would end past `give_up_at`, at the pace of its folds so far, fails at once: a
+    family that cannot stop inside a fit (a linear model on a wide text matrix) would
+    otherwise run the build minutes over."""
     family = REGISTRY[candidate.estimator]
     start = time.monotonic()
     shape = (len(y), n_classes) if n_classes else (len(y),)
@@ -182,7 +196,7 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
         for i, (train_rows, valid_rows) in enumerate(folds.splits):
             fold_start = time.monotonic()
             folds_left = len(folds.splits) - i
-            if give_up_at is not None and fold_start > give_up_at:
+            if give_up_at is not None and _misses(record, fold_start, folds_left, give_up_at):
                 raise TimeoutError(f"out of time after {i} of {len(folds.splits)} folds "
                                    f"({fold_start - start:.1f} s); give the build more time "
                                    "to try this model")
@@ -376,8 +390,9 @@ class ModelSearch:
                 deadline=trial_deadline, callbacks=self.callbacks, threads=self.threads,
                 progress=lambda: self.callbacks.on_phase("search", share_of_budget_used=clock.share_used()),
                 # once a model exists, one that cannot finish by the time the steps after the
-                # search need is not worth waiting for
-                give_up_at=None if no_model_yet else max(deadline, trial_deadline),
+                # search need (give or take what explaining can do without) is not worth waiting for
+                give_up_at=None if no_model_yet else (max(deadline, trial_deadline)
+                                                      + GIVE_UP_SLACK_SHARE * clock.budget_seconds),
             )
             self._record(record, clock)
         return self

@@ -125,7 +125,11 @@ def leakage_findings(
         power = column_power(sample[column], y, folds, task_type)
         if not power or not _high(power):
             continue
-        signs = _second_signs(column, outcome, known[column], known[target], task_type)
+        # a sibling measure ('dep_delay' beside 'arr_delay', 'list_price' beside 'sale_price')
+        # shares the measure's word by nature: that is a sign only with near-perfect power
+        name_is_sign = _near_perfect(power) or not _sibling_measure(column, target)
+        signs = _second_signs(column, outcome if name_is_sign else {}, known[column],
+                              known[target], task_type)
         out.append(_graded_finding(column, target, power, signs))
     return out
 
@@ -262,6 +266,15 @@ def outcome_stems(target: str, brief: str = "") -> dict[str, str]:
         for synonym in SYNONYMS.get(token, ()):
             words.setdefault(synonym, verb.lower())
     return {k: v for k, v in words.items() if len(k) >= 3 and k not in _GENERIC_NAME_WORDS}
+
+
+def _sibling_measure(column: str, target: str) -> bool:
+    """The same measure under another qualifier: the names share a word and each has a word of
+    its own ('dep_delay' and 'arr_delay', 'midterm_grade' and 'final_grade'); an earlier stage
+    of the outcome is often known when predicting. 'logwage' beside 'wage' is no sibling."""
+    own, theirs = set(name_tokens(column)), set(name_tokens(target))
+    return bool(own & theirs) and bool(own - theirs - _GENERIC_NAME_WORDS) \
+        and bool(theirs - own - _GENERIC_NAME_WORDS)
 
 
 def _second_signs(column: str, outcome: dict[str, str], values: pd.Series, y: pd.Series,

@@ -315,3 +315,19 @@ def test_real_tables_heavy_tails_and_a_shared_name():
                      "Predict how many minutes late a flight from New York will arrive.")
     assert set(review) == {"dep_delay"} and review["dep_delay"].grade is LeakGrade.SUSPECT
     assert "'delay'" in review["dep_delay"].evidence["signs"][0]
+
+
+def test_a_sibling_measure_is_kept_unless_it_is_near_perfect():
+    # departure delay beside arrival delay: the same measure at an earlier stage, often known
+    # when predicting; a strong one is kept (named in the plan), a near-perfect one left out
+    rng = np.random.default_rng(0)
+    dep = rng.gamma(1.0, 20.0, 3000)
+    df = pd.DataFrame({"distance": rng.uniform(100, 2000, 3000), "dep_delay": dep,
+                       "arr_delay": dep + rng.normal(0, 9, 3000)})
+    df["total_delay"] = df["arr_delay"] + rng.normal(0, 9, 3000)  # not a sibling: 'total'
+    df["gate_delay"] = df["arr_delay"] + rng.normal(0, 0.5, 3000)  # a sibling, near-perfect
+    graded = _graded(df, "arr_delay", TaskType.REGRESSION)
+    assert 0.8 < graded["dep_delay"].evidence["r2"] < 0.98
+    assert graded["dep_delay"].grade is LeakGrade.PLAUSIBLE
+    assert graded["total_delay"].grade is LeakGrade.SUSPECT
+    assert graded["gate_delay"].grade is LeakGrade.CERTAIN

@@ -5,9 +5,11 @@ Planning and training are separable (`plan_build`, then `run_build`), because th
 shows the plan for approval before anything trains; `build_model` does both.
 
 The wall-clock budget covers everything from the start of `run_build`: the search stops
-early enough to leave time for the refit of the best model and for evaluation and
-explanation. A member whose refit does not fit in what is left ships as the average of
-its cross-validation fold models instead (still a valid model, trained on less data).
+early enough to leave time for the refit of the best model and for the steps after it
+(evaluation, writing the model's files, failure analysis, explanation), each estimated
+from what this build measured (`_post_search_costs`), and each step keeps to the time its
+successors leave it. A member whose refit does not fit in what is left ships as the average
+of its cross-validation fold models instead (still a valid model, trained on less data).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from core.search import (
     ModelSearch,
     TrialRecord,
     full_output,
+    prediction_seconds,
     refit_growth,
     refit_seconds_estimate,
 )
@@ -51,21 +54,36 @@ from core.splits import duplicates_across, group_holdout, split_keys, time_holdo
 
 TEST_SHARE = 0.2
 MAX_TEST_ROWS = 25000
-POST_SEARCH_SHARE = 0.12  # of the budget, kept for evaluation, explanation, report and the bundle
 MAX_REFIT_SHARE = 0.4  # of the budget, at most kept for refitting after the search
 REFIT_SAFETY = 1.15  # fit times vary on a busy machine
 REFIT_KEEP_SHARE = 0.85  # a refit stopped by the deadline this far through still ships
 EXPLAIN_ROWS = 1000  # at most, when the time allows: held-out rows first, then training rows
-BUNDLE_SHARE = 0.04  # of the budget, left after the build for writing the bundle
 ENSEMBLE_SHARE = 0.02  # of the budget, at most spent on bagging the ensemble selection
+BOOTSTRAP_SHARE = 0.02  # of the budget, at most spent on the held-out confidence intervals
 REPORT_GRACE_SHARE = 0.1  # of the budget, the least an LLM's report may wait past the budget
 PLANNING_SHARE = 0.3  # of the budget, at most spent waiting for an LLM planner's first answers
-RELIABILITY_SHARE = 0.02  # of the budget, kept after the search for intervals, calibration, drift
-FAILURES_SHARE = 0.08  # of the budget, kept for the failure analysis and the stress test...
-FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost barely grows
-STRESS_SHARE = 0.6  # of that time, at most for the stress test
+# What the steps after the search are expected to take is estimated from this build's own
+# measurements (see `_post_search_costs`), so the search runs until the budget is spent but
+# for these reserves; each step then keeps to the time its successors leave it.
+SAFETY_SECONDS = 0.5  # never planned for: exiting the process, timing noise...
+SAFETY_SHARE = 0.01  # ...plus this share of the budget
+RELIABILITY_SECONDS = 0.2  # intervals, calibration and drift: cheap whatever the model...
+RELIABILITY_SHARE = 0.02  # ...at most this share of the budget kept for them
+SHAP_PER_PREDICTION = 15  # SHAP values of some rows cost about this many predictions of them
+SHAP_CALLS_PER_MODEL = 3  # explaining a few rows with one model costs about three predictions
+EXPLAIN_SHARE = 0.05  # of the budget, at most kept for explaining (it explains fewer rows in less)
+# a refit on all rows matters more than explaining or analysing failures: it may leave them this
+EXPLAIN_LEAST_SECONDS = 0.2
+FAILURES_SHARE = 0.05  # of the budget, at most kept for the failure analysis and stress test...
+FAILURES_SECONDS = (0.3, 10.0)  # ...but at least (at most) this long
 FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build has to spare
 FAILURES_FLOOR_SHARE = 0.03  # of the budget, taken even when earlier steps used up the rest
+STRESS_SHARE = 0.6  # of the failures' time, at most for the stress test
+SKOPS_SECONDS_PER_TREE = 0.004  # writing one scikit-learn tree with skops (2.7 ms on a quiet core)
+BOOSTED_SECONDS_PER_TREE = 0.00005  # writing one CatBoost / LightGBM tree
+ENSEMBLE_FAMILIES = 3  # the ensemble is planned for as the best trial of this many families
+BUNDLE_SECONDS = 0.3  # the bundle's own files (model card, manifest, zip) after the build
+ZIP_BYTES_PER_SECOND = 30e6  # compressing the members' files into the bundle
 
 
 # --------------------------------------------------------------------------- results
@@ -133,6 +151,8 @@ class BuildResult:
     synthetic_data: bool = False  # trained on generated rows: its metrics say nothing about real data
     reliability: dict = field(default_factory=dict)  # core.trust.reliability (reliability.json)
     failures: dict | None = None  # core.trust: failure analysis and stress test of held-out rows
+    # the members' bundle files, written inside the budget (core.bundle.writer.write_members)
+    written_members: tuple[list[dict], dict[str, bytes]] | None = None
 
     @property
     def schema(self) -> dict:
@@ -323,6 +343,10 @@ class _Data:
     order: np.ndarray | None = None  # time key per row, for validation forward in time
     duplicates_across: int = 0  # test rows that repeat a training row exactly
 
+    def sizes(self) -> _Sizes:
+        return _Sizes(all=len(self.y), train=len(self.train), test=len(self.test),
+                      columns=len(self.schema["columns"]))
+
     def search_keys(self) -> dict:
         """The groups / time keys of the training rows, for the search's folds."""
         return {
@@ -413,25 +437,165 @@ def _holdout_split(y: np.ndarray, task_type, seed: int, warnings: list[str], sch
 # --------------------------------------------------------------------------- steps
 
 
-def _search_deadline_fn(clock: BudgetClock, n_all: int):
-    post = (POST_SEARCH_SHARE + RELIABILITY_SHARE) * clock.budget_seconds
+# The steps after the search, in the order they run. "serialize" writes the members' files
+# for the bundle inside the build, so that cost is measured and planned for like the others;
+# "bundle" is what is left to write once the build is over.
+POST_SEARCH_STEPS = ("ensemble", "evaluate", "reliability", "refit", "serialize", "failures",
+                     "explain", "bundle")
 
+
+@dataclass
+class _Sizes:
+    """How much the steps after the search have to predict, explain and check."""
+
+    all: int  # rows with a target
+    train: int
+    test: int
+    columns: int  # input columns (the stress test runs a few checks per column)
+
+
+@dataclass
+class PostSearchCosts:
+    """Seconds each step after the search is expected to take (the refit keeps its own
+    reserve, from its fold fit times), estimated by `_post_search_costs`."""
+
+    seconds: dict[str, float]
+    # the least the steps that make do with less time (fewer rows explained) can use
+    least: dict[str, float] = field(default_factory=dict)
+
+    def after(self, step: str, *, at_least: bool = False) -> float:
+        """What the steps that run after `step` need; `at_least`: the least they can use."""
+        later = POST_SEARCH_STEPS[POST_SEARCH_STEPS.index(step) + 1:]
+        return sum(min(self.seconds.get(name, 0.0), self.least.get(name, np.inf)) if at_least
+                   else self.seconds.get(name, 0.0) for name in later)
+
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+def _margin(clock: BudgetClock) -> float:
+    return SAFETY_SECONDS + SAFETY_SHARE * clock.budget_seconds
+
+
+def _step_end(clock: BudgetClock, costs: PostSearchCosts, step: str, *,
+              at_least: bool = False) -> float:
+    """When `step` must be done: the budget's end less the margin and its successors' needs
+    (`at_least`: the least they can use, for a step that matters more than they do)."""
+    return clock.end - _margin(clock) - costs.after(step, at_least=at_least)
+
+
+def _seconds_until(end: float, most: float, least: float = 0.05) -> float:
+    """The time a self-limiting step may take: what is left before `end`, at most `most`."""
+    return max(least, min(most, end - time.monotonic()))
+
+
+def _bootstrap_seconds(clock: BudgetClock) -> float:
+    return max(0.2, BOOTSTRAP_SHARE * clock.budget_seconds)
+
+
+def _post_search_costs(records: list[TrialRecord], folds, sizes: _Sizes, clock: BudgetClock,
+                       refitted: set[str] | None = None) -> PostSearchCosts:
+    """What the steps after the search will take with `records` as the ensemble's members,
+    from this build's own measurements: each member's prediction time (timed on its
+    validation folds, so a slow machine or a big model shows in it), scaled to the rows each
+    step predicts or explains; and the trees the bundle will write, one model for a member
+    refitted on all rows (`refitted`, trial ids; default: all), its fold models otherwise.
+    The steps that grow into the time they get (bagging, bootstrap, failure analysis,
+    explanation) are capped by a share of the budget."""
+    budget = clock.budget_seconds
+    k = len(folds.splits)
+
+    def predicting(rows: int) -> float:  # one model of each member
+        return sum(prediction_seconds(r, folds, rows) for r in records)
+
+    stress_rows = min(sizes.test, 200)  # core.trust.stress: that many rows, ~4 checks a column
+    low, high = FAILURES_SECONDS
+    # the clean rows, the changed ones, then SHAP of the worst rows fold model by fold model
+    failures = (predicting(stress_rows) + predicting(stress_rows * 4 * sizes.columns)
+                + SHAP_CALLS_PER_MODEL * k * predicting(5))
+    explain = (predicting(min(sizes.train, 5000))  # the average output explanations start from
+               + SHAP_PER_PREDICTION * predicting(min(EXPLAIN_ROWS, sizes.all)))
+    shipped = [m for r in records for m in (r.models[:1] if refitted is None
+                                            or r.result.trial_id in refitted else r.models)]
+    return PostSearchCosts({
+        "ensemble": ENSEMBLE_SHARE * budget,
+        "evaluate": k * predicting(sizes.test) + 0.5 * _bootstrap_seconds(clock),
+        "reliability": min(RELIABILITY_SHARE * budget,
+                           RELIABILITY_SECONDS + 1e-6 * sizes.all * sizes.columns),
+        "serialize": _writing_seconds(shipped),
+        "failures": min(high, FAILURES_SHARE * budget, max(low, failures)),
+        "explain": min(EXPLAIN_SHARE * budget, max(EXPLAIN_LEAST_SECONDS, explain)),
+        "bundle": BUNDLE_SECONDS + _zipping_seconds(shipped),
+    }, least={"failures": max(low, FAILURES_FLOOR_SHARE * budget), "explain": EXPLAIN_LEAST_SECONDS})
+
+
+def _writing_seconds(models) -> float:
+    """About how long writing these fitted models into a bundle takes: skops spends a few
+    milliseconds on each scikit-learn tree, the boosting libraries much less."""
+    seconds = 0.0
+    for model in models:
+        last = _final_step(model)
+        if getattr(model, "kind", "") == "sklearn":
+            forest = getattr(last, "estimators_", None)
+            boosted = getattr(last, "_predictors", None)  # HistGradientBoosting: a list a round
+            trees = (len(forest) if forest is not None
+                     else sum(len(p) for p in boosted) if boosted is not None else 1)
+            seconds += 0.02 + SKOPS_SECONDS_PER_TREE * trees
+        else:
+            info = getattr(model, "info", {}) or {}
+            trees = info.get("trained_iterations") or info.get("iterations") or 1000
+            seconds += 0.02 + BOOSTED_SECONDS_PER_TREE * trees
+    return seconds
+
+
+def _zipping_seconds(models) -> float:
+    """About how long compressing these models' files into the bundle takes: a forest of
+    deep trees is tens of megabytes (each node's split, children and class counts)."""
+    nodes = 0
+    width = 1
+    for model in models:
+        for tree in getattr(_final_step(model), "estimators_", None) or ():
+            structure = getattr(tree, "tree_", None)
+            if structure is not None:
+                nodes += structure.node_count
+                width = max(width, structure.value.shape[1] * structure.value.shape[2])
+    return nodes * (64 + 8 * width) / ZIP_BYTES_PER_SECOND
+
+
+def _final_step(model):
+    estimator = getattr(model, "estimator", None)
+    return estimator[-1] if hasattr(estimator, "steps") else estimator
+
+
+def _leaders(search: ModelSearch, families: int) -> list[TrialRecord]:
+    """The best trial of each of the leading families: the likely ensemble."""
+    leaders: dict[str, TrialRecord] = {}
+    for record in sorted((r for r in search.records_.values() if r.result.status == "ok"),
+                         key=lambda r: -r.result.score):
+        leaders.setdefault(record.candidate.estimator, record)
+    return list(leaders.values())[:families]
+
+
+def _search_deadline_fn(clock: BudgetClock, sizes: _Sizes):
     def deadline(search: ModelSearch) -> float:
-        # keep time to refit the best trial of the two leading families (the likely ensemble)
-        leaders: dict[str, TrialRecord] = {}
-        for record in sorted((r for r in search.records_.values() if r.result.status == "ok"),
-                             key=lambda r: -r.result.score):
-            leaders.setdefault(record.candidate.estimator, record)
-        reserve, cap = 0.0, MAX_REFIT_SHARE * clock.budget_seconds
-        for rank, record in enumerate(list(leaders.values())[:2]):
-            needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, n_all)
+        # the likely ensemble: the best trial of each of the leading families
+        likely = _leaders(search, ENSEMBLE_FAMILIES)
+        costs = _post_search_costs(likely, search.folds_, sizes, clock)
+        # keep time to refit the best trial of the two leading families
+        reserve, cap, refitted = 0.0, MAX_REFIT_SHARE * clock.budget_seconds, set()
+        for rank, record in enumerate(likely[:2]):
+            needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, sizes.all)
             # the leader's all-rows refit is what ships, so it outranks any refinement, as
             # long as it can still finish; a refit that cannot fit ships as fold models
             # anyway, and reserving for it would only waste the time
-            fits = time.monotonic() + reserve + needed <= _refit_end(clock)
+            fits = time.monotonic() + reserve + needed <= _step_end(clock, costs, "refit",
+                                                                      at_least=True)
             if fits and (rank == 0 or reserve + needed <= cap):
                 reserve += needed
-        return clock.end - post - _failures_seconds(clock) - reserve
+                refitted.add(record.result.trial_id)
+        # a leader that is not refitted ships its fold models, all to be written
+        costs = _post_search_costs(likely, search.folds_, sizes, clock, refitted)
+        return clock.end - _margin(clock) - costs.total() - reserve
 
     return deadline
 
@@ -441,27 +605,15 @@ def _fold_output(record: TrialRecord, x: pd.DataFrame, schema: dict, n_classes: 
 
 
 def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
-                     clock: BudgetClock) -> GreedyEnsemble:
+                     max_seconds: float) -> GreedyEnsemble:
     ok = {tid: r for tid, r in search.records_.items() if r.result.status == "ok"}
     rows = search.folds_.valid_rows
     # bagging the selection is cheap insurance on small data; keep it to a sliver of the budget
     ens = GreedyEnsemble(search.spec.metric, data.n_classes, rounds=25 if use_ensemble else 0,
-                         max_seconds=ENSEMBLE_SHARE * clock.budget_seconds, seed=search.seed)
+                         max_seconds=max_seconds, seed=search.seed)
     y_search = data.y[data.train]
     return ens.fit({tid: r.oof[rows] for tid, r in ok.items()},
                    {tid: r.result.score for tid, r in ok.items()}, y_search[rows])
-
-
-def _refit_end(clock: BudgetClock) -> float:
-    """When refits must be done: half the post-search share is enough for the rest once the
-    model is known (evaluation already ran; explaining sizes itself to the time left)."""
-    return clock.end - 0.5 * POST_SEARCH_SHARE * clock.budget_seconds - _failures_seconds(clock)
-
-
-def _failures_seconds(clock: BudgetClock) -> float:
-    """The time kept for `_failure_analysis`, never more than a sixth of a small budget."""
-    low, high = FAILURES_SECONDS
-    return min(high, max(FAILURES_SHARE * clock.budget_seconds, min(low, clock.budget_seconds / 6)))
 
 
 def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
@@ -476,11 +628,11 @@ def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
 
 
 def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: BudgetClock,
-                  seed: int, callbacks: BuildCallbacks, weight: float) -> tuple[list[Member], str]:
-    """Refit one ensemble member on all rows if it fits in the time left; else fold models."""
+                  seed: int, callbacks: BuildCallbacks, weight: float,
+                  hard_end: float) -> tuple[list[Member], str]:
+    """Refit one ensemble member on all rows if it fits before `hard_end`; else fold models."""
     family = REGISTRY[record.candidate.estimator]
     n_all = len(data.y)
-    hard_end = _refit_end(clock)
     growth = _affordable_growth(record, search, n_all, hard_end)
     if growth is not None and not callbacks.should_stop():
         params = family.refit_params(dict(record.candidate.params), [m.info for m in record.models], growth)
@@ -551,6 +703,19 @@ def _store_average_output(model: TabularModel, data: _Data, seed: int,
         model.schema["average_output"] = average_output(model, data.raw.iloc[data.train], seed=seed)
     except Exception as exc:  # explanations then start from the explainers' own base
         callbacks.on_log(f"Could not compute the model's average prediction: {exc}")
+
+
+def _written_members(model: TabularModel, callbacks: BuildCallbacks):
+    """The members' bundle files, written now, inside the budget; None if one cannot be
+    stored safely (the bundle then says why, when it is written)."""
+    from core.bundle.writer import write_members
+    from core.errors import BundleError
+
+    try:
+        return write_members(model)
+    except BundleError as exc:
+        callbacks.on_log(f"Could not write the model's files yet: {exc}")
+        return None
 
 
 def _warnings_from(findings: list[Finding], restored: list[str] = ()) -> list[str]:
@@ -626,7 +791,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     search = ModelSearch(spec=spec, plan=plan.search_plan, planner=planner or _RulesRefiner(),
                          profile=plan.profile, seed=seed, callbacks=callbacks, threads=threads)
     search.fit(data.x.iloc[data.train].reset_index(drop=True), data.y[data.train], schema=data.schema,
-               clock=clock, search_deadline=_search_deadline_fn(clock, len(data.y)),
+               clock=clock, search_deadline=_search_deadline_fn(clock, data.sizes()),
                n_classes=data.n_classes, **data.search_keys())
     timings["search"] = time.monotonic() - t
     if callbacks.should_stop():
@@ -642,8 +807,14 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         )
 
     t = phase("ensemble")
-    ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble, clock)
+    costs = _post_search_costs(_leaders(search, ENSEMBLE_FAMILIES), search.folds_, data.sizes(), clock)
+    ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble,
+                                _seconds_until(_step_end(clock, costs, "ensemble"),
+                                               ENSEMBLE_SHARE * clock.budget_seconds))
     timings["ensemble"] = time.monotonic() - t
+    # from here on, the costs of the members actually chosen
+    costs = _post_search_costs([search.records_[tid] for tid in ensemble.weights_], search.folds_,
+                               data.sizes(), clock)
 
     threshold = _decision_threshold(search, ensemble, data, plan)
     if threshold is not None:
@@ -657,7 +828,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         schema=data.schema, metric=spec.metric, y_test=data.y[data.test],
         output=ensemble.blend(test_outputs), y_train=data.y[data.train],
         raw_test=data.raw.iloc[data.test], seed=seed,
-        max_bootstrap_seconds=max(0.2, 0.02 * clock.budget_seconds),
+        max_bootstrap_seconds=_seconds_until(_step_end(clock, costs, "evaluate"),
+                                             _bootstrap_seconds(clock)),
     )
     timings["evaluate"] = time.monotonic() - t
     if threshold is not None:
@@ -669,7 +841,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     t = phase("refit")
     members, refit = [], {}
     for tid, weight in sorted(ensemble.weights_.items(), key=lambda kv: -kv[1]):
-        new, how = _refit_member(search.records_[tid], data, search, clock, seed, callbacks, weight)
+        new, how = _refit_member(search.records_[tid], data, search, clock, seed, callbacks, weight,
+                                 hard_end=_step_end(clock, costs, "refit", at_least=True))
         members += new
         refit[tid] = how
     if any(how != "all rows" for how in refit.values()):
@@ -677,16 +850,25 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                         "the average of their cross-validation models.")
     model = TabularModel(data.schema, members, reliability)
     timings["refit"] = time.monotonic() - t
+    costs.seconds["serialize"] = _writing_seconds(members)  # the members as they ship
+    costs.seconds["bundle"] = BUNDLE_SECONDS + _zipping_seconds(members)
+
+    t = phase("serialize")
+    written = _written_members(model, callbacks)
+    if written is not None:
+        # what is left for the bundle is zipping these files: known now, to the byte
+        costs.seconds["bundle"] = BUNDLE_SECONDS + sum(map(len, written[1].values())) / ZIP_BYTES_PER_SECOND
+    timings["serialize"] = time.monotonic() - t
 
     t = phase("failures")
     failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
-                                 clock, seed, callbacks)
+                                 clock, seed, callbacks, costs)
     timings["failures"] = time.monotonic() - t
 
     t = phase("explain")
     _store_average_output(model, data, seed, callbacks)
     explanation = None
-    explain_seconds = clock.left() - BUNDLE_SHARE * clock.budget_seconds
+    explain_seconds = _step_end(clock, costs, "explain") - time.monotonic()
     if explain_seconds > 0:
         explanation = _explain(model, data, seed, callbacks, explain_seconds)
     else:
@@ -724,12 +906,12 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         rows={"all": int(len(data.y)), "train": int(len(data.train)), "test": int(len(data.test)),
               "test_rows_repeating_train": data.duplicates_across},
         refit=refit, train_sample=data.raw.head(5).copy(), reliability=reliability,
-        failures=failures,
+        failures=failures, written_members=written,
     )
     t = phase("report")
     # the report may use what is left, and at least a sliver: a build that ran a little over
     # still gets its written report, a hung LLM still cannot hold it long
-    limit_planner(planner, max(clock.end - BUNDLE_SHARE * clock.budget_seconds,
+    limit_planner(planner, max(_step_end(clock, costs, "explain"),
                                time.monotonic() + REPORT_GRACE_SHARE * clock.budget_seconds))
     result.report = _report(planner, _report_context(result))
     timings["report"] = time.monotonic() - t
@@ -775,7 +957,7 @@ def _reliability_summary(reliability: dict) -> dict:
 
 def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
                       model: TabularModel, test_output: np.ndarray, clock: BudgetClock, seed: int,
-                      callbacks: BuildCallbacks) -> dict | None:
+                      callbacks: BuildCallbacks, costs: PostSearchCosts) -> dict | None:
     """Where the evaluated model fails on the held-out rows (explained by the fold models
     that made those predictions) and how the shipped model stands up to messy versions of
     them (`core.trust`): in the time kept for it, or half the time a build that finished
@@ -784,9 +966,9 @@ def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data
     from core.trust.stress import stress_test
 
     start = time.monotonic()
-    spare = clock.end - BUNDLE_SHARE * clock.budget_seconds - start
+    spare = _step_end(clock, costs, "failures") - start
     deadline = start + max(FAILURES_FLOOR_SHARE * clock.budget_seconds,
-                           min(spare, max(_failures_seconds(clock),
+                           min(spare, max(costs.seconds["failures"],
                                           min(spare / 2, FAILURES_MAX_SHARE * clock.budget_seconds))))
     raw_test = data.raw.iloc[data.test]
     try:

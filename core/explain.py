@@ -51,16 +51,19 @@ def explain_model(
     pairs of the top few columns), ``references`` (what `explain_row` and the bundle need to
     explain linear members), and ``members`` / ``notes``.
     """
+    explainers: dict = {}  # built once for all the chunks
     if seconds is None:
         rows = _sample(frame_sample, max_rows, seed)
         frame, _ = model.feature_frame(rows)
-        references = _references(model, frame)
-        contrib = runtime.explain_frame(model.members, frame, model.schema, references)
+        references = _references(model, frame, explainers)
+        contrib = runtime.explain_frame(model.members, frame, model.schema, references, explainers)
     else:
+        deadline = time.monotonic() + seconds
         rows = frame_sample.iloc[:max_rows]
         frame, _ = model.feature_frame(rows)
-        references = _references(model, frame)
-        contrib = _explain_in_time(model, frame, references, seconds)
+        references = _references(model, frame, explainers)
+        contrib = _explain_in_time(model, frame, references, deadline - time.monotonic(),
+                                   explainers)
         rows = rows.iloc[:len(contrib.values)]
     held_out = min(held_out_rows, len(rows))
     which = runtime.explained_output_index(contrib.output, model.schema)
@@ -125,13 +128,13 @@ GROWTH = 4  # a chunk is at most this many times the rows explained so far (timi
 SAFETY = 0.8  # of the time left, what the next chunk is planned to take
 
 
-def _references(model: TabularModel, frame: pd.DataFrame) -> dict:
+def _references(model: TabularModel, frame: pd.DataFrame, explainers: dict | None = None) -> dict:
     return {str(i): runtime.sklearn_reference(m, frame)
-            for i, m in enumerate(model.members) if runtime.needs_reference(m)}
+            for i, m in enumerate(model.members) if runtime.needs_reference(m, explainers)}
 
 
 def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
-                     seconds: float) -> runtime.Contributions:
+                     seconds: float, explainers: dict | None = None) -> runtime.Contributions:
     """SHAP of the first rows of `frame`, as many as fit in `seconds`, in growing chunks.
 
     Each call of the explainers costs a fixed overhead (a CatBoost member's SHAP set-up, say)
@@ -145,7 +148,7 @@ def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
     while size > 0:
         t = time.monotonic()
         parts.append(runtime.explain_frame(model.members, frame.iloc[done:done + size],
-                                           model.schema, references))
+                                           model.schema, references, explainers))
         timings.append((size, time.monotonic() - t))
         done += size
         overhead, per_row = _chunk_cost(timings)
@@ -157,13 +160,17 @@ def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
 
 def _chunk_cost(timings: list[tuple[int, float]]) -> tuple[float, float]:
     """(overhead per call, seconds per row) from the timed chunks: one chunk is all per-row
-    cost (the cautious guess); two or more give the slope between the smallest and largest."""
-    if len(timings) == 1:
-        rows, took = timings[0]
+    cost (the cautious guess); two or more give the slope between the smallest and largest.
+    The first chunk pays one-off costs too (tree explainers built, a library's first call):
+    once a later chunk is timed it is left out, or its cost would pass for overhead and the
+    slope after it for nearly free rows."""
+    later = timings[1:] if len(timings) >= 2 else timings
+    if len(later) == 1:
+        rows, took = later[0]
         return 0.0, max(took / rows, 1e-6)
-    (small, t_small), (large, t_large) = min(timings), max(timings)
+    (small, t_small), (large, t_large) = min(later), max(later)
     per_row = max((t_large - t_small) / max(large - small, 1), t_large / large / 50, 1e-6)
-    return max(0.0, min(t for _, t in timings) - small * per_row), per_row
+    return max(0.0, min(t for _, t in later) - small * per_row), per_row
 
 
 def _concatenated(parts: list[runtime.Contributions]) -> runtime.Contributions:

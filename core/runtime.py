@@ -812,21 +812,27 @@ def _is_linear(estimator: Any) -> bool:
     return type(estimator).__module__.startswith("sklearn.linear_model") and hasattr(estimator, "coef_")
 
 
-def needs_reference(member: Member) -> bool:
+def needs_reference(member: Member, explainers: dict | None = None) -> bool:
     """Whether explaining this member needs the mean of its training features (see sklearn_reference)."""
     if member.kind != "sklearn":
         return False
-    return _is_linear(member.estimator[-1]) or _tree_explainer(member.estimator[-1]) is None
+    return _is_linear(member.estimator[-1]) or _tree_explainer(member.estimator[-1], explainers) is None
 
 
-def _tree_explainer(estimator: Any) -> Any:
-    """shap's TreeExplainer for `estimator`, or None if it does not support it."""
+def _tree_explainer(estimator: Any, explainers: dict | None = None) -> Any:
+    """shap's TreeExplainer for `estimator`, or None if it does not support it. `explainers`
+    keeps them across calls: building one for a big forest takes longer than using it."""
+    if explainers is not None and id(estimator) in explainers:
+        return explainers[id(estimator)][1]
     import shap
 
     try:
-        return shap.TreeExplainer(estimator)
+        explainer = shap.TreeExplainer(estimator)
     except Exception:  # noqa: BLE001 - shap raises InvalidModelError and others for unsupported models
-        return None
+        explainer = None
+    if explainers is not None:  # the estimator is kept with it, so its id stays its own
+        explainers[id(estimator)] = (estimator, explainer)
+    return explainer
 
 
 def sklearn_reference(member: Member, frame: pd.DataFrame) -> list[float] | dict:
@@ -852,14 +858,15 @@ def _reference_row(reference: list[float] | dict) -> np.ndarray:
 
 
 def _sklearn_shap(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None,
+    explainers: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """SHAP of a scikit-learn Pipeline on its transformed matrix, summed into input columns."""
     preprocess, estimator = member.estimator[:-1], member.estimator[-1]
     matrix = preprocess.transform(frame)
     last = preprocess[-1] if hasattr(preprocess, "steps") else preprocess
     to_columns = _column_matrix(_transformed_feature_columns(last, frame, matrix.shape[1]), schema)
-    explainer = None if _is_linear(estimator) else _tree_explainer(estimator)
+    explainer = None if _is_linear(estimator) else _tree_explainer(estimator, explainers)
     if explainer is None and reference is None:
         raise ExplanationError(
             f"Member '{member.name}' cannot be explained without its reference (the mean of its "
@@ -981,15 +988,17 @@ def _to_output_space(
 
 
 def member_contributions(
-    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None
+    member: Member, frame: pd.DataFrame, schema: dict, reference: list[float] | dict | None = None,
+    explainers: dict | None = None,
 ) -> Contributions:
-    """One member's SHAP values by input column, in its output space (see module notes)."""
+    """One member's SHAP values by input column, in its output space (see module notes);
+    `explainers` keeps tree explainers between calls (see `_tree_explainer`)."""
     if member.kind == "catboost":
         base, values = _catboost_shap(member, frame, schema)
     elif member.kind == "lightgbm":
         base, values = _lightgbm_shap(member, frame, schema)
     elif member.kind == "sklearn":
-        base, values = _sklearn_shap(member, frame, schema, reference)
+        base, values = _sklearn_shap(member, frame, schema, reference, explainers)
     else:
         raise ExplanationError(f"member '{member.name}' has an unknown kind '{member.kind}'")
     output = member_output(member, frame, schema)
@@ -1000,7 +1009,8 @@ def member_contributions(
 
 
 def explain_frame(
-    members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None
+    members: list[Member], frame: pd.DataFrame, schema: dict, references: dict | None = None,
+    explainers: dict | None = None,
 ) -> Contributions:
     """The ensemble's SHAP values by input column: the weighted sum of its members' values,
     measured from the schema's `average_output` when it has one."""
@@ -1008,7 +1018,7 @@ def explain_frame(
     references = references or {}
     combined: Contributions | None = None
     for i, member in enumerate(members):
-        part = member_contributions(member, frame, schema, references.get(str(i)))
+        part = member_contributions(member, frame, schema, references.get(str(i)), explainers)
         share = member.weight / total
         if combined is None:
             combined = Contributions(part.columns, part.base * share, part.values * share, part.output * share, part.space)

@@ -36,6 +36,9 @@ MIN_TRIAL_SECONDS = 0.5  # below this much time left, no new trial is started
 # budget beat a model of a handful of trees.
 FLOOR_TRIAL_SHARE = 0.2
 REFINE_BATCH = 3
+# A trial whose folds would end more than this share of the budget past the search's time
+# is given up (see `train_one`); a smaller overrun comes out of the time for explaining.
+GIVE_UP_SLACK_SHARE = 0.05
 
 
 # --------------------------------------------------------------------------- budget
@@ -146,6 +149,7 @@ class TrialRecord:
     oof: np.ndarray | None = None  # rows of the search data; NaN where not validated
     models: list[FittedModel] = field(default_factory=list)
     fit_seconds: list[float] = field(default_factory=list)
+    predict_seconds: list[float] = field(default_factory=list)  # per fold, its validation rows
 
 
 def full_output(fitted: FittedModel, x: pd.DataFrame, schema: dict, n_classes: int) -> np.ndarray:
@@ -158,6 +162,16 @@ def full_output(fitted: FittedModel, x: pd.DataFrame, schema: dict, n_classes: i
     return full
 
 
+def _misses(record: TrialRecord, now: float, folds_left: int, give_up_at: float) -> bool:
+    """Whether a trial's folds still to fit will end past `give_up_at`, at the pace of the
+    folds so far (with half a fold to spare: a family that stops at its fold deadlines
+    overshoots each by an iteration or so)."""
+    if not record.fit_seconds:
+        return now > give_up_at
+    per_fold = float(np.mean(record.fit_seconds)) + float(np.mean(record.predict_seconds or [0.0]))
+    return now + per_fold * (folds_left - 0.5) > give_up_at
+
+
 def _new_trial_id(index: int) -> str:
     return f"t{index:03d}"
 
@@ -165,9 +179,13 @@ def _new_trial_id(index: int) -> str:
 def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarray, *,
               schema: dict, folds: Folds, metric: str, n_classes: int, seed: int,
               deadline: float, callbacks: BuildCallbacks,
-              threads: int | None = None, progress: Callable[[], None] = lambda: None) -> TrialRecord:
+              threads: int | None = None, progress: Callable[[], None] = lambda: None,
+              give_up_at: float | None = None) -> TrialRecord:
     """Fit one candidate on every fold, score its out-of-fold predictions. `progress` is
-    called after each fold and about once a second inside long fits."""
+    called after each fold and about once a second inside long fits. A trial whose folds
+    left would end past `give_up_at`, at the pace of its folds so far, fails at once: a
+    family that cannot stop inside a fit (a linear model on a wide text matrix) would
+    otherwise run the build minutes over."""
     family = REGISTRY[candidate.estimator]
     start = time.monotonic()
     shape = (len(y), n_classes) if n_classes else (len(y),)
@@ -178,6 +196,10 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
         for i, (train_rows, valid_rows) in enumerate(folds.splits):
             fold_start = time.monotonic()
             folds_left = len(folds.splits) - i
+            if give_up_at is not None and _misses(record, fold_start, folds_left, give_up_at):
+                raise TimeoutError(f"out of time after {i} of {len(folds.splits)} folds "
+                                   f"({fold_start - start:.1f} s); give the build more time "
+                                   "to try this model")
             ctx = FitContext(
                 task_type=schema["task_type"], schema=schema, seed=seed,
                 deadline=fold_start + max(0.0, deadline - fold_start) / folds_left,
@@ -188,8 +210,10 @@ def train_one(candidate: Candidate, trial_id: str, x: pd.DataFrame, y: np.ndarra
             fitted = family.fit(dict(candidate.params), x.iloc[train_rows], y[train_rows], ctx,
                                 x_valid, y_valid)
             record.models.append(fitted)
-            record.fit_seconds.append(time.monotonic() - fold_start)
+            predicting = time.monotonic()
+            record.fit_seconds.append(predicting - fold_start)
             oof[valid_rows] = full_output(fitted, x_valid, schema, n_classes)
+            record.predict_seconds.append(time.monotonic() - predicting)
             progress()
             if callbacks.should_stop():
                 status = "stopped"
@@ -231,8 +255,29 @@ def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth
     if not record.fit_seconds:
         return 0.0
     per_fold = float(np.mean(record.fit_seconds))
-    work = REGISTRY[record.candidate.estimator].refit_work([m.info for m in record.models], growth)
-    return per_fold * _row_growth(folds, n_all) * work
+    infos = [m.info for m in record.models]
+    work = REGISTRY[record.candidate.estimator].refit_work(infos, growth)
+    rows = _row_growth(folds, n_all)
+    if infos and all("trained_iterations" in info for info in infos):
+        # an early-stopped fold also scored its validation rows at every iteration (CatBoost:
+        # its fold fits with them took as long as a fit on all rows without): the refit,
+        # with no validation rows, sees only this many times the rows the fold worked on
+        worked_on = float(np.mean([len(tr) + len(va) for tr, va in folds.splits]))
+        rows = max(1.0, n_all / max(worked_on, 1.0))
+    return per_fold * rows * work
+
+
+CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows
+
+
+def prediction_seconds(record: TrialRecord, folds: Folds, rows: int) -> float:
+    """About how long one of the trial's models takes to predict `rows` rows, from the time
+    it took on its validation folds: a call costs about the same for up to CALL_ROWS rows
+    (fixed costs dominate small batches), then grows with the rows."""
+    if not record.predict_seconds:
+        return 0.0
+    timed_rows = float(np.mean([len(v) for _, v in folds.splits[:len(record.predict_seconds)]]))
+    return float(np.mean(record.predict_seconds)) * max(1.0, rows / max(timed_rows, CALL_ROWS))
 
 
 class ModelSearch:
@@ -344,6 +389,10 @@ class ModelSearch:
                 folds=self.folds_, metric=self.spec.metric, n_classes=n_classes, seed=self.seed,
                 deadline=trial_deadline, callbacks=self.callbacks, threads=self.threads,
                 progress=lambda: self.callbacks.on_phase("search", share_of_budget_used=clock.share_used()),
+                # once a model exists, one that cannot finish by the time the steps after the
+                # search need (give or take what explaining can do without) is not worth waiting for
+                give_up_at=None if no_model_yet else (max(deadline, trial_deadline)
+                                                      + GIVE_UP_SLACK_SHARE * clock.budget_seconds),
             )
             self._record(record, clock)
         return self

@@ -65,6 +65,7 @@ def build_bundle(
     synthetic_data: bool = False,
     failures: dict | None = None,
     signing_key: Any = None,
+    written_members: tuple[list[dict], dict[str, bytes]] | None = None,
 ) -> Path:
     """Write `model` and what describes it to the zip at `path`; return the path.
 
@@ -72,16 +73,12 @@ def build_bundle(
     section, from which `briefml build --from-bundle` rebuilds the model.
     signing_key: an Ed25519 private key (`core.bundle.signing.load_or_create_key`); the
     bundle then carries signature.json, a signature over its manifest's bytes.
+    written_members: `write_members(model)` done earlier (a build does it inside its budget).
     Raises BundleError if a member cannot be stored in a safe format.
     """
     path = Path(path)
-    files: dict[str, bytes] = {}
-    members = []
-    for i, member in enumerate(model.members):
-        name, data = _member_file(i, member)
-        files[name] = data
-        members.append({"name": member.name, "kind": member.kind, "weight": float(member.weight),
-                        "file": name, "estimator": _estimator_name(member)})
+    members, files = _matching(written_members, model) or write_members(model)
+    files = dict(files)
     files[runtime.SCHEMA] = _json_bytes(_schema_with_ranges(model.schema, profile))
     references = (explanation or {}).get("references") or _references_from(model, input_example)
     if references:
@@ -135,7 +132,32 @@ def bundle_from_result(result: Any, path: str | Path, *, build_id: str | None = 
         synthetic_data=bool(getattr(result, "synthetic_data", False)),
         failures=getattr(result, "failures", None),
         signing_key=signing_key,
+        written_members=getattr(result, "written_members", None),
     )
+
+
+def write_members(model: TabularModel) -> tuple[list[dict], dict[str, bytes]]:
+    """The members' manifest entries and files, in safe formats: the bundle's costliest part
+    (skops writes a scikit-learn forest tree by tree), which a build does inside its budget.
+    Raises BundleError if a member cannot be stored in a safe format."""
+    files: dict[str, bytes] = {}
+    members = []
+    for i, member in enumerate(model.members):
+        name, data = _member_file(i, member)
+        files[name] = data
+        members.append({"name": member.name, "kind": member.kind, "weight": float(member.weight),
+                        "file": name, "estimator": _estimator_name(member)})
+    return members, files
+
+
+def _matching(written: tuple[list[dict], dict[str, bytes]] | None, model: TabularModel):
+    """`written` if it is still this model's members (same names and weights), else None."""
+    if written is None:
+        return None
+    entries, _ = written
+    same = [(e["name"], e["weight"]) for e in entries] == \
+        [(m.name, float(m.weight)) for m in model.members]
+    return written if same else None
 
 
 def requirements_text(model: TabularModel) -> str:

@@ -155,25 +155,59 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     all rows: the search stops for it instead of shipping its fold models."""
     from types import SimpleNamespace
 
-    from core.build import _search_deadline_fn
+    from core.build import _search_deadline_fn, _Sizes
     from core.search import BudgetClock, make_folds
 
-    # Fixed numbers, not the code's constants: a 100 s budget keeps 12 s after the search
-    # (evaluation, report, bundle) plus 2 s for intervals and calibration and 8 s for the
-    # failure analysis and stress test, and at most 40 s for refits; a fold took 30 s on 200 rows,
-    # so the all-rows refit (300 rows) takes about 45 s, with a 15% safety margin 51.75 s.
+    # Fixed numbers, not the code's constants: a 100 s budget, at most 40 s of it for refits;
+    # an early-stopped fold took 40 s on 200 rows, scoring its 100 validation rows at every
+    # iteration, so the all-rows refit (300 rows, none to score) takes about 40 s, with a 15%
+    # safety margin 46 s. What the other steps after the search keep comes from their own
+    # estimates, the same in both cases.
     clock = BudgetClock(100)
+    sizes = _Sizes(all=300, train=240, test=60, columns=5)
     folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)  # 200 training rows a fold
-    leader = _finished_trial("t001", "catboost", -1.0, fold_seconds=30.0)
-    search = SimpleNamespace(records_={"t001": leader}, folds_=folds)
-    deadline = _search_deadline_fn(clock, n_all=300)(search)
-    assert clock.end - deadline == pytest.approx(12 + 2 + 8 + 51.75, abs=0.5)  # past the 40 s cap
-
     # a refit that can no longer finish in time is not waited for
-    slow = _finished_trial("t001", "catboost", -1.0, fold_seconds=80.0)
+    slow = _finished_trial("t001", "catboost", -1.0, fold_seconds=90.0)
     search = SimpleNamespace(records_={"t001": slow}, folds_=folds)
-    deadline = _search_deadline_fn(clock, n_all=300)(search)
-    assert clock.end - deadline == pytest.approx(12 + 2 + 8, abs=0.5)
+    others = clock.end - _search_deadline_fn(clock, sizes)(search)
+    assert 0 < others < 12  # far less than the refit: nothing was reserved for it
+
+    leader = _finished_trial("t001", "catboost", -1.0, fold_seconds=40.0)
+    search = SimpleNamespace(records_={"t001": leader}, folds_=folds)
+    deadline = _search_deadline_fn(clock, sizes)(search)
+    assert clock.end - deadline == pytest.approx(others + 46.0, abs=0.5)  # past the 40 s cap
+
+
+def test_the_time_kept_after_the_search_follows_what_this_build_measured():
+    """Reserves come from the likely members' own costs: slower predictions keep more time
+    for evaluating, checking and explaining (up to a share of the budget), a forest keeps
+    time for writing its trees, and a member that is not refitted writes every fold model."""
+    from types import SimpleNamespace
+
+    from core.build import _post_search_costs, _Sizes
+    from core.registry import FittedModel
+    from core.search import BudgetClock, make_folds
+
+    clock = BudgetClock(60)
+    sizes = _Sizes(all=3000, train=2400, test=600, columns=10)
+    folds = make_folds(np.zeros(2400), "regression", "cv3", seed=0)
+
+    def trial(predict_seconds: float, trees: int):
+        record = _finished_trial("t001", "random_forest", -1.0, fold_seconds=1.0)
+        record.models = [FittedModel("sklearn", SimpleNamespace(estimators_=[None] * trees))] * 3
+        record.predict_seconds = [predict_seconds] * 3
+        return record
+
+    fast = _post_search_costs([trial(0.01, 10)], folds, sizes, clock).seconds
+    slow = _post_search_costs([trial(0.5, 10)], folds, sizes, clock).seconds
+    for step in ("evaluate", "failures", "explain"):
+        assert slow[step] > 2 * fast[step]
+    assert slow["explain"] <= 0.05 * 60  # a share of the budget at most
+    forest = _post_search_costs([trial(0.01, 1000)], folds, sizes, clock).seconds["serialize"]
+    assert forest > 50 * fast["serialize"]
+    folds_written = _post_search_costs([trial(0.01, 1000)], folds, sizes, clock,
+                                       refitted=set()).seconds["serialize"]
+    assert folds_written == pytest.approx(3 * forest)
 
 
 def test_build_analyses_failures_and_stress_within_its_share_of_the_budget(penguin_build):

@@ -177,3 +177,37 @@ def test_a_schema_with_the_models_average_explains_from_it(models):
     shap_sum = table.filter(like="shap_").drop(columns=["shap_class", "shap_base"]).sum(axis=1)
     proba = bundle.predict_table(df.iloc[:5])[0].filter(like="proba_").iloc[:, 1]
     assert (table["shap_base"] + shap_sum).tolist() == pytest.approx(proba.tolist(), abs=1e-9)
+
+
+class _FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_explaining_in_time_stops_by_its_deadline_when_the_first_chunk_pays_one_off_costs(
+        models, monkeypatch):
+    """The first call builds the tree explainers (seconds for a big forest), later calls cost
+    a little per call and per row: that first cost must not pass for overhead that makes
+    rows look free, which once sent a build's explanation far past its time."""
+    from core import explain
+
+    _, model = models["binary ensemble"]
+    clock = _FakeClock()
+    calls = []
+
+    def explain_frame(members, frame, schema, references=None, explainers=None):
+        clock.now += (2.0 if not calls else 0.05) + 0.01 * len(frame)
+        calls.append(len(frame))
+        k = len(schema["classes"])
+        return runtime.Contributions(["a"], np.zeros(k), np.zeros((len(frame), 1, k)),
+                                     np.zeros((len(frame), k)), "probability")
+
+    monkeypatch.setattr(explain, "time", clock)
+    monkeypatch.setattr(explain.runtime, "explain_frame", explain_frame)
+    frame = pd.DataFrame({"a": np.zeros(1000)})
+    contrib = explain._explain_in_time(model, frame, {}, seconds=6.0)
+    assert clock.now - 100.0 <= 6.0
+    assert len(contrib.values) == sum(calls) > 10 * explain.PILOT_ROWS  # it still grew

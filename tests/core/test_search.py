@@ -194,3 +194,33 @@ def test_rule_refinements_keep_logistic_regression_regularised(cancer):
     proposed = refine_candidates(spec, profile, board, 10)
     assert proposed, "smaller C and other moves are still open"
     assert all(0.01 <= cand.params["C"] <= 100 for cand in proposed)
+
+
+def test_a_trial_that_cannot_stop_inside_a_fit_is_given_up_once_out_of_time(cancer, monkeypatch):
+    """A linear model on a wide text matrix cannot be stopped inside a fit (one took 46 s of a
+    20 s build): once a model exists, a trial whose folds left will not end by the time the
+    steps after the search need fails, with the reason, instead of running the build over."""
+    from types import SimpleNamespace
+
+    from core import registry, search
+    from core.callbacks import BuildCallbacks
+    from core.search import train_one
+
+    _, x, y, schema, _ = cancer
+    clock = SimpleNamespace(now=1000.0)
+    clock.monotonic = lambda: clock.now
+
+    class SlowLinear(registry.LinearFamily):
+        def fit(self, *args, **kwargs):
+            clock.now += 10.0  # each fit takes 10 s, whatever its deadline says
+            return super().fit(*args, **kwargs)
+
+    monkeypatch.setattr(search, "time", clock)
+    monkeypatch.setitem(registry.REGISTRY, "linear", SlowLinear())
+    folds = make_folds(y, "binary", "cv5", seed=0)
+    record = train_one(Candidate(estimator="linear", params={"C": 1.0}), "t002", x, y,
+                       schema=schema, folds=folds, metric="roc_auc", n_classes=2, seed=0,
+                       deadline=1015.0, callbacks=BuildCallbacks(), give_up_at=1015.0)
+    # after one 10 s fold, the four left would end 25 s past its time: given up at once
+    assert record.result.status == "failed" and "out of time after 1 of 5 folds" in record.result.error
+    assert clock.now == 1010.0  # one fold, not five

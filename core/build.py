@@ -6,8 +6,10 @@ shows the plan for approval before anything trains; `build_model` does both.
 
 The wall-clock budget covers everything from the start of `run_build`: the search stops
 early enough to leave time for the refit of the best model and for evaluation and
-explanation. A member whose refit does not fit in what is left ships as the average of
-its cross-validation fold models instead (still a valid model, trained on less data).
+explanation. Some members ship as the average of their cross-validation fold models by
+choice (`core.search.ships_fold_models`: measured to beat a refit for them; what the
+ensemble, the held-out metrics and the calibrator judged is then exactly what ships); a
+member whose refit does not fit in what is left ships that way too.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from core.search import (
     full_output,
     refit_growth,
     refit_seconds_estimate,
+    ships_fold_models,
 )
 from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
 from core.splits import duplicates_across, group_holdout, split_keys, time_holdout
@@ -66,6 +69,11 @@ FAILURES_SECONDS = (0.5, 10.0)  # ...but at least (at most) this long: its cost 
 STRESS_SHARE = 0.6  # of that time, at most for the stress test
 FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build has to spare
 FAILURES_FLOOR_SHARE = 0.03  # of the budget, taken even when earlier steps used up the rest
+
+# how each ensemble member ships (BuildResult.refit)
+ALL_ROWS = "all rows"  # refitted on every row
+FOLD_MODELS = "fold models"  # its cross-validation fold models, by choice
+NO_TIME_TO_REFIT = "fold models (no time to refit)"
 
 
 # --------------------------------------------------------------------------- results
@@ -126,7 +134,7 @@ class BuildResult:
     brief: str = ""
     validation: str = ""
     rows: dict = field(default_factory=dict)  # {"train": n, "test": n, "all": n}
-    refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
+    refit: dict = field(default_factory=dict)  # trial id -> ALL_ROWS | FOLD_MODELS | NO_TIME_TO_REFIT
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
     reproducibility: dict = field(default_factory=dict)  # core.reproducibility.build_record
@@ -424,6 +432,8 @@ def _search_deadline_fn(clock: BudgetClock, n_all: int):
             leaders.setdefault(record.candidate.estimator, record)
         reserve, cap = 0.0, MAX_REFIT_SHARE * clock.budget_seconds
         for rank, record in enumerate(list(leaders.values())[:2]):
+            if ships_fold_models(record, search.folds_, search.spec.metric, n_all):
+                continue  # nothing to refit
             needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, n_all)
             # the leader's all-rows refit is what ships, so it outranks any refinement, as
             # long as it can still finish; a refit that cannot fit ships as fold models
@@ -477,7 +487,10 @@ def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
 
 def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: BudgetClock,
                   seed: int, callbacks: BuildCallbacks, weight: float) -> tuple[list[Member], str]:
-    """Refit one ensemble member on all rows if it fits in the time left; else fold models."""
+    """One ensemble member as it ships: its fold models where they are measured to beat a
+    refit, else refitted on all rows if that fits in the time left, else its fold models."""
+    if ships_fold_models(record, search.folds_, search.spec.metric, len(data.y)):
+        return _fold_members(record, data.n_classes, weight), FOLD_MODELS
     family = REGISTRY[record.candidate.estimator]
     n_all = len(data.y)
     hard_end = _refit_end(clock)
@@ -493,17 +506,25 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
             # a refit stopped close to its end is still better than models on fewer rows
             if not fitted.info.get("interrupted") or \
                     fitted.info.get("completed_share", 0.0) >= REFIT_KEEP_SHARE:
-                return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], "all rows"
+                return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], ALL_ROWS
         except Exception as exc:  # keep the validated fold models instead
             callbacks.on_log(f"Refit of {record.result.trial_id} failed ({exc}); using its fold models.")
-    members = [
-        Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
-        for i, m in enumerate(record.models)
-        if data.n_classes == 0 or len(getattr(m.estimator, "classes_", range(data.n_classes))) == data.n_classes
-    ] or [Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}") for i, m in enumerate(record.models)]
+    return _fold_members(record, data.n_classes, weight), NO_TIME_TO_REFIT
+
+
+def _fold_members(record: TrialRecord, n_classes: int, weight: float) -> list[Member]:
+    """A trial's fold models as members sharing its weight equally: their mean is the model
+    whose out-of-fold predictions were validated. Fold models that missed a class are left
+    out while others saw every class."""
+    def member(i, m):
+        return Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
+
+    members = [member(i, m) for i, m in enumerate(record.models)
+               if n_classes == 0 or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
+               ] or [member(i, m) for i, m in enumerate(record.models)]
     for m in members:
         m.weight = weight / len(members)
-    return members, "fold models"
+    return members
 
 
 def _report(planner, context: dict) -> str:
@@ -672,7 +693,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
         new, how = _refit_member(search.records_[tid], data, search, clock, seed, callbacks, weight)
         members += new
         refit[tid] = how
-    if any(how != "all rows" for how in refit.values()):
+    if NO_TIME_TO_REFIT in refit.values():
         warnings.append("Not enough budget left to refit every chosen model on all rows; some ship as "
                         "the average of their cross-validation models.")
     model = TabularModel(data.schema, members, reliability)

@@ -194,3 +194,27 @@ def test_rule_refinements_keep_logistic_regression_regularised(cancer):
     proposed = refine_candidates(spec, profile, board, 10)
     assert proposed, "smaller C and other moves are still open"
     assert all(0.01 <= cand.params["C"] <= 100 for cand in proposed)
+
+
+@pytest.mark.parametrize("estimator, params, scheme, metric, rows, bagged", [
+    ("lightgbm", {}, "cv5", "roc_auc", 1000, True),  # small table: the refit grows overconfident
+    ("lightgbm", {}, "cv5", "roc_auc", 1001, False),
+    ("lightgbm", {}, "grouped", "log_loss", 300, True),
+    ("lightgbm", {}, "forward", "log_loss", 300, False),  # fold models never saw the latest rows
+    ("lightgbm", {}, "holdout", "log_loss", 300, False),  # one model on a fraction of the rows
+    ("catboost", {}, "cv5", "log_loss", 300, False),
+    ("linear", {"C": 30.0}, "cv5", "log_loss", 5000, True),  # weak penalty: the refit is surer
+    ("linear", {"C": 30.0}, "cv5", "roc_auc", 5000, False),
+    ("linear", {"C": 1.0}, "cv5", "log_loss", 5000, False),
+])
+def test_which_trials_ship_their_fold_models(estimator, params, scheme, metric, rows, bagged):
+    from core.search import TrialRecord, ships_fold_models
+
+    y = np.arange(40) % 2
+    folds = {"cv5": lambda: make_folds(y, "binary", "cv5", 0),
+             "grouped": lambda: make_folds(y, "binary", "cv4", 0, groups=np.arange(40) // 4),
+             "forward": lambda: make_folds(y, "binary", "cv3", 0, order=np.arange(40)),
+             "holdout": lambda: make_folds(y, "binary", "holdout", 0)}[scheme]()
+    record = TrialRecord(result=None, candidate=Candidate(estimator=estimator, params=params),
+                         models=[object()] * len(folds.splits))
+    assert ships_fold_models(record, folds, metric, rows) is bagged

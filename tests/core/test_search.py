@@ -199,6 +199,7 @@ def test_rule_refinements_keep_logistic_regression_regularised(cancer):
 @pytest.mark.parametrize("estimator, params, scheme, metric, rows, bagged", [
     ("lightgbm", {}, "cv5", "roc_auc", 1000, True),  # small table: the refit grows overconfident
     ("lightgbm", {}, "cv5", "roc_auc", 1001, False),
+    ("lightgbm", {}, "cv5", "rmse", 300, False),  # its regressors refit
     ("lightgbm", {}, "grouped", "log_loss", 300, True),
     ("lightgbm", {}, "forward", "log_loss", 300, False),  # fold models never saw the latest rows
     ("lightgbm", {}, "holdout", "log_loss", 300, False),  # one model on a fraction of the rows

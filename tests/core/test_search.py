@@ -203,7 +203,9 @@ def test_rule_refinements_keep_logistic_regression_regularised(cancer):
     ("lightgbm", {}, "grouped", "log_loss", 300, True),
     ("lightgbm", {}, "forward", "log_loss", 300, False),  # fold models never saw the latest rows
     ("lightgbm", {}, "holdout", "log_loss", 300, False),  # one model on a fraction of the rows
+    ("hist_gradient_boosting", {}, "cv5", "log_loss", 300, True),
     ("catboost", {}, "cv5", "log_loss", 300, False),
+    ("random_forest", {}, "cv5", "log_loss", 300, False),
     ("linear", {"C": 30.0}, "cv5", "log_loss", 5000, True),  # weak penalty: the refit is surer
     ("linear", {"C": 30.0}, "cv5", "roc_auc", 5000, False),
     ("linear", {"C": 1.0}, "cv5", "log_loss", 5000, False),

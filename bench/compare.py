@@ -4,8 +4,10 @@ bench/tasks.json.
 
 For every task and seed: split 75/25 (bench.tasks.split_task), give each tool only the 75%
 (briefml also gets the brief), predict the 25%, and score the predictions the same way:
-binary → ROC AUC, multiclass → log loss, regression → RMSE. Each tool runs in its own
-process, so fit time is wall time of that process and peak memory is its max RSS.
+binary → ROC AUC, multiclass → log loss, regression → RMSE. A column the task marks as a leak
+(`must_flag`) is dropped for the peers; briefml gets the whole file and must find it itself.
+Each tool runs in its own process, so fit time is wall time of that process and peak memory is
+its max RSS.
 
     python bench/compare.py --tasks penguins,oj --budget 60            # seeds 0,1,2
     python bench/compare.py --tasks penguins --budget 20 --seeds 0 --tools briefml,catboost
@@ -109,10 +111,15 @@ def _tail(log: Path, n: int = 300) -> str:
 # --------------------------------------------------------------------------- peers (in a child)
 
 
-def _peer_frames(train_csv: str, test_csv: str, target: str):
+def _peer_frames(train_csv: str, test_csv: str, task: dict):
+    """The peer's inputs: every column but the target and the task's known leaks. briefml gets
+    the whole file and must find a leak itself (`must_flag`); a peer fed the leak would score a
+    problem nobody has (wage from log wage), so it never sees one."""
     train = pd.read_csv(train_csv)
     test = pd.read_csv(test_csv)
-    return train.drop(columns=[target]), train[target], test
+    leaks = [c for c in task.get("must_flag", []) if c in train.columns]
+    return (train.drop(columns=[task["target"], *leaks]), train[task["target"]],
+            test.drop(columns=[c for c in leaks if c in test.columns]))
 
 
 def _catboost_columns(x: pd.DataFrame):
@@ -135,7 +142,7 @@ def _catboost_ready(x: pd.DataFrame, cats: list[str], texts: list[str]) -> pd.Da
 def peer_catboost(task: dict, train_csv: str, test_csv: str, out_csv: str, seed: int) -> None:
     from catboost import CatBoostClassifier, CatBoostRegressor
 
-    x, y, test = _peer_frames(train_csv, test_csv, task["target"])
+    x, y, test = _peer_frames(train_csv, test_csv, task)
     cats, texts = _catboost_columns(x)
     common = dict(thread_count=2, verbose=0, random_seed=seed, allow_writing_files=False,
                   cat_features=cats or None, text_features=texts or None)
@@ -154,7 +161,7 @@ def peer_lightgbm(task: dict, train_csv: str, test_csv: str, out_csv: str, seed:
     other non-numbers as pandas categories."""
     from lightgbm import LGBMClassifier, LGBMRegressor
 
-    x, y, test = _peer_frames(train_csv, test_csv, task["target"])
+    x, y, test = _peer_frames(train_csv, test_csv, task)
     test = test[x.columns].copy()
     for col in x.columns:
         if not pd.api.types.is_numeric_dtype(x[col]):
@@ -174,7 +181,7 @@ def peer_lightgbm(task: dict, train_csv: str, test_csv: str, out_csv: str, seed:
 def peer_flaml(task: dict, train_csv: str, test_csv: str, out_csv: str, seed: int, budget: float) -> None:
     from flaml import AutoML
 
-    x, y, test = _peer_frames(train_csv, test_csv, task["target"])
+    x, y, test = _peer_frames(train_csv, test_csv, task)
     for frame in (x, test):
         for col in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[col]):

@@ -24,8 +24,8 @@ import pandas as pd
 from bench.tasks import _load_source
 
 HERE = Path(__file__).parent
-# test and test2 are held out (never tuned to); dev is for development. See README.md.
-HALVES = ("test", "dev", "test2")
+# test, test2 and test3 are held out (never tuned to); dev is for development. See README.md.
+HALVES = ("test", "dev", "test2", "test3")
 STYLES = (
     "question", "imperative", "business", "inputs_from", "no_column_words",
     "named", "values", "ambiguous", "bad",
@@ -142,11 +142,13 @@ def stats() -> str:
     lines.append("| **tables** | " + " | ".join(str(len(tables[h])) for h in HALVES) + " |")
     test_only = tables["test"] - tables["dev"]
     test2_new = tables["test2"] - tables["test"] - tables["dev"]
+    test3_new = tables["test3"] - tables["test"] - tables["dev"] - tables["test2"]
     lines.append("")
     lines.append(f"Distinct tables in all: {len(set().union(*tables.values()))}; "
                  f"test tables not in dev: {len(test_only)} of {len(tables['test'])}; "
                  f"dev tables not in test: {len(tables['dev'] - tables['test'])}; "
-                 f"test2 tables in neither test nor dev: {len(test2_new)} of {len(tables['test2'])}.")
+                 f"test2 tables in neither test nor dev: {len(test2_new)} of {len(tables['test2'])}; "
+                 f"test3 tables in no other half: {len(test3_new)} of {len(tables['test3'])}.")
     thin = [f"{h}:{t}" for h in HALVES for t, n in Counter(e["table"] for e in halves[h]).items() if n < 3]
     if thin:
         lines.append("Tables with fewer than 3 briefs in a half: " + ", ".join(sorted(thin)))

@@ -53,12 +53,27 @@ def test_specs_that_would_need_a_download_or_do_not_exist_are_refused(spec, mess
         tables.load(spec)
 
 
-def test_test2_is_a_blind_half_on_tables_no_other_half_uses():
-    test2 = tables.read_half("test2")
-    others = {e["table"] for half in ("test", "dev") for e in tables.read_half(half)}
-    test2_tables = {e["table"] for e in test2}
-    assert len(test2) >= 90 and len(test2_tables) >= 30
-    assert len(test2_tables - others) >= 20
-    assert min(Counter(e["table"] for e in test2).values()) >= 3
-    asks = sum(bool(e["expect"].get("ask")) for e in test2)
-    assert 0.08 <= asks / len(test2) <= 0.15
+@pytest.mark.parametrize("blind, minimum, tables_at_least, new_tables_at_least", [
+    ("test2", 90, 30, 20),
+    ("test3", 120, 36, 36),
+])
+def test_a_blind_half_is_big_enough_and_mostly_on_tables_no_other_half_uses(
+        blind, minimum, tables_at_least, new_tables_at_least):
+    briefs = tables.read_half(blind)
+    # test2 was written before test3, so it is only compared with the halves before it.
+    earlier = tables.HALVES[:tables.HALVES.index(blind)]
+    others = {e["table"] for half in earlier for e in tables.read_half(half)}
+    blind_tables = {e["table"] for e in briefs}
+    assert len(briefs) >= minimum and len(blind_tables) >= tables_at_least
+    assert len(blind_tables - others) >= new_tables_at_least
+    assert min(Counter(e["table"] for e in briefs).values()) >= 3
+    asks = sum(bool(e["expect"].get("ask")) for e in briefs)
+    assert 0.08 <= asks / len(briefs) <= 0.15
+
+
+def test_each_table_of_test3_has_its_briefs_in_different_styles():
+    styles_of: dict[str, list[str]] = {}
+    for entry in tables.read_half("test3"):
+        styles_of.setdefault(entry["table"], []).append(entry["style"])
+    repeated = {table: styles for table, styles in styles_of.items() if len(set(styles)) < len(styles)}
+    assert repeated == {}

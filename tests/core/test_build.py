@@ -200,8 +200,9 @@ def test_members_chosen_to_ship_as_fold_models_are_the_validated_fold_models(pen
     plan = SearchPlan(candidates=[Candidate(estimator="lightgbm", params={"num_iterations": 60})],
                       validation="cv3", budget_seconds=5, ensemble=False)
     result = build_model(penguins, BRIEF, budget_seconds=5, seed=0, spec_overrides=plan)
-    assert result.refit == {"t001": FOLD_MODELS}
-    assert [m.name for m in result.model.members] == ["t001/fold0", "t001/fold1", "t001/fold2"]
+    (trial, how), = result.refit.items()  # ensembling is off: one member, the best trial
+    assert how == FOLD_MODELS and result.ensemble["weights"] == {trial: 1.0}
+    assert [m.name for m in result.model.members] == [f"{trial}/fold{i}" for i in range(3)]
     assert sum(m.weight for m in result.model.members) == pytest.approx(1.0)
     assert not any("refit" in w for w in result.warnings)
     rows = penguins.head(5)

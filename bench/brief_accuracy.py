@@ -1,6 +1,7 @@
 """How often the offline planner finds the target a brief asks for, on the brief corpus.
 
     PYTHONPATH=$PWD python -m bench.brief_accuracy [--half dev|test|test2|test3|both|all] [--no-public]
+        [--reliability]
 
 `--half both` measures dev and test, `--half all` every half (test, dev, test2, test3).
 For each brief of `bench/briefs/<half>.jsonl`, the table is loaded, profiled and checked, and the
@@ -9,6 +10,10 @@ offline planner proposes a task, exactly as `briefml build` does before training
 planner asks and asking was expected. *Confidently wrong* is a proposal of a wrong column
 without asking: the failure that costs a user most. The public tasks of `bench/tasks.json`
 are measured too (target and task type, on their training split).
+
+`--reliability` adds, per half, how often the planner's best column is right at each level of
+confidence and for each kind of evidence (`core.planning.target_scoring.evidence_of`): the
+table the confidence caps and the asking threshold are set from (on dev only).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from functools import cache
 
 from bench.briefs.tables import HALVES, load, read_half
 from core.checks import run_checks
+from core.planning.brief import Brief
 from core.planning.offline import OfflinePlanner
+from core.planning.target_scoring import ASK_BELOW, evidence_of, score_columns
 from core.profile import profile_frame
 
 PUBLIC_SAMPLE_ROWS = 60_000  # as tests/core/test_task_rules.py: big tables are profiled on a sample
@@ -39,6 +46,12 @@ class Outcome:
     task_type: str | None
     confidence: float
     candidates: list[str] = field(default_factory=list)
+    evidence: str = ""  # the kind of evidence for the best-scored column
+
+    @property
+    def top(self) -> str | None:
+        """The column proposed, or the first one asked about."""
+        return self.target or next(iter(self.candidates), None)
 
     @property
     def expect(self) -> dict:
@@ -54,8 +67,7 @@ class Outcome:
 
     @property
     def target_right(self) -> bool:
-        ok = {self.expect.get("target"), *self.expect.get("also_ok", [])} - {None}
-        return self.target in ok
+        return self.target in _ok(self)
 
     @property
     def right(self) -> bool:
@@ -70,12 +82,14 @@ def measure(item: dict, planner=None) -> Outcome:
     profile, findings = _profiled(item["table"])
     proposal = (planner or OfflinePlanner()).propose_task(item["brief"], profile, findings)
     spec = proposal.spec
+    matches = score_columns(Brief.read(item["brief"]), profile) if item["brief"].strip() else []
     return Outcome(
         item,
         spec.target if spec is not None else None,
         spec.task_type.value if spec is not None else None,
         proposal.confidence,
         [c.column for c in proposal.candidates],
+        evidence_of(matches[0]) if matches else "none",
     )
 
 
@@ -112,6 +126,35 @@ def report(half: str, outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+CONFIDENCE_BUCKETS = (0.0, 0.2, 0.4, ASK_BELOW, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def reliability(outcomes: list[Outcome]) -> list[str]:
+    """Share of clear briefs whose best column is right, by confidence and by evidence."""
+    clear = [o for o in outcomes if not o.should_ask]
+    lines = [f"reliability (clear briefs; asks below {ASK_BELOW}): confidence | briefs | best right | asked"]
+    for low, high in zip(CONFIDENCE_BUCKETS, (*CONFIDENCE_BUCKETS[1:-1], 1.01)):
+        part = [o for o in clear if low <= o.confidence < high]
+        if part:
+            right = sum(o.top in _ok(o) for o in part)
+            label = f"[{low:.2f}, {min(high, 1.0):.2f}{']' if high > 1 else ')'}"
+            lines.append(f"  {label:14} {len(part):4} {_share(right, len(part)):>16} {sum(o.asked for o in part):4}")
+    lines.append("by evidence for the best column: evidence | briefs | best right | asked | asking was right")
+    for kind in sorted({o.evidence for o in outcomes}):
+        part = [o for o in clear if o.evidence == kind]
+        should = [o for o in outcomes if o.should_ask and o.evidence == kind]
+        right = sum(o.top in _ok(o) for o in part)
+        lines.append(
+            f"  {kind:24} {len(part):4} {_share(right, len(part)):>16} {sum(o.asked for o in part):4}"
+            f" {sum(o.asked for o in should):4}/{len(should)}"
+        )
+    return lines
+
+
+def _ok(outcome: Outcome) -> set[str]:
+    return {outcome.expect.get("target"), *outcome.expect.get("also_ok", [])} - {None}
+
+
 def public_tasks() -> list[str]:
     from bench.tasks import load_task, split_task, task_names
 
@@ -145,9 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", choices=(*HALVES, "both", "all"), default="dev",
                         help="both: dev and test; all: every half")
     parser.add_argument("--no-public", action="store_true", help="skip the public tasks")
+    parser.add_argument("--reliability", action="store_true",
+                        help="also print how often the best column is right by confidence and evidence")
     args = parser.parse_args(argv)
     for half in halves_of(args.half):
-        print("\n".join(report(half, [measure(item) for item in read_half(half)])), flush=True)
+        outcomes = [measure(item) for item in read_half(half)]
+        print("\n".join(report(half, outcomes)), flush=True)
+        if args.reliability:
+            print("\n".join(reliability(outcomes)), flush=True)
     if not args.no_public:
         print("\n".join(public_tasks()))
     return 0

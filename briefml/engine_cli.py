@@ -23,6 +23,7 @@ User errors print one line on stderr and exit with code 2, without a traceback.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -155,7 +156,7 @@ def build(
     except TargetUnclearError as exc:
         shown = ", ".join(exc.candidates)
         fail(f"{exc.question}" + (f" Candidates: {shown}." if shown else "")
-             + f" Pass --target COLUMN, e.g. --target {exc.candidates[0] if exc.candidates else 'COLUMN'}.")
+             + f" Pass --target COLUMN, e.g. --target {shlex.quote(exc.candidates[0]) if exc.candidates else 'COLUMN'}.")
         return
     except _user_errors() as exc:
         fail(str(exc))

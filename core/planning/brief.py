@@ -38,6 +38,7 @@ STOPWORDS = words_of(
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
     next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
+    we'd we're we've i'd i'm i've you'd you're let's it's that's there's
     doesn't didn't can't cannot couldn't during within since until via through without between
     against toward towards
     """
@@ -73,12 +74,15 @@ _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
     r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
-    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b",
+    r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
+    # "sold in a month", "billed each month", "how long, in months": the unit, not the what
+    r"\b(?:in|per|each|every|a|an)\s+(?:a\s+|an\s+|the\s+)?"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?|minutes?)\b(?!\s+(?:of|old)\b)",
     re.IGNORECASE,
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
-    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+\s+){0,2}?"
+    r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+(?:-[^\W\d_]+)*\s+){0,2}?"
     r"(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+)\s+"
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
@@ -123,6 +127,11 @@ HOW_ADJECTIVE_NOUNS = {
 }
 IMPLIED_WEIGHT = 0.6
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+# "how many months until ...", not "how many minutes late" (the lateness is asked)
+_HOW_MANY_UNITS = re.compile(
+    r"\bhow many (?:hours|days|weeks|months|years|minutes)\b(?!\s+(?:late|early|old|ago)\b)",
+    re.IGNORECASE,
+)
 # A question word asks for a kind of thing: "where was it made" asks for a place.
 _WH_NOUNS = {
     "where": "origin location place region country",
@@ -142,6 +151,7 @@ PHRASAL_VERBS = [
     (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),
     (re.compile(r"\b(?:get|gets|got|answer(?:s|ed)?)\s+(?:\w+\s+){0,2}?right\b", re.IGNORECASE), "correct"),
     (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
+    (re.compile(r"\bput(?:s|ting)?\s+on\b", re.IGNORECASE), "gain"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
 _NEGATED = re.compile(
@@ -287,7 +297,7 @@ class Brief:
         entities = {
             w
             for groups in _ENTITY_SLOT.findall(outcome)
-            for w in " ".join(groups).lower().split()
+            for w in WORD.findall(" ".join(groups).lower())
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
@@ -297,10 +307,12 @@ class Brief:
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
-            if lowered in STOPWORDS or len(lowered) < 2:
+            if lowered in STOPWORDS or len(lowered) < 2 or raw == "us":  # 'leave us'; 'the US'
                 continue
             key = stem(lowered)
-            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject
+            # "the voter's view": a possessive names whose, not what
+            possessive = raw.lower().endswith("'s")
+            entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked
@@ -308,8 +320,10 @@ class Brief:
                 weight = CONTEXT_WEIGHT
             elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
-            else:
-                weight *= FOCUS_MODIFIER_WEIGHT if i in focus else MODIFIER_WEIGHT
+            elif i in focus:
+                weight *= FOCUS_MODIFIER_WEIGHT
+            else:  # a modifier outside the phrase asked about is context too
+                weight *= MODIFIER_WEIGHT * (CONTEXT_WEIGHT if focus else 1.0)
             if i - 2 in measures or i - 2 in units:
                 weight = max(weight, previous_weight)  # the thing measured weighs as much
             if i in measures or i in units:
@@ -321,19 +335,17 @@ class Brief:
         out.input_stems = {
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
-        for adjective in _HOW_ADJECTIVE.findall(outcome):
-            for noun in HOW_ADJECTIVE_NOUNS[adjective.lower()].split():
-                key = stem(noun)
-                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
-                out.originals.setdefault(key, noun)
-                out.outcome_words += ["|", noun]
+        implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)]
         wh = _WH_QUESTION.search(outcome)
         if wh:
-            for noun in _WH_NOUNS[wh.group(1).lower()].split():
-                key = stem(noun)
-                out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
-                out.originals.setdefault(key, noun)
-                out.outcome_words += ["|", noun]
+            implied.append(_WH_NOUNS[wh.group(1).lower()])
+        if _HOW_MANY_UNITS.search(outcome):
+            implied.append(HOW_ADJECTIVE_NOUNS["long"])  # "how many months until ...": how long
+        for noun in " ".join(implied).split():
+            key = stem(noun)
+            out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
+            out.originals.setdefault(key, noun)
+            out.outcome_words += ["|", noun]
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)
@@ -431,7 +443,7 @@ _VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
 _TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within")
 _GET = words_of("get gets got")
 _POSSESSION = words_of("have has had own owns get gets")
-MEASURE_WEIGHT = 0.6
+MEASURE_WEIGHT = 0.4
 # "a share of income" may be the share column; "years of schooling" is the schooling
 _MEASURES = words_of(
     "number amount count level rate share percentage proportion fraction degree quantity total"
@@ -530,7 +542,14 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
 
 
+# "Use age, sex and income.": a sentence that only lists the inputs
+_INPUTS_SENTENCE = re.compile(r"^\W*(?:use|inputs?|features?)\b\s*:?", re.IGNORECASE)
+
+
 def _split_sentence(sentence: str) -> tuple[str, str]:
+    listed = _INPUTS_SENTENCE.match(sentence)
+    if listed and not words_of(sentence.lower()) & (TASK_VERBS | {"target", "to"}):
+        return "", sentence[listed.end() :]
     for match in _INPUT_MARKER.finditer(sentence):
         before, after = sentence[: match.start()], sentence[match.end() :]
         content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
@@ -562,9 +581,12 @@ def _inputs_first(before: str, after: str) -> tuple[str, str]:
 
 
 def _lists_inputs(after: str) -> bool:
-    """After a bare 'from': a determiner or a list of things, and no verb of the outcome."""
+    """After a bare 'from': a determiner or a list of things, and no verb of the outcome
+    before the list ('from distance, petrol price and whether the law was in force' lists
+    inputs; 'from New York will arrive late' does not)."""
     words = [w.lower() for w in WORD.findall(after)]
-    if not words or any(w in _MODALS for w in words):
+    first_item = WORD.findall(after.split(",")[0].lower())
+    if not words or any(w in _MODALS for w in first_item):
         return False
     return words[0] in _DETERMINERS or "," in after or " and " in f" {after.lower()} "
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
 from core.spec import ColumnProfile
@@ -30,7 +31,10 @@ OUTCOME_VOCABULARY = [
         "cancelled canceled cancellation retention retain stay exit attrite"
     ),
     "debt balance owe owed outstanding",
-    "survive survived survival die died death dead alive live lived perish perished life",
+    (
+        "survive survived survival die died death dead alive live lived perish perished life "
+        "kill killed fatal fatality fatalities"
+    ),
     "price worth value cost valuation expensive sell sold fetch pay",
     "late lateness delay delayed tardy",
     "arrive arrival arrived",
@@ -52,6 +56,8 @@ OUTCOME_VOCABULARY = [
     "win won winner victory",
     "pass passed success succeed",
     "sex gender",
+    "female women woman",
+    "male men man",
     "rating rate stars score grade evaluation",
     "quality grade",
     "count number quantity",
@@ -93,7 +99,7 @@ ANTONYM_PAIRS = [
     ("pass passed success succeed", "fail failed failure"),
     ("stay stayed retain retained renew renewed", "leave left quit churn churned cancel"),
     ("win won winner", "lose lost loss defeat"),
-    ("survive survived alive live", "die died death dead perish"),
+    ("survive survived alive live", "die died death dead perish kill killed"),
     ("employed employment work working", "unemployed unemployment"),
 ]
 # Broad kinds of outcome: weaker than a synonym, but enough when nothing closer matches
@@ -153,8 +159,19 @@ ABBREVIATIONS = {
     "post": "after",
     "pre": "before",
     "rpm": "revolutions per minute",
+    "sqft": "square feet",
+}
+# Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
+# form of it, or its initials); the others only look like it or belong to its broad kind.
+STRONG_CUES = frozenset({"exact", "synonym", "antonym", "abbreviation", "initials", "root"})
+WEAK_CUES = frozenset({"kind", "synonym_abbreviation", "qualifier", "glued", "start", "part"})
+RELATION_CUES = {
+    "means much the same": "synonym",
+    "is the opposite outcome": "antonym",
+    "asks for the same kind of quantity": "kind",
 }
 ACRONYM_BONUS = 0.15  # each further word of the phrase that the brief says
+_ARTICLES = {"the", "a", "an"}
 _GLUE_WORDS = {"of", "per", "in", "to", "no", "is", "at", "on", "by", "and", "or"}
 _VOWELS = set("aeiou")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -255,24 +272,33 @@ def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
 
 def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     """Best weight of one column-name word against the brief's outcome words, and why."""
-    token = stem(col_word)
-    best, why = 0.0, ""
+    weight, why, _ = word_cue(col_word, brief)
+    return weight, why
 
-    def consider(score: float, reason: str) -> None:
-        nonlocal best, why
+
+def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
+    """As `word_match`, and which kind of cue it is (one of `STRONG_CUES` or `WEAK_CUES`), so that the
+    confidence can tell a word said outright from a loose likeness."""
+    token = stem(col_word)
+    best, why, kind_of = 0.0, "", ""
+
+    def consider(score: float, reason: str, kind: str) -> None:
+        nonlocal best, why, kind_of
         if score > best:
-            best, why = score, reason
+            best, why, kind_of = score, reason, kind
 
     if token in brief.weights:
-        consider(EXACT * brief.weights[token], f"the brief says '{brief.originals[token]}'")
+        weight = EXACT * brief.weights[token]
+        consider(weight, f"the brief says '{brief.originals[token]}'", "exact")
     expanded = ABBREVIATIONS.get(col_word)
 
     if expanded and " " in expanded:
-        consider(*_phrase_match(col_word, expanded, brief))
+        consider(*_phrase_match(col_word, expanded, brief), "initials")
     elif expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
             f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
+            "abbreviation",
         )
     for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
         for weight, how, related in RELATIONS.get(meaning, ()):
@@ -286,12 +312,15 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     consider(
                         weight * brief.weights[said],
                         f"'{brief.originals[said]}' in the brief {how}",
+                        RELATION_CUES[how],
                     )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
             if _abbreviates(col_word, original):
                 consider(
-                    ABBREVIATION * brief.weights[stem_], f"'{col_word}' is short for '{original}'"
+                    ABBREVIATION * brief.weights[stem_],
+                    f"'{col_word}' is short for '{original}'",
+                    "abbreviation",
                 )
     if best < ABBREVIATION * SYNONYM:  # 'cty' for city when the brief says town
         for stem_, original in brief.originals.items():
@@ -300,6 +329,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                     consider(
                         ABBREVIATION * SYNONYM * brief.weights[stem_],
                         f"'{col_word}' is short for '{synonym}', which '{original}' means",
+                        "synonym_abbreviation",
                     )
     if best < INITIALS:
         used = _initials_in(col_word, brief.outcome_words)
@@ -307,22 +337,30 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
             weights = [brief.weights.get(stem(w), 0.0) for w in used]
             # 'miles per gallon' says more than 'miles' alone: each further word counts
             weight = max(weights, default=0.0) * (1 + 0.15 * (sum(w > 0 for w in weights) - 1))
-            consider(INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'")
+            consider(
+                INITIALS * weight, f"'{col_word}' is the initials of '{' '.join(used)}'", "initials"
+            )
     if best < ROOT:
         for stem_, original in brief.originals.items():
             if stem_ != token and same_root(token, stem_):
                 consider(
-                    ROOT * brief.weights[stem_], f"'{original}' in the brief has the same root"
+                    ROOT * brief.weights[stem_],
+                    f"'{original}' in the brief has the same root",
+                    "root",
                 )
     if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
         for stem_, original in brief.originals.items():
             residue = _qualifier_of(col_word, original)
             if residue:
                 # 'hhours' when the brief says the husband's hours: the letter is his
-                said = any(w[:1] == residue[0] for w in brief.outcome_words if w != original)
+                said = any(
+                    w[:1] == residue[0] for w in brief.outcome_words
+                    if w != original and w not in STOPWORDS
+                )
                 consider(
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier",
+                    "qualifier",
                 )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
@@ -331,6 +369,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
             consider(
                 ABBREVIATION * weight * (1 + ACRONYM_BONUS * (len(pieces) - 1)) * 0.9,
                 f"'{col_word}' is short for '{' '.join(pieces)}'",
+                "glued",
             )
     if best < SHARED_START:  # 'premie' for premature: a long shared start
         for stem_, original in brief.originals.items():
@@ -338,12 +377,13 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
                 consider(
                     SHARED_START * brief.weights[stem_],
                     f"'{col_word}' starts like '{original}'",
+                    "start",
                 )
     if best == 0.0 and len(token) >= 5:
         for stem_, weight in brief.weights.items():
             if len(stem_) >= 4 and stem_ in token:
-                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'")
-    return best, why
+                consider(PART * weight, f"the name contains '{brief.originals[stem_]}'", "part")
+    return best, why, kind_of
 
 
 def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str]:
@@ -467,6 +507,15 @@ def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
 def _initials_in(short: str, words: list[str]) -> list[str]:
     """The brief words whose starts make the word: 'gpa' ← grade point average, 'los' ←
     length of stay, 'medv' ← median (home) value, 'bwt' ← birth weight; [] if none."""
+    if len(short) == 2 and short.isalpha():  # 'ui' ← unemployment insurance: two whole words
+        return next(
+            (
+                [a, b]
+                for a, b in pairwise(words)
+                if a[:1] + b[:1] == short and min(len(a), len(b)) >= 3 and not {a, b} & STOPWORDS
+            ),
+            [],
+        )
     if not 3 <= len(short) <= 12 or not short.isalpha():
         return []
     for i in range(len(words)):
@@ -494,8 +543,8 @@ def _starts_of(short: str, words: list[str], i: int, used: int, skipped: bool) -
 def _piece_lengths(short: str, word: str) -> list[int]:
     """Lengths n such that short[:n] starts `word` (one letter, three or more, or all of a
     short word: 'ma' + 'le' of 'machine learning' is not 'male'), or is its consonants."""
-    if not word or word[0] != short[0]:
-        return []
+    if not word or word[0] != short[0] or word in _ARTICLES:
+        return []  # 'the' gives no initial: 'vote' is not 'view of the economy'
     lengths = [
         n
         for n in range(min(len(word), len(short)), 0, -1)
@@ -504,7 +553,8 @@ def _piece_lengths(short: str, word: str) -> list[int]:
     # the last piece may be a content word's consonants: 'b' + 'wt' of 'birth weight'
     n = len(short)
     last_piece = 2 <= n <= 4 and n not in lengths and word not in STOPWORDS
-    if last_piece and len(word) >= n + 2 and _consonants_in_order(short, word):
+    ends_alike = short[-1] == word[-1]  # 'wt' of weight; not 'er' of earn
+    if last_piece and ends_alike and len(word) >= n + 2 and _consonants_in_order(short, word):
         lengths.append(n)
     return lengths
 

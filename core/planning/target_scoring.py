@@ -25,13 +25,14 @@ from core.planning.brief import (
 from core.planning.column_names import (
     _CAMEL,
     _GLUE_WORDS,
+    STRONG_CUES,
     expand_word,
     initials,
     mentioned_values,
     name_words,
     offered_by_initials,
     spoken_name,
-    word_match,
+    word_cue,
 )
 from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
@@ -39,7 +40,20 @@ MIN_TARGET_SCORE = 0.45
 # The best column must beat the runner-up clearly; at this ratio the confidence is 0.5.
 AMBIGUITY_RATIO = 0.85
 ASK_BELOW = 0.5  # confidence under which the planner asks instead of guessing
-GENERIC_CONFIDENCE = 0.7  # a column named 'target' is a good guess, not a certainty
+# Caps on the confidence by the kind of evidence (set from the dev half's reliability table,
+# `python -m bench.brief_accuracy --reliability`): what the brief says outright may be
+# certain; a likeness, or a prior, is a guess of known worth; a lone loose likeness is asked.
+EVIDENCE_CAPS = {
+    "named": 1.0,
+    "all values": 1.0,
+    "words, whole name": 1.0,
+    "words, part of name": 0.8,
+    "likeness, whole name": 0.8,
+    "some values": 0.8,
+    "prior": 0.7,  # a column named 'target' is a good guess, not a certainty
+    "weak prior": 0.6,  # 'type', 'status', the only yes/no column
+    "likeness, part of name": 0.45,  # below ASK_BELOW: asked, never acted on
+}
 MAX_CANDIDATES = 5
 NAMED_REASON = "the brief names the column"  # how a named column's reasons start
 
@@ -79,6 +93,8 @@ class Match:
     unpenalised: float = 0.0
     named: bool = False  # the brief names the column outright
     generic: bool = False  # only its target-like name speaks for it
+    cues: set[str] = field(default_factory=set)  # kinds of cue behind it, see `evidence_of`
+    coverage: float = 0.0  # share of the name's words the brief's outcome words match
 
     def candidate(self) -> TargetCandidate:
         return TargetCandidate(
@@ -202,6 +218,7 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
     bonus, hits = _value_bonus(col, brief)
     if bonus:
         match.score += bonus
+        match.cues.add("all_values" if bonus == ALL_VALUES else "values")
         match.reasons.append(
             "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
         )
@@ -215,13 +232,15 @@ def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
     match = Match(col, 0.0)
     matched = 0
     for word in words:
-        weight, why = word_match(word, brief)
+        weight, why, kind = word_cue(word, brief)
         if weight:
             match.score += weight
             matched += 1
             match.reasons.append(why)
+            match.cues.add(kind)
     if match.score:
-        match.score *= 0.5 + 0.5 * matched / len(words)
+        match.coverage = matched / len(words)
+        match.score *= 0.5 + 0.5 * match.coverage
     return match
 
 
@@ -251,9 +270,11 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
             GENERIC_TARGET_SCORE,
             [f"no column matches the brief's words, and '{col.name}' is named like a target"],
             generic=True,
+            cues={"prior" if strong else "weak_prior"},
         )
         for col in free
-        if (is_generic_name(col.name) and not _coordinate(col.name, single_letters))
+        for strong in [is_generic_name(col.name) and not _coordinate(col.name, single_letters)]
+        if strong
         or (
             is_generic_name(col.name, weak=True)
             and brief.answer in (AnswerType.CLASSES, AnswerType.TWO_VALUED)
@@ -263,7 +284,11 @@ def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list
     ]
     if generic or brief.answer is not AnswerType.TWO_VALUED:
         return generic
-    return [Match(col, YES_NO_PRIOR, [_YES_NO_REASON], generic=True) for col in free if _is_yes_no(col)]
+    return [
+        Match(col, YES_NO_PRIOR, [_YES_NO_REASON], generic=True, cues={"weak_prior"})
+        for col in free
+        if _is_yes_no(col)
+    ]
 
 
 _YES_NO_REASON = "the brief asks yes or no, and it is a yes/no column"
@@ -340,15 +365,44 @@ def answer_fit(col: ColumnProfile, answer: AnswerType) -> float:
 
 
 def confidence(best: Match, runner_up: Match | None) -> float:
-    """How sure the planner is of `best`: 1 when named outright; otherwise the weaker of its
-    strength (0.5 at the minimum score) and its lead (0.5 when the runner-up scores 80%)."""
+    """How sure the planner is of `best`: 1 when named outright; otherwise the weakest of its
+    strength (0.5 at the minimum score), its lead (0.5 when the runner-up scores 85%) and
+    what its kind of evidence is worth (`evidence_cap`)."""
     if best.named:
         return 0.5 if runner_up is not None and runner_up.named else 1.0
     strength = min(1.0, best.score / (2 * MIN_TARGET_SCORE))
     ratio = runner_up.score / best.score if runner_up is not None and best.score else 0.0
     lead = min(1.0, max(0.0, (1 - ratio) / (2 * (1 - AMBIGUITY_RATIO))))
-    sure = min(strength, lead)
-    return round(min(sure, GENERIC_CONFIDENCE) if best.generic else sure, 3)
+    return round(min(strength, lead, evidence_cap(best)), 3)
+
+
+def evidence_cap(match: Match) -> float:
+    """The most a match's kind of evidence (`evidence_of`) lets the planner be sure of it."""
+    return EVIDENCE_CAPS[evidence_of(match)]
+
+
+def evidence_of(match: Match) -> str:
+    """The kind of evidence for a match, strongest first (the keys of `EVIDENCE_CAPS`).
+
+    Certain: the brief names the column, lists every value, or says the name's words (the
+    same word, a synonym, an opposite, a root, an abbreviation, initials) for all of the
+    name. A guess of known worth: those words for part of the name, a loose likeness (a
+    broad kind, a shared start, a qualifier letter) for all of it, some of its values, or a
+    prior. Not enough to act on: loose likenesses on part of the name and nothing else
+    ('weekslast' for "how much will a donor give" only by the kind of quantity)."""
+    if match.named:
+        return "named"
+    if "all_values" in match.cues:
+        return "all values"
+    if match.generic:
+        return "prior" if "prior" in match.cues else "weak prior"
+    strong = bool(match.cues & STRONG_CUES)
+    whole = match.coverage >= 1
+    if strong:
+        return "words, whole name" if whole else "words, part of name"
+    if whole:
+        return "likeness, whole name"
+    return "some values" if "values" in match.cues else "likeness, part of name"
 
 
 # --------------------------------------------------------------------------- usable targets

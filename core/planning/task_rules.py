@@ -247,12 +247,18 @@ def propose_task(brief: str, profile: DataProfile, findings: list[Finding]) -> T
         return _unresolved(
             "No column matches what the brief asks to predict. Name the column to predict, "
             "or pick one of the candidates.",
-            _candidates([m for m in matches if m.score >= MIN_TARGET_SCORE * 0.5])
-            or plausible_targets(profile),
+            _with_plausible(_weak_matches(matches), profile),
             sure,
         )
     if sure < ASK_BELOW:
         rivals = [best, *[m for m in matches[1:] if m.score >= _rival_score(best)]]
+        if len(rivals) == 1:  # one column, on too little evidence: offer the next ones too
+            return _unresolved(
+                f"The brief points at '{best.column.name}' only loosely ({best.reasons[0]}). "
+                "Say which column to predict.",
+                _with_plausible([best, *_weak_matches(matches[1:])], profile),
+                sure,
+            )
         shown = ", ".join(f"'{m.column.name}'" for m in rivals)
         return _unresolved(
             f"The brief matches more than one column about equally ({shown}). "
@@ -297,6 +303,17 @@ def _unusable_named(best: Match | None, named: list[Match], matches: list[Match]
     if best is None or best.score < MIN_TARGET_SCORE or best is top:
         return unusable_target(top.column)
     return ""
+
+
+def _weak_matches(matches: list[Match]) -> list[Match]:
+    return [m for m in matches if m.score >= MIN_TARGET_SCORE * 0.5]
+
+
+def _with_plausible(matches: list[Match], profile: DataProfile) -> list[TargetCandidate]:
+    """The matches as candidates, then columns a user would likely predict, so that the
+    question always offers a choice."""
+    options = _candidates(matches) + plausible_targets(profile)
+    return list({c.column: c for c in options}.values())[:MAX_CANDIDATES]
 
 
 def _candidates(matches: list[Match]) -> list[TargetCandidate]:

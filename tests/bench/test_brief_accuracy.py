@@ -42,6 +42,19 @@ def test_report_counts_right_asked_and_confidently_wrong():
     assert "'Predict Income.' | Balance (regression) | Income (regression) | 1.00" in text
 
 
+def test_reliability_counts_the_best_column_by_confidence_and_evidence():
+    items = [
+        _item("Predict Balance.", target="Balance", task_type="regression"),  # named: right, 1.0
+        _item("Predict Income.", target="Balance", task_type="regression"),  # named: wrong, 1.0
+        _item("do something useful", ask=True, candidates=[]),  # not a clear brief
+    ]
+    lines = accuracy.reliability([accuracy.measure(item) for item in items])
+    (certain,) = [line for line in lines if line.strip().startswith("[0.90, 1.00]")]
+    assert certain.split()[2:4] == ["2", "1/2"]  # two briefs, the best right on one
+    (named,) = [line for line in lines if line.strip().startswith("named")]
+    assert named.split()[1:3] == ["2", "1/2"]
+
+
 def test_public_tasks_are_all_right():
     assert accuracy.public_tasks()[0].endswith("16/16 right")
 

@@ -157,6 +157,17 @@ def test_unclear_brief_stops_with_the_candidates_and_the_flag(tmp_path):
     assert "Candidates: " in result.stderr and not (tmp_path / "m.zip").exists()
 
 
+def test_the_flag_to_pass_is_quoted_for_the_shell_when_the_column_has_a_space(tmp_path):
+    path = tmp_path / "homes.csv"
+    pd.DataFrame({"rooms": [1, 2, 3, 4] * 20, "Sale Price": [i % 20 + 0.5 for i in range(80)]}).to_csv(
+        path, index=False
+    )
+    result = runner.invoke(app, ["build", str(path), "--intent", "do something useful",
+                                 "--budget", "3", "--out", str(tmp_path / "m.zip")])
+    assert result.exit_code == 2, result.output
+    assert "e.g. --target 'Sale Price'." in result.stderr
+
+
 def test_overrides_win_and_are_recorded_in_the_summary(tmp_path):
     result = runner.invoke(app, ["build", _penguins_csv(tmp_path), "--intent", "Identify the species",
                                  "--target", "sex", "--task", "binary", "--metric", "accuracy",

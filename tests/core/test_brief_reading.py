@@ -10,6 +10,7 @@ import pytest
 from core.checks import run_checks
 from core.planning.brief import AnswerType, Brief, split_outcome_and_inputs, stem
 from core.planning.column_names import expand_word, initials, name_words, same_root, word_match
+from core.planning.target_scoring import ASK_BELOW, evidence_of, score_columns
 from core.planning.task_rules import propose_task
 from core.profile import profile_frame
 from core.spec import TaskProposal
@@ -35,6 +36,18 @@ from core.spec import TaskProposal
             "How late will a flight from New York arrive?",
             "How late will a flight from New York arrive",
             "",
+        ),
+        # a verb after the list is one of the inputs ('whether the law was in force')
+        (
+            "Predict drivers killed from distance driven, petrol price and whether the law was in force",
+            "Predict drivers killed ",
+            " distance driven, petrol price and whether the law was in force",
+        ),
+        # a sentence that only lists the inputs
+        (
+            "Will the patient die in hospital? Use age, gender and procedure.",
+            "Will the patient die in hospital",
+            "age, gender and procedure",
         ),
     ],
 )
@@ -120,6 +133,7 @@ def test_abbreviations_match_the_words_they_shorten(word, brief):
         ("male", "do some machine learning"),  # 'ma' + 'le' is not an abbreviation
         ("age", "the average grade"),  # vowels in it: not letters-in-order
         ("month", "How much ozone will there be?"),  # not the starts of 'much ozone will there'
+        ("vote", "predict the view of the economy"),  # 'the' gives no initial
     ],
 )
 def test_loose_abbreviations_do_not_match(word, brief):
@@ -215,7 +229,7 @@ def test_the_final_verb_of_a_question_is_asked_not_its_subject():
 
 def test_a_unit_of_something_asks_for_the_thing():
     frame = _frame(year="count", education="count", sex=["Male", "Female"])
-    assert _target("How many years of schooling has the respondent had?", frame) != "year"
+    assert _target("How many years of schooling has the respondent had?", frame) == "education"
 
 
 def test_a_glued_qualifier_letter_makes_siblings_that_the_planner_asks_about():
@@ -264,3 +278,60 @@ def test_empty_vague_and_unrelated_briefs_ask_instead_of_guessing(brief):
     frame = _frame(Income="num", Limit="num", Married="yesno", Balance="num")
     proposal = _resolve(brief, frame)
     assert proposal.spec is None and proposal.message
+
+
+def test_a_possessive_names_whose_view_not_the_column_to_predict():
+    frame = _frame(vote=["Labour", "Conservative"], economy_national="count", economy_home="count")
+    assert _resolve("Predict the voter's view of the economy", frame).spec is None
+
+
+def test_how_many_months_until_asks_how_long():
+    frame = _frame(durat="count", priors="count", drugs="yesno", married="yesno")
+    assert _target("How many months until a released prisoner is arrested again?", frame) == "durat"
+
+
+def test_a_time_unit_says_in_what_the_answer_comes_not_what_it_is():
+    frame = _frame(tenure="count", monthly_charges="num", contract=["monthly", "yearly"])
+    assert _target("how long has a customer been with us, in months", frame) != "monthly_charges"
+
+
+# --------------------------------------------------------------------------- confidence
+
+
+def _best(brief: str, frame: pd.DataFrame):
+    return score_columns(Brief.read(brief), profile_frame(frame))[0]
+
+
+@pytest.mark.parametrize(
+    ("brief", "columns", "evidence"),
+    [
+        ("Predict balance.", {"balance": "num", "income": "num"}, "named"),
+        ("Will the market go up or down?", {"direction": ["Up", "Down"], "lag": "num"}, "all values"),
+        ("How much does the house sell for?", {"price": "num", "rooms": "count"}, "words, whole name"),
+        ("Estimate the sale price", {"sale_price_usd": "num", "rooms": "count"}, "words, part of name"),
+        ("predict disease progression", {"target": "num", "bmi": "num"}, "prior"),
+        ("How much will a donor give this time?", {"weekslast": "num", "mails": "count"},
+         "likeness, part of name"),
+    ],
+)
+def test_each_match_says_what_kind_of_evidence_it_rests_on(brief, columns, evidence):
+    assert evidence_of(_best(brief, _frame(**columns))) == evidence
+
+
+def test_a_lone_loose_likeness_asks_while_the_same_column_named_is_certain():
+    """'weekslast' matches "how much will a donor give this time" only by the kind of
+    quantity 'time' is, on part of its name: too little to act on."""
+    frame = _frame(weekslast="num", mailsyear="num", respond="yesno")
+    loose = _resolve("How much will a donor give this time?", frame)
+    assert loose.spec is None and loose.confidence < ASK_BELOW
+    assert "only loosely" in loose.message and "'weekslast'" in loose.message
+    offered = [c.column for c in loose.candidates]
+    assert offered[0] == "weekslast" and len(offered) > 1  # the picker offers more than one
+    named = _resolve("Predict weekslast.", frame)
+    assert named.spec.target == "weekslast" and named.confidence == 1.0
+
+
+def test_a_prior_is_a_guess_never_a_certainty():
+    frame = _frame(target="num", bmi="num", age="count")
+    proposal = _resolve("predict disease progression", frame)
+    assert proposal.spec.target == "target" and ASK_BELOW <= proposal.confidence <= 0.7

@@ -8,8 +8,10 @@ The wall-clock budget covers everything from the start of `run_build`: the searc
 early enough to leave time for the refit of the best model and for the steps after it
 (evaluation, writing the model's files, failure analysis, explanation), each estimated
 from what this build measured (`_post_search_costs`), and each step keeps to the time its
-successors leave it. A member whose refit does not fit in what is left ships as the average
-of its cross-validation fold models instead (still a valid model, trained on less data).
+successors leave it. Some members ship as the average of their cross-validation fold models
+by choice (`core.search.ships_fold_models`: measured to beat a refit for them; what the
+ensemble, the held-out metrics and the calibrator judged is then exactly what ships); a
+member whose refit does not fit in what is left ships that way too.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from core.search import (
     prediction_seconds,
     refit_growth,
     refit_seconds_estimate,
+    ships_fold_models,
 )
 from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
 from core.splits import duplicates_across, group_holdout, split_keys, time_holdout
@@ -84,6 +87,11 @@ BOOSTED_SECONDS_PER_TREE = 0.00005  # writing one CatBoost / LightGBM tree
 ENSEMBLE_FAMILIES = 3  # the ensemble is planned for as the best trial of this many families
 BUNDLE_SECONDS = 0.3  # the bundle's own files (model card, manifest, zip) after the build
 ZIP_BYTES_PER_SECOND = 30e6  # compressing the members' files into the bundle
+
+# how each ensemble member ships (BuildResult.refit)
+ALL_ROWS = "all rows"  # refitted on every row
+FOLD_MODELS = "fold models"  # its cross-validation fold models, by choice
+NO_TIME_TO_REFIT = "fold models (no time to refit)"
 
 
 # --------------------------------------------------------------------------- results
@@ -144,7 +152,7 @@ class BuildResult:
     brief: str = ""
     validation: str = ""
     rows: dict = field(default_factory=dict)  # {"train": n, "test": n, "all": n}
-    refit: dict = field(default_factory=dict)  # trial id -> "all rows" | "fold models"
+    refit: dict = field(default_factory=dict)  # trial id -> ALL_ROWS | FOLD_MODELS | NO_TIME_TO_REFIT
     train_sample: pd.DataFrame | None = None  # a few raw rows (input example for bundles)
     planner_info: dict = field(default_factory=dict)  # core.planner.planner_report
     reproducibility: dict = field(default_factory=dict)  # core.reproducibility.build_record
@@ -584,6 +592,8 @@ def _search_deadline_fn(clock: BudgetClock, sizes: _Sizes):
         # keep time to refit the best trial of the two leading families
         reserve, cap, refitted = 0.0, MAX_REFIT_SHARE * clock.budget_seconds, set()
         for rank, record in enumerate(likely[:2]):
+            if ships_fold_models(record, search.folds_, search.spec.metric, sizes.all):
+                continue  # nothing to refit: its fold models ship
             needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, sizes.all)
             # the leader's all-rows refit is what ships, so it outranks any refinement, as
             # long as it can still finish; a refit that cannot fit ships as fold models
@@ -630,7 +640,10 @@ def _affordable_growth(record: TrialRecord, search: ModelSearch, n_all: int,
 def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: BudgetClock,
                   seed: int, callbacks: BuildCallbacks, weight: float,
                   hard_end: float) -> tuple[list[Member], str]:
-    """Refit one ensemble member on all rows if it fits before `hard_end`; else fold models."""
+    """One ensemble member as it ships: its fold models where they are measured to beat a
+    refit, else refitted on all rows if that fits before `hard_end`, else its fold models."""
+    if ships_fold_models(record, search.folds_, search.spec.metric, len(data.y)):
+        return _fold_members(record, data.n_classes, weight), FOLD_MODELS
     family = REGISTRY[record.candidate.estimator]
     n_all = len(data.y)
     growth = _affordable_growth(record, search, n_all, hard_end)
@@ -645,17 +658,25 @@ def _refit_member(record: TrialRecord, data: _Data, search: ModelSearch, clock: 
             # a refit stopped close to its end is still better than models on fewer rows
             if not fitted.info.get("interrupted") or \
                     fitted.info.get("completed_share", 0.0) >= REFIT_KEEP_SHARE:
-                return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], "all rows"
+                return [Member(fitted.kind, fitted.estimator, weight, record.result.trial_id)], ALL_ROWS
         except Exception as exc:  # keep the validated fold models instead
             callbacks.on_log(f"Refit of {record.result.trial_id} failed ({exc}); using its fold models.")
-    members = [
-        Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
-        for i, m in enumerate(record.models)
-        if data.n_classes == 0 or len(getattr(m.estimator, "classes_", range(data.n_classes))) == data.n_classes
-    ] or [Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}") for i, m in enumerate(record.models)]
+    return _fold_members(record, data.n_classes, weight), NO_TIME_TO_REFIT
+
+
+def _fold_members(record: TrialRecord, n_classes: int, weight: float) -> list[Member]:
+    """A trial's fold models as members sharing its weight equally: their mean is the model
+    whose out-of-fold predictions were validated. Fold models that missed a class are left
+    out while others saw every class."""
+    def member(i, m):
+        return Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
+
+    members = [member(i, m) for i, m in enumerate(record.models)
+               if n_classes == 0 or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
+               ] or [member(i, m) for i, m in enumerate(record.models)]
     for m in members:
         m.weight = weight / len(members)
-    return members, "fold models"
+    return members
 
 
 def _report(planner, context: dict) -> str:
@@ -845,7 +866,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                                  hard_end=_step_end(clock, costs, "refit", at_least=True))
         members += new
         refit[tid] = how
-    if any(how != "all rows" for how in refit.values()):
+    if NO_TIME_TO_REFIT in refit.values():
         warnings.append("Not enough budget left to refit every chosen model on all rows; some ship as "
                         "the average of their cross-validation models.")
     model = TabularModel(data.schema, members, reliability)

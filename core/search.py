@@ -249,6 +249,41 @@ def refit_growth(folds: Folds, n_all: int) -> float:
     return min(1.3, _row_growth(folds, n_all))
 
 
+# Refit on all rows, or ship the fold models? Chosen on bench/bag_vs_refit.py (fixed work:
+# briefml's defaults, its folds, no budget; public tasks, seeds 0-2, scored on compare.py's
+# test split; ratios > 1 mean the fold models scored better):
+# - boosted-tree classifiers on up to 1,000 rows: LightGBM's refit (more rows, 1.3 times the
+#   folds' trees) grows overconfident: penguins 2.37 (log loss; a test row at probability
+#   1e-9), titanic 1.012, breast_cancer 0.997, oj 0.997; HistGradientBoosting's alike:
+#   penguins 2.03, titanic 1.004. Above that the refit wins: digits 0.61 and 0.90 (log
+#   loss), default 0.999; credit_status 1.002 and telco_churn 1.003 are even. LightGBM's
+#   regressors refit: concrete 0.94, ames 0.95, carseats 1.02, diabetes 1.006, wage 0.997.
+# - linear classifiers refined to a weak penalty (C above its default 1), on log loss: the
+#   refit on more rows is surer than its folds were; C=30: penguins 1.15, digits 1.50. At
+#   C=1 the refit wins (penguins 0.86, digits 0.90).
+# - CatBoost always refits: penguins 0.73, carseats 0.96, concrete 0.93, ames 0.95, others
+#   0.99-1.007, diabetes 1.05 the exception; so do the forests: penguins 0.80-0.89, digits
+#   0.79-0.81 (log loss), titanic 1.00-1.005.
+# - forward-in-time folds never ship (their models never saw the latest rows: seattle_weather
+#   0.66-0.82), nor a single holdout's one model.
+BAG_MAX_ROWS = {"lightgbm": 1000, "hist_gradient_boosting": 1000}  # classifiers only
+DEFAULT_C = 1.0
+
+
+def ships_fold_models(record: TrialRecord, folds: Folds, metric: str, n_rows: int) -> bool:
+    """Whether a trial ships as the mean of its cross-validation fold models (a bag: the
+    models whose out-of-fold predictions the ensemble, the held-out metrics and the
+    calibrator judged) rather than as one model refitted on all `n_rows` rows."""
+    if len(record.models) < 2 or not folds.scheme.startswith(("cv", "grouped cv")):
+        return False
+    name, params = record.candidate.estimator, record.candidate.params
+    if metrics.get_metric(metric).tasks == metrics.REGRESSION:
+        return False
+    if name in BAG_MAX_ROWS:
+        return n_rows <= BAG_MAX_ROWS[name]
+    return name == "linear" and metric == "log_loss" and float(params.get("C", DEFAULT_C)) > DEFAULT_C
+
+
 def refit_seconds_estimate(record: TrialRecord, folds: Folds, n_all: int, growth: float = 1.0) -> float:
     """Time a refit on `n_all` rows should take, from the folds' fit times (rows scale the
     time; the family says how the refit's size compares with what a fold trained)."""

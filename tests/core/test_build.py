@@ -168,12 +168,14 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)  # 200 training rows a fold
     # a refit that can no longer finish in time is not waited for
     slow = _finished_trial("t001", "catboost", -1.0, fold_seconds=90.0)
-    search = SimpleNamespace(records_={"t001": slow}, folds_=folds)
+    search = SimpleNamespace(records_={"t001": slow}, folds_=folds,
+                             spec=SimpleNamespace(metric="rmse"))
     others = clock.end - _search_deadline_fn(clock, sizes)(search)
     assert 0 < others < 12  # far less than the refit: nothing was reserved for it
 
     leader = _finished_trial("t001", "catboost", -1.0, fold_seconds=40.0)
-    search = SimpleNamespace(records_={"t001": leader}, folds_=folds)
+    search = SimpleNamespace(records_={"t001": leader}, folds_=folds,
+                             spec=SimpleNamespace(metric="rmse"))
     deadline = _search_deadline_fn(clock, sizes)(search)
     assert clock.end - deadline == pytest.approx(others + 46.0, abs=0.5)  # past the 40 s cap
 
@@ -223,3 +225,23 @@ def test_build_analyses_failures_and_stress_within_its_share_of_the_budget(pengu
     assert all(r["runs"] for r in stress["checks"])
     assert "## Where it fails" in result.report
     assert json.loads(json.dumps(failures)) == failures  # plain JSON, ready to store
+
+
+def test_members_chosen_to_ship_as_fold_models_are_the_validated_fold_models(penguins):
+    """LightGBM on a small table ships its k fold models sharing its ensemble weight (what
+    the held-out rows and the calibrator judged is what ships); its SHAP values add up."""
+    from core import runtime
+    from core.build import FOLD_MODELS
+
+    plan = SearchPlan(candidates=[Candidate(estimator="lightgbm", params={"num_iterations": 60})],
+                      validation="cv3", budget_seconds=5, ensemble=False)
+    result = build_model(penguins, BRIEF, budget_seconds=5, seed=0, spec_overrides=plan)
+    (trial, how), = result.refit.items()  # ensembling is off: one member, the best trial
+    assert how == FOLD_MODELS and result.ensemble["weights"] == {trial: 1.0}
+    assert [m.name for m in result.model.members] == [f"{trial}/fold{i}" for i in range(3)]
+    assert sum(m.weight for m in result.model.members) == pytest.approx(1.0)
+    assert not any("refit" in w for w in result.warnings)
+    rows = penguins.head(5)
+    frame, _ = result.model.feature_frame(rows)
+    contrib = runtime.explain_frame(result.model.members, frame, result.model.schema)
+    assert np.allclose(contrib.base + contrib.values.sum(axis=1), result.model.raw_output(rows), atol=1e-6)

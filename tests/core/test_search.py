@@ -224,3 +224,30 @@ def test_a_trial_that_cannot_stop_inside_a_fit_is_given_up_once_out_of_time(canc
     # after one 10 s fold, the four left would end 25 s past its time: given up at once
     assert record.result.status == "failed" and "out of time after 1 of 5 folds" in record.result.error
     assert clock.now == 1010.0  # one fold, not five
+
+
+@pytest.mark.parametrize("estimator, params, scheme, metric, rows, bagged", [
+    ("lightgbm", {}, "cv5", "roc_auc", 1000, True),  # small table: the refit grows overconfident
+    ("lightgbm", {}, "cv5", "roc_auc", 1001, False),
+    ("lightgbm", {}, "cv5", "rmse", 300, False),  # its regressors refit
+    ("lightgbm", {}, "grouped", "log_loss", 300, True),
+    ("lightgbm", {}, "forward", "log_loss", 300, False),  # fold models never saw the latest rows
+    ("lightgbm", {}, "holdout", "log_loss", 300, False),  # one model on a fraction of the rows
+    ("hist_gradient_boosting", {}, "cv5", "log_loss", 300, True),
+    ("catboost", {}, "cv5", "log_loss", 300, False),
+    ("random_forest", {}, "cv5", "log_loss", 300, False),
+    ("linear", {"C": 30.0}, "cv5", "log_loss", 5000, True),  # weak penalty: the refit is surer
+    ("linear", {"C": 30.0}, "cv5", "roc_auc", 5000, False),
+    ("linear", {"C": 1.0}, "cv5", "log_loss", 5000, False),
+])
+def test_which_trials_ship_their_fold_models(estimator, params, scheme, metric, rows, bagged):
+    from core.search import TrialRecord, ships_fold_models
+
+    y = np.arange(40) % 2
+    folds = {"cv5": lambda: make_folds(y, "binary", "cv5", 0),
+             "grouped": lambda: make_folds(y, "binary", "cv4", 0, groups=np.arange(40) // 4),
+             "forward": lambda: make_folds(y, "binary", "cv3", 0, order=np.arange(40)),
+             "holdout": lambda: make_folds(y, "binary", "holdout", 0)}[scheme]()
+    record = TrialRecord(result=None, candidate=Candidate(estimator=estimator, params=params),
+                         models=[object()] * len(folds.splits))
+    assert ships_fold_models(record, folds, metric, rows) is bagged

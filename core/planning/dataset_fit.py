@@ -66,10 +66,15 @@ def _target_reason(proposal, profile: DataProfile) -> str:
     return f"has {kind} '{spec.target}' column to predict"
 
 
-def _only_its_kind_fits(brief: str, profile: DataProfile, target: str) -> bool:
+def _how_it_fits(brief: str, profile: DataProfile, target: str) -> str:
+    """'words' when the brief's words name the target; 'kind' when only its kind of answer
+    or a target-like name does; 'meaning' when only the word vectors' likeness does: topic,
+    not the same quantity ("electricity demand" is near 'wage'), too loose to offer a table."""
     match = next((m for m in score_columns(Brief.read(brief), profile) if m.column.name == target),
                  None)
-    return match is None or match.generic
+    if match is None or match.generic:
+        return "kind"
+    return "meaning" if match.by_meaning else "words"
 
 
 def dataset_fit(brief: str, profile: DataProfile, findings: list[Finding] = ()) -> DatasetFit:
@@ -85,7 +90,9 @@ def dataset_fit(brief: str, profile: DataProfile, findings: list[Finding] = ()) 
         return DatasetFit(round(score, 3), best.column, None,
                           [f"might predict '{best.column}' (the brief is not clear for this table)"])
     target = proposal.spec.target
-    by_kind_only = _only_its_kind_fits(brief, profile, target)
+    fits_by = _how_it_fits(brief, profile, target)
+    if fits_by == "meaning":
+        return DatasetFit(0.0)
     inputs = mentioned_inputs(brief, profile, target)
     bonus = min(MAX_INPUT_BONUS, INPUT_WEIGHT * len(inputs))
     reasons = [_target_reason(proposal, profile)]
@@ -93,7 +100,7 @@ def dataset_fit(brief: str, profile: DataProfile, findings: list[Finding] = ()) 
         shown = ", ".join(f"'{c}'" for c in inputs[:4]) + (" …" if len(inputs) > 4 else "")
         reasons.append(f"holds inputs the brief mentions ({shown})")
     score = min(1.0, 0.8 * proposal.confidence + bonus)
-    if by_kind_only:
+    if fits_by == "kind":
         score = min(score, KIND_ONLY_FIT)
         reasons[0] += ", but none of the brief's words name it"
     return DatasetFit(round(score, 3), proposal.spec.target, str(proposal.spec.task_type), reasons)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 MAX_BRIEF_CHARS = 2_000
 # Who or what a brief is about ("which customers will ...") is rarely the column to predict.
@@ -203,8 +204,10 @@ _ASKS_NUMBER = re.compile(
 _ASKS_CLASSES = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:kind|type|sort|class|category|variety|species|genre|"
     r"breed|group|brand)\b|\bcategori[sz]e\b|\bwhich of (?:the|several|many)\b|"
-    r"\bwhich\s+[^\W\d_]+\s+(?:is|are|was|were|does|do|did|will|would)\s+"
-    r"(?:the|a|an|this|that|its|their|his|her|each)\b",
+    # "which (A-level chemistry) grade will a student get", "which animal was it"
+    r"\bwhich\s+(?:[^\W\d_]+(?:-[^\W\d_]+)*\s+){0,2}[^\W\d_]+\s+"
+    r"(?:is|are|was|were|does|do|did|will|would)\s+"
+    r"(?:the|a|an|this|that|its|their|his|her|each|it)\b",
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
@@ -275,6 +278,9 @@ class Brief:
     weights: dict[str, float] = field(default_factory=dict)  # outcome stem -> weight
     originals: dict[str, str] = field(default_factory=dict)  # stem -> the word as written
     input_stems: set[str] = field(default_factory=set)
+    # input words that qualify the next word ('headache' in "headache type"): they name
+    # another thing than themselves, so they do not list their own column as an input
+    input_modifiers: set[str] = field(default_factory=set)
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
     word_initials: set[str] = field(default_factory=set)  # of any 2-3 words: 'orange juice' → oj
@@ -335,6 +341,7 @@ class Brief:
         out.input_stems = {
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
+        out.input_modifiers = _modifiers(inputs.lower()) & out.input_stems
         implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)]
         wh = _WH_QUESTION.search(outcome)
         if wh:
@@ -367,6 +374,26 @@ class Brief:
 
     def __bool__(self) -> bool:
         return bool(self.weights)
+
+
+# Words that end a noun phrase rather than continue it ("headache *and* sex").
+_PHRASE_BREAKS = words_of(
+    "and or nor but of in on at for by with from to as than the a an their his her its our "
+    "your this that these those is are was were be will would whether"
+)
+
+
+def _modifiers(text: str) -> set[str]:
+    """Stems of the words directly followed (no comma) by another word of the same noun
+    phrase: 'headache' and 'air' in "air quality, medication and headache type"."""
+    found = list(WORD.finditer(text))
+    return {
+        stem(word.group(0))
+        for word, after in pairwise(found)
+        if not text[word.end() : after.start()].strip()
+        and after.group(0) not in _PHRASE_BREAKS
+        and word.group(0) not in STOPWORDS
+    }
 
 
 def _heads(text: str) -> set[int]:
@@ -481,7 +508,11 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
                     verbs.add(clause[stop])
                     tail.update(clause[j] for j in range(verb + 1, len(words)))
             elif stop is not None and asked_wh and words[stop] in _GET:
-                verbs.update(clause[j] for j in range(stop + 1, len(words)))  # "get *right*"
+                after = range(stop + 1, len(words))
+                if stop + 1 < len(words) and words[stop + 1] in _TAIL_PREPOSITIONS:
+                    tail.update(clause[j] for j in after)  # "what grade will she get *in math*"
+                else:
+                    verbs.update(clause[j] for j in after)  # "get *right*"
             elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
                 stop = None  # "will the application be accepted": no subject to set aside
             if stop is not None:
@@ -552,6 +583,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
         return "", sentence[listed.end() :]
     for match in _INPUT_MARKER.finditer(sentence):
         before, after = sentence[: match.start()], sentence[match.end() :]
+        if _PRONOUN_REQUEST.match(before) and after.strip():
+            return before, after  # "Figure it out from where it was dropped ...": all inputs
         content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
         if not content_before:
             if "," in after:  # "Given their age and income, will they default?"
@@ -561,6 +594,12 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
             continue  # "a flight from New York will arrive": a place, not inputs
         return before, after
     return sentence, ""
+
+
+# "Work it out from ...", "predict this using ...": the request points back at the outcome
+_PRONOUN_REQUEST = re.compile(
+    r"^\W*(?:[^\W\d_]+\s+){1,2}(?:it|this|that|them)(?:\s+out)?\s*$", re.IGNORECASE
+)
 
 
 _CLAUSE_WORDS = words_of(

@@ -160,8 +160,9 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
 
 def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]:
     """Columns the brief sets against the one it names ("predict income or balance",
-    "Balance but not Balance"): then the brief is contradictory and the planner asks."""
-    text = _normalised(brief.text)
+    "Balance but not Balance"): then the brief is contradictory and the planner asks. Only
+    the outcome phrases count: "given medication and headache type" lists two inputs."""
+    text = _normalised(brief.outcome)
     spoken = {
         c.name: r"\s+".join(map(re.escape, spoken_name(c.name).split()))
         for c in profile.column_profiles
@@ -199,9 +200,11 @@ def _ends_the_phrase(rest: str) -> bool:
 def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     """Every column that could be the target, with its score against the brief, best first."""
     named = set(named_columns(brief, profile))
+    words_of_columns = {col.name: _column_words(col, brief) for col in profile.column_profiles}
     scored = []
     for col in profile.column_profiles:
-        match = _score(col, brief)
+        listed = _listed_words(words_of_columns, col.name, brief)
+        match = _score(col, words_of_columns[col.name], listed, brief)
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
@@ -216,6 +219,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
         for match in generic:
             _finish(match, brief)
         if generic and generic[0].reasons[0] == _YES_NO_REASON:
+            _cap_yes_no_prior(generic, matches)
             # weak words behind a yes/no column add to the prior, so that column leads
             for match in matches:
                 if _is_yes_no(match.column) and not _listed_as_input(match.column, brief):
@@ -226,9 +230,48 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
-def _score(col: ColumnProfile, brief: Brief) -> Match:
+def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:
+    """"Which kids will end up in the lowest track of secondary education" asks yes or no of
+    each kid, but its words name a column ('school', by 'education') too weakly to act on: a
+    bare yes/no prior must not outrank a column the outcome's words name in full, so the
+    planner asks between them."""
+    named_in_full = [
+        m.score
+        for m in matches
+        if m.cues & STRONG_CUES and m.coverage >= 1 and m.score >= MIN_TARGET_SCORE / 2
+        and not _is_yes_no(m.column)
+    ]
+    if named_in_full:
+        for prior in priors:
+            prior.score = min(prior.score, max(named_in_full))
+
+
+def _column_words(col: ColumnProfile, brief: Brief) -> list[str]:
+    """The column's name as words, glued compounds cut at words the brief knows."""
     words = [w for nw in name_words(col.name) for w in expand_word(nw, brief)]
-    words = list(dict.fromkeys(w for w in words if w not in _GLUE_WORDS)) or [str(col.name).lower()]
+    return list(dict.fromkeys(w for w in words if w not in _GLUE_WORDS)) or [str(col.name).lower()]
+
+
+def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brief) -> set[str]:
+    """Stems of the column's words that the input phrases list as inputs of its own.
+
+    A word the inputs say as part of another column's fuller name ('percent' in "urban
+    percent" for a brief about 'blackpercent', when 'urbanpercent' is a column) names that
+    column, not this one; so does a word that only qualifies the next one ("headache type")
+    when the outcome phrase says it in full ("will the patient get a headache")."""
+    said = {stem(w) for w in words_of_columns[name]} & brief.input_stems
+    if not said:
+        return said
+    for other, words in words_of_columns.items():
+        theirs = {stem(w) for w in words}
+        if other != name and len(theirs) > len(said) and said <= theirs <= brief.input_stems:
+            return set()
+    if said <= brief.input_modifiers and all(brief.weights.get(s, 0) >= 1 for s in said):
+        return set()
+    return said
+
+
+def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief) -> Match:
     match = _words_match(col, words, brief)
     short = initials(col.name)  # 'Miles_per_Gallon' is also 'mpg'
     if short:
@@ -242,7 +285,7 @@ def _score(col: ColumnProfile, brief: Brief) -> Match:
         match.reasons.append(
             "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
         )
-    listed_as_input = bool({stem(w) for w in words} & brief.input_stems)
+    listed_as_input = bool(listed)
     if match.score and listed_as_input:
         match.score *= INPUT_PENALTY
         match.reasons.append("but the brief lists it among the inputs")

@@ -1,17 +1,18 @@
 """Task type, metric and positive class, once the target is known.
 
 The task type comes from the target's values (two values: binary; categories: multiclass;
-numbers: regression, except a few whole numbers, which are classes unless the brief asks
-"how many"); the metric from the brief's words when it asks for one that fits the task,
-else the task's default; the positive class from the brief, a yes-like value or the rarer one.
+numbers: regression, except a few whole numbers that are class codes or the levels of a
+grade, unless the brief asks "how many"); the metric from the brief's words when it asks for
+one that fits the task, else the task's default; the positive class from the brief, a
+yes-like value or the rarer one.
 """
 
 from __future__ import annotations
 
 import re
 
-from core.planning.brief import AnswerType, Brief, answer_type, words_of
-from core.planning.column_names import mentioned_values
+from core.planning.brief import WORD, AnswerType, Brief, answer_type, stem, words_of
+from core.planning.column_names import mentioned_values, name_tokens
 from core.planning.target_scoring import is_generic_name
 from core.spec import ColumnProfile, ColumnRole, TaskType
 
@@ -121,7 +122,8 @@ def task_type_from_profile(col: ColumnProfile, brief: str = "") -> TaskType:
 
     Two values → binary. Text categories → multiclass. Numbers → regression (counts, amounts
     and ordered scales alike), except a few whole numbers (≤ 10 distinct) that are class codes:
-    in a column named like a target ('target', 'class'), or when the brief asks what kind.
+    in a column named like a target ('target', 'class'), when the brief asks what kind, or
+    when the brief or the name calls them a grade, a stage or a level (`_ordered_grade`).
     """
     if col.role is ColumnRole.BOOLEAN or col.unique_count == 2:
         return TaskType.BINARY
@@ -131,10 +133,30 @@ def task_type_from_profile(col: ColumnProfile, brief: str = "") -> TaskType:
         few_whole = col.unique_count <= MAX_CLASSES_FOR_INTEGER_CLASSES and _whole_values(col)
         codes = is_generic_name(col.name) or is_generic_name(col.name, weak=True)
         asks_kind = answer_type(brief or "") is AnswerType.CLASSES
-        if few_whole and (codes or asks_kind) and not _REGRESSION_HINTS.search(brief or ""):
+        graded = few_whole and _ordered_grade(col, brief or "")
+        classes = codes or asks_kind or graded
+        if few_whole and classes and not _REGRESSION_HINTS.search(brief or ""):
             return TaskType.MULTICLASS
         return TaskType.REGRESSION
     return TaskType.MULTICLASS if col.unique_count > 2 else TaskType.BINARY
+
+
+# A grade, stage or level of a few values is read as one of its levels ("which grade will
+# the tumour be", "the A-level chemistry grade"), a count as a number; a rating stays a
+# number (its mean is meaningful). The brief's outcome words or the column's name say which.
+MAX_GRADE_LEVELS, GRADE_RANGE = 7, (-5, 10)
+_GRADE_WORDS = frozenset(map(stem, words_of("grade level stage severity rank tier")))
+
+
+def _ordered_grade(col: ColumnProfile, brief: str) -> bool:
+    """A few ordered whole-number levels (1-3, 0-10) that the brief or the name calls a grade,
+    a stage or a level."""
+    if col.unique_count > MAX_GRADE_LEVELS or col.min is None or col.max is None:
+        return False
+    if not (GRADE_RANGE[0] <= col.min and col.max <= GRADE_RANGE[1]):
+        return False  # 12 to 18 years of schooling is an amount, not a grade
+    said = {stem(w) for w in WORD.findall(Brief.read(brief).outcome)}  # as written, not implied
+    return bool((said | set(name_tokens(col.name))) & _GRADE_WORDS)
 
 
 def _whole_values(col: ColumnProfile) -> bool:

@@ -335,3 +335,69 @@ def test_a_prior_is_a_guess_never_a_certainty():
     frame = _frame(target="num", bmi="num", age="count")
     proposal = _resolve("predict disease progression", frame)
     assert proposal.spec.target == "target" and ASK_BELOW <= proposal.confidence <= 0.7
+
+
+# --------------------------------------------------------------------------- inputs named by others
+
+
+def test_an_input_word_of_a_fuller_column_name_does_not_list_this_column():
+    """'percent' in "urban percent" names 'urbanpercent'; 'blackpercent' is still asked."""
+    frame = _frame(blackpercent="num", urbanpercent="num", medianincome="num", south="yesno")
+    brief = "predict the black share of each district from median income and urban percent"
+    assert _target(brief, frame) == "blackpercent"
+    # said among the inputs and by no fuller name, the word lists the column as an input
+    profile = profile_frame(frame)
+    for brief, listed in [
+        ("predict the black share from median income and urban percent", False),
+        ("predict the black share from median income and percent", True),
+    ]:
+        matches = score_columns(Brief.read(brief), profile)
+        (match,) = [m for m in matches if m.column.name == "blackpercent"]
+        assert ("but the brief lists it among the inputs" in match.reasons) is listed
+
+
+def test_an_input_word_that_qualifies_another_does_not_list_the_outcome_column():
+    frame = _frame(headache="yesno", hatype=["Aura", "No Aura"], airq="num", sex=["f", "m"])
+    brief = "Will the patient get a headache, given air quality, medication and headache type?"
+    assert _target(brief, frame) == "headache"
+    assert stem("headache") in Brief.read(brief).input_modifiers
+
+
+def test_columns_joined_by_and_among_the_inputs_are_not_rivals_of_the_target():
+    """"given medication and headache type" lists two inputs; it does not contradict the
+    outcome the way "predict medication or headache" would."""
+    frame = _frame(headache="yesno", medication=["none", "reduced", "continuing"], age="count")
+    brief = "Will she get a headache, given age, medication and headache history?"
+    assert _target(brief, frame) == "headache"
+    assert _target("Predict medication or headache", frame) is None
+
+
+def test_a_place_or_subject_after_get_in_is_context_not_the_outcome():
+    frame = _frame(Course=["109", "117", "210"], Grade=["A", "B", "C", "D"], ACTM="count")
+    brief = "What letter grade will a student get in their first math course?"
+    assert _target(brief, frame) == "Grade"
+
+
+@pytest.mark.parametrize(
+    "brief",
+    ["Which animal was it?", "Which A-level chemistry grade will a student get?"],
+)
+def test_which_noun_phrase_before_its_verb_asks_for_a_class(brief):
+    assert Brief.read(brief).answer is AnswerType.CLASSES
+
+
+def test_a_request_that_points_back_with_it_lists_only_inputs_after_from():
+    outcome, inputs = split_outcome_and_inputs(
+        "Was the letter sent back? Figure it out from where it was dropped and which address"
+    )
+    assert "address" in inputs and "address" not in outcome
+
+
+def test_a_bare_yes_no_prior_does_not_outrank_a_column_the_words_name():
+    """"which kids will end up in ... secondary education" asks yes or no of each kid, but
+    'education' names 'school' (weakly): ask between them rather than take the only yes/no
+    column."""
+    frame = _frame(school=["Haupt", "Real", "Gymnasium"], gender=["female", "male"], income="num")
+    proposal = _resolve("which kids will end up in the lowest track of secondary education", frame)
+    assert proposal.spec is None
+    assert "school" in [c.column for c in proposal.candidates]

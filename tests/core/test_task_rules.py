@@ -454,3 +454,24 @@ def test_a_quantity_noun_asks_for_a_number_and_verbs_end_a_phrase():
     # 'goes' ends 'yearly income': the question is about the fraction
     spec = _propose("what fraction of yearly income goes to card spending?", cards).spec
     assert spec.target == "share"
+
+
+def test_a_grade_or_stage_of_a_few_levels_is_classes_a_count_is_a_number():
+    """'grade' (1-3), said in the brief or the name, is one of its levels; 'how many' still
+    asks a number; a rating stays a number; years of 12-18 are no grade."""
+    df = pd.DataFrame(
+        {
+            "grade": [1, 2, 3] * 30,
+            "score": [0, 2, 4, 6, 8, 10] * 15,
+            "educ": [12, 13, 14, 15, 16, 17] * 15,
+        }
+    )
+    profile = profile_frame(df)
+    grade, score, educ = (profile.column(c) for c in ("grade", "score", "educ"))
+    classes, number = TaskType.MULTICLASS, TaskType.REGRESSION
+    assert task_type_from_profile(grade, "Predict the tumour grade from size") is classes
+    assert task_type_from_profile(grade, "predict it") is classes  # by its name
+    assert task_type_from_profile(score, "Which A-level grade will a student get?") is classes
+    assert task_type_from_profile(score, "How many points will a student get?") is number
+    assert task_type_from_profile(score, "predict the score") is number
+    assert task_type_from_profile(educ, "Predict the education level") is number

@@ -127,6 +127,13 @@ HOW_ADJECTIVE_NOUNS = {
     "popular": "popularity",
 }
 IMPLIED_WEIGHT = 0.6
+# "how many times was he arrested" counts events, as "how often" does; its 'times' is no
+# duration (a 'tottime' column), so it is read as "how often".
+_COUNT_OF_TIMES = re.compile(r"\b(?:how many|the number of|number of) times\b", re.IGNORECASE)
+
+
+def _how_often(found: re.Match) -> str:
+    return "how often" if found.group(0).lower().startswith("how") else "frequency"
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
 # "how many months until ...", not "how many minutes late" (the lateness is asked)
 _HOW_MANY_UNITS = re.compile(
@@ -182,7 +189,8 @@ QUANTITY_NOUNS = words_of(
     age income salary wage revenue sales spending expenditure duration delay distance speed
     temperature percentage percent share fraction proportion ratio size volume mileage
     consumption balance debt profit strength concentration yield quantity demand charge fee
-    worth cost money days hours minutes weeks months
+    worth cost money days hours minutes weeks months bill fare rent tuition premium budget
+    earnings
     """
 )
 
@@ -294,7 +302,7 @@ class Brief:
     def read(cls, brief: str, split: bool = True) -> Brief:
         text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
         # "next month" says when, not what: it must not point at a 'months' column
-        outcome, inputs = _TIME_HORIZON.sub(" ", text), ""
+        outcome, inputs = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, text)), ""
         for pattern, meaning in PHRASAL_VERBS:
             outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
         if split:

@@ -111,7 +111,7 @@ OUTCOME_KINDS = [
         "profit budget money dollar euro fare premium"
     ),
     "duration length time stay day hour minute week month tenure span",
-    "count number times frequency tally",
+    "count number frequency tally",  # not "times": its stem is that of a time
     "rate percentage percent share fraction proportion ratio",
     "origin location place region country state area continent city",
 ]
@@ -293,7 +293,7 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
     expanded = ABBREVIATIONS.get(col_word)
 
     if expanded and " " in expanded:
-        consider(*_phrase_match(col_word, expanded, brief), "initials")
+        consider(*_phrase_match(col_word, expanded, brief))
     elif expanded and stem(expanded) in brief.weights:
         consider(
             ABBREVIATION * brief.weights[stem(expanded)],
@@ -351,6 +351,8 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
     if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
         for stem_, original in brief.originals.items():
             residue = _qualifier_of(col_word, original)
+            if residue and _an_input_starts_with(residue, brief):
+                continue  # 'unrate' when "unemployment" is an input: that input's rate
             if residue:
                 # 'hhours' when the brief says the husband's hours: the letter is his
                 said = any(
@@ -386,15 +388,19 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
     return best, why, kind_of
 
 
-def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str]:
+def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str, str]:
     """'los' for 'length of stay': the best word of the phrase the brief matches, more for
-    each further one ('how long ... stay' matches two)."""
-    scores = [word_match(w, brief)[0] for w in phrase.split() if w not in STOPWORDS]
-    hits = [x for x in scores if x > 0]
+    each further one ('how long ... stay' matches two). One word of the phrase matched only
+    loosely ("exam score" ~ the 'grade' of 'grade point average') is a part, not the acronym."""
+    cues = [word_cue(w, brief) for w in phrase.split() if w not in STOPWORDS]
+    hits = [(weight, kind) for weight, _, kind in cues if weight > 0]
     if not hits:
-        return 0.0, ""
-    weight = ABBREVIATION * max(hits) * (1 + ACRONYM_BONUS * (len(hits) - 1))
-    return weight, f"'{short}' is short for '{phrase}'"
+        return 0.0, "", ""
+    weight = ABBREVIATION * max(w for w, _ in hits) * (1 + ACRONYM_BONUS * (len(hits) - 1))
+    if len(hits) == 1 and hits[0][1] not in ("exact", "root", "abbreviation"):
+        why = f"'{short}' is short for '{phrase}', one word of which is near"
+        return PART * weight, why, "part"
+    return weight, f"'{short}' is short for '{phrase}'", "initials"
 
 
 _SYNONYM_WORDS: dict[str, set[str]] = {}
@@ -446,6 +452,12 @@ def _qualifier_of(name_word: str, word: str) -> str:
     if 1 <= rest <= 2 and len(said) >= 3 and name.endswith(said):
         return name[:rest]
     return ""
+
+
+def _an_input_starts_with(letters: str, brief: Brief) -> bool:
+    """A qualifier of two letters or more ('un') that starts an input word ('unemployment')
+    says which input's variant the name is."""
+    return len(letters) >= 2 and any(s.startswith(letters) for s in brief.input_stems)
 
 
 def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:

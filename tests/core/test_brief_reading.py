@@ -401,3 +401,34 @@ def test_a_bare_yes_no_prior_does_not_outrank_a_column_the_words_name():
     proposal = _resolve("which kids will end up in the lowest track of secondary education", frame)
     assert proposal.spec is None
     assert "school" in [c.column for c in proposal.candidates]
+
+
+def test_how_many_times_counts_events_and_is_no_duration():
+    frame = _frame(tottime="count", narrests="count", age="count", black="yesno")
+    brief = Brief.read("How many times was the young man arrested?")
+    assert stem("times") not in brief.weights and brief.answer is AnswerType.NUMBER
+    assert _target("How many times was the young man arrested?", frame) != "tottime"
+
+
+def test_one_loosely_matched_word_of_an_acronym_is_a_part_not_the_acronym():
+    """'gpa' is 'grade point average': "exam score" is near 'grade' only; "grade point
+    average" said in full is the acronym."""
+    frame = _frame(GPA="num", LSAT="count", studfac="num", salary="num")
+    brief = Brief.read("Predict the median entrance exam score")
+    loose = score_columns(brief, profile_frame(frame))
+    (gpa,) = [m for m in loose if m.column.name == "GPA"]
+    assert evidence_of(gpa).startswith("likeness")  # not the words of the name
+    assert _target("Predict the median grade point average of the students", frame) == "GPA"
+
+
+def test_a_qualifier_that_starts_an_input_word_names_that_input():
+    """'unrate' is 'rate' qualified by 'un': with "unemployment" among the inputs it is the
+    unemployment rate, not the death rate the brief asks for."""
+    frame = _frame(unrate="num", mrall="num", beertax="num", state=["a", "b", "c"])
+    brief = "Predict the traffic death rate in each state from the beer tax and unemployment"
+    assert _target(brief, frame) != "unrate"
+    assert _target("Predict the rate in each state from the beer tax", frame) == "unrate"
+
+
+def test_a_bill_is_an_amount():
+    assert Brief.read("Predict the customer's bill").answer is AnswerType.NUMBER

@@ -164,7 +164,9 @@ ABBREVIATIONS = {
 # Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
 # form of it, or its initials); the others only look like it or belong to its broad kind.
 STRONG_CUES = frozenset({"exact", "synonym", "antonym", "abbreviation", "initials", "root"})
-WEAK_CUES = frozenset({"kind", "synonym_abbreviation", "qualifier", "glued", "start", "part"})
+WEAK_CUES = frozenset(
+    {"kind", "synonym_abbreviation", "qualifier", "said_qualifier", "glued", "start", "part"}
+)
 RELATION_CUES = {
     "means much the same": "synonym",
     "is the opposite outcome": "antonym",
@@ -361,8 +363,9 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
                 )
                 consider(
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
-                    f"'{col_word}' is '{original}' with a qualifier",
-                    "qualifier",
+                    f"'{col_word}' is '{original}' with a qualifier"
+                    + (" the brief says" if said else ""),
+                    "said_qualifier" if said else "qualifier",
                 )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
@@ -435,6 +438,30 @@ def _skeleton_of(piece: str, word: str) -> bool:
     letters = iter(word[1:])
     in_order = all(c in letters for c in piece[1:])
     return in_order and all(c in piece[1:] for c in consonants) and len(piece) < len(word)
+
+
+def is_sibling_of(qualified: str, other: str) -> bool:
+    """'hhours' (the husband's) and 'hours', or 'hhours' and 'whours': the same word, one
+    qualified by a letter or two, the other bare or qualified otherwise."""
+    words, others = name_words(qualified), name_words(other)
+    return any(
+        _qualifier_of(w, o) or (_qualifier_of(w, base) and _qualifier_of(o, base))
+        for w in words
+        for o in others
+        for base in [_common_core(w, o)]
+        if w != o
+    )
+
+
+def _common_core(a: str, b: str) -> str:
+    """The longest shared end or start of two name words: 'hours' of 'hhours' and 'whours'."""
+    end = 0
+    while end < min(len(a), len(b)) and a[-1 - end] == b[-1 - end]:
+        end += 1
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    return a[len(a) - end :] if end >= start else a[:start]
 
 
 def _qualifier_of(name_word: str, word: str) -> str:

@@ -31,6 +31,7 @@ from core.planning.column_names import (
     STRONG_CUES,
     expand_word,
     initials,
+    is_sibling_of,
     mentioned_values,
     name_words,
     offered_by_initials,
@@ -227,7 +228,23 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
     matches += _weigh_meaning(scored, matches, brief)
+    _prefer_the_said_qualifier(matches)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
+
+
+SIBLING_SHARE = 0.7  # a bare or otherwise-qualified sibling of the column whose qualifier is said
+
+
+def _prefer_the_said_qualifier(matches: list[Match]) -> None:
+    """"How many hours does the husband work": of 'hours' (hers) and 'hhours' (his), the
+    brief says whose, so the sibling it does not qualify weighs less."""
+    said = [m for m in matches if "said_qualifier" in m.cues and not m.named]
+    for sibling in matches:
+        if sibling.named or "said_qualifier" in sibling.cues:
+            continue
+        if any(is_sibling_of(m.column.name, sibling.column.name) for m in said):
+            sibling.score = round(sibling.score * SIBLING_SHARE, 4)
+            sibling.reasons.append("but a sibling carries the qualifier the brief says")
 
 
 def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:

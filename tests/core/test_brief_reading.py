@@ -9,7 +9,14 @@ import pytest
 
 from core.checks import run_checks
 from core.planning.brief import AnswerType, Brief, split_outcome_and_inputs, stem
-from core.planning.column_names import expand_word, initials, name_words, same_root, word_match
+from core.planning.column_names import (
+    expand_word,
+    initials,
+    is_sibling_of,
+    name_words,
+    same_root,
+    word_match,
+)
 from core.planning.target_scoring import ASK_BELOW, evidence_of, score_columns
 from core.planning.task_rules import propose_task
 from core.profile import profile_frame
@@ -432,3 +439,20 @@ def test_a_qualifier_that_starts_an_input_word_names_that_input():
 
 def test_a_bill_is_an_amount():
     assert Brief.read("Predict the customer's bill").answer is AnswerType.NUMBER
+
+
+def test_the_sibling_whose_qualifier_the_brief_says_wins():
+    """'hhours' is the husband's hours, 'hours' the wife's: the brief says whose; with no
+    qualifier said, the siblings are still asked about."""
+    frame = _frame(hours="count", hhours="count", wage="num", kids="count")
+    assert _target("How many hours does the husband work in a year?", frame) == "hhours"
+    frame = _frame(mcollege="yesno", fcollege="yesno", score="num")
+    assert _target("Does the student's mother have a college degree?", frame) == "mcollege"
+    proposal = _resolve("predict the wage", _frame(wagew="num", wageh="num", kids="count"))
+    assert proposal.spec is None
+
+
+def test_siblings_are_one_word_qualified_two_ways_or_bare():
+    assert is_sibling_of("hhours", "hours") and is_sibling_of("hoursw", "hourspw")
+    assert is_sibling_of("mcollege", "fcollege")
+    assert not is_sibling_of("hours", "wage") and not is_sibling_of("income", "outcome")

@@ -22,6 +22,9 @@ MODIFIER_WEIGHT = 0.8
 # to audit for bias") are context; they weigh less than the words of that phrase.
 CONTEXT_WEIGHT = 0.6
 FOCUS_WEIGHT, FOCUS_MODIFIER_WEIGHT = 1.1, 0.9
+# In "how much weight does the mother put on" the noun is what the answer counts in; the
+# final verb ('gain') says which of it: when both name columns, the verb's column is asked.
+COUNTED_WEIGHT, COUNTING_VERB_WEIGHT = 1.0, 1.3
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -127,6 +130,9 @@ HOW_ADJECTIVE_NOUNS = {
     "popular": "popularity",
 }
 IMPLIED_WEIGHT = 0.6
+_HOW_MUCH_OF = re.compile(
+    r"\bhow (?:much|many) (?!(?:will|would|does|do|did|is|are|was|were)\b)\w", re.IGNORECASE
+)
 # "how many times was he arrested" counts events, as "how often" does; its 'times' is no
 # duration (a 'tottime' column), so it is read as "how often".
 _COUNT_OF_TIMES = re.compile(r"\b(?:how many|the number of|number of) times\b", re.IGNORECASE)
@@ -316,6 +322,8 @@ class Brief:
         } - STOPWORDS
         heads, focus = _heads(outcome), _focus(outcome, entities)
         subject, verbs, tail = subject_and_verb(outcome)
+        # "how many trials did the child get right": the verb says which trials are counted
+        counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
@@ -329,9 +337,12 @@ class Brief:
             entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
-                weight = FOCUS_WEIGHT  # "what does a subscription *cost*": the verb is asked
+                # "what does a subscription *cost*": the verb is asked
+                weight = COUNTING_VERB_WEIGHT if counted else FOCUS_WEIGHT
             elif i in tail:
                 weight = CONTEXT_WEIGHT
+            elif i in heads and i in focus and counted:
+                weight *= COUNTED_WEIGHT
             elif i in heads:
                 weight *= FOCUS_WEIGHT if i in focus else 1.0 if not focus else CONTEXT_WEIGHT
             elif i in focus:
@@ -475,7 +486,7 @@ _SUBJECT_DETERMINERS = words_of(
 )
 _VERB_STOPS = words_of("be have has had get gets own owns") | COMMON_VERBS
 # a question may end in when or where: 'progress in a year', 'gain during pregnancy'
-_TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within")
+_TAIL_PREPOSITIONS = words_of("for in on at per during over by after before within of")
 _GET = words_of("get gets got")
 _POSSESSION = words_of("have has had own owns get gets")
 MEASURE_WEIGHT = 0.4

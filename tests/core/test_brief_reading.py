@@ -456,3 +456,16 @@ def test_siblings_are_one_word_qualified_two_ways_or_bare():
     assert is_sibling_of("hhours", "hours") and is_sibling_of("hoursw", "hourspw")
     assert is_sibling_of("mcollege", "fcollege")
     assert not is_sibling_of("hours", "wage") and not is_sibling_of("income", "outcome")
+
+
+def test_the_final_verb_of_a_how_many_question_says_which_of_the_noun_is_counted():
+    """"How much weight does the mother put on": 'gained', not her 'weight'; "how many
+    trials did the child get right": 'Correct', not 'Trials'. The noun alone still counts."""
+    frame = _frame(weight="num", gained="num", weeks="count")
+    assert _target("How much weight does the mother put on during pregnancy?", frame) == "gained"
+    frame = _frame(Trials="count", Correct="count", Age="count")
+    assert _target("How many trials did the child get right?", frame) == "Correct"
+    frame = _frame(articles="count", mentor="count", kids="count")
+    assert _target("How many articles will a student publish in the last three years?", frame) == (
+        "articles"
+    )

@@ -532,8 +532,10 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
                     tail.update(clause[j] for j in after)  # "what grade will she get *in math*"
                 else:
                     verbs.update(clause[j] for j in after)  # "get *right*"
-            elif stop is not None and not asked_wh and words[stop] not in _POSSESSION:
-                stop = None  # "will the application be accepted": no subject to set aside
+            elif stop is not None and not asked_wh and words[stop] not in _POSSESSION | {"be"}:
+                stop = None  # "did the firm get ...": no subject to set aside
+            # "will *the car* be hit with the guzzler tax", "does *the house* have a garage":
+            # the subject says who; what is asked comes after the verb
             if stop is not None:
                 subject.update(clause[j] for j in range(k + 2, stop))
             break

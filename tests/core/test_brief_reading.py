@@ -469,3 +469,8 @@ def test_the_final_verb_of_a_how_many_question_says_which_of_the_noun_is_counted
     assert _target("How many articles will a student publish in the last three years?", frame) == (
         "articles"
     )
+
+
+def test_the_subject_of_a_will_it_be_question_is_who_not_what():
+    frame = _frame(car_truck=["car", "truck"], guzzler=["N", "Y"], mpg="num")
+    assert _target("Will the car be hit with the gas guzzler tax?", frame) == "guzzler"

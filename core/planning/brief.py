@@ -422,14 +422,21 @@ def _heads(text: str) -> set[int]:
     for i, found in enumerate(WORD.finditer(text)):
         word = found.group(0).lower().strip("'")
         gap = text[previous.end() : found.start()] if previous is not None else ""
-        if word in STOPWORDS or len(word) < 2:
+        if (word in STOPWORDS or len(word) < 2) and not _hyphened(text, found):
             previous = None
             continue
-        if previous is not None and not gap.strip() and word not in COMMON_VERBS:
+        if previous is not None and not gap.strip(" -") and word not in COMMON_VERBS:
             heads.discard(i - 1)  # the run goes on: the word before qualifies this one
         heads.add(i)
         previous = None if word in COMMON_VERBS else found
     return heads
+
+
+def _hyphened(text: str, found: re.Match) -> bool:
+    """A word joined to the next by a hyphen ('*one*-way price', '*all*-star game') is part
+    of a compound, even a word that alone says nothing."""
+    after = text[found.end() : found.end() + 2]
+    return len(after) == 2 and after[0] == "-" and after[1].isalnum()
 
 
 _FOCUS_TRIGGER = re.compile(
@@ -447,7 +454,7 @@ def _focus(text: str, entities: set[str]) -> set[int]:
     runs: list[list[int]] = []
     for i, word in enumerate(found):
         lowered = word.group(0).lower().strip("'")
-        if lowered in STOPWORDS or len(lowered) < 2:
+        if (lowered in STOPWORDS or len(lowered) < 2) and not _hyphened(text, word):
             continue
         gap = text[found[i - 1].end() : word.start()] if i else " x "
         if runs and runs[-1][-1] == i - 1 and not gap.strip(" -'"):

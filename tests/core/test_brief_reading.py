@@ -474,3 +474,10 @@ def test_the_final_verb_of_a_how_many_question_says_which_of_the_noun_is_counted
 def test_the_subject_of_a_will_it_be_question_is_who_not_what():
     frame = _frame(car_truck=["car", "truck"], guzzler=["N", "Y"], mpg="num")
     assert _target("Will the car be hit with the gas guzzler tax?", frame) == "guzzler"
+
+
+def test_a_hyphened_compound_keeps_its_noun_phrase_whole():
+    """In "the average one-way price airlines charge" 'price' is in the phrase asked about,
+    not context after a break at 'one'."""
+    brief = Brief.read("Predict the average one-way price airlines charge between two cities")
+    assert brief.weights[stem("price")] >= 0.8

@@ -335,6 +335,7 @@ class Brief:
             # "the voter's view": a possessive names whose, not what
             possessive = raw.lower().endswith("'s")
             entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
+            entity = entity and not (i in focus and _COUNTED_RUN.search(outcome))
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 # "what does a subscription *cost*": the verb is asked
@@ -439,6 +440,7 @@ def _hyphened(text: str, found: re.Match) -> bool:
     return len(after) == 2 and after[0] == "-" and after[1].isalnum()
 
 
+_COUNTED_RUN = re.compile(r"\b(?:how many|number of)\s+[^\W\d_]", re.IGNORECASE)
 _FOCUS_TRIGGER = re.compile(
     r"\b(?:predict|forecast|estimate|classify|determine|model of|how (?:much|many)|"
     r"what(?:'s| is| are| will be| would be)?(?: the)?|which|number of|amount of)\b",
@@ -466,8 +468,9 @@ def _focus(text: str, entities: set[str]) -> set[int]:
             if found[run[0]].start() < trigger.end():
                 continue
             words = {found[i].group(0).lower().strip("'").removesuffix("'s") for i in run}
-            if words <= (ENTITY_WORDS | entities):
-                continue
+            counted = trigger.group(0).lower() in ("how many", "number of")
+            if words <= (ENTITY_WORDS | entities) and not counted:
+                continue  # "how many *passengers*" counts them: then they are asked
             return set(run)
     return set()
 

@@ -481,3 +481,11 @@ def test_a_hyphened_compound_keeps_its_noun_phrase_whole():
     not context after a break at 'one'."""
     brief = Brief.read("Predict the average one-way price airlines charge between two cities")
     assert brief.weights[stem("price")] >= 0.8
+
+
+def test_how_many_people_counts_the_people():
+    """Who a brief is about weighs little ("which passengers died"), but "how many
+    passengers fly" counts them: the column of passengers is asked."""
+    frame = _frame(passen="count", fare="num", dist="num")
+    assert _target("How many passengers fly the route per day?", frame) == "passen"
+    assert Brief.read("Which passengers died?").weights[stem("passengers")] < 0.5

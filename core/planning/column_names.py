@@ -649,13 +649,17 @@ _ENDINGS = words_of(
 _NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none", "nan", "na"}
 
 
+_ORDER_PREFIX = re.compile(r"^\d{1,2}[_.):-]\s*(?=[^\W\d_])")
+
+
 def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
     """Values of `col` the brief spells out, anywhere in it: 'up or down' → 'Up', 'Down';
     'rise or fall' → the same; 'blue collar or professional' → 'bc', 'prof'."""
     whole = brief.whole
     hits = []
     for value, _ in col.top_values:
-        lowered = str(value).strip().lower()
+        # '6_Considerable_improvement', '1_yes': the number only orders the levels
+        lowered = _ORDER_PREFIX.sub("", str(value).strip().lower()) or str(value).strip().lower()
         words = [w for w in WORD.findall(lowered) if w not in STOPWORDS]
         if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
             continue

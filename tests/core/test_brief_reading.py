@@ -489,3 +489,12 @@ def test_how_many_people_counts_the_people():
     frame = _frame(passen="count", fare="num", dist="num")
     assert _target("How many passengers fly the route per day?", frame) == "passen"
     assert Brief.read("Which passengers died?").weights[stem("passengers")] < 0.5
+
+
+def test_values_with_an_order_number_are_said_by_their_words():
+    """'1_Death' ... '6_Considerable_improvement': the number orders the levels; "from
+    death through no change to considerable improvement" says the values."""
+    levels = ["1_Death", "2_Much_worse", "4_No_change", "6_Considerable_improvement"]
+    frame = _frame(outcome6m=levels, outcome_num="count", dose="num")
+    brief = "Predict the outcome, from death through no change to considerable improvement"
+    assert _target(brief, frame) == "outcome6m"

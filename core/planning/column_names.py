@@ -361,11 +361,12 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
                     w[:1] == residue[0] for w in brief.outcome_words
                     if w != original and w not in STOPWORDS
                 )
+                whose = said and _says_whose(residue, original, brief)
                 consider(
                     (QUALIFIED if said else RESIDUE) * brief.weights[stem_],
                     f"'{col_word}' is '{original}' with a qualifier"
-                    + (" the brief says" if said else ""),
-                    "said_qualifier" if said else "qualifier",
+                    + (" the brief says" if whose else ""),
+                    "said_qualifier" if whose else "qualifier",
                 )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
@@ -438,6 +439,23 @@ def _skeleton_of(piece: str, word: str) -> bool:
     letters = iter(word[1:])
     in_order = all(c in letters for c in piece[1:])
     return in_order and all(c in piece[1:] for c in consonants) and len(piece) < len(word)
+
+
+WHO_WEIGHT = 0.35  # at most what a word naming who weighs in the brief (`ENTITY_WEIGHT`)
+
+
+def _says_whose(letters: str, word: str, brief: Brief) -> bool:
+    """The brief says whose `word` it is, by a word starting with the qualifier's letters:
+    one naming who the question is about ("does *the husband* work", "the student's
+    *mother*") or right before it ("the *log* wage"). 'long' in "the wage of a long-serving
+    employee" says nothing of whose wage."""
+    words = brief.outcome_words
+    before = {words[i - 1] for i in range(1, len(words)) if words[i] == word}
+    return any(
+        w.startswith(letters[0]) and w != word and w not in STOPWORDS
+        and (w in before or 0 < brief.weights.get(stem(w), 1.0) <= WHO_WEIGHT)
+        for w in words
+    )
 
 
 def is_sibling_of(qualified: str, other: str) -> bool:

@@ -237,10 +237,13 @@ SIBLING_SHARE = 0.7  # a bare or otherwise-qualified sibling of the column whose
 
 def _prefer_the_said_qualifier(matches: list[Match]) -> None:
     """"How many hours does the husband work": of 'hours' (hers) and 'hhours' (his), the
-    brief says whose, so the sibling it does not qualify weighs less."""
-    said = [m for m in matches if "said_qualifier" in m.cues and not m.named]
+    brief says whose, so the sibling it does not qualify weighs less; so does 'wage' when
+    the brief asks for the log wage ('lwage')."""
+    # the qualifier said, or the name as initials of the brief's words ('lwage' ← log wage)
+    qualified = {"said_qualifier", "initials"}
+    said = [m for m in matches if m.cues & qualified and not m.named]
     for sibling in matches:
-        if sibling.named or "said_qualifier" in sibling.cues:
+        if sibling.named or sibling.cues & qualified:
             continue
         if any(is_sibling_of(m.column.name, sibling.column.name) for m in said):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)

@@ -450,6 +450,10 @@ def test_the_sibling_whose_qualifier_the_brief_says_wins():
     assert _target("Does the student's mother have a college degree?", frame) == "mcollege"
     proposal = _resolve("predict the wage", _frame(wagew="num", wageh="num", kids="count"))
     assert proposal.spec is None
+    frame = _frame(wage="num", lwage="num", educ="count")
+    assert _target("Predict the log wage", frame) == "lwage"
+    # a word that happens to start with the letter says nothing of whose wage it is
+    assert _target("what is the hourly wage of a long-serving employee", frame) != "lwage"
 
 
 def test_siblings_are_one_word_qualified_two_ways_or_bare():

@@ -115,6 +115,7 @@ class Match:
     meaning: float = 0.0  # the word-vector cue's bonus (`_semantic_cue`), before weighing
     meaning_of: str = ""  # the brief's words it comes from
     by_meaning: bool = False  # the word-vector cue, not the rules, made it a candidate
+    misfit: bool = False  # its values cannot answer the question ("how many?" of yes/no)
 
     def candidate(self) -> TargetCandidate:
         return TargetCandidate(
@@ -332,6 +333,8 @@ def _weigh_meaning(scored: list[Match], matches: list[Match], brief: Brief) -> l
             added.append(match)
         else:
             share = SEMANTIC_TIE_SHARE if found else 1.0
+            # as the rules' score: "how many cigarettes" is never answered by a yes/no column
+            share *= min(1.0, answer_fit(match.column, brief.answer))
             match.score = round(match.score + share * cue.meaning, 4)
         match.by_meaning = not found  # the rules' words, if any, were too weak to act on
         match.reasons.append(
@@ -477,6 +480,7 @@ def _finish(match: Match, brief: Brief) -> None:
     if not match.named:
         fit = answer_fit(col, brief.answer)
         match.score = match.score * fit if fit < 1 else match.score + fit - 1
+        match.misfit = fit <= ANSWER_MISFIT * ANSWER_MISFIT
         if fit > 1:
             match.reasons.append(f"the brief asks for {brief.answer.value}, which fits its values")
         # unless named outright, a column empty in most rows is rarely what a brief asks for
@@ -527,6 +531,8 @@ def confidence(best: Match, runner_up: Match | None) -> float:
     sure = min(strength, lead, evidence_cap(best))
     if best.by_meaning and ratio > SEMANTIC_RATIO:
         sure = min(sure, ASK_BELOW - 0.01)  # a likeness of meaning alone needs a wide lead
+    if best.misfit:
+        sure = min(sure, ASK_BELOW - 0.01)  # unless named, "how many?" is never yes or no
     return round(sure, 3)
 
 

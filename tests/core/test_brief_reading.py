@@ -502,3 +502,11 @@ def test_values_with_an_order_number_are_said_by_their_words():
     frame = _frame(outcome6m=levels, outcome_num="count", dose="num")
     brief = "Predict the outcome, from death through no change to considerable improvement"
     assert _target(brief, frame) == "outcome6m"
+
+
+def test_a_how_many_question_is_never_answered_by_a_yes_no_column():
+    """'smoker' shares a root with "smoke" and is close in meaning to "cigarettes", but a
+    count is asked: the planner asks rather than predict yes or no."""
+    frame = _frame(cigs="count", smoker="yesno", income="num")
+    proposal = _resolve("How many cigarettes does a person smoke per day?", frame)
+    assert proposal.spec is None and "cigs" in [c.column for c in proposal.candidates]

@@ -623,6 +623,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
             continue
         if match.group(0).lower() == "from" and not _lists_inputs(after):
             continue  # "a flight from New York will arrive": a place, not inputs
+        if match.group(0).lower().startswith("with ") and _feeling_about(before, after):
+            continue  # "how satisfied are developers with their careers": what about
         return before, after
     return sentence, ""
 
@@ -631,6 +633,16 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
 _PRONOUN_REQUEST = re.compile(
     r"^\W*(?:[^\W\d_]+\s+){1,2}(?:it|this|that|them)(?:\s+out)?\s*$", re.IGNORECASE
 )
+
+
+# "how satisfied", "how happy": an adjective's "with their ..." is what the feeling is about
+_HOW_SO = re.compile(r"\bhow (?!much\b|many\b|long\b|often\b)[^\W\d_]+\b", re.IGNORECASE)
+
+
+def _feeling_about(before: str, after: str) -> bool:
+    """After 'how satisfied', 'how happy', one thing after "with their" (not a list of
+    inputs) is what the feeling is about."""
+    return bool(_HOW_SO.search(before)) and " and " not in after and after.count(",") < 2
 
 
 _CLAUSE_WORDS = words_of(

@@ -510,3 +510,12 @@ def test_a_how_many_question_is_never_answered_by_a_yes_no_column():
     frame = _frame(cigs="count", smoker="yesno", income="num")
     proposal = _resolve("How many cigarettes does a person smoke per day?", frame)
     assert proposal.spec is None and "cigs" in [c.column for c in proposal.candidates]
+
+
+def test_how_satisfied_with_their_job_is_about_the_job_not_an_input():
+    """"with their" lists inputs ("predict churn with their tenure and plan"), but after
+    'how satisfied' it says what the feeling is about."""
+    outcome, inputs = split_outcome_and_inputs("How satisfied are employees with their job?")
+    assert "job" in outcome and not inputs
+    outcome, inputs = split_outcome_and_inputs("How likely is churn, with their tenure and plan?")
+    assert "tenure" in inputs

@@ -158,6 +158,15 @@ PHRASAL_VERBS = [
     (re.compile(r"\bturn(?:s|ed|ing)?\s+(?:\w+\s+){0,2}?down\b", re.IGNORECASE), "reject"),
     (re.compile(r"\bpa(?:y|ys|id|ying)\s+(?:\w+\s+){0,2}?back\b", re.IGNORECASE), "repay"),
     (re.compile(r"\bdrop(?:s|ped|ping)?\s+out\b", re.IGNORECASE), "quit"),
+    # "comes back", "was sent back", "brought back": a return ('Returned')
+    (
+        re.compile(
+            r"\b(?:come|comes|came|coming|send|sends|sent|bring|brings|brought|mailed|handed)"
+            r"\s+(?:\w+\s+){0,2}?back\b",
+            re.IGNORECASE,
+        ),
+        "return",
+    ),
     (re.compile(r"\bsho(?:w|ws|wed|wing)\s+up\b", re.IGNORECASE), "attend"),
     (re.compile(r"\bsells?\s+for\b|\bsold\s+for\b|\bgo(?:es)? for\b", re.IGNORECASE), "sell price"),
     (re.compile(r"\bmake\s+it\s+(?:out\s+)?alive\b|\bpull\s+through\b", re.IGNORECASE), "survive"),

@@ -519,3 +519,9 @@ def test_how_satisfied_with_their_job_is_about_the_job_not_an_input():
     assert "job" in outcome and not inputs
     outcome, inputs = split_outcome_and_inputs("How likely is churn, with their tenure and plan?")
     assert "tenure" in inputs
+
+
+def test_a_thing_that_comes_back_is_returned():
+    frame = _frame(Returned="yesno", Peaceworks="yesno", Location=["town", "campus", "city"])
+    assert _target("Was the letter sent back?", frame) == "Returned"
+    assert _target("predict whether a letter comes back to us in the mail", frame) == "Returned"

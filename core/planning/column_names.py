@@ -31,10 +31,10 @@ OUTCOME_VOCABULARY = [
         "cancelled canceled cancellation retention retain stay exit attrite"
     ),
     "debt balance owe owed outstanding",
-    (
-        "survive survived survival die died death dead alive live lived perish perished life "
-        "kill killed fatal fatality fatalities"
-    ),
+    # a death and a life are opposites (`ANTONYM_PAIRS`), not one meaning: "how many
+    # mothers die" does not ask for a life expectancy
+    "survive survived survival alive live lived life",
+    "die died death dead perish perished kill killed fatal fatality fatalities",
     "price worth value cost valuation expensive sell sold fetch pay",
     "late lateness delay delayed tardy",
     "arrive arrival arrived",
@@ -99,7 +99,7 @@ ANTONYM_PAIRS = [
     ("pass passed success succeed", "fail failed failure"),
     ("stay stayed retain retained renew renewed", "leave left quit churn churned cancel"),
     ("win won winner", "lose lost loss defeat"),
-    ("survive survived alive live", "die died death dead perish kill killed"),
+    ("survive survived survival alive live lived life", "die died death dead perish kill killed"),
     ("employed employment work working", "unemployed unemployment"),
 ]
 # Broad kinds of outcome: weaker than a synonym, but enough when nothing closer matches
@@ -278,7 +278,7 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     return weight, why
 
 
-def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
+def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float, str, str]:
     """As `word_match`, and which kind of cue it is (one of `STRONG_CUES` or `WEAK_CUES`), so that the
     confidence can tell a word said outright from a loose likeness."""
     token = stem(col_word)
@@ -304,6 +304,8 @@ def word_cue(col_word: str, brief: Brief) -> tuple[float, str, str]:
         )
     for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
         for weight, how, related in RELATIONS.get(meaning, ()):
+            if how == "is the opposite outcome" and not opposites:
+                continue  # a yes/no column names one of two outcomes; a number has none
             for synonym in related:
                 for said in _said_like(synonym, brief):
                     negated = said in brief.negated

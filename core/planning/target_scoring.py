@@ -297,7 +297,10 @@ def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief)
     short = initials(col.name)  # 'Miles_per_Gallon' is also 'mpg'
     if short:
         by_initials = _words_match(col, [short], brief)
-        if by_initials.score > match.score:
+        # the brief says the initials, or a known acronym's words; 'nmr' (net migration
+        # rate) only looks like a shortening of "number"
+        said = by_initials.cues <= {"exact", "initials"} or short in ABBREVIATIONS
+        if said and by_initials.score > match.score:
             match = by_initials
     bonus, hits = _value_bonus(col, brief)
     if bonus:
@@ -386,7 +389,7 @@ def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
     match = Match(col, 0.0)
     matched = 0
     for word in words:
-        weight, why, kind = word_cue(word, brief)
+        weight, why, kind = word_cue(word, brief, opposites=col.unique_count <= 2)
         if weight:
             match.score += weight
             matched += 1

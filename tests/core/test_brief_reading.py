@@ -525,3 +525,23 @@ def test_a_thing_that_comes_back_is_returned():
     frame = _frame(Returned="yesno", Peaceworks="yesno", Location=["town", "campus", "city"])
     assert _target("Was the letter sent back?", frame) == "Returned"
     assert _target("predict whether a letter comes back to us in the mail", frame) == "Returned"
+
+
+def test_an_opposite_outcome_names_a_yes_no_column_not_a_number():
+    """"who died" asks for 'survived' (its opposite outcome); "how many mothers die" does
+    not ask for a life expectancy."""
+    frame = _frame(survived="yesno", sex=["male", "female"], age="count")
+    assert _target("Which passengers died in the sinking?", frame) == "survived"
+    frame = _frame(life_exp_at_birth="num", death_rate="num", area="num")
+    brief = Brief.read("how many mothers die giving birth in a country")
+    matches = score_columns(brief, profile_frame(frame))
+    (life,) = [m for m in matches if m.column.name == "life_exp_at_birth"]
+    assert not any("'die'" in reason for reason in life.reasons)
+
+
+def test_the_initials_of_a_long_name_must_be_said_not_only_look_like_a_word():
+    frame = _frame(net_migration_rate="num", birth_rate="num", area="num")
+    matches = score_columns(Brief.read("Estimate the number of births"), profile_frame(frame))
+    assert "net_migration_rate" not in [m.column.name for m in matches]
+    frame = _frame(Miles_per_Gallon="num", Weight="num", Horsepower="num")
+    assert _target("Predict the mpg", frame) == "Miles_per_Gallon"

@@ -334,6 +334,7 @@ class Brief:
         # "how many trials did the child get right": the verb says which trials are counted
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
+        about = _feeling_object(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -365,6 +366,8 @@ class Brief:
                 previous_weight = weight
             if i in units:
                 weight *= MEASURE_WEIGHT  # "years of schooling": schooling is the thing
+            if i in about:
+                weight = min(weight, CONTEXT_WEIGHT)  # "happy *with their salary*"
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -624,7 +627,9 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
     for match in _INPUT_MARKER.finditer(sentence):
         before, after = sentence[: match.start()], sentence[match.end() :]
         if _PRONOUN_REQUEST.match(before) and after.strip():
-            return before, after  # "Figure it out from where it was dropped ...": all inputs
+            # "Figure it out from where it was dropped ...": inputs, to a colon at most
+            listed, colon, rest = after.partition(":")
+            return (before + rest if colon else before), listed
         content_before = [w for w in WORD.findall(before) if w.lower() not in STOPWORDS]
         if not content_before:
             if "," in after:  # "Given their age and income, will they default?"
@@ -646,6 +651,23 @@ _PRONOUN_REQUEST = re.compile(
 
 # "how satisfied", "how happy": an adjective's "with their ..." is what the feeling is about
 _HOW_SO = re.compile(r"\bhow (?!much\b|many\b|long\b|often\b)[^\W\d_]+\b", re.IGNORECASE)
+
+
+_WITH_THEIR = re.compile(r"\bwith (?:their|its|his|her|the)\b", re.IGNORECASE)
+
+
+def _feeling_object(text: str) -> set[int]:
+    """Word positions of what a feeling is about, in "how happy is the professor *with their
+    salary*": context to the feeling asked, not the thing asked."""
+    found = list(WORD.finditer(text))
+    out = set()
+    for clause in re.finditer(r"[^.;!?,|]+", text):
+        part = clause.group(0)
+        with_their = _WITH_THEIR.search(part)
+        if with_their and _HOW_SO.search(part[: with_their.start()]):
+            start = clause.start() + with_their.end()
+            out |= {i for i, w in enumerate(found) if start <= w.start() < clause.end()}
+    return out
 
 
 def _feeling_about(before: str, after: str) -> bool:

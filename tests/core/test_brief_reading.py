@@ -545,3 +545,9 @@ def test_the_initials_of_a_long_name_must_be_said_not_only_look_like_a_word():
     assert "net_migration_rate" not in [m.column.name for m in matches]
     frame = _frame(Miles_per_Gallon="num", Weight="num", Horsepower="num")
     assert _target("Predict the mpg", frame) == "Miles_per_Gallon"
+
+
+def test_what_a_feeling_is_about_is_context_and_a_colon_ends_the_inputs():
+    frame = _frame(happy="count", salary="num", years="count", rank=["Asst", "Assoc", "Prof"])
+    assert _target("How happy is the professor with their salary?", frame) == "happy"
+    assert _target("Work it out from rank and years: what is the salary?", frame) == "salary"

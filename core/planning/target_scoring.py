@@ -254,12 +254,12 @@ def _prefer_the_said_qualifier(matches: list[Match]) -> None:
 def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:
     """"Which kids will end up in the lowest track of secondary education" asks yes or no of
     each kid, but its words name a column ('school', by 'education') too weakly to act on: a
-    bare yes/no prior must not outrank a column the outcome's words name in full, so the
-    planner asks between them."""
+    bare yes/no prior must not outrank a column the outcome's words name in full, even the
+    word naming who ("which *crop* was planted" on a table with a 'crop' column)."""
     named_in_full = [
         m.score
         for m in matches
-        if m.cues & STRONG_CUES and m.coverage >= 1 and m.score >= MIN_TARGET_SCORE / 2
+        if m.cues & STRONG_CUES and m.coverage >= 1 and m.score >= MIN_TARGET_SCORE / 3
         and not _is_yes_no(m.column)
     ]
     if named_in_full:

@@ -551,3 +551,8 @@ def test_what_a_feeling_is_about_is_context_and_a_colon_ends_the_inputs():
     frame = _frame(happy="count", salary="num", years="count", rank=["Asst", "Assoc", "Prof"])
     assert _target("How happy is the professor with their salary?", frame) == "happy"
     assert _target("Work it out from rank and years: what is the salary?", frame) == "salary"
+
+
+def test_which_noun_was_it_asks_for_that_column_when_the_table_has_it():
+    frame = _frame(crop=["wheat", "corn", "soy"], irrigated="yesno", rainfall="num")
+    assert _target("Which crop was planted?", frame) != "irrigated"

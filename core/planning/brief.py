@@ -140,6 +140,8 @@ _COUNT_OF_TIMES = re.compile(r"\b(?:how many|the number of|number of) times\b", 
 
 def _how_often(found: re.Match) -> str:
     return "how often" if found.group(0).lower().startswith("how") else "frequency"
+
+
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
 # "how many months until ...", not "how many minutes late" (the lateness is asked)
 _HOW_MANY_UNITS = re.compile(
@@ -647,12 +649,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
 _PRONOUN_REQUEST = re.compile(
     r"^\W*(?:[^\W\d_]+\s+){1,2}(?:it|this|that|them)(?:\s+out)?\s*$", re.IGNORECASE
 )
-
-
 # "how satisfied", "how happy": an adjective's "with their ..." is what the feeling is about
 _HOW_SO = re.compile(r"\bhow (?!much\b|many\b|long\b|often\b)[^\W\d_]+\b", re.IGNORECASE)
-
-
 _WITH_THEIR = re.compile(r"\bwith (?:their|its|his|her|the)\b", re.IGNORECASE)
 
 

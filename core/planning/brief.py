@@ -171,6 +171,8 @@ PHRASAL_VERBS = [
     ),
     (re.compile(r"\bsho(?:w|ws|wed|wing)\s+up\b", re.IGNORECASE), "attend"),
     (re.compile(r"\bsells?\s+for\b|\bsold\s+for\b|\bgo(?:es)? for\b", re.IGNORECASE), "sell price"),
+    # what one pays *for* something is its price; what one is paid is a wage
+    (re.compile(r"\bpa(?:y|ys|id|ying)(?=\s+for\b)", re.IGNORECASE), "price"),
     (re.compile(r"\bmake\s+it\s+(?:out\s+)?alive\b|\bpull\s+through\b", re.IGNORECASE), "survive"),
     (re.compile(r"\bpass(?:es|ed)?\s+away\b", re.IGNORECASE), "die"),
     (re.compile(r"\bgive(?:s|n)?\s+up\b", re.IGNORECASE), "quit"),

@@ -556,3 +556,9 @@ def test_what_a_feeling_is_about_is_context_and_a_colon_ends_the_inputs():
 def test_which_noun_was_it_asks_for_that_column_when_the_table_has_it():
     frame = _frame(crop=["wheat", "corn", "soy"], irrigated="yesno", rainfall="num")
     assert _target("Which crop was planted?", frame) != "irrigated"
+
+
+def test_what_one_pays_for_is_a_price_not_a_wage():
+    frame = _frame(price="num", income="num", catch="num")
+    assert _target("what did the angler pay for the trip they took", frame) == "price"
+    assert _target("How much is a worker paid per hour?", frame) == "income"

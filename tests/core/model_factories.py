@@ -7,6 +7,9 @@ ColumnTransformer (imputers, scaler, one-hot, TF-IDF) and an estimator.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor
@@ -141,3 +144,18 @@ def sklearn_member(df: pd.DataFrame, schema: dict, estimator, weight: float = 1.
 
 def model_of(schema: dict, *members: Member) -> TabularModel:
     return TabularModel(schema, list(members))
+
+
+def run_predict_py(folder, *args):
+    """predict.py from the unpacked bundle, isolated (-I), with briefml made unimportable."""
+    guard = ("import sys, runpy\n"
+             "class NoBriefml:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name.split('.')[0] in ('core', 'briefml', 'workspace', 'db', 'webapp'):\n"
+             "            raise ImportError('briefml is not installed here: ' + name)\n"
+             "sys.meta_path.insert(0, NoBriefml())\n"
+             f"sys.argv = ['predict.py', *{list(map(str, args))!r}]\n"
+             "sys.path.insert(0, '.')\n"
+             "runpy.run_path('predict.py', run_name='__main__')\n")
+    return subprocess.run([sys.executable, "-I", "-c", guard], cwd=folder, capture_output=True,
+                          text=True, check=False, timeout=300)

@@ -33,6 +33,9 @@ def calibrated(cancer):
     """(model, rows): naive Bayes with the calibrator and threshold a build would give it,
     fitted on 70% of the rows; `rows` the other 30%, to predict."""
     df, schema = cancer
+    # numbers only, so that the ONNX export below can convert the member (skl2onnx cannot
+    # impute a missing category)
+    schema = {**schema, "columns": [c for c in schema["columns"] if c["kind"] == "numeric"]}
     fit, rows = train_test_split(df, test_size=0.3, random_state=0, stratify=df[schema["target"]])
     member = mf.sklearn_member(fit, schema, GaussianNB())
     frame, _ = runtime.prepare_frame(fit, schema)
@@ -120,3 +123,20 @@ def test_a_threshold_on_an_unknown_scale_is_refused(calibrated):
     model, _ = calibrated
     with pytest.raises(runtime.BundleIntegrityError, match="decision threshold on scale 'logit'"):
         runtime.validate_schema({**model.schema, "decision_threshold_scale": "logit"})
+
+
+def test_an_onnx_export_says_its_probabilities_are_before_the_calibrator(calibrated, tmp_path):
+    import json
+
+    import onnx
+
+    from core.export.onnx_model import export_onnx
+
+    model, _ = calibrated
+    _, caveats = export_onnx(build_bundle(model, tmp_path / "model.zip"), tmp_path / "model.onnx")
+    kind = model.reliability["calibrator"]["kind"]
+    assert any(f"{kind} calibrator" in c and "decision threshold applies to the calibrated" in c
+               for c in caveats), caveats
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
+    assert json.loads(props["decision_threshold_scale"]) == "calibrated"
+    assert json.loads(props["decision_threshold"]) == model.schema["decision_threshold"]

@@ -16,40 +16,17 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
-from sklearn.model_selection import cross_val_predict, train_test_split
-from sklearn.naive_bayes import GaussianNB
 
 from core import runtime
 from core.bundle import build_bundle, load_bundle
 from core.model import TabularModel
 from core.trust.failures import row_errors
-from core.trust.reliability import assess_reliability
 from tests.core import model_factories as mf
 
 
 @pytest.fixture(scope="module")
-def calibrated(cancer):
-    """(model, rows): naive Bayes with the calibrator and threshold a build would give it,
-    fitted on 70% of the rows; `rows` the other 30%, to predict."""
-    df, schema = cancer
-    # numbers only, so that the ONNX export below can convert the member (skl2onnx cannot
-    # impute a missing category)
-    schema = {**schema, "columns": [c for c in schema["columns"] if c["kind"] == "numeric"]}
-    fit, rows = train_test_split(df, test_size=0.3, random_state=0, stratify=df[schema["target"]])
-    member = mf.sklearn_member(fit, schema, GaussianNB())
-    frame, _ = runtime.prepare_frame(fit, schema)
-    oof = cross_val_predict(clone(member.estimator), frame, mf.labels(fit, schema), cv=5,
-                            method="predict_proba")
-    test_frame, _ = runtime.prepare_frame(rows, schema)
-    reliability = assess_reliability(
-        schema=schema, y_oof=mf.labels(fit, schema), oof=oof, y_test=mf.labels(rows, schema),
-        test_output=runtime.ensemble_output([member], test_frame, schema), frame=frame,
-        validation="cv5", rare_positive=True)
-    assert reliability["calibrator"]["kind"] in ("platt", "isotonic")
-    schema = {**schema, **reliability.pop("decision")}
-    assert schema["decision_threshold_scale"] == "calibrated"
-    return TabularModel(schema, [member], reliability), rows.reset_index(drop=True)
+def calibrated():
+    return mf.calibrated_naive_bayes()
 
 
 def _called_as_shown(model, rows: pd.DataFrame) -> np.ndarray:

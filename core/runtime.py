@@ -417,6 +417,9 @@ def predict_table(
 # absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
 # class. A decision threshold is compared with the calibrated probability, the one shown.
+# Without one the class is the likeliest before calibration (held-out accuracy is measured
+# so): a calibrator can move a probability across the others, so on rare rows the shown
+# probabilities rank another class first.
 
 RELIABILITY = "reliability.json"
 DEFAULT_COVERAGE = 0.9

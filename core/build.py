@@ -29,6 +29,7 @@ from core.callbacks import BuildCallbacks
 from core.ensemble import GreedyEnsemble
 from core.errors import BriefmlError, DataError, PlanError, TargetUnclearError
 from core.evaluate import evaluate_holdout
+from core.gaps import gap_fill_reference
 from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planner import fallback_warnings, limit_planner, planner_report
@@ -39,7 +40,7 @@ from core.review import (
     review_summary,
     too_good_to_be_true,
 )
-from core.runtime import Member, class_indices, prepare_frame
+from core.runtime import Member, class_indices, gap_filled, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
     BudgetClock,
@@ -393,6 +394,9 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
         train, test = _keyed_holdout(len(y), groups, order, seed)
     else:
         train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
+    gap_fill = gap_fill_reference(x.iloc[train], schema)  # training rows only: test stays unseen
+    if gap_fill:
+        schema["gap_fill"] = gap_fill
     repeats = duplicates_across(raw, [*spec.feature_columns, spec.target], train, test)
     if repeats:
         warnings.append(
@@ -837,26 +841,28 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                                data.sizes(), clock)
 
     t = phase("evaluate")
-    x_test = data.x.iloc[data.test]
-    test_outputs = {tid: _fold_output(search.records_[tid], x_test, data.schema, data.n_classes)
-                    for tid in ensemble.weights_}
+    test_output = gap_filled(  # the held-out rows predicted as the bundle will predict them
+        lambda frame: ensemble.blend({tid: _fold_output(search.records_[tid], frame, data.schema,
+                                                        data.n_classes)
+                                      for tid in ensemble.weights_}),
+        data.x.iloc[data.test], data.schema)
     evaluation = evaluate_holdout(
         schema=data.schema, metric=spec.metric, y_test=data.y[data.test],
-        output=ensemble.blend(test_outputs), y_train=data.y[data.train],
+        output=test_output, y_train=data.y[data.train],
         raw_test=data.raw.iloc[data.test], seed=seed,
         max_bootstrap_seconds=_seconds_until(_step_end(clock, costs, "evaluate"),
                                              _bootstrap_seconds(clock)),
     )
     timings["evaluate"] = time.monotonic() - t
     rare_positive = data.n_classes == 2 and rare_positive_share(plan.profile, plan.spec) is not None
-    reliability = _reliability(search, ensemble, data, ensemble.blend(test_outputs), clock,
+    reliability = _reliability(search, ensemble, data, test_output, clock,
                                timings, phase, callbacks, rare_positive)
     if rare_positive:
         # on the probabilities as shipped (after the calibrator just chosen), and measured so
         data.schema.update(_decision_threshold(search, ensemble, data, reliability))
         if "decision_threshold" in data.schema:
             evaluation["holdout_metrics"].update(_at_threshold(
-                data.y[data.test], ensemble.blend(test_outputs), data.schema, reliability.get("calibrator")))
+                data.y[data.test], test_output, data.schema, reliability.get("calibrator")))
 
     t = phase("refit")
     members, refit = [], {}
@@ -881,7 +887,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings["serialize"] = time.monotonic() - t
 
     t = phase("failures")
-    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
+    failures = _failure_analysis(search, ensemble, data, model, test_output,
                                  clock, seed, callbacks, costs)
     timings["failures"] = time.monotonic() - t
 

@@ -72,6 +72,12 @@ def export_onnx(bundle_path: str | Path, out_file: str | Path) -> tuple[Path, li
                            "with the ONNX model.")
         parts.append(graph)
     caveats += _calibration_caveats(model)
+    gap_fill = (schema.get("gap_fill") or {}).get("values")
+    if gap_fill:  # an average over filled copies is not one graph's pass over a row
+        shown = ", ".join(sorted({runtime.source_column(f) for f in gap_fill})[:8])
+        caveats.append(f"The ONNX model does not fill gaps the way predict.py does: a row missing "
+                       f"a value in {shown} gets each member's own missing-value rule there, which "
+                       "was learned from almost no training rows. Fill those values first.")
     total = sum(m.weight for m in model.members)
     combined = _weighted_average(onnx, parts, [m.weight / total for m in model.members], schema,
                                  caveats)

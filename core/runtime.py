@@ -20,6 +20,9 @@ Schema (``schema.json`` in a bundle) is a plain dict::
                  {"name": "comment", "kind": "text"}, {"name": "day", "kind": "datetime"},
                  {"name": "member", "kind": "boolean"}]}
 
+A binary classifier with a rare positive class also has ``"decision_threshold": 0.23`` and
+``"decision_threshold_scale": "calibrated"`` (see `class_indices`).
+
 Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
 parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``). A numeric
 column the training table wrote with decimal commas says so (``"decimal": ","``), and so does
@@ -435,26 +438,43 @@ def gap_counts(frame: pd.DataFrame, schema: dict) -> dict[str, int]:
     return counts
 
 
-def class_indices(output: np.ndarray, schema: dict) -> np.ndarray:
-    """The predicted class per row: the likeliest, or for a binary task with a decision
-    threshold chosen on validation data (rare positive class), the positive class (index 1)
-    whenever its probability reaches the threshold."""
+# The scale a decision threshold is on (schema "decision_threshold_scale"): "calibrated", the
+# probability a user is shown (after reliability.json's calibrator, where there is one);
+# "raw", the ensemble's output before any calibrator. Bundles from before the scale was
+# recorded chose their threshold on the raw output, so a missing scale means "raw".
+THRESHOLD_SCALES = ("raw", "calibrated")
+
+
+def threshold_scale(schema: dict) -> str:
+    return schema.get("decision_threshold_scale") or "raw"
+
+
+def class_indices(output: np.ndarray, schema: dict, calibrator: dict | None = None) -> np.ndarray:
+    """The predicted class per row of the ensemble's `output`: the likeliest, or for a binary
+    task with a decision threshold chosen on validation data (rare positive class), the
+    positive class (index 1) whenever its probability reaches the threshold, on the scale the
+    threshold was chosen on: with `calibrator` (the bundle's), the probability shown."""
     threshold = schema.get("decision_threshold")
     if threshold is not None and output.shape[1] == 2:
+        if threshold_scale(schema) == "calibrated":
+            output = calibrated_output(output, calibrator)
         return (output[:, 1] >= float(threshold)).astype("int64")
     return output.argmax(axis=1)
 
 
-def predictions_table(output: np.ndarray, schema: dict, index: pd.Index) -> pd.DataFrame:
-    """Output columns: the target (the prediction) and one proba_<class> per class."""
+def predictions_table(output: np.ndarray, schema: dict, index: pd.Index,
+                      calibrator: dict | None = None) -> pd.DataFrame:
+    """Output columns: the target (the prediction) and one proba_<class> per class, the
+    probabilities after `calibrator` (the bundle's, if it has one)."""
     target = schema["target"]
     if schema["task_type"] == "regression":
         return pd.DataFrame({target: output}, index=index)
     classes = schema["classes"]
-    table = pd.DataFrame({target: [classes[i] for i in class_indices(output, schema)]},
+    table = pd.DataFrame({target: [classes[i] for i in class_indices(output, schema, calibrator)]},
                          index=index)
+    shown = calibrated_output(output, calibrator)
     for i, cls in enumerate(classes):
-        table[f"proba_{cls}"] = output[:, i]
+        table[f"proba_{cls}"] = shown[:, i]
     return table
 
 
@@ -468,7 +488,7 @@ def predict_table(
     frame, report = prepare_frame(df, schema)
     output = ensemble_output(members, frame, schema)
     report.gap_filled = gap_counts(frame, schema)
-    table = predictions_table(output, schema, df.index)
+    table = predictions_table(output, schema, df.index, (reliability or {}).get("calibrator"))
     if reliability:
         table = with_reliability(table, output, schema, reliability, coverage)
         if drift and reliability.get("drift") and len(frame):
@@ -488,8 +508,10 @@ def predict_table(
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
 # absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
-# class. Calibration changes the probabilities shown, never which class is predicted, so
-# held-out accuracy and F1 stay as reported.
+# class. A decision threshold is compared with the calibrated probability, the one shown.
+# Without one the class is the likeliest before calibration (held-out accuracy is measured
+# so): a calibrator can move a probability across the others, so on rare rows the shown
+# probabilities rank another class first.
 
 RELIABILITY = "reliability.json"
 DEFAULT_COVERAGE = 0.9
@@ -602,11 +624,12 @@ def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reli
             lower, upper = _free_name("lower", taken), _free_name("upper", taken)
             table[lower], table[upper] = interval_bounds(output, quantile, conformal)
         return table
-    proba = calibrated_output(output, reliability.get("calibrator"))
+    calibrator = reliability.get("calibrator")
+    proba = calibrated_output(output, calibrator)
     for i, cls in enumerate(schema["classes"]):
         table[f"proba_{cls}"] = proba[:, i]
     if quantile is not None:
-        inside = prediction_sets(proba, quantile, class_indices(output, schema))
+        inside = prediction_sets(proba, quantile, class_indices(output, schema, calibrator))
         classes = [str(c) for c in schema["classes"]]
         table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
                                            for row in inside]
@@ -1468,6 +1491,10 @@ def validate_schema(schema: Any, manifest: dict | None = None) -> None:
     threshold = schema.get("decision_threshold")
     if threshold is not None and not (_finite_number(threshold) and 0 <= threshold <= 1):
         raise _problem(SCHEMA, f"has decision threshold {_shown(threshold)}; it must lie between 0 and 1")
+    scale = schema.get("decision_threshold_scale")
+    if scale is not None and scale not in THRESHOLD_SCALES:
+        raise _problem(SCHEMA, f"puts its decision threshold on scale {_shown(scale)}, not one of "
+                               f"{', '.join(THRESHOLD_SCALES)}")
     columns = schema.get("columns")
     if not isinstance(columns, list) or not columns:
         raise _problem(SCHEMA, "lists no input columns")

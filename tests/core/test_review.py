@@ -243,19 +243,46 @@ def test_too_good_to_be_true_needs_a_dominant_column_and_a_near_perfect_score():
     assert too_good_to_be_true(spread, {"roc_auc": 0.99}, "roc_auc") is None
 
 
-def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation():
+def _platt_when_none_helps(y, proba, seed=0):
+    """The build's calibrator choice, made deterministic: Platt, fitted by the engine, where
+    the real choice (which hangs on which models the budget reached) would ship none."""
+    from core.trust.calibration import choose_calibrator, fit_calibrator
+
+    calibrator, losses, crossed = choose_calibrator(y, proba, seed)
+    if calibrator["kind"] == "none":
+        calibrator = {**fit_calibrator("platt", y, proba), "why": "chosen by the test"}
+    return calibrator, losses, crossed
+
+
+def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation(monkeypatch, tmp_path):
+    from core.bundle import bundle_from_result, load_bundle
+
+    # before the scale was recorded, 9 and 14 of these 3000 rows (two runs) were called
+    # against what their shown probability said (forced Platt; test_threshold_scale.py checks
+    # the scales on a table where they differ by design)
+    monkeypatch.setattr("core.trust.reliability.choose_calibrator", _platt_when_none_helps)
     df, _ = load_task("default")
     df = df.sample(3000, random_state=0).reset_index(drop=True)
     result = build_model(df, "Which customers will default?", budget_seconds=8,
                          spec_overrides=QUICK)
-    threshold = result.model.schema["decision_threshold"]
+    model = result.model
+    threshold = model.schema["decision_threshold"]
     assert 0 < threshold < 1 and result.holdout_metrics["decision_threshold"] == threshold
     assert 0 <= result.holdout_metrics["recall_at_threshold"] <= 1
-    positive = result.model.classes_[1]
-    called = result.model.predict(df) == positive
-    assert called.sum() == (result.model.predict_proba(df)[:, 1] >= threshold).sum()
-    table, _ = result.model.predict_table(df)
-    assert (table["default"] == positive).sum() == called.sum()
+    # chosen on, and compared with, the probabilities shown: after the calibrator that ships
+    assert model.schema["decision_threshold_scale"] == "calibrated"
+    assert model.reliability["calibrator"]["kind"] in ("platt", "isotonic")
+    assert "decision" not in model.reliability
+    positive = model.classes_[1]
+    shown = model.predict_proba(df)[:, 1]
+    called = model.predict(df) == positive
+    assert (called == (shown >= threshold)).all()
+    table, _ = model.predict_table(df)
+    assert ((table["default"] == positive) == called).all()
+    assert np.allclose(table[f"proba_{positive}"], shown)
+    bundle = load_bundle(bundle_from_result(result, tmp_path / "model.zip")).model
+    assert ((bundle.predict(df) == positive) == called).all()
+    assert np.allclose(bundle.predict_proba(df)[:, 1], shown)
 
 
 def test_choose_threshold_maximises_f1():

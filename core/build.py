@@ -29,18 +29,18 @@ from core.callbacks import BuildCallbacks
 from core.ensemble import GreedyEnsemble
 from core.errors import BriefmlError, DataError, PlanError, TargetUnclearError
 from core.evaluate import evaluate_holdout
+from core.gaps import gap_fill_reference
 from core.jsonsafe import json_safe
 from core.model import TabularModel
 from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext, available_threads
 from core.reproducibility import build_record
 from core.review import (
-    choose_threshold,
     rare_positive_share,
     review_summary,
     too_good_to_be_true,
 )
-from core.runtime import Member, prepare_frame
+from core.runtime import Member, class_indices, gap_filled, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
     BudgetClock,
@@ -394,6 +394,9 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
         train, test = _keyed_holdout(len(y), groups, order, seed)
     else:
         train, test = _holdout_split(y, spec.task_type, seed, warnings, schema)
+    gap_fill = gap_fill_reference(x.iloc[train], schema)  # training rows only: test stays unseen
+    if gap_fill:
+        schema["gap_fill"] = gap_fill
     repeats = duplicates_across(raw, [*spec.feature_columns, spec.target], train, test)
     if repeats:
         warnings.append(
@@ -837,27 +840,29 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     costs = _post_search_costs([search.records_[tid] for tid in ensemble.weights_], search.folds_,
                                data.sizes(), clock)
 
-    threshold = _decision_threshold(search, ensemble, data, plan)
-    if threshold is not None:
-        data.schema["decision_threshold"] = threshold
-
     t = phase("evaluate")
-    x_test = data.x.iloc[data.test]
-    test_outputs = {tid: _fold_output(search.records_[tid], x_test, data.schema, data.n_classes)
-                    for tid in ensemble.weights_}
+    test_output = gap_filled(  # the held-out rows predicted as the bundle will predict them
+        lambda frame: ensemble.blend({tid: _fold_output(search.records_[tid], frame, data.schema,
+                                                        data.n_classes)
+                                      for tid in ensemble.weights_}),
+        data.x.iloc[data.test], data.schema)
     evaluation = evaluate_holdout(
         schema=data.schema, metric=spec.metric, y_test=data.y[data.test],
-        output=ensemble.blend(test_outputs), y_train=data.y[data.train],
+        output=test_output, y_train=data.y[data.train],
         raw_test=data.raw.iloc[data.test], seed=seed,
         max_bootstrap_seconds=_seconds_until(_step_end(clock, costs, "evaluate"),
                                              _bootstrap_seconds(clock)),
     )
     timings["evaluate"] = time.monotonic() - t
-    if threshold is not None:
-        evaluation["holdout_metrics"].update(
-            _at_threshold(data.y[data.test], ensemble.blend(test_outputs), threshold))
-    reliability = _reliability(search, ensemble, data, ensemble.blend(test_outputs), clock,
-                               timings, phase, callbacks)
+    rare_positive = data.n_classes == 2 and rare_positive_share(plan.profile, plan.spec) is not None
+    reliability = _reliability(search, ensemble, data, test_output, clock,
+                               timings, phase, callbacks, rare_positive)
+    if rare_positive:
+        # on the probabilities as shipped (after the calibrator just chosen), and measured so
+        data.schema.update(_decision_threshold(search, ensemble, data, reliability))
+        if "decision_threshold" in data.schema:
+            evaluation["holdout_metrics"].update(_at_threshold(
+                data.y[data.test], test_output, data.schema, reliability.get("calibrator")))
 
     t = phase("refit")
     members, refit = [], {}
@@ -882,7 +887,7 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     timings["serialize"] = time.monotonic() - t
 
     t = phase("failures")
-    failures = _failure_analysis(search, ensemble, data, model, ensemble.blend(test_outputs),
+    failures = _failure_analysis(search, ensemble, data, model, test_output,
                                  clock, seed, callbacks, costs)
     timings["failures"] = time.monotonic() - t
 
@@ -947,20 +952,27 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     return result
 
 
+def _ensemble_oof(search: ModelSearch, ensemble: GreedyEnsemble) -> np.ndarray:
+    """The chosen ensemble's out-of-fold output on the validation rows (never the held-out ones)."""
+    rows = search.folds_.valid_rows
+    return ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_})
+
+
 def _reliability(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data, test_output: np.ndarray,
-                 clock: BudgetClock, timings: dict, phase, callbacks: BuildCallbacks) -> dict:
+                 clock: BudgetClock, timings: dict, phase, callbacks: BuildCallbacks,
+                 rare_positive: bool = False) -> dict:
     """Intervals or sets, a calibrator where it helps and the drift reference (core.trust),
-    fitted on the ensemble's out-of-fold predictions and measured on the held-out rows."""
+    fitted on the ensemble's out-of-fold predictions and measured on the held-out rows; for a
+    rare positive class also the decision threshold, under "decision"."""
     from core.trust.reliability import assess_reliability
 
     t = phase("reliability")
-    rows = search.folds_.valid_rows
     try:
         reliability = assess_reliability(
-            schema=data.schema, y_oof=data.y[data.train][rows],
-            oof=ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_}),
+            schema=data.schema, y_oof=data.y[data.train][search.folds_.valid_rows],
+            oof=_ensemble_oof(search, ensemble),
             y_test=data.y[data.test], test_output=test_output, frame=data.x,
-            validation=search.folds_.scheme, seed=search.seed)
+            validation=search.folds_.scheme, seed=search.seed, rare_positive=rare_positive)
     except Exception as exc:  # like an explanation, a bonus: never a reason to lose the model
         callbacks.on_log(f"Could not compute intervals and calibration: {exc}")
         reliability = {}
@@ -998,7 +1010,8 @@ def _failure_analysis(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data
                              deadline=start + STRESS_SHARE * (deadline - start))
         failures = analyse_failures(schema=data.schema, raw_test=raw_test, y_test=data.y[data.test],
                                     output=test_output, deadline=deadline,
-                                    explainer=_evaluated_members(search, ensemble, data.n_classes))
+                                    explainer=_evaluated_members(search, ensemble, data.n_classes),
+                                    calibrator=model.reliability.get("calibrator"))
         failures["stress"] = stress
     except Exception as exc:  # a bonus, never a reason to lose the model
         callbacks.on_log(f"Could not analyse the model's failures: {exc}")
@@ -1024,18 +1037,23 @@ def _evaluated_members(search: ModelSearch, ensemble: GreedyEnsemble,
 
 
 def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
-                        plan: BuildPlan) -> float | None:
-    """For a rare positive class: the threshold that maximises F1 on the out-of-fold
-    predictions of the chosen ensemble (never on the held-out rows)."""
-    if data.n_classes != 2 or rare_positive_share(plan.profile, plan.spec) is None:
-        return None
-    rows = search.folds_.valid_rows
-    oof = ensemble.blend({tid: search.records_[tid].oof[rows] for tid in ensemble.weights_})
-    return choose_threshold(data.y[data.train][rows] == 1, oof[:, 1])
+                        reliability: dict) -> dict:
+    """For a rare positive class: the schema entries of the threshold that maximises F1 on
+    the out-of-fold predictions of the chosen ensemble (never on the held-out rows), on the
+    probabilities as shipped. The reliability step chose it beside the calibrator; where that
+    step failed, no calibrator ships and the ensemble's output is what is shown."""
+    from core.trust.reliability import decision_threshold
+
+    if "decision" in reliability:
+        return reliability.pop("decision")  # a schema entry, not a reliability figure
+    return decision_threshold(data.y[data.train][search.folds_.valid_rows],
+                              _ensemble_oof(search, ensemble), reliability.get("calibrator"))
 
 
-def _at_threshold(y: np.ndarray, output: np.ndarray, threshold: float) -> dict:
-    called = output[:, 1] >= threshold
+def _at_threshold(y: np.ndarray, output: np.ndarray, schema: dict, calibrator: dict | None) -> dict:
+    """Held-out precision, recall and F1 of the rows called positive as the runtime calls them."""
+    threshold = schema["decision_threshold"]
+    called = class_indices(output, schema, calibrator) == 1
     actual = y == 1
     hits = float((called & actual).sum())
     precision = hits / called.sum() if called.any() else 0.0

@@ -53,7 +53,8 @@ class TabularModel:
         output = self.raw_output(df)
         if self.task_type == "regression":
             return output
-        return np.asarray(self.classes_, dtype=object)[runtime.class_indices(output, self.schema)]
+        called = runtime.class_indices(output, self.schema, self.reliability.get("calibrator"))
+        return np.asarray(self.classes_, dtype=object)[called]
 
     def predict_table(self, df: pd.DataFrame, *, coverage: float | None = None,
                       drift: bool = False) -> tuple[pd.DataFrame, InputReport]:

@@ -3,13 +3,18 @@
 Leakage is graded, never decided on power alone:
 
 - *certain leak*: a copy, rescaling, monotone transform or relabelling of the target, or
-  near-perfect power together with a second sign; always left out;
+  near-perfect power together with a second sign, or a pair of columns whose difference (or
+  sum) is the target, the outcome written twice (arrival time minus scheduled arrival time is
+  the arrival delay); always left out, and of the pair only the one not known beforehand;
 - *suspect*: high power and a second sign (its name shares meaning with the target or the
   brief's outcome, its name speaks of after the fact, or it is missing exactly when the target
   is one class); left out by default, and the user can put it back in the plan;
 - *strong but plausible*: high power and no second sign; kept, and named in the plan so the
   user checks that it is known when predicting (house size for a price, tumour size for a
   diagnosis).
+
+A pair that reproduces a column the review left out carries that column's information and
+gets its grade.
 
 The review also proposes how to validate (rows of one entity on one side of every split;
 the latest rows held out when the brief speaks of the future) and what to do about a rare
@@ -19,7 +24,9 @@ held-out score. Every number here comes from the data, never from a planner.
 
 from __future__ import annotations
 
+import itertools
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -127,7 +134,7 @@ def leakage_findings(
             continue
         signs = _second_signs(column, outcome, known[column], known[target], task_type)
         out.append(_graded_finding(column, target, power, signs))
-    return out
+    return out + pair_findings(sample, target, task_type, features, out)
 
 
 def column_power(values: pd.Series, y: np.ndarray, folds: np.ndarray,
@@ -240,6 +247,229 @@ def _transform_finding(column: str, target: str) -> Finding:
             "in lockstep), so it would not be known when predicting and is left out."
         ),
     )
+
+
+# --------------------------------------------------------------------------- pairs
+
+# Two columns whose difference or sum is the target: the outcome written twice. The exact test
+# needs R² of a near-perfect column, and the pair must explain what neither column does alone
+# (a strong plausible input plus a small correction is not a leak).
+PAIR_R2 = NEAR_PERFECT_R2
+PAIR_UNEXPLAINED_SHARE = 0.25  # of what the better column alone leaves unexplained
+# Every pair of numeric columns is screened at once from their covariances (no loop over
+# pairs), then the strongest few are checked exactly on the rows where both are present.
+PAIR_SCREEN_R2 = 0.9
+PAIR_MAX_CHECKS = 40
+PAIR_MAX_COLUMNS = 400  # screening cost grows with the square of the column count
+PAIR_MIN_ROWS = 30
+# Clock times written hhmm (1030 is 10:30): their difference is taken in minutes, around
+# midnight, and must equal the reproduced column exactly (to the minute) on most rows.
+CLOCK_EQUAL_SHARE = 0.95
+CLOCK_MIN_VALUES, CLOCK_MIN_HOURS, CLOCK_MAX_COLUMNS = 20, 4, 16
+MINUTES_PER_DAY = 1440
+_CLOCK_TEXT = r"^\s*([01]?\d|2[0-4]):([0-5]\d)(?::[0-5]\d)?\s*$"
+# Name words of a value known beforehand (a schedule, a plan, an estimate): of a leaking pair,
+# this one stays and the other goes.
+_PLANNED = {stem(w) for w in ("scheduled", "schedule", "sched", "planned", "plan", "expected",
+                              "estimated", "estimate", "est", "budget", "budgeted", "quoted",
+                              "forecast", "booked", "promised", "due", "eta", "nominal",
+                              "projected", "listed")}
+_OPERATION_WORDS = {"clock": "minus", "difference": "minus", "sum": "plus"}
+
+
+def clock_minutes(values: pd.Series) -> pd.Series | None:
+    """Minutes of the day of clock times written as whole numbers hhmm (1030 is 10:30, 2400
+    midnight) or as text ('10:30'); None when the column does not look like clock times."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        hhmm = values.astype("float64")
+    elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        text = values.astype("string")
+        if not text.dropna().head(20).str.fullmatch(_CLOCK_TEXT).all():
+            return None  # most text columns are turned away here, before reading every row
+        parts = text.str.extract(_CLOCK_TEXT).astype("float64")
+        if (parts[0].isna() & text.notna()).any():
+            return None
+        hhmm = parts[0] * 100 + parts[1]
+    else:
+        return None
+    present = hhmm.dropna()
+    if (present.empty or present.min() < 0 or present.max() > 2400
+            or (present % 1 != 0).any() or (present % 100 >= 60).any()):
+        return None
+    if present.nunique() < CLOCK_MIN_VALUES or (present // 100).nunique() < CLOCK_MIN_HOURS:
+        return None
+    return (hhmm // 100) * 60 + hhmm % 100
+
+
+class _PairFit(NamedTuple):
+    first: str
+    second: str
+    operation: str  # 'clock' (a difference of clock times), 'difference' or 'sum'
+    r2: float
+    equal_share: float | None  # rows where the pair equals the column exactly (clocks)
+
+
+def pair_findings(sample: pd.DataFrame, target: str, task_type: TaskType,
+                  features: list[str], single: list[Finding]) -> list[Finding]:
+    """Pairs of features whose difference or sum reproduces the target (a certain leak), or
+    a column the single-column review left out (the pair gets that column's grade). Of each
+    pair one column is left out: the one not known beforehand (see `_column_to_leave_out`)."""
+    left_out = {f.columns[0]: f.grade for f in single
+                if f.excluded_by_default and len(f.columns) == 1}
+    references = [(target, LeakGrade.CERTAIN)] if task_type is TaskType.REGRESSION else []
+    references += [(c, g) for c, g in left_out.items() if _finite_number(sample[c]) is not None]
+    if not references:
+        return []
+    usable = [c for c in features if c not in left_out]
+    numbers = {c: x for c in usable[:PAIR_MAX_COLUMNS]
+               if (x := _finite_number(sample[c])) is not None and x.nunique() >= 3}
+    clocks = {c: m for c in usable if (m := clock_minutes(sample[c])) is not None}
+    clocks = dict(list(clocks.items())[:CLOCK_MAX_COLUMNS])
+    out: list[Finding] = []
+    dropped: set[str] = set()
+    for reference, grade in references:
+        z = _finite_number(sample[reference])
+        fits = _clock_pairs(z, clocks) + _plain_pairs(z, numbers, set(clocks))
+        for fit in fits:
+            if {fit.first, fit.second} & dropped:
+                continue  # one of them is out already, so the pair is broken
+            drop, keep, why = _column_to_leave_out(fit, z, {**numbers, **clocks})
+            dropped.add(drop)
+            out.append(_pair_finding(fit, reference, target, grade, drop, keep, why))
+    return out
+
+
+def _finite_number(values: pd.Series) -> pd.Series | None:
+    """The column as numbers with infinities read as missing, or None if it holds none."""
+    numbers = _as_number(values)
+    return None if numbers is None else numbers.where(np.isfinite(numbers))
+
+
+def _clock_pairs(z: pd.Series, clocks: dict[str, pd.Series]) -> list[_PairFit]:
+    """Ordered pairs of clock columns whose difference in minutes, wrapped around midnight,
+    equals z to the minute on most rows."""
+    fits = []
+    for (first, first_at), (second, second_at) in itertools.permutations(clocks.items(), 2):
+        difference = first_at - second_at
+        both = difference.notna() & z.notna()
+        if both.sum() < PAIR_MIN_ROWS or z[both].nunique() < 3:
+            continue
+        gap = difference[both] - z[both]
+        off = (gap + MINUTES_PER_DAY / 2) % MINUTES_PER_DAY - MINUTES_PER_DAY / 2
+        equal = float((off.abs() < 0.5).mean())
+        if equal >= CLOCK_EQUAL_SHARE:
+            spread = float(((z[both] - z[both].mean()) ** 2).sum())
+            r2 = 1.0 - float((off ** 2).sum()) / spread if spread > 0 else 0.0
+            fits.append(_PairFit(first, second, "clock", r2, equal))
+    return sorted(fits, key=lambda f: -f.equal_share)
+
+
+def _plain_pairs(z: pd.Series, numbers: dict[str, pd.Series],
+                 clocks: set[str]) -> list[_PairFit]:
+    """Pairs whose plain difference or sum reproduces z: every pair screened at once from the
+    covariances (missing values at the mean), the strongest checked exactly."""
+    names = list(numbers)
+    rows = z.notna().to_numpy()
+    if len(names) < 2 or rows.sum() < PAIR_MIN_ROWS:
+        return []
+    x = np.column_stack([numbers[c].to_numpy()[rows] for c in names])
+    seen = (~np.isnan(x)).sum(axis=0) >= PAIR_MIN_ROWS
+    names, x = [c for c, keep in zip(names, seen) if keep], x[:, seen]
+    x = np.nan_to_num(x - np.nanmean(x, axis=0))
+    y = z.to_numpy()[rows]
+    y = y - y.mean()
+    n, y_var = len(y), float(y @ y) / len(y)
+    if y_var <= 0:
+        return []
+    cov = x.T @ x / n
+    with_y = x.T @ y / n
+    var = np.diag(cov)
+    screened = []
+    for operation, sign in (("difference", -1.0), ("sum", 1.0)):
+        spread = (var[:, None] + var[None, :] + 2 * sign * cov) * y_var
+        shared = (with_y[:, None] + sign * with_y[None, :]) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(spread > 1e-12 * y_var * var.max(), shared / spread, 0.0)
+        for i, j in zip(*np.nonzero(np.triu(r2 >= PAIR_SCREEN_R2, k=1))):
+            if not (names[i] in clocks and names[j] in clocks):
+                screened.append((float(r2[i, j]), names[i], names[j], operation))
+    fits = []
+    for _, first, second, operation in sorted(screened, reverse=True)[:PAIR_MAX_CHECKS]:
+        fit = _exact_pair(z, numbers[first], numbers[second], first, second, operation)
+        if fit is not None:
+            fits.append(fit)
+    return sorted(fits, key=lambda f: -f.r2)
+
+
+def _exact_pair(z: pd.Series, a: pd.Series, b: pd.Series, first: str, second: str,
+                operation: str) -> _PairFit | None:
+    both = z.notna() & a.notna() & b.notna()
+    if both.sum() < PAIR_MIN_ROWS:
+        return None
+    combined = a[both] - b[both] if operation == "difference" else a[both] + b[both]
+    r2 = _linear_r2(combined, z[both].to_numpy())
+    alone = max(_linear_r2(a[both], z[both].to_numpy()), _linear_r2(b[both], z[both].to_numpy()))
+    if r2 < PAIR_R2 or 1.0 - r2 > PAIR_UNEXPLAINED_SHARE * (1.0 - alone):
+        return None
+    if operation == "difference" and np.corrcoef(combined, z[both])[0, 1] < 0:
+        first, second = second, first  # said the way it reads: discharge minus admission
+    return _PairFit(first, second, operation, r2, None)
+
+
+def _column_to_leave_out(fit: _PairFit, z: pd.Series,
+                         values: dict[str, pd.Series]) -> tuple[str, str, str]:
+    """(left out, kept, why): a schedule, plan or estimate stays, a value named as recorded
+    after the fact goes; else the one closer to z alone goes, since it carries the outcome."""
+    pair = (fit.first, fit.second)
+    planned = [c for c in pair if set(name_tokens(c)) & _PLANNED]
+    after = [c for c in pair if set(name_tokens(c)) & set(_AFTER_THE_FACT)]
+    if len(planned) == 1:
+        keep = planned[0]
+        drop, why = _other(pair, keep), f"'{keep}' reads as a schedule or plan, known beforehand"
+    elif len(after) == 1:
+        drop = after[0]
+        why = f"the name '{drop}' speaks of after the fact"
+    else:
+        drop = max(pair, key=lambda c: _r2_on_shared_rows(values[c], z))
+        why = f"'{drop}' is the closer of the two to '{z.name}' on its own"
+    return drop, _other(pair, drop), why
+
+
+def _r2_on_shared_rows(x: pd.Series, z: pd.Series) -> float:
+    both = x.notna() & z.notna()
+    return _linear_r2(x[both], z[both].to_numpy())
+
+
+def _other(pair: tuple[str, str], column: str) -> str:
+    return pair[1] if column == pair[0] else pair[0]
+
+
+def _pair_finding(fit: _PairFit, reference: str, target: str, grade: LeakGrade, drop: str,
+                  keep: str, why: str) -> Finding:
+    how = _OPERATION_WORDS[fit.operation]
+    read = (" (read as clock times written hhmm, wrapped around midnight)"
+            if fit.operation == "clock" else "")
+    match = (f"equals '{reference}' on {fit.equal_share:.1%} of the rows" if fit.equal_share
+             is not None else f"reproduces '{reference}' (R² {fit.r2:.3f})")
+    pair = f"'{fit.first}' {how} '{fit.second}'{read} {match}"
+    evidence = {"pair": [fit.first, fit.second], "operation": fit.operation,
+                "reproduces": reference, "r2": round(fit.r2, 4), "kept": keep,
+                "signs": [f"with '{keep}' it reproduces '{reference}'", why]}
+    if fit.equal_share is not None:
+        evidence["equal_share"] = round(fit.equal_share, 4)
+    if reference == target:
+        message = (f"{pair}: the pair records the outcome a second time, so '{drop}' is left "
+                   f"out and '{keep}' is kept, because {why}.")
+    else:
+        message = (f"{pair}, which the review left out ({grade}), so '{drop}' carries the same "
+                   f"information and is left out with it; '{keep}' is kept, because {why}.")
+        if grade is LeakGrade.SUSPECT:
+            message += (f" Put '{drop}' back in the plan, with '{reference}', if both are known "
+                        "when you predict.")
+    return Finding(check="pair_leakage", severity=Severity.WARNING, columns=[drop],
+                   excluded_by_default=True, grade=grade, evidence=evidence, message=message)
 
 
 # --------------------------------------------------------------------------- second signs

@@ -20,6 +20,9 @@ Schema (``schema.json`` in a bundle) is a plain dict::
                  {"name": "comment", "kind": "text"}, {"name": "day", "kind": "datetime"},
                  {"name": "member", "kind": "boolean"}]}
 
+A binary classifier with a rare positive class also has ``"decision_threshold": 0.23`` and
+``"decision_threshold_scale": "calibrated"`` (see `class_indices`).
+
 Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
 parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``). A numeric
 column the training table wrote with decimal commas says so (``"decimal": ","``), and so does
@@ -78,6 +81,7 @@ class InputReport:
     coerced_to_missing: dict[str, int] = field(default_factory=dict)  # column -> rows
     unreadable_rows: int = 0  # rows with at least one value the model could not read
     drift: dict | None = None  # the batch against the training rows (see `drift_report`)
+    gap_filled: dict[str, int] = field(default_factory=dict)  # column -> rows (see `gap_filled`)
 
     def warnings(self) -> list[str]:
         out = []
@@ -95,6 +99,14 @@ class InputReport:
                 f"{rows} row{'s' if rows != 1 else ''} had values the model cannot read in "
                 f"column{'s' if len(self.coerced_to_missing) != 1 else ''} {names}; "
                 f"{'they were' if rows != 1 else 'it was'} predicted as missing."
+            )
+        if self.gap_filled:
+            names = ", ".join(f"'{c}'" for c in list(self.gap_filled)[:10])
+            rows = max(self.gap_filled.values())
+            out.append(
+                f"{rows} row{'s' if rows != 1 else ''} had no value in {names}, which the training "
+                "rows almost always had: the prediction averages the model over typical training "
+                "values there. Fill them in for a sharper answer."
             )
         return out
 
@@ -333,7 +345,12 @@ def _lightgbm_output(member: Member, frame: pd.DataFrame, schema: dict) -> np.nd
 
 
 def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
-    """Weighted average of the members' outputs (weights are normalised)."""
+    """Weighted average of the members' outputs (weights are normalised); a row with a gap the
+    model never learned to read is averaged over its gap fills (see `gap_filled`)."""
+    return gap_filled(lambda part: _weighted_output(members, part, schema), frame, schema)
+
+
+def _weighted_output(members: list[Member], frame: pd.DataFrame, schema: dict) -> np.ndarray:
     total = sum(m.weight for m in members)
     if not members or total <= 0:
         raise ValueError("A model needs at least one member with a positive weight.")
@@ -344,26 +361,120 @@ def ensemble_output(members: list[Member], frame: pd.DataFrame, schema: dict) ->
     return out
 
 
-def class_indices(output: np.ndarray, schema: dict) -> np.ndarray:
-    """The predicted class per row: the likeliest, or for a binary task with a decision
-    threshold chosen on validation data (rare positive class), the positive class (index 1)
-    whenever its probability reaches the threshold."""
+# --------------------------------------------------------------------------- gaps
+#
+# A tree learns what a missing value means only from the training rows that had one. Where a
+# column was (almost) always filled in training, a gap at prediction time follows a rule
+# learned from a handful of rows or from none (LightGBM reads it as 0, CatBoost as lower than
+# every value): a penguin with no measurements at all was called Adelie at 99.99%, and it was
+# a Gentoo. So the schema's `gap_fill` keeps, for each such feature, a few typical training
+# values (quantiles, each column in its own fixed shuffled order), and a row with a gap there
+# gets the model's answer averaged over copies of it with each gap filled by those values:
+# what the model says over what the missing value could have been.
+#
+#   "gap_fill": {"values": {feature: [v_0, ..., v_k-1], ...}}   (the same k for every feature)
+
+
+def gap_mask(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """(rows, features) True where a feature listed in the schema's gap fills is missing."""
+    fill = (schema.get("gap_fill") or {}).get("values") or {}
+    names = [name for name in fill if name in frame.columns]
+    return frame[names].isna()
+
+
+def _filled_copies(rows: pd.DataFrame, gaps: pd.DataFrame, fill: dict) -> tuple[pd.DataFrame, int]:
+    """The rows stacked k times, copy i with every gap filled by each feature's i-th value."""
+    k = len(next(iter(fill.values())))
+    copies = []
+    for i in range(k):
+        copy = rows.copy()
+        for name in gaps.columns:
+            if gaps[name].any():
+                copy[name] = copy[name].mask(gaps[name].to_numpy(), fill[name][i])
+        copies.append(copy)
+    return pd.concat(copies, ignore_index=True), k
+
+
+GAP_COPY_ROWS = 200_000  # filled copies made at once: a batch of gaps stays in bounded memory
+
+
+def _gap_copies(frame: pd.DataFrame, schema: dict):
+    """Per chunk of the rows with a gap to fill: (their positions, their k filled copies
+    stacked, k). Nothing when no row has a gap."""
+    gaps = gap_mask(frame, schema)
+    positions = np.flatnonzero(gaps.any(axis=1).to_numpy()) if gaps.shape[1] else []
+    if not len(positions):
+        return
+    fill = schema["gap_fill"]["values"]
+    step = max(1, GAP_COPY_ROWS // len(next(iter(fill.values()))))
+    for start in range(0, len(positions), step):
+        chunk = positions[start:start + step]
+        copies, k = _filled_copies(frame.iloc[chunk], gaps.iloc[chunk], fill)
+        yield chunk, copies, k
+
+
+def _mean_over_copies(values: np.ndarray, k: int) -> np.ndarray:
+    return values.reshape(k, -1, *values.shape[1:]).mean(axis=0)
+
+
+def gap_filled(compute, frame: pd.DataFrame, schema: dict) -> np.ndarray:
+    """`compute(frame)` (an array with one entry per row), where each row with a gap in a
+    gap-fill feature is replaced by the mean of `compute` over its filled copies."""
+    out = compute(frame)
+    for i, (rows, copies, k) in enumerate(_gap_copies(frame, schema)):
+        if i == 0:
+            out = np.array(out, dtype="float64", copy=True)
+        out[rows] = _mean_over_copies(np.asarray(compute(copies)), k)
+    return out
+
+
+def gap_counts(frame: pd.DataFrame, schema: dict) -> dict[str, int]:
+    """Per gap-fill feature's input column: how many rows had a gap the model fills."""
+    counts: dict[str, int] = {}
+    for name, gaps in gap_mask(frame, schema).items():
+        if gaps.any():
+            column = source_column(name)
+            counts[column] = max(counts.get(column, 0), int(gaps.sum()))
+    return counts
+
+
+# The scale a decision threshold is on (schema "decision_threshold_scale"): "calibrated", the
+# probability a user is shown (after reliability.json's calibrator, where there is one);
+# "raw", the ensemble's output before any calibrator. Bundles from before the scale was
+# recorded chose their threshold on the raw output, so a missing scale means "raw".
+THRESHOLD_SCALES = ("raw", "calibrated")
+
+
+def threshold_scale(schema: dict) -> str:
+    return schema.get("decision_threshold_scale") or "raw"
+
+
+def class_indices(output: np.ndarray, schema: dict, calibrator: dict | None = None) -> np.ndarray:
+    """The predicted class per row of the ensemble's `output`: the likeliest, or for a binary
+    task with a decision threshold chosen on validation data (rare positive class), the
+    positive class (index 1) whenever its probability reaches the threshold, on the scale the
+    threshold was chosen on: with `calibrator` (the bundle's), the probability shown."""
     threshold = schema.get("decision_threshold")
     if threshold is not None and output.shape[1] == 2:
+        if threshold_scale(schema) == "calibrated":
+            output = calibrated_output(output, calibrator)
         return (output[:, 1] >= float(threshold)).astype("int64")
     return output.argmax(axis=1)
 
 
-def predictions_table(output: np.ndarray, schema: dict, index: pd.Index) -> pd.DataFrame:
-    """Output columns: the target (the prediction) and one proba_<class> per class."""
+def predictions_table(output: np.ndarray, schema: dict, index: pd.Index,
+                      calibrator: dict | None = None) -> pd.DataFrame:
+    """Output columns: the target (the prediction) and one proba_<class> per class, the
+    probabilities after `calibrator` (the bundle's, if it has one)."""
     target = schema["target"]
     if schema["task_type"] == "regression":
         return pd.DataFrame({target: output}, index=index)
     classes = schema["classes"]
-    table = pd.DataFrame({target: [classes[i] for i in class_indices(output, schema)]},
+    table = pd.DataFrame({target: [classes[i] for i in class_indices(output, schema, calibrator)]},
                          index=index)
+    shown = calibrated_output(output, calibrator)
     for i, cls in enumerate(classes):
-        table[f"proba_{cls}"] = output[:, i]
+        table[f"proba_{cls}"] = shown[:, i]
     return table
 
 
@@ -376,7 +487,8 @@ def predict_table(
     `drift` the batch compared with the training rows in `report.drift`."""
     frame, report = prepare_frame(df, schema)
     output = ensemble_output(members, frame, schema)
-    table = predictions_table(output, schema, df.index)
+    report.gap_filled = gap_counts(frame, schema)
+    table = predictions_table(output, schema, df.index, (reliability or {}).get("calibrator"))
     if reliability:
         table = with_reliability(table, output, schema, reliability, coverage)
         if drift and reliability.get("drift") and len(frame):
@@ -396,8 +508,10 @@ def predict_table(
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
 # absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
-# class. Calibration changes the probabilities shown, never which class is predicted, so
-# held-out accuracy and F1 stay as reported.
+# class. A decision threshold is compared with the calibrated probability, the one shown.
+# Without one the class is the likeliest before calibration (held-out accuracy is measured
+# so): a calibrator can move a probability across the others, so on rare rows the shown
+# probabilities rank another class first.
 
 RELIABILITY = "reliability.json"
 DEFAULT_COVERAGE = 0.9
@@ -510,11 +624,12 @@ def with_reliability(table: pd.DataFrame, output: np.ndarray, schema: dict, reli
             lower, upper = _free_name("lower", taken), _free_name("upper", taken)
             table[lower], table[upper] = interval_bounds(output, quantile, conformal)
         return table
-    proba = calibrated_output(output, reliability.get("calibrator"))
+    calibrator = reliability.get("calibrator")
+    proba = calibrated_output(output, calibrator)
     for i, cls in enumerate(schema["classes"]):
         table[f"proba_{cls}"] = proba[:, i]
     if quantile is not None:
-        inside = prediction_sets(proba, quantile, class_indices(output, schema))
+        inside = prediction_sets(proba, quantile, class_indices(output, schema, calibrator))
         classes = [str(c) for c in schema["classes"]]
         table[_free_name("set", taken)] = [SET_SEPARATOR.join(c for c, keep in zip(classes, row) if keep)
                                            for row in inside]
@@ -1013,7 +1128,22 @@ def explain_frame(
     explainers: dict | None = None,
 ) -> Contributions:
     """The ensemble's SHAP values by input column: the weighted sum of its members' values,
-    measured from the schema's `average_output` when it has one."""
+    measured from the schema's `average_output` when it has one. A row with a gap the model
+    fills is explained as it is predicted: the mean over its filled copies (SHAP values are
+    linear in the model, so they still add up to the prediction)."""
+    combined = _weighted_contributions(members, frame, schema, references, explainers)
+    for rows, copies, k in _gap_copies(frame, schema):
+        filled = _weighted_contributions(members, copies, schema, references, explainers)
+        combined.values[rows] = _mean_over_copies(filled.values, k)
+        combined.output[rows] = _mean_over_copies(filled.output, k)
+    average = schema.get("average_output")  # absent in bundles built before it was stored
+    if average is not None and len(average) == len(combined.base):
+        return rebased(combined, np.asarray(average, dtype="float64"))
+    return combined
+
+
+def _weighted_contributions(members: list[Member], frame: pd.DataFrame, schema: dict,
+                            references: dict | None, explainers: dict | None) -> Contributions:
     total = sum(m.weight for m in members)
     references = references or {}
     combined: Contributions | None = None
@@ -1028,9 +1158,6 @@ def explain_frame(
             combined.output = combined.output + part.output * share
     if combined is None:
         raise ValueError("A model needs at least one member with a positive weight.")
-    average = schema.get("average_output")  # absent in bundles built before it was stored
-    if average is not None and len(average) == len(combined.base):
-        return rebased(combined, np.asarray(average, dtype="float64"))
     return combined
 
 
@@ -1364,6 +1491,10 @@ def validate_schema(schema: Any, manifest: dict | None = None) -> None:
     threshold = schema.get("decision_threshold")
     if threshold is not None and not (_finite_number(threshold) and 0 <= threshold <= 1):
         raise _problem(SCHEMA, f"has decision threshold {_shown(threshold)}; it must lie between 0 and 1")
+    scale = schema.get("decision_threshold_scale")
+    if scale is not None and scale not in THRESHOLD_SCALES:
+        raise _problem(SCHEMA, f"puts its decision threshold on scale {_shown(scale)}, not one of "
+                               f"{', '.join(THRESHOLD_SCALES)}")
     columns = schema.get("columns")
     if not isinstance(columns, list) or not columns:
         raise _problem(SCHEMA, "lists no input columns")
@@ -1382,6 +1513,29 @@ def validate_schema(schema: Any, manifest: dict | None = None) -> None:
             raise _problem(where, "has categories that are not a list")
         if column.get("decimal", ".") not in (".", ","):
             raise _problem(where, f"has decimal mark {_shown(column.get('decimal'))}")
+    _check_gap_fill(schema)
+
+
+MAX_GAP_FILLS = 64
+
+
+def _check_gap_fill(schema: dict) -> None:
+    """The gap fills (see `gap_filled`), when present: one list of the same length per known
+    feature, of finite numbers or texts."""
+    if schema.get("gap_fill") is None:  # bundles built before gap fills, and complete tables
+        return
+    values = schema["gap_fill"].get("values") if isinstance(schema["gap_fill"], dict) else None
+    if not isinstance(values, dict) or not values:
+        raise _problem(SCHEMA, "has gap fills that are not a list of values per feature")
+    features = set(feature_names(schema))
+    for name, fills in values.items():
+        if name not in features:
+            raise _problem(SCHEMA, f"has gap fills for {_shown(name)}, which is not one of its features")
+        if (not isinstance(fills, list) or not 0 < len(fills) <= MAX_GAP_FILLS
+                or any(not (_finite_number(v) or isinstance(v, str)) for v in fills)):
+            raise _problem(SCHEMA, f"has gap fills for {_shown(name)} that are not 1 to {MAX_GAP_FILLS} numbers or texts")
+    if len({len(fills) for fills in values.values()}) != 1:
+        raise _problem(SCHEMA, "has gap fills of different lengths")
 
 
 # --------------------------------------------------------------------------- signatures

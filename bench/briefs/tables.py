@@ -25,7 +25,7 @@ from bench.tasks import _load_source
 
 HERE = Path(__file__).parent
 # test, test2 and test3 are held out (never tuned to); dev is for development. See README.md.
-HALVES = ("test", "dev", "test2", "test3")
+HALVES = ("test", "dev", "test2", "test3", "test4")
 STYLES = (
     "question", "imperative", "business", "inputs_from", "no_column_words",
     "named", "values", "ambiguous", "bad",

@@ -16,8 +16,9 @@ The graph's inputs are the bundle's feature columns as `predict.py` prepares the
 columns become `<name>__year`, `__month`, ...), string for categories (missing ones as
 `__missing__`) and text. Its output is `probabilities` [N, classes] in the order of the
 metadata's `classes`, or `prediction` [N, 1] for a regressor. A decision threshold the
-bundle applies to the positive class is in the metadata (`decision_threshold`), not in the
-graph. ONNX computes in float32, so outputs agree with predict.py to about 1e-6.
+bundle applies to the positive class is in the metadata (`decision_threshold`, on the scale
+`decision_threshold_scale`), not in the graph; nor is a calibrator the bundle applies to the
+probabilities (a caveat then says so: a "calibrated" threshold is not for the graph's output). ONNX computes in float32, so outputs agree with predict.py to about 1e-6.
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def export_onnx(bundle_path: str | Path, out_file: str | Path) -> tuple[Path, li
                            "differently in ONNX than in the bundle: fill them before predicting "
                            "with the ONNX model.")
         parts.append(graph)
+    caveats += _calibration_caveats(model)
+    gap_fill = (schema.get("gap_fill") or {}).get("values")
+    if gap_fill:  # an average over filled copies is not one graph's pass over a row
+        shown = ", ".join(sorted({runtime.source_column(f) for f in gap_fill})[:8])
+        caveats.append(f"The ONNX model does not fill gaps the way predict.py does: a row missing "
+                       f"a value in {shown} gets each member's own missing-value rule there, which "
+                       "was learned from almost no training rows. Fill those values first.")
     total = sum(m.weight for m in model.members)
     combined = _weighted_average(onnx, parts, [m.weight / total for m in model.members], schema,
                                  caveats)
@@ -280,6 +288,17 @@ def _from_columns(model, features: list[str]):
 # --------------------------------------------------------------------------- the ensemble
 
 
+def _calibration_caveats(model: runtime.BundleModel) -> list[str]:
+    calibrator = model.reliability.get("calibrator") or {}
+    if calibrator.get("kind", "none") == "none":
+        return []
+    return [f"The bundle passes the probabilities through a {calibrator['kind']} calibrator "
+            "(reliability.json) that this graph leaves out"
+            + (", and its decision threshold applies to the calibrated probabilities"
+               if runtime.threshold_scale(model.schema) == "calibrated" and "decision_threshold" in model.schema
+               else "") + ": predict with the bundle to get the probabilities it shows."]
+
+
 def _weighted_average(onnx, parts: list, weights: list[float], schema: dict, caveats: list[str]):
     from onnx import TensorProto, compose, helper, numpy_helper
 
@@ -311,6 +330,8 @@ def _weighted_average(onnx, parts: list, weights: list[float], schema: dict, cav
         "target": str(schema["target"]), "task_type": str(schema["task_type"]),
         "classes": json.dumps(schema.get("classes")),
         "decision_threshold": json.dumps(schema.get("decision_threshold")),
+        "decision_threshold_scale": json.dumps(runtime.threshold_scale(schema)
+                                               if "decision_threshold" in schema else None),
         "member_weights": json.dumps(weights),
         "caveats": json.dumps(caveats),
         "inputs": json.dumps({name: feature for feature, name in input_names(schema).items()}),

@@ -56,6 +56,7 @@ _EXCLUSION_BY_CHECK = {
     "target_transform": ExclusionReason.LEAKAGE_SUSPECT,
     "single_feature_leakage": ExclusionReason.LEAKAGE_SUSPECT,
     "leakage_suspect": ExclusionReason.LEAKAGE_SUSPECT,
+    "pair_leakage": ExclusionReason.LEAKAGE_SUSPECT,
 }
 
 

@@ -58,10 +58,11 @@ def fit_conformal(task_type: str, y: np.ndarray, output: np.ndarray, method: str
 
 
 def holdout_coverage(conformal: dict, schema: dict, y: np.ndarray, raw: np.ndarray,
-                     proba: np.ndarray | None = None) -> dict:
+                     calibrator: dict | None = None) -> dict:
     """Coverage measured on held-out rows at the shown levels, beside the promise: for
     intervals also the mean width, for sets the mean size and the coverage per class.
-    `proba` is the calibrated output of a classifier (the one the sets are built from).
+    `raw` is the ensemble's output, `calibrator` a classifier's (the sets are built from the
+    calibrated probabilities and hold the class predicted from them, as a bundle's do).
 
     Coverage and width are plain means, the definitions of MAPIE's
     regression/classification_coverage_score and mean_width_score (the tests check they
@@ -77,7 +78,8 @@ def holdout_coverage(conformal: dict, schema: dict, y: np.ndarray, raw: np.ndarr
                 "promised": level, "covered": float(np.mean((lower <= y) & (y <= upper))),
                 "mean_width": float(np.mean(upper - lower)), "quantile": quantile}
         else:
-            sets = runtime.prediction_sets(proba, quantile, runtime.class_indices(raw, schema))
+            sets = runtime.prediction_sets(runtime.calibrated_output(raw, calibrator), quantile,
+                                           runtime.class_indices(raw, schema, calibrator))
             hit = sets[np.arange(len(y)), y]
             per_class = {str(c): float(hit[y == k].mean()) for k, c in enumerate(schema["classes"])
                          if (y == k).any()}

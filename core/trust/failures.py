@@ -32,16 +32,18 @@ MAX_VALUE_CHARS = 80
 
 def analyse_failures(*, schema: dict, raw_test: pd.DataFrame, y_test: np.ndarray,
                      output: np.ndarray, explainer: list | None = None,
-                     deadline: float | None = None) -> dict:
-    """Failure analysis of held-out predictions `output` (probabilities or values) against
-    `y_test` (label indices or numbers) on the raw held-out rows `raw_test`.
+                     deadline: float | None = None, calibrator: dict | None = None) -> dict:
+    """Failure analysis of held-out predictions `output` (the ensemble's probabilities or
+    values) against `y_test` (label indices or numbers) on the raw held-out rows `raw_test`;
+    a classifier's rows are judged by the probabilities and labels the bundle gives them,
+    after its `calibrator`.
 
     `explainer`: [(weight, members)] behind `output` (the model as it was evaluated: each
     ensemble member's fold models); the worst rows get their SHAP contributions from them
     as far as time (`deadline`, a `time.monotonic()` value) allows.
     """
     raw_test = raw_test.reset_index(drop=True)
-    errors, predicted, measure = row_errors(schema, y_test, output)
+    errors, predicted, measure = row_errors(schema, y_test, output, calibrator)
     result: dict = {
         "measure": measure,
         "rows": len(y_test),
@@ -59,7 +61,8 @@ def analyse_failures(*, schema: dict, raw_test: pd.DataFrame, y_test: np.ndarray
 # --------------------------------------------------------------------------- per row
 
 
-def row_errors(schema: dict, y: np.ndarray, output: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+def row_errors(schema: dict, y: np.ndarray, output: np.ndarray,
+               calibrator: dict | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """Per-row error, the predicted label index (or value), and what the error measures.
 
     Classification: 1 - the probability given to the true class ("missed probability"),
@@ -67,8 +70,9 @@ def row_errors(schema: dict, y: np.ndarray, output: np.ndarray) -> tuple[np.ndar
     """
     if schema["task_type"] == "regression":
         return np.abs(y - output), output, "absolute error"
-    predicted = runtime.class_indices(output, schema)
-    missed = 1.0 - output[np.arange(len(y)), np.clip(y, 0, output.shape[1] - 1)]
+    predicted = runtime.class_indices(output, schema, calibrator)
+    shown = runtime.calibrated_output(output, calibrator)
+    missed = 1.0 - shown[np.arange(len(y)), np.clip(y, 0, output.shape[1] - 1)]
     return missed, predicted, "missed probability"
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core import runtime
+from core.review import choose_threshold
 from core.trust.calibration import calibration_figures, choose_calibrator
 from core.trust.conformal import fit_conformal, holdout_coverage
 from core.trust.drift import drift_reference
@@ -21,11 +22,26 @@ from core.trust.drift import drift_reference
 FORMAT_VERSION = 1
 
 
+def decision_threshold(y_oof: np.ndarray, oof: np.ndarray, calibrator: dict | None) -> dict:
+    """The schema entries of a decision threshold for a rare positive class: the one that
+    maximises F1 on the out-of-fold rows, chosen on the probabilities as the bundle will show
+    them (after `calibrator`), so that a row is called positive exactly when its shown
+    probability reaches the shown threshold. Empty when no out-of-fold row is positive."""
+    threshold = choose_threshold(y_oof == 1, runtime.calibrated_output(oof, calibrator)[:, 1])
+    if threshold is None:
+        return {}
+    return {"decision_threshold": threshold, "decision_threshold_scale": "calibrated"}
+
+
 def assess_reliability(*, schema: dict, y_oof: np.ndarray, oof: np.ndarray, y_test: np.ndarray,
                        test_output: np.ndarray, frame: pd.DataFrame, validation: str,
-                       seed: int = 0) -> dict:
+                       seed: int = 0, rare_positive: bool = False) -> dict:
     """Fit on the out-of-fold predictions (`y_oof`, `oof`), measure on the held-out ones
-    (`y_test`, `test_output`); `frame` is the prepared training table (drift reference)."""
+    (`y_test`, `test_output`); `frame` is the prepared training table (drift reference).
+
+    With `rare_positive` (a binary task), also the decision threshold on the calibrated scale,
+    under "decision" (schema entries, see `decision_threshold`): the sets are measured with it,
+    as they will be made."""
     start = time.monotonic()
     task = schema["task_type"]
     method = ("split conformal on the validation rows" if validation == "holdout"
@@ -38,11 +54,14 @@ def assess_reliability(*, schema: dict, y_oof: np.ndarray, oof: np.ndarray, y_te
     else:
         calibrator, losses, oof_calibrated = choose_calibrator(y_oof, oof, seed)
         out["calibrator"] = calibrator
+        if rare_positive:
+            out["decision"] = decision_threshold(y_oof, oof, calibrator)
+            schema = {**schema, **out["decision"]}
         out["conformal"] = fit_conformal(task, y_oof, oof_calibrated, method)
         test_calibrated = runtime.calibrated_output(test_output, calibrator)
         out["holdout"] = {
             "rows": len(y_test),
-            "coverage": holdout_coverage(out["conformal"], schema, y_test, test_output, test_calibrated),
+            "coverage": holdout_coverage(out["conformal"], schema, y_test, test_output, calibrator),
             "calibration": calibration_figures(y_test, test_output, test_calibrated),
             "validation_log_loss": losses,
         }

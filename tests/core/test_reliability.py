@@ -8,8 +8,6 @@ then carries them through the bundle to a standalone predict.py.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
@@ -35,6 +33,7 @@ from core.build import build_model
 from core.bundle import bundle_from_result, load_bundle
 from core.trust.calibration import calibration_figures, choose_calibrator, fit_calibrator, log_loss
 from core.trust.conformal import conformal_quantiles, fit_conformal, holdout_coverage
+from tests.core import model_factories as mf
 
 
 def _table(package: str, item: str) -> pd.DataFrame:
@@ -96,8 +95,7 @@ def test_prediction_sets_cover_what_they_promise_on_a_hard_multiclass_table():
     calibrator, _, oof_calibrated = choose_calibrator(y_fit, oof)
     conformal = fit_conformal("multiclass", y_fit, oof_calibrated, "cv5")
     schema = {"task_type": "multiclass", "classes": list(pd.Categorical(jobs["class"]).categories)}
-    coverage = holdout_coverage(conformal, schema, y_test, test,
-                                runtime.calibrated_output(test, calibrator))
+    coverage = holdout_coverage(conformal, schema, y_test, test, calibrator)
     at_90 = coverage["0.90"]
     assert abs(at_90["covered"] - 0.9) < 0.05, at_90  # 450 held-out rows
     # the same figures as MAPIE's own metrics on the same sets
@@ -195,27 +193,12 @@ def half_width(result, coverage: float = 0.9) -> float:
     return runtime.coverage_quantile(result.reliability["conformal"], coverage)[1]
 
 
-def _run_predict_py(folder, *args):
-    """predict.py from the unpacked bundle, isolated (-I), with briefml made unimportable."""
-    guard = ("import sys, runpy\n"
-             "class NoBriefml:\n"
-             "    def find_spec(self, name, path=None, target=None):\n"
-             "        if name.split('.')[0] in ('core', 'briefml', 'workspace', 'db', 'webapp'):\n"
-             "            raise ImportError('briefml is not installed here: ' + name)\n"
-             "sys.meta_path.insert(0, NoBriefml())\n"
-             f"sys.argv = ['predict.py', *{list(map(str, args))!r}]\n"
-             "sys.path.insert(0, '.')\n"
-             "runpy.run_path('predict.py', run_name='__main__')\n")
-    return subprocess.run([sys.executable, "-I", "-c", guard], cwd=folder, capture_output=True,
-                          text=True, check=False, timeout=300)
-
-
 def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_build, tmp_path):
     result, path, fresh, _ = wage_build
     folder = tmp_path / "bundle"
     zipfile.ZipFile(path).extractall(folder)
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
-    done = _run_predict_py(folder, tmp_path / "fresh.csv", "--report")
+    done = mf.run_predict_py(folder, tmp_path / "fresh.csv", "--report")
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(pd.io.common.StringIO(done.stdout))
     assert list(out.columns) == ["wage", "lower", "upper"]
@@ -234,7 +217,7 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     shifted = fresh.assign(experience=fresh["experience"] + 45,  # decades older workers
                            region=fresh["region"].str.upper())  # and a spelling nobody trained on
     shifted.to_csv(tmp_path / "shifted.csv", index=False)
-    done = _run_predict_py(folder, tmp_path / "shifted.csv", "--report", "--coverage", "0.8")
+    done = mf.run_predict_py(folder, tmp_path / "shifted.csv", "--report", "--coverage", "0.8")
     assert done.returncode == 0, done.stderr
     assert "looks unlike the training data in 2 column(s)" in done.stderr
     assert "Column 'experience':" in done.stderr and "outside the training range" in done.stderr

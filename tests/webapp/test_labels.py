@@ -81,3 +81,33 @@ def test_the_predict_page_answers_in_the_files_labels(owner_token, yes_no_model)
     assert set(shown[f"predicted_{TARGET}"]) <= {"Yes", "No"}
     assert shown["mitglied"].tolist() == awkward.table().head(9)["mitglied"].tolist()
     assert shown["größe"].iloc[0] == f"{awkward.table()['größe'].iloc[0]:g}".replace(".", ",")
+
+
+def test_the_predict_page_says_the_threshold_its_probabilities_are_called_by(owner_token, tmp_path):
+    from core.bundle import build_bundle
+    from core.explain import explain_model
+    from tests.core import model_factories as factories
+    from workspace import bundle_keys
+
+    model, rows = factories.calibrated_naive_bayes()
+    # naive Bayes is explained against a reference, which the bundle keeps with the explanation
+    bundle = build_bundle(model, tmp_path / "calibrated.zip", signing_key=bundle_keys.signing_key(),
+                          explanation=explain_model(model, rows, max_rows=40))
+    project = projects.create_project(actor=actor_of(owner_token), name="Diagnoses")
+    with session_scope() as session:
+        sha = put_artifact(session, bundle.read_bytes(), media_type="application/zip")
+        version = ModelVersion(project_id=project.id, version=1, target="diagnosis", task_type="binary",
+                               metric="roc_auc", input_schema=model.schema, bundle_sha256=sha)
+        session.add(version)
+    expected, _ = model.predict_table(_form_row(model.schema))
+    positive, threshold = model.classes_[1], model.schema["decision_threshold"]
+    assert (expected["diagnosis"].iloc[0] == positive) == (expected[f"proba_{positive}"].iloc[0] >= threshold)
+
+    at = app_as(owner_token, project=str(project.id), version=str(version.id))
+    at.switch_page("views/predict.py")
+    at.run()
+    next(b for b in at.button if b.label == "Predict").click().run()
+    no_exception(at)
+    shown = texts(at)
+    assert f"Prediction for **diagnosis**: **{expected['diagnosis'].iloc[0]}**" in shown
+    assert f"A row is called **{positive}** when its probability reaches **{threshold:.1%}**" in shown

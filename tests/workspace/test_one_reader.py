@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from briefml.engine_cli import build, predict
 from core.build import build_model
-from core.bundle import bundle_from_result
+from core.bundle import build_bundle, bundle_from_result
 from core.errors import DataError
 from core.loading import load_table
 from db.artifacts import put_artifact
@@ -175,3 +175,25 @@ def test_build_says_two_columns_share_a_name(tmp_path):
     assert result.exit_code == 2
     assert " ".join(result.stderr.split()) == (
         "Error: Two columns of 'dup.csv' share the name 'a': rename one and try again.")
+
+
+def test_every_path_calls_a_rare_positive_class_by_the_probability_it_shows(tmp_path):
+    # a calibrated model with a decision threshold: `briefml predict` and the bundle's own
+    # predict.py call a row positive exactly when the probability they write reaches it
+    from tests.core import model_factories as factories
+
+    model, rows = factories.calibrated_naive_bayes()
+    bundle = build_bundle(model, tmp_path / "calibrated.zip", signing_key=bundle_keys.signing_key())
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(tmp_path / "bundle")
+    rows.drop(columns=["diagnosis"]).to_csv(tmp_path / "rows.csv", index=False)
+    cli = runner.invoke(app, ["predict", str(bundle), str(tmp_path / "rows.csv"), "-o", str(tmp_path / "cli.csv")])
+    assert cli.exit_code == 0, cli.output
+    done = _bundle_predict_py(tmp_path / "bundle", tmp_path / "rows.csv", tmp_path / "py.csv")
+    assert done.returncode == 0, done.stderr
+    positive, threshold = model.classes_[1], model.schema["decision_threshold"]
+    for written in ("cli.csv", "py.csv"):
+        out = pd.read_csv(tmp_path / written)
+        called = out["diagnosis"] == positive
+        assert (called == (out[f"proba_{positive}"] >= threshold - 1e-12)).all(), written
+        assert called.tolist() == list(model.predict(rows) == positive), written

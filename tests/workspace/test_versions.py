@@ -107,3 +107,25 @@ def test_a_version_without_a_held_out_number_lists_no_score(team, tiny_bundle):
                                      metrics=metrics))
     listed = list_model_versions(actor=team.viewer, project_id=team.project_id)
     assert [(v.version, v.score) for v in listed] == [(3, None), (2, None), (1, None)]
+
+
+def test_the_predict_page_calls_a_row_positive_when_its_shown_probability_reaches_the_threshold(
+        team, tmp_path):
+    # what the web app's predict page shows comes from these two calls (one row, a file)
+    from core.bundle import build_bundle
+    from tests.core import model_factories as factories
+    from workspace import bundle_keys
+
+    model, rows = factories.calibrated_naive_bayes()
+    path = build_bundle(model, tmp_path / "calibrated.zip", signing_key=bundle_keys.signing_key())
+    version = _add_version(team.project_id, path.read_bytes(), 1, 0.9)
+    threshold, positive = model.schema["decision_threshold"], model.classes_[1]
+    rows = rows.drop(columns=["diagnosis"])
+    one_by_one = pd.concat([predict_rows(actor=team.viewer, version_id=version.id, df=rows.iloc[[i]])["table"]
+                            for i in range(len(rows))])
+    batch = versions_module.predict_file(actor=team.viewer, version_id=version.id,
+                                         data=rows.to_csv(index=False).encode(), filename="rows.csv")
+    for table in (one_by_one, batch["table"]):
+        called = table["diagnosis"] == positive
+        assert (called == (table[f"proba_{positive}"] >= threshold)).all()
+        assert called.to_numpy().tolist() == list(model.predict(rows) == positive)

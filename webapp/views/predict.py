@@ -111,6 +111,9 @@ def show_one_result(result: dict, schema: dict) -> None:
         + _how_sure(table),
         icon=":material/online_prediction:",
     )
+    threshold = _threshold_sentence(schema)
+    if threshold:
+        st.caption(threshold)
     for line in result.get("coverage") or []:
         st.caption(components.plain(line))
     left, right = st.columns(2)
@@ -130,6 +133,17 @@ def show_one_result(result: dict, schema: dict) -> None:
             st.caption("No explanation is available for this model.")
     for warning in result.get("warnings") or []:
         st.warning(components.plain(warning))
+
+
+def _threshold_sentence(schema: dict) -> str:
+    """The decision threshold of a rare positive class, said beside the probabilities it is
+    compared with (the ones shown, calibrated where the model has a calibrator)."""
+    threshold, classes = schema.get("decision_threshold"), schema.get("classes") or []
+    if threshold is None or len(classes) != 2:
+        return ""
+    return (f"A row is called **{components.plain(classes[1])}** when its probability reaches "
+            f"**{threshold:.1%}**, not 50%: that class is rare, and this threshold caught it best "
+            "on validation rows.")
 
 
 def _how_sure(table: pd.DataFrame) -> str:

@@ -257,9 +257,19 @@ class CatBoostFamily(_EarlyStoppedBoosting):
         }
         return FittedModel("catboost", model, info)
 
-    # refit_params: a config without a learning rate leaves it to CatBoost's automatic rule,
-    # which sizes it to the refit's own rows and iterations, as CatBoost's defaults would
-    # (the folds' rates were sized to fewer rows)
+    def refit_params(self, params, infos, growth):
+        """A config without a learning rate leaves it to CatBoost's automatic rule, which sizes
+        it to the refit's own rows and iterations, as CatBoost's defaults would (the folds'
+        rates were sized to fewer rows). But folds stopped by their deadline learned at the
+        small rate sized for all the trees they planned; the automatic rate for the refit's
+        few trees is many times larger, so that refit would be another, far bolder model than
+        the one validated, and in an ensemble its weight was earned by the timid one (on
+        fine_food_reviews a 0.73 AUC member took 70% of the weight and the held-out AUC fell
+        from 0.85 to 0.80). Such a refit keeps the folds' rate."""
+        out = super().refit_params(params, infos, growth)
+        if "learning_rate" not in params and any(i.get("interrupted") for i in infos):
+            out["learning_rate"] = float(np.mean([i["learning_rate"] for i in infos]))
+        return out
 
 
 def _scaled(default: float, affordable: float, bound: float) -> int:

@@ -1,3 +1,4 @@
+import math
 import os
 import time
 
@@ -236,3 +237,30 @@ def test_a_long_fit_reports_progress_while_it_trains(penguins, monkeypatch):
     calls.clear()
     REGISTRY["catboost"].fit({"iterations": 30}, x, y, ctx)
     assert len(calls) >= 30
+
+
+def test_a_catboost_refit_of_folds_cut_short_by_their_deadline_keeps_their_learning_rate(penguins):
+    from core.runtime import catboost_frame
+
+    x, y = penguins
+    catboost = REGISTRY["catboost"]
+
+    def fit(params, deadline=math.inf):
+        ctx = FitContext("multiclass", SCHEMA, n_classes=3, threads=1, deadline=deadline)
+        return catboost.fit(params, x, y, ctx)
+
+    def spread(fitted):  # how far apart its probabilities of one class lie: how bold it is
+        return np.ptp(fitted.estimator.predict_proba(catboost_frame(x, SCHEMA))[:, 0])
+
+    cut = fit({"iterations": 100_000}, deadline=time.monotonic() + 0.3).info
+    assert cut["interrupted"] and cut["iterations"] < 100_000
+    refit = catboost.refit_params({"iterations": 100_000}, [cut], 1.25)
+    assert refit["learning_rate"] == pytest.approx(cut["learning_rate"])
+    # the refit is the validated model on more rows: about as bold as the cut fold, where
+    # CatBoost's automatic rate for its few trees gives a far bolder one
+    validated = spread(fit({"iterations": cut["iterations"], "learning_rate": cut["learning_rate"]}))
+    kept = spread(fit(refit))
+    automatic = spread(fit({k: v for k, v in refit.items() if k != "learning_rate"}))
+    assert abs(kept - validated) < abs(automatic - validated)
+    finished = catboost.refit_params({"iterations": 50}, [{**cut, "interrupted": False}], 1.0)
+    assert "learning_rate" not in finished

@@ -11,6 +11,8 @@ its max RSS.
 
     python bench/compare.py --tasks penguins,oj --budget 60            # seeds 0,1,2
     python bench/compare.py --tasks penguins --budget 20 --seeds 0 --tools briefml,catboost
+    python bench/compare.py --tasks flights --leaks arr_time --known dep_delay,dep_time
+        # a leak the task file does not name, and suspects a user says are known beforehand
 
 FLAML is an optional dependency: ``pip install -e '.[bench]'``. Prints a table per task (mean
 and spread over the seeds), briefml's mean score relative to each peer (>1 means briefml is
@@ -76,7 +78,8 @@ def run_briefml(task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budg
                 seed: int, work: Path) -> dict:
     bundle = work / "model.zip"
     build = [*BRIEFML, "build", str(train_csv), "--intent", task["brief"],
-             "--budget", str(budget), "--seed", str(seed), "--out", str(bundle), "--json"]
+             "--budget", str(budget), "--seed", str(seed), "--out", str(bundle), "--json",
+             *[arg for column in task.get("known", []) for arg in ("--keep", column)]]
     seconds, peak, code = _run(build, work / "briefml_build.log")
     if code != 0:
         return {"error": _tail(work / "briefml_build.log")}
@@ -94,7 +97,7 @@ def run_peer(tool: str, task: dict, train_csv: Path, test_csv: Path, out_csv: Pa
              seed: int, work: Path) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--peer", tool, "--peer-task", task["name"],
            "--peer-train", str(train_csv), "--peer-test", str(test_csv), "--peer-out", str(out_csv),
-           "--budget", str(budget), "--seeds", str(seed)]
+           "--budget", str(budget), "--seeds", str(seed), "--leaks", ",".join(task.get("extra_leaks", []))]
     seconds, peak, code = _run(cmd, work / f"{tool}.log", timeout=3 * budget + 60)
     if code == TIMED_OUT:
         return {"error": f"killed after {seconds:.0f}s (budget {budget:g}s)"}
@@ -253,9 +256,19 @@ def _reused(reuse: list[dict], name: str, seed: int, tool: str, budget: float) -
     return None
 
 
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _with_leaks(task: dict, leaks: list[str]) -> dict:
+    """The task with `leaks` added to its must_flag (peers never see them)."""
+    return {**task, "must_flag": [*task.get("must_flag", []), *leaks], "extra_leaks": leaks}
+
+
 def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path | None,
-             reuse: list[dict] = ()) -> list[dict]:
+             reuse: list[dict] = (), leaks: list[str] = (), known: list[str] = ()) -> list[dict]:
     df, task = load_task(name)
+    task = {**_with_leaks(task, list(leaks)), "known": list(known)}
     train, test = split_task(df, task, seed)
     rows = []
     with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as tmp:
@@ -380,6 +393,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rescore", type=Path, default=None,
                         help="re-score a finished run: the --keep folder (with rows.json beside it "
                              "or inside) instead of running anything")
+    parser.add_argument("--leaks", default="",
+                        help="comma-separated columns that are leaks beyond the task's must_flag: "
+                             "peers never see them, briefml must find them itself")
+    parser.add_argument("--known", default="",
+                        help="comma-separated leakage suspects the user says are known when "
+                             "predicting: briefml gets them with --keep, as a user would say so")
     # child-process mode for the peers
     parser.add_argument("--peer", choices=["catboost", "lightgbm", "flaml"], help=argparse.SUPPRESS)
     parser.add_argument("--peer-task", help=argparse.SUPPRESS)
@@ -395,7 +414,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.peer:
         from bench.tasks import get_task
 
-        task = get_task(args.peer_task)
+        task = _with_leaks(get_task(args.peer_task), _names(args.leaks))
         if args.peer == "catboost":
             peer_catboost(task, args.peer_train, args.peer_test, args.peer_out, seeds[0])
         elif args.peer == "lightgbm":
@@ -403,13 +422,16 @@ def main(argv: list[str] | None = None) -> None:
         else:
             peer_flaml(task, args.peer_train, args.peer_test, args.peer_out, seeds[0], args.budget)
         return
-    names = [t.strip() for t in args.tasks.split(",") if t.strip()] or task_names()
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    names = _names(args.tasks) or task_names()
+    tools = _names(args.tools)
     reuse = json.loads(args.reuse.read_text()) if args.reuse else []
+    if (args.leaks or args.known) and reuse:
+        parser.error("--leaks and --known change what the tools see: rows of another run cannot be reused")
     rows = []
     for name in names:
         for seed in seeds:
-            rows += run_task(name, seed, args.budget, tools, args.keep, reuse)
+            rows += run_task(name, seed, args.budget, tools, args.keep, reuse,
+                             leaks=_names(args.leaks), known=_names(args.known))
             if args.json_out:
                 args.json_out.write_text(json.dumps(rows, indent=1, default=str))
     print_table(rows, tools)

@@ -300,10 +300,11 @@ def test_a_suspect_put_back_and_trained_on_is_called_too_good_to_be_true():
     small, _ = load_task("telco_churn")
     small = small.sample(1500, random_state=0).reset_index(drop=True)
     small["cancel_request_filed"] = _noisy_copy((small["churn"] == "Yes").to_numpy(), 0.98, 1)
-    plan = plan_build(small, CHURN_BRIEF, OfflinePlanner(), budget_seconds=15)
+    plan = plan_build(small, CHURN_BRIEF, OfflinePlanner(), budget_seconds=30)
     spec = plan.spec.model_copy(update={"restored": ["cancel_request_filed"]})
-    # 15 s: on a busy machine a shorter budget can run out before the explanation
-    result = build_model(small, CHURN_BRIEF, budget_seconds=15,
+    # 30 s: the explanation is a bonus the build drops when its budget runs out, and at 15 s
+    # it was dropped now and then on a quiet machine too; this test is about what it says
+    result = build_model(small, CHURN_BRIEF, budget_seconds=30,
                          spec_overrides={"spec": spec, "search_plan": QUICK})
     assert "cancel_request_filed" in result.spec.feature_columns
     assert result.explanation is not None, result.warnings

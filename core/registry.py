@@ -18,7 +18,6 @@ numbers that fall outside their bounds (and says so in `Candidate.why`).
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -41,6 +40,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from core.cpu import available_threads, openmp_threads
 from core.errors import PlanError
 from core.runtime import MISSING_CATEGORY, feature_kinds
 from core.spec import Candidate
@@ -49,13 +49,6 @@ from core.spec import Candidate
 # check_array inside the model, which the bundle's skops trusted-types list does not allow;
 # until it does, categories reach it as ordinal codes (still split well by the trees).
 NATIVE_HGB_CATEGORIES = False
-
-
-def available_threads() -> int:
-    """The cores this process may run on (its CPU affinity, e.g. a container's share)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 PROGRESS_SECONDS = 1.0  # how often a long fit says it is still going
@@ -359,8 +352,7 @@ class LightGBMFamily(_EarlyStoppedBoosting):
             ctx.task_type, ("multiclass", "multi_logloss"))
         out = {k: v for k, v in params.items() if k not in ("num_iterations", "early_stopping_rounds")}
         out.update(objective=objective[0], metric=objective[1], seed=ctx.seed, verbosity=-1,
-                   # OpenMP threads spin-wait: on small tables two threads on a busy machine are slower
-                   num_threads=1 if n_rows < 20000 else ctx.threads)
+                   num_threads=openmp_threads(ctx.threads, n_rows))  # see core/cpu.py
         if ctx.task_type == "multiclass":
             out["num_class"] = max(ctx.n_classes, 2)
         if out.get("bagging_fraction", 1.0) < 1.0 and not out.get("bagging_freq"):
@@ -429,8 +421,7 @@ def _staged_fit(pipeline: Pipeline, x, y, ctx: FitContext, size_param: str, tota
     prep, model = pipeline.steps[0][1], pipeline.steps[-1][1]
     features = prep.fit_transform(x)
     done, interrupted = 0, False
-    # OpenMP threads spin-wait: on small tables two threads on a busy machine are much slower
-    threads = 1 if len(x) < 20000 else ctx.threads
+    threads = openmp_threads(ctx.threads, len(x))  # see core/cpu.py
     while done < total:
         done = min(total, done + step)
         model.set_params(**{size_param: done})

@@ -178,6 +178,10 @@ def test_the_offline_plan_starts_with_the_fast_floor_lightgbm_then_catboost(canc
     assert [c.estimator for c in refined] == ["lightgbm"] * 3
     for cand in refined:
         assert validate_candidate(cand, "binary").params == cand.params
+    assert refined[0].params["num_leaves"] < 31  # a small table tries smaller trees first
+    big = refine_candidates(spec, profile_frame(df).model_copy(update={"rows": 200_000}), board, 3)
+    assert big[0].params["num_leaves"] == 127  # a big table has the rows for bigger ones
+    assert any(c.params["num_leaves"] < 31 for c in big)
 
 
 def test_rule_refinements_keep_logistic_regression_regularised(cancer):

@@ -19,8 +19,12 @@ table the confidence caps and the asking threshold are set from (on dev only).
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/<name>.py` finds bench/
 
 from bench.briefs.tables import HALVES, load, read_half
 from core.checks import run_checks

@@ -28,6 +28,9 @@ from sklearn.linear_model import LogisticRegression
 from core import runtime
 from core.bundle import build_bundle
 from core.explain import explain_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/<name>.py` finds bench/
+
 from tests.core import model_factories as mf
 
 

@@ -10,7 +10,11 @@ Prints a table; asserts nothing (timings depend on the machine).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/<name>.py` finds bench/
 
 from bench.tasks import load_task, split_task
 from core.build import build_model

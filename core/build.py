@@ -40,7 +40,7 @@ from core.review import (
     review_summary,
     too_good_to_be_true,
 )
-from core.runtime import Member, class_indices, gap_filled, prepare_frame
+from core.runtime import Member, calibrated_output, class_indices, gap_filled, prepare_frame
 from core.schema import build_schema, encode_target
 from core.search import (
     BudgetClock,
@@ -846,23 +846,21 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
                                                         data.n_classes)
                                       for tid in ensemble.weights_}),
         data.x.iloc[data.test], data.schema)
-    evaluation = evaluate_holdout(
-        schema=data.schema, metric=spec.metric, y_test=data.y[data.test],
-        output=test_output, y_train=data.y[data.train],
-        raw_test=data.raw.iloc[data.test], seed=seed,
-        max_bootstrap_seconds=_seconds_until(_step_end(clock, costs, "evaluate"),
-                                             _bootstrap_seconds(clock)),
-    )
-    timings["evaluate"] = time.monotonic() - t
+    predicting = time.monotonic() - t
     rare_positive = data.n_classes == 2 and rare_positive_share(plan.profile, plan.spec) is not None
     reliability = _reliability(search, ensemble, data, test_output, clock,
                                timings, phase, callbacks, rare_positive)
-    if rare_positive:
-        # on the probabilities as shipped (after the calibrator just chosen), and measured so
-        data.schema.update(_decision_threshold(search, ensemble, data, reliability))
-        if "decision_threshold" in data.schema:
-            evaluation["holdout_metrics"].update(_at_threshold(
-                data.y[data.test], test_output, data.schema, reliability.get("calibrator")))
+    if data.n_classes:
+        # how the class is decided (on the probabilities as shipped, after the calibrator just
+        # chosen on out-of-fold rows) is known before the held-out rows are measured
+        data.schema.update(_decision_entries(search, ensemble, data, reliability, rare_positive))
+    t = time.monotonic()  # the rest of "evaluate", in what the reliability step left it
+    evaluation = _evaluate(data, spec.metric, test_output, reliability.get("calibrator"), seed,
+                           _seconds_until(_step_end(clock, costs, "reliability"),
+                                          _bootstrap_seconds(clock)))
+    timings["evaluate"] = predicting + time.monotonic() - t
+    if "holdout" in reliability and data.n_classes:
+        reliability["holdout"]["metrics_after_calibrator"] = True  # for the report's words
 
     t = phase("refit")
     members, refit = [], {}
@@ -1036,18 +1034,40 @@ def _evaluated_members(search: ModelSearch, ensemble: GreedyEnsemble,
     return groups
 
 
-def _decision_threshold(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
-                        reliability: dict) -> dict:
-    """For a rare positive class: the schema entries of the threshold that maximises F1 on
-    the out-of-fold predictions of the chosen ensemble (never on the held-out rows), on the
-    probabilities as shipped. The reliability step chose it beside the calibrator; where that
-    step failed, no calibrator ships and the ensemble's output is what is shown."""
-    from core.trust.reliability import decision_threshold
+def _decision_entries(search: ModelSearch, ensemble: GreedyEnsemble, data: _Data,
+                      reliability: dict, rare_positive: bool) -> dict:
+    """The schema entries of how the classifier decides its class: on the probabilities as
+    shipped, and for a rare positive class by the threshold that maximises F1 on the
+    out-of-fold predictions of the chosen ensemble (never on the held-out rows). The
+    reliability step chose them beside the calibrator; where that step failed, no calibrator
+    ships and the ensemble's output is what is shown."""
+    from core.trust.reliability import decision_entries
 
     if "decision" in reliability:
-        return reliability.pop("decision")  # a schema entry, not a reliability figure
-    return decision_threshold(data.y[data.train][search.folds_.valid_rows],
-                              _ensemble_oof(search, ensemble), reliability.get("calibrator"))
+        return reliability.pop("decision")  # schema entries, not a reliability figure
+    return decision_entries(data.y[data.train][search.folds_.valid_rows],
+                            _ensemble_oof(search, ensemble), reliability.get("calibrator"),
+                            rare_positive)
+
+
+def _evaluate(data: _Data, metric: str, test_output: np.ndarray, calibrator: dict | None,
+              seed: int, bootstrap_seconds: float) -> dict:
+    """The held-out figures of exactly what the bundle outputs: the probabilities after its
+    `calibrator` (chosen on out-of-fold rows, never these) and the classes it decides, so the
+    confusion matrix holds the bundle's decisions (a decision threshold's too) and, with a
+    threshold, precision, recall and F1 at it (`_at_threshold`)."""
+    shown = test_output if data.schema["task_type"] == "regression" else \
+        calibrated_output(test_output, calibrator)
+    decided = None if data.schema["task_type"] == "regression" else \
+        class_indices(test_output, data.schema, calibrator)
+    evaluation = evaluate_holdout(
+        schema=data.schema, metric=metric, y_test=data.y[data.test], output=shown,
+        predicted=decided, y_train=data.y[data.train], raw_test=data.raw.iloc[data.test],
+        seed=seed, max_bootstrap_seconds=bootstrap_seconds)
+    if "decision_threshold" in data.schema:
+        evaluation["holdout_metrics"].update(_at_threshold(
+            data.y[data.test], test_output, data.schema, calibrator))
+    return evaluation
 
 
 def _at_threshold(y: np.ndarray, output: np.ndarray, schema: dict, calibrator: dict | None) -> dict:

@@ -93,12 +93,15 @@ def _class_curves(y_binary: np.ndarray, score: np.ndarray) -> dict | None:
     }
 
 
-def classification_details(y: np.ndarray, proba: np.ndarray, classes: list) -> dict:
-    """Confusion matrix and, per class (one-vs-rest; only the positive class if binary),
-    ROC, precision-recall and calibration curve data."""
+def classification_details(y: np.ndarray, proba: np.ndarray, classes: list,
+                           predicted: np.ndarray | None = None) -> dict:
+    """Confusion matrix of the `predicted` classes (default: the likeliest) and, per class
+    (one-vs-rest; only the positive class if binary), ROC, precision-recall and calibration
+    curve data."""
     k = len(classes)
     labels = list(range(k))
-    matrix = confusion_matrix(y, proba.argmax(axis=1), labels=labels)
+    predicted = proba.argmax(axis=1) if predicted is None else predicted
+    matrix = confusion_matrix(y, predicted, labels=labels)
     per_class = [k - 1] if k == 2 else labels
     curves = {}
     for i in per_class:
@@ -170,10 +173,13 @@ def slice_metrics(task_type: str, metric: str, y: np.ndarray, output: np.ndarray
 
 def evaluate_holdout(*, schema: dict, metric: str, y_test: np.ndarray, output: np.ndarray,
                      y_train: np.ndarray, raw_test: pd.DataFrame, seed: int = 0,
-                     n_boot: int = 200, max_bootstrap_seconds: float = 2.0) -> dict:
+                     n_boot: int = 200, max_bootstrap_seconds: float = 2.0,
+                     predicted: np.ndarray | None = None) -> dict:
     """All held-out results in one JSON-able dict:
     holdout_metrics, baseline_metrics, confidence_intervals, details (curves, confusion or
-    residuals), slices, rows."""
+    residuals), slices, rows. `output` is what the model outputs (probabilities as shown);
+    `predicted`, the classes it decides where that is not simply the likeliest (a decision
+    threshold), for the confusion matrix."""
     task_type = schema["task_type"]
     k = len(schema.get("classes") or [])
     base = baseline_output(y_train, len(y_test), task_type, k)
@@ -189,5 +195,8 @@ def evaluate_holdout(*, schema: dict, metric: str, y_test: np.ndarray, output: n
     if task_type == "regression":
         result["details"] = regression_details(y_test, output, seed)
     else:
-        result["details"] = classification_details(y_test, output, schema["classes"])
+        result["details"] = classification_details(y_test, output, schema["classes"], predicted)
+        if schema.get("decision_threshold") is not None and predicted is not None:
+            # the matrix holds the decisions, which the likeliest-class metrics do not
+            result["details"]["confusion_matrix"]["decision_threshold"] = schema["decision_threshold"]
     return result

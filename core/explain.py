@@ -66,7 +66,7 @@ def explain_model(
                                    explainers)
         rows = rows.iloc[:len(contrib.values)]
     held_out = min(held_out_rows, len(rows))
-    which = runtime.explained_output_index(contrib.output, model.schema)
+    which = runtime.explained_output_index(contrib.output, model.schema, model.reliability.get("calibrator"))
     per_row = contrib.values[np.arange(len(which)), :, which]  # (rows, columns)
     importance = _importance(contrib)
     top = [item["column"] for item in importance[:TOP_FEATURES]]
@@ -104,7 +104,8 @@ def explain_row(model: TabularModel, row_df: pd.DataFrame, *, explanation: dict 
     frame, report = model.feature_frame(row)
     references = (explanation or {}).get("references") or {}
     contrib = runtime.explain_frame(model.members, frame, model.schema, references)
-    k = int(runtime.explained_output_index(contrib.output, model.schema)[0])
+    k = int(runtime.explained_output_index(contrib.output, model.schema,
+                                           model.reliability.get("calibrator"))[0])
     values = contrib.values[0, :, k]
     items = [
         {"column": col, "value": json_safe(row[col].iloc[0]), "contribution": float(v)}

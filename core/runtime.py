@@ -20,8 +20,10 @@ Schema (``schema.json`` in a bundle) is a plain dict::
                  {"name": "comment", "kind": "text"}, {"name": "day", "kind": "datetime"},
                  {"name": "member", "kind": "boolean"}]}
 
-A binary classifier with a rare positive class also has ``"decision_threshold": 0.23`` and
-``"decision_threshold_scale": "calibrated"`` (see `class_indices`).
+A classifier says on which probabilities its class is decided: ``"class_scale":
+"calibrated"`` (the ones shown), and a binary classifier with a rare positive class also has
+``"decision_threshold": 0.23`` and ``"decision_threshold_scale": "calibrated"`` (see
+`class_indices`).
 
 Column kinds: numeric, boolean, categorical, text, datetime. Datetime columns become numeric
 parts (``<name>__year``, ``__month``, ``__day``, ``__dayofweek``, ``__hour``). A numeric
@@ -438,27 +440,36 @@ def gap_counts(frame: pd.DataFrame, schema: dict) -> dict[str, int]:
     return counts
 
 
-# The scale a decision threshold is on (schema "decision_threshold_scale"): "calibrated", the
-# probability a user is shown (after reliability.json's calibrator, where there is one);
-# "raw", the ensemble's output before any calibrator. Bundles from before the scale was
-# recorded chose their threshold on the raw output, so a missing scale means "raw".
-THRESHOLD_SCALES = ("raw", "calibrated")
+# The scale a class is decided on: "calibrated", the probabilities a user is shown (after
+# reliability.json's calibrator, where there is one); "raw", the ensemble's output before any
+# calibrator. The schema says it for a decision threshold ("decision_threshold_scale") and for
+# the likeliest class ("class_scale"). Bundles from before a scale was recorded decided on the
+# raw output, so a missing scale means "raw": they keep predicting as they always did.
+SCALES = ("raw", "calibrated")
 
 
 def threshold_scale(schema: dict) -> str:
     return schema.get("decision_threshold_scale") or "raw"
 
 
+def class_scale(schema: dict) -> str:
+    return schema.get("class_scale") or "raw"
+
+
 def class_indices(output: np.ndarray, schema: dict, calibrator: dict | None = None) -> np.ndarray:
     """The predicted class per row of the ensemble's `output`: the likeliest, or for a binary
     task with a decision threshold chosen on validation data (rare positive class), the
-    positive class (index 1) whenever its probability reaches the threshold, on the scale the
-    threshold was chosen on: with `calibrator` (the bundle's), the probability shown."""
+    positive class (index 1) whenever its probability reaches the threshold; each on the
+    scale the schema gives it: with `calibrator` (the bundle's), "calibrated" is the
+    probability shown, so the class shown is the likeliest shown (a per-class calibrator can
+    move one class's probability past another's)."""
     threshold = schema.get("decision_threshold")
     if threshold is not None and output.shape[1] == 2:
         if threshold_scale(schema) == "calibrated":
             output = calibrated_output(output, calibrator)
         return (output[:, 1] >= float(threshold)).astype("int64")
+    if class_scale(schema) == "calibrated":
+        output = calibrated_output(output, calibrator)
     return output.argmax(axis=1)
 
 
@@ -508,10 +519,10 @@ def predict_table(
 # A regression interval is the prediction plus and minus the quantile of the out-of-fold
 # absolute errors at the chosen coverage (kept inside the calibration rows' target range); a classification set holds every class whose
 # (calibrated) probability reaches 1 - quantile (the LAC score), and always the predicted
-# class. A decision threshold is compared with the calibrated probability, the one shown.
-# Without one the class is the likeliest before calibration (held-out accuracy is measured
-# so): a calibrator can move a probability across the others, so on rare rows the shown
-# probabilities rank another class first.
+# class. The class is decided on the calibrated probabilities, the ones shown (schema
+# "class_scale" and "decision_threshold_scale"; see `class_indices`), and the held-out
+# metrics are measured on them; bundles from before the scales were recorded decide on the
+# output before calibration, where a calibrator can rank another class first.
 
 RELIABILITY = "reliability.json"
 DEFAULT_COVERAGE = 0.9
@@ -1161,19 +1172,22 @@ def _weighted_contributions(members: list[Member], frame: pd.DataFrame, schema: 
     return combined
 
 
-def explained_output_index(output: np.ndarray, schema: dict) -> np.ndarray:
+def explained_output_index(output: np.ndarray, schema: dict,
+                           calibrator: dict | None = None) -> np.ndarray:
     """Which output each row is explained for: the value (regression), the positive class
-    (binary, the second class), or the predicted class (multiclass)."""
+    (binary, the second class), or the predicted class (multiclass, as `class_indices`
+    decides it with the bundle's `calibrator`)."""
     if schema["task_type"] == "regression":
         return np.zeros(len(output), dtype=int)
     if schema["task_type"] == "binary":
         return np.ones(len(output), dtype=int)
-    return output.argmax(axis=1)
+    return class_indices(output, schema, calibrator)
 
 
-def explanation_table(contrib: Contributions, schema: dict, index: pd.Index) -> pd.DataFrame:
+def explanation_table(contrib: Contributions, schema: dict, index: pd.Index,
+                      calibrator: dict | None = None) -> pd.DataFrame:
     """Per-row columns: shap_base, shap_<column>... for the explained output of each row."""
-    which = explained_output_index(contrib.output, schema)
+    which = explained_output_index(contrib.output, schema, calibrator)
     rows = np.arange(len(which))
     table = pd.DataFrame({"shap_base": contrib.base[which]}, index=index)
     if schema["task_type"] != "regression":
@@ -1491,10 +1505,12 @@ def validate_schema(schema: Any, manifest: dict | None = None) -> None:
     threshold = schema.get("decision_threshold")
     if threshold is not None and not (_finite_number(threshold) and 0 <= threshold <= 1):
         raise _problem(SCHEMA, f"has decision threshold {_shown(threshold)}; it must lie between 0 and 1")
-    scale = schema.get("decision_threshold_scale")
-    if scale is not None and scale not in THRESHOLD_SCALES:
-        raise _problem(SCHEMA, f"puts its decision threshold on scale {_shown(scale)}, not one of "
-                               f"{', '.join(THRESHOLD_SCALES)}")
+    for key, what in (("decision_threshold_scale", "its decision threshold"),
+                      ("class_scale", "its choice of class")):
+        scale = schema.get(key)
+        if scale is not None and scale not in SCALES:
+            raise _problem(SCHEMA, f"puts {what} on scale {_shown(scale)}, not one of "
+                                   f"{', '.join(SCALES)}")
     columns = schema.get("columns")
     if not isinstance(columns, list) or not columns:
         raise _problem(SCHEMA, "lists no input columns")
@@ -1700,7 +1716,8 @@ class BundleModel:
 
     def explain_table(self, df: pd.DataFrame) -> pd.DataFrame:
         frame, _ = prepare_frame(df, self.schema)
-        return explanation_table(explain_frame(self.members, frame, self.schema, self.references), self.schema, df.index)
+        return explanation_table(explain_frame(self.members, frame, self.schema, self.references), self.schema, df.index,
+                                 self.reliability.get("calibrator"))
 
 
 def load(path: str | Any | None = None, *, trust: list[bytes] | None = None,

@@ -17,8 +17,9 @@ columns become `<name>__year`, `__month`, ...), string for categories (missing o
 `__missing__`) and text. Its output is `probabilities` [N, classes] in the order of the
 metadata's `classes`, or `prediction` [N, 1] for a regressor. A decision threshold the
 bundle applies to the positive class is in the metadata (`decision_threshold`, on the scale
-`decision_threshold_scale`), not in the graph; nor is a calibrator the bundle applies to the
-probabilities (a caveat then says so: a "calibrated" threshold is not for the graph's output). ONNX computes in float32, so outputs agree with predict.py to about 1e-6.
+`decision_threshold_scale`; the scale the likeliest class is taken on is `class_scale`), not in
+the graph; nor is a calibrator the bundle applies to the probabilities (a caveat then says
+so: a "calibrated" threshold or class is not for the graph's output). ONNX computes in float32, so outputs agree with predict.py to about 1e-6.
 """
 
 from __future__ import annotations
@@ -292,11 +293,16 @@ def _calibration_caveats(model: runtime.BundleModel) -> list[str]:
     calibrator = model.reliability.get("calibrator") or {}
     if calibrator.get("kind", "none") == "none":
         return []
-    return [f"The bundle passes the probabilities through a {calibrator['kind']} calibrator "
-            "(reliability.json) that this graph leaves out"
-            + (", and its decision threshold applies to the calibrated probabilities"
-               if runtime.threshold_scale(model.schema) == "calibrated" and "decision_threshold" in model.schema
-               else "") + ": predict with the bundle to get the probabilities it shows."]
+    if "decision_threshold" in model.schema and len(model.schema.get("classes") or []) == 2:
+        decided = (", and its decision threshold applies to the calibrated probabilities"
+                   if runtime.threshold_scale(model.schema) == "calibrated" else "")
+    else:
+        decided = (", and it predicts the class that is likeliest after calibration, which is "
+                   "not always the likeliest in this graph's output"
+                   if runtime.class_scale(model.schema) == "calibrated" else "")
+    return [(f"The bundle passes the probabilities through a {calibrator['kind']} calibrator "
+             f"(reliability.json) that this graph leaves out{decided}: predict with the bundle "
+             "to get the probabilities and classes it shows.")]
 
 
 def _weighted_average(onnx, parts: list, weights: list[float], schema: dict, caveats: list[str]):
@@ -332,6 +338,7 @@ def _weighted_average(onnx, parts: list, weights: list[float], schema: dict, cav
         "decision_threshold": json.dumps(schema.get("decision_threshold")),
         "decision_threshold_scale": json.dumps(runtime.threshold_scale(schema)
                                                if "decision_threshold" in schema else None),
+        "class_scale": json.dumps(None if regression else runtime.class_scale(schema)),
         "member_weights": json.dumps(weights),
         "caveats": json.dumps(caveats),
         "inputs": json.dumps({name: feature for feature, name in input_names(schema).items()}),

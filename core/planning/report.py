@@ -223,7 +223,10 @@ def reliability_lines(reliability: dict | None) -> list[str]:
             lines.append(f"- Probabilities are recalibrated ({calibrator['kind']}, chosen on "
                          f"out-of-fold rows): held-out log loss {before['log_loss']:.4f} → "
                          f"{after['log_loss']:.4f}, expected calibration error {before['ece']:.3f} → "
-                         f"{after['ece']:.3f}.")
+                         f"{after['ece']:.3f}."
+                         + (" The class predicted is decided on the recalibrated probabilities, "
+                            "and the held-out metrics are theirs."
+                            if holdout.get("metrics_after_calibrator") else ""))
     if reliability.get("drift") or reliability.get("drift_columns"):
         lines.append("- Batch predictions compare each file with the training data (ranges, unseen "
                      "categories, missing values, distributions) and say when it looks different.")

@@ -33,15 +33,26 @@ def decision_threshold(y_oof: np.ndarray, oof: np.ndarray, calibrator: dict | No
     return {"decision_threshold": threshold, "decision_threshold_scale": "calibrated"}
 
 
+def decision_entries(y_oof: np.ndarray, oof: np.ndarray, calibrator: dict | None,
+                     rare_positive: bool = False) -> dict:
+    """The schema entries that say how a classifier decides its class: always the likeliest
+    of the probabilities shown (after `calibrator`), and for a rare positive class the
+    decision threshold on that scale (see `decision_threshold`)."""
+    entries = {"class_scale": "calibrated"}
+    if rare_positive:
+        entries.update(decision_threshold(y_oof, oof, calibrator))
+    return entries
+
+
 def assess_reliability(*, schema: dict, y_oof: np.ndarray, oof: np.ndarray, y_test: np.ndarray,
                        test_output: np.ndarray, frame: pd.DataFrame, validation: str,
                        seed: int = 0, rare_positive: bool = False) -> dict:
     """Fit on the out-of-fold predictions (`y_oof`, `oof`), measure on the held-out ones
     (`y_test`, `test_output`); `frame` is the prepared training table (drift reference).
 
-    With `rare_positive` (a binary task), also the decision threshold on the calibrated scale,
-    under "decision" (schema entries, see `decision_threshold`): the sets are measured with it,
-    as they will be made."""
+    A classifier's result also holds, under "decision", the schema entries of how it decides
+    its class (see `decision_entries`; with `rare_positive`, a binary task, the decision
+    threshold too): the sets are measured with them, as they will be made."""
     start = time.monotonic()
     task = schema["task_type"]
     method = ("split conformal on the validation rows" if validation == "holdout"
@@ -54,9 +65,8 @@ def assess_reliability(*, schema: dict, y_oof: np.ndarray, oof: np.ndarray, y_te
     else:
         calibrator, losses, oof_calibrated = choose_calibrator(y_oof, oof, seed)
         out["calibrator"] = calibrator
-        if rare_positive:
-            out["decision"] = decision_threshold(y_oof, oof, calibrator)
-            schema = {**schema, **out["decision"]}
+        out["decision"] = decision_entries(y_oof, oof, calibrator, rare_positive)
+        schema = {**schema, **out["decision"]}
         out["conformal"] = fit_conformal(task, y_oof, oof_calibrated, method)
         test_calibrated = runtime.calibrated_output(test_output, calibrator)
         out["holdout"] = {

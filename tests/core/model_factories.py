@@ -150,15 +150,40 @@ def calibrated_naive_bayes() -> tuple[TabularModel, pd.DataFrame]:
     """(model, rows): naive Bayes on the breast cancer table with the calibrator and decision
     threshold a build would give it, fitted on 70% of the rows; `rows` the other 30%, to
     predict. Naive Bayes is overconfident, so a calibrator is chosen every time."""
+    df, schema = breast_cancer()
+    # numbers only, so that it exports to ONNX too (skl2onnx cannot impute a missing category)
+    schema = {**schema, "columns": [c for c in schema["columns"] if c["kind"] == "numeric"]}
+    return _calibrated_naive_bayes(df, schema, rare_positive=True)
+
+
+def overlapping_classes() -> tuple[pd.DataFrame, dict]:
+    """Multiclass, numbers only: four unbalanced classes that overlap, with redundant columns
+    (which make naive Bayes overconfident)."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=900, n_features=8, n_informative=3, n_redundant=3,
+                               n_classes=4, n_clusters_per_class=1, weights=[0.5, 0.25, 0.15, 0.1],
+                               class_sep=0.8, random_state=0)
+    df = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    df["kind"] = np.array(["a", "b", "c", "d"])[y]
+    return df, schema_for(df, "kind", "multiclass", {c: "numeric" for c in df.columns[:-1]})
+
+
+def calibrated_multiclass_naive_bayes() -> tuple[TabularModel, pd.DataFrame]:
+    """(model, rows) as `calibrated_naive_bayes`, on `overlapping_classes`: the per-class
+    calibrator chosen there (Platt) ranks another class first on some rows."""
+    df, schema = overlapping_classes()
+    return _calibrated_naive_bayes(df, schema)
+
+
+def _calibrated_naive_bayes(df: pd.DataFrame, schema: dict,
+                            rare_positive: bool = False) -> tuple[TabularModel, pd.DataFrame]:
     from sklearn.base import clone
     from sklearn.model_selection import cross_val_predict, train_test_split
     from sklearn.naive_bayes import GaussianNB
 
     from core.trust.reliability import assess_reliability
 
-    df, schema = breast_cancer()
-    # numbers only, so that it exports to ONNX too (skl2onnx cannot impute a missing category)
-    schema = {**schema, "columns": [c for c in schema["columns"] if c["kind"] == "numeric"]}
     fit, rows = train_test_split(df, test_size=0.3, random_state=0, stratify=df[schema["target"]])
     member = sklearn_member(fit, schema, GaussianNB())
     frame, _ = runtime.prepare_frame(fit, schema)
@@ -168,11 +193,57 @@ def calibrated_naive_bayes() -> tuple[TabularModel, pd.DataFrame]:
     reliability = assess_reliability(
         schema=schema, y_oof=labels(fit, schema), oof=oof, y_test=labels(rows, schema),
         test_output=runtime.ensemble_output([member], test_frame, schema), frame=frame,
-        validation="cv5", rare_positive=True)
+        validation="cv5", rare_positive=rare_positive)
     if reliability["calibrator"]["kind"] == "none":
         raise AssertionError("naive Bayes came out calibrated: these tests need a calibrator")
     schema = {**schema, **reliability.pop("decision")}
     return TabularModel(schema, [member], reliability), rows.reset_index(drop=True)
+
+
+def platt_when_none_helps(y, proba, seed=0):
+    """The build's calibrator choice, made deterministic: Platt, fitted by the engine, where
+    the real choice (which hangs on which models the budget reached) would ship none."""
+    from core.trust.calibration import choose_calibrator, fit_calibrator
+
+    calibrator, losses, crossed = choose_calibrator(y, proba, seed)
+    if calibrator["kind"] == "none":
+        calibrator = {**fit_calibrator("platt", y, proba), "why": "chosen by the test"}
+    return calibrator, losses, crossed
+
+
+def bundle_without(model: TabularModel, key: str, path):
+    """The loaded bundle of `model` with schema entry `key` left out, as a bundle from before
+    that entry was written."""
+    from core.bundle import build_bundle, load_bundle
+
+    old = TabularModel({k: v for k, v in model.schema.items() if k != key}, model.members,
+                       model.reliability)
+    bundle = load_bundle(build_bundle(old, path)).model
+    assert key not in bundle.schema
+    return bundle
+
+
+def predict_py_table(bundle_path, rows: pd.DataFrame, target: str, folder) -> pd.DataFrame:
+    """What the bundle's own predict.py, unpacked into `folder`, writes for `rows`."""
+    import io
+    import zipfile
+
+    zipfile.ZipFile(bundle_path).extractall(folder / "bundle")
+    rows.drop(columns=[target]).to_csv(folder / "rows.csv", index=False)
+    done = run_predict_py(folder / "bundle", folder / "rows.csv")
+    assert done.returncode == 0, done.stderr
+    return pd.read_csv(io.StringIO(done.stdout))
+
+
+def onnx_export(model: TabularModel, folder) -> tuple[list[str], dict]:
+    """(caveats, metadata) of the ONNX export of `model`'s bundle, written into `folder`."""
+    import onnx
+
+    from core.bundle import build_bundle
+    from core.export.onnx_model import export_onnx
+
+    _, caveats = export_onnx(build_bundle(model, folder / "model.zip"), folder / "model.onnx")
+    return caveats, {p.key: p.value for p in onnx.load(str(folder / "model.onnx")).metadata_props}
 
 
 def run_predict_py(folder, *args):

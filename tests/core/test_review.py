@@ -17,6 +17,7 @@ from core.planning.offline import OfflinePlanner
 from core.profile import profile_frame
 from core.review import clock_minutes, too_good_to_be_true
 from core.spec import Candidate, LeakGrade, SearchPlan, TaskType, ValidationSpec
+from tests.core import model_factories as mf
 
 CHURN_BRIEF = "Predict churn: which customers will cancel next month"
 QUICK = SearchPlan(candidates=[Candidate(estimator="hist_gradient_boosting", params={"max_iter": 60}),
@@ -204,7 +205,12 @@ def test_a_brief_about_the_future_with_a_date_holds_out_the_latest_rows():
     random_spec = plan.spec.model_copy(update={"validation": ValidationSpec(kind="random")})
     shuffled = build_model(weather, brief, budget_seconds=8, spec_overrides={
         "spec": random_spec, "search_plan": QUICK})
-    assert shuffled.holdout_metrics["log_loss"] < result.holdout_metrics["log_loss"]
+    # the ensembles' own probabilities: a calibrator chosen on the forward folds' later rows
+    # takes back part of the drift (the held-out figures are of the calibrated ones)
+    def uncalibrated_log_loss(build):
+        return build.model.reliability["holdout"]["calibration"]["before"]["log_loss"]
+
+    assert uncalibrated_log_loss(shuffled) < uncalibrated_log_loss(result)
 
 
 def test_duplicate_rows_across_train_and_test_are_reported():
@@ -243,24 +249,13 @@ def test_too_good_to_be_true_needs_a_dominant_column_and_a_near_perfect_score():
     assert too_good_to_be_true(spread, {"roc_auc": 0.99}, "roc_auc") is None
 
 
-def _platt_when_none_helps(y, proba, seed=0):
-    """The build's calibrator choice, made deterministic: Platt, fitted by the engine, where
-    the real choice (which hangs on which models the budget reached) would ship none."""
-    from core.trust.calibration import choose_calibrator, fit_calibrator
-
-    calibrator, losses, crossed = choose_calibrator(y, proba, seed)
-    if calibrator["kind"] == "none":
-        calibrator = {**fit_calibrator("platt", y, proba), "why": "chosen by the test"}
-    return calibrator, losses, crossed
-
-
 def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation(monkeypatch, tmp_path):
     from core.bundle import bundle_from_result, load_bundle
 
     # before the scale was recorded, 9 and 14 of these 3000 rows (two runs) were called
     # against what their shown probability said (forced Platt; test_threshold_scale.py checks
     # the scales on a table where they differ by design)
-    monkeypatch.setattr("core.trust.reliability.choose_calibrator", _platt_when_none_helps)
+    monkeypatch.setattr("core.trust.reliability.choose_calibrator", mf.platt_when_none_helps)
     df, _ = load_task("default")
     df = df.sample(3000, random_state=0).reset_index(drop=True)
     result = build_model(df, "Which customers will default?", budget_seconds=8,
@@ -273,6 +268,12 @@ def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation(m
     assert model.schema["decision_threshold_scale"] == "calibrated"
     assert model.reliability["calibrator"]["kind"] in ("platt", "isotonic")
     assert "decision" not in model.reliability
+    # the held-out confusion matrix holds the rows as called, which the figures at threshold count
+    matrix = np.array(result.confusion["matrix"])
+    assert result.confusion["decision_threshold"] == threshold
+    assert matrix[1, 1] == pytest.approx(result.holdout_metrics["recall_at_threshold"] * matrix[1].sum())
+    assert matrix[1, 1] == pytest.approx(result.holdout_metrics["precision_at_threshold"]
+                                         * matrix[:, 1].sum())
     positive = model.classes_[1]
     shown = model.predict_proba(df)[:, 1]
     called = model.predict(df) == positive

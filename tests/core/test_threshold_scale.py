@@ -11,7 +11,7 @@ some rows (checked: otherwise these tests could not tell the scales apart).
 
 from __future__ import annotations
 
-import zipfile
+import json
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,6 @@ import pytest
 
 from core import runtime
 from core.bundle import build_bundle, load_bundle
-from core.model import TabularModel
 from core.trust.failures import row_errors
 from tests.core import model_factories as mf
 
@@ -64,12 +63,7 @@ def test_a_bundle_and_its_own_predict_py_call_rows_as_shown(calibrated, tmp_path
     assert bundle.schema["decision_threshold_scale"] == "calibrated"
     assert (bundle.predict(rows) == expected).all()
     assert np.allclose(bundle.predict_proba(rows), model.predict_proba(rows))
-    folder = tmp_path / "bundle"
-    zipfile.ZipFile(path).extractall(folder)
-    rows.drop(columns=[model.target]).to_csv(tmp_path / "rows.csv", index=False)
-    done = mf.run_predict_py(folder, tmp_path / "rows.csv")
-    assert done.returncode == 0, done.stderr
-    out = pd.read_csv(pd.io.common.StringIO(done.stdout))
+    out = mf.predict_py_table(path, rows, model.target, tmp_path)
     positive = model.classes_[1]
     called = out[f"proba_{positive}"] >= model.schema["decision_threshold"] - 1e-12
     assert ((out[model.target] == positive) == called).all()
@@ -88,11 +82,8 @@ def test_the_failure_analysis_reads_rows_as_the_bundle_gives_them(calibrated):
 def test_an_old_bundle_without_a_threshold_scale_still_calls_rows_on_the_raw_output(calibrated, tmp_path):
     # bundles from before the scale was recorded chose their threshold on the raw output
     model, rows = calibrated
-    old_schema = {k: v for k, v in model.schema.items() if k != "decision_threshold_scale"}
-    old = TabularModel(old_schema, model.members, model.reliability)
-    bundle = load_bundle(build_bundle(old, tmp_path / "old.zip")).model
-    assert "decision_threshold_scale" not in bundle.schema
-    raw = model.raw_output(rows)[:, 1] >= old_schema["decision_threshold"]
+    bundle = mf.bundle_without(model, "decision_threshold_scale", tmp_path / "old.zip")
+    raw = model.raw_output(rows)[:, 1] >= model.schema["decision_threshold"]
     assert (bundle.predict(rows) == np.asarray(model.classes_, dtype=object)[raw.astype(int)]).all()
 
 
@@ -103,17 +94,10 @@ def test_a_threshold_on_an_unknown_scale_is_refused(calibrated):
 
 
 def test_an_onnx_export_says_its_probabilities_are_before_the_calibrator(calibrated, tmp_path):
-    import json
-
-    import onnx
-
-    from core.export.onnx_model import export_onnx
-
     model, _ = calibrated
-    _, caveats = export_onnx(build_bundle(model, tmp_path / "model.zip"), tmp_path / "model.onnx")
+    caveats, metadata = mf.onnx_export(model, tmp_path)
     kind = model.reliability["calibrator"]["kind"]
     assert any(f"{kind} calibrator" in c and "decision threshold applies to the calibrated" in c
                for c in caveats), caveats
-    props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
-    assert json.loads(props["decision_threshold_scale"]) == "calibrated"
-    assert json.loads(props["decision_threshold"]) == model.schema["decision_threshold"]
+    assert json.loads(metadata["decision_threshold_scale"]) == "calibrated"
+    assert json.loads(metadata["decision_threshold"]) == model.schema["decision_threshold"]

@@ -96,6 +96,8 @@ def performance_tab(version) -> None:
                 components.confusion_chart(confusion) if confusion else None,
                 "No confusion matrix was stored.",
             )
+            if confusion and confusion.get("decision_threshold") is not None:
+                st.caption(_threshold_caption(confusion))
         curves = details.get("curves") or {}
         with right:
             st.markdown("##### ROC curve")
@@ -121,6 +123,16 @@ def performance_tab(version) -> None:
         )
     for warning in metrics.get("warnings") or []:
         st.caption(f"⚠️ {components.plain(warning)}")
+
+
+def _threshold_caption(confusion: dict) -> str:
+    """What a confusion matrix of a rare positive class holds: the model's decisions at its
+    threshold, which the accuracy-like figures above (taken at the likeliest class) are not."""
+    labels = confusion.get("labels") or ["", ""]
+    return (f"As the model decides: a row is called **{components.plain(labels[-1])}** when its "
+            f"probability reaches {confusion['decision_threshold']:.1%} (the decision threshold). "
+            "Accuracy, precision, recall and F1 in the table above take the likeliest class "
+            "instead; the figures at threshold match this matrix.")
 
 
 def explanation_tab(version) -> None:

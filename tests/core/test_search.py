@@ -9,7 +9,7 @@ from core.planning.search_rules import first_search_plan, refine_candidates
 from core.profile import profile_frame
 from core.registry import validate_candidate
 from core.runtime import prepare_frame
-from core.search import BudgetClock, ModelSearch, make_folds
+from core.search import MAX_HOLDOUT_ROWS, BudgetClock, ModelSearch, make_folds
 from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
 
 FEATURES = ["mean radius", "mean texture", "mean smoothness", "worst area"]
@@ -38,6 +38,11 @@ def test_folds_are_stratified_and_cover_every_row():
     assert all(y[v].sum() == 2 for _, v in folds.splits)
     holdout = make_folds(y, "binary", "holdout", seed=0)
     assert len(holdout.valid_rows) == 10 and y[holdout.valid_rows].sum() == 2
+    # a big table validates on at most MAX_HOLDOUT_ROWS; the rest train the model that ships
+    big = np.arange(200_000) % 2
+    assert len(make_folds(big, "binary", "holdout", seed=0).valid_rows) == MAX_HOLDOUT_ROWS
+    forward = make_folds(big, "binary", "holdout", seed=0, order=np.arange(200_000.0))
+    assert forward.valid_rows.min() == 200_000 - MAX_HOLDOUT_ROWS  # the latest rows
 
 
 def test_folds_survive_a_class_seen_once():

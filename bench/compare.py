@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json-out", type=Path, default=None, help="also write the rows as JSON")
     parser.add_argument("--reuse", type=Path, default=None,
                         help="rows JSON of an earlier run: its peer results for the same task, "
-                             "seed and budget are reused instead of run again (CatBoost with "
+                             "seed, budget, --leaks and --known are reused instead of run again (CatBoost with "
                              "defaults scores the same whatever the machine's load)")
     parser.add_argument("--rescore", type=Path, default=None,
                         help="re-score a finished run: the --keep folder (with rows.json beside it "

@@ -27,8 +27,6 @@ def _spin(niceness: int) -> None:
 
 
 def _flights():
-    import pandas as pd
-
     from bench.tasks import load_task
 
     df, _ = load_task("flights")
@@ -36,7 +34,7 @@ def _flights():
     x = df.select_dtypes("number").drop(columns=["arr_time"])
     for column in ("carrier", "origin", "dest", "tailnum"):
         x[column] = df[column].astype("category")
-    return x, y, pd
+    return x, y
 
 
 def _fit_seconds(x, y, threads: int, trees: int) -> float:
@@ -57,7 +55,7 @@ def main() -> None:
     from core.cpu import available_threads, openmp_threads
 
     cores = available_threads()
-    x, y, _ = _flights()
+    x, y = _flights()
     print(f"LightGBM, {len(x):,} rows, {args.trees} trees, {cores} cores, busy processes at nice {args.nice}\n")
     print(f"{'busy cores':>10} {'1 thread':>10} {f'{cores} threads':>10} {'briefml':>10} {'chose':>6}")
     for busy in (int(b) for b in args.busy.split(",")):

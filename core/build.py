@@ -77,6 +77,7 @@ SHAP_CALLS_PER_MODEL = 3  # explaining a few rows with one model costs about thr
 EXPLAIN_SHARE = 0.05  # of the budget, at most kept for explaining (it explains fewer rows in less)
 # a refit on all rows matters more than explaining or analysing failures: it may leave them this
 EXPLAIN_LEAST_SECONDS = 0.2
+EXPLAIN_FEW_ROWS = 50  # an importance on fewer rows than this gets a warning
 FAILURES_SHARE = 0.05  # of the budget, at most kept for the failure analysis and stress test...
 FAILURES_SECONDS = (0.3, 10.0)  # ...but at least (at most) this long
 FAILURES_MAX_SHARE = 0.1  # of the budget, at most taken from the time a build has to spare
@@ -891,13 +892,16 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
 
     t = phase("explain")
     _store_average_output(model, data, seed, callbacks)
-    explanation = None
-    explain_seconds = _step_end(clock, costs, "explain") - time.monotonic()
-    if explain_seconds > 0:
-        explanation = _explain(model, data, seed, callbacks, explain_seconds)
-    else:
-        warnings.append("The budget was used up before the model could be explained; "
-                        "no SHAP importance was computed. Give the build more time to get one.")
+    # explained even when the steps before used the time up (a busy machine's slow refit):
+    # the first small chunk of rows always runs, since a model without an importance cannot
+    # be checked for a column that carries it all (`too_good_to_be_true` below)
+    explain_seconds = max(EXPLAIN_LEAST_SECONDS, _step_end(clock, costs, "explain") - time.monotonic())
+    explanation = _explain(model, data, seed, callbacks, explain_seconds)
+    if explanation is not None and explanation["sample_size"] < min(EXPLAIN_FEW_ROWS,
+                                                             explanation["rows_available"]):
+        warnings.append(f"The budget was nearly used up when the model was explained: its SHAP "
+                        f"importance rests on {explanation['sample_size']} rows. Give the build "
+                        f"more time for a steadier one.")
     timings["explain"] = time.monotonic() - t
     findings = list(plan.findings)
     suspicious = too_good_to_be_true(explanation, evaluation["holdout_metrics"], spec.metric,

@@ -10,11 +10,13 @@ from core.build import BuildResult, build_model, plan_build, run_build
 from core.callbacks import RecordingCallbacks
 from core.errors import BriefmlError
 from core.planning.offline import OfflinePlanner
+from core.reproducibility import ReplayPlanner
 from core.spec import Candidate, SearchPlan
 
 BRIEF = "Identify the penguin species from its body measurements and island."
 SUMMARY_KEYS = {"target", "task_type", "metric", "excluded_columns", "warnings", "leaderboard",
                 "holdout_metrics", "baseline_metrics"}
+# with `ReplayPlanner`, a build runs these trials and no refinements (work-bounded)
 QUICK = SearchPlan(candidates=[Candidate(estimator="linear", params={}),
                                Candidate(estimator="hist_gradient_boosting", params={"max_iter": 50})],
                    validation="cv3", budget_seconds=8)
@@ -91,7 +93,8 @@ def test_progress_callbacks_arrive_in_order(penguin_build):
 def test_regression_with_an_approved_plan():
     df = load_diabetes(as_frame=True).frame
     result = build_model(df, "Predict diabetes disease progression one year after baseline.",
-                         budget_seconds=8, seed=1, spec_overrides=QUICK)
+                         budget_seconds=8, seed=1, spec_overrides=QUICK,
+                         planner=ReplayPlanner())
     assert result.spec.task_type == "regression" and result.spec.metric in ("rmse", "mae", "r2")
     assert [t.estimator for t in result.leaderboard[:2]] == ["linear", "hist_gradient_boosting"]
     assert result.holdout_metrics["rmse"] < result.baseline_metrics["rmse"]
@@ -110,7 +113,7 @@ def _awkward_table(n=160, seed=0):
 
 def test_awkward_data_trains_and_says_what_it_did():
     result = build_model(_awkward_table(), "predict label", budget_seconds=6, seed=0,
-                         spec_overrides=QUICK)
+                         spec_overrides=QUICK, planner=ReplayPlanner())
     assert result.spec.target == "label"
     assert "empty" not in result.spec.feature_columns
     assert any("'rare'" in w and "once" in w for w in result.warnings)
@@ -135,6 +138,19 @@ def test_a_tiny_budget_still_returns_a_model_from_its_first_trial(penguins):
     result = build_model(penguins, BRIEF, budget_seconds=0.3, seed=0)
     assert result.leaderboard[0].status == "ok"
     assert result.model.predict(penguins.head(2)).shape == (2,)
+    # explained all the same, on a few rows (a model with no importance could not be checked
+    # for a leak that carries it all)
+    assert result.explanation is not None and result.explanation["importance"]
+
+
+def test_an_importance_on_a_few_rows_says_so(penguins, monkeypatch):
+    import core.explain
+
+    monkeypatch.setattr(core.explain, "GROWTH", 0)  # no chunk after the first: PILOT_ROWS rows
+    result = build_model(penguins, BRIEF, budget_seconds=8, seed=0, spec_overrides=QUICK,
+                         planner=ReplayPlanner())
+    assert result.explanation["sample_size"] == core.explain.PILOT_ROWS
+    assert any(f"importance rests on {core.explain.PILOT_ROWS} rows" in w for w in result.warnings)
 
 
 def _finished_trial(trial_id: str, estimator: str, score: float, fold_seconds: float):

@@ -21,6 +21,7 @@ from bench.tasks import load_task
 from core import runtime
 from core.build import build_model
 from core.bundle import build_bundle, load_bundle
+from core.reproducibility import ReplayPlanner
 from core.spec import Candidate, SearchPlan
 from core.trust.failures import row_errors
 from tests.core import model_factories as mf
@@ -107,7 +108,8 @@ def test_a_build_measures_its_held_out_figures_on_what_the_bundle_outputs(monkey
     df, task = load_task("seattle_weather")
     quick = SearchPlan(candidates=[Candidate(estimator="hist_gradient_boosting", params={"max_iter": 60}),
                                    Candidate(estimator="linear")], validation="cv3", budget_seconds=8)
-    result = build_model(df, task["brief"], budget_seconds=8, seed=0, spec_overrides=quick)
+    result = build_model(df, task["brief"], budget_seconds=8, seed=0, spec_overrides=quick,
+                          planner=ReplayPlanner())
     model = result.model
     assert model.reliability["calibrator"]["kind"] in ("platt", "isotonic")
     assert model.schema["class_scale"] == "calibrated"

@@ -21,6 +21,7 @@ from core.spec import Candidate, LeakGrade, SearchPlan, TaskType, ValidationSpec
 from tests.core import model_factories as mf
 
 CHURN_BRIEF = "Predict churn: which customers will cancel next month"
+# Work-bounded: a build with QUICK and `ReplayPlanner` runs these two trials and no refinements
 QUICK = SearchPlan(candidates=[Candidate(estimator="hist_gradient_boosting", params={"max_iter": 60}),
                                Candidate(estimator="linear")], validation="cv3", budget_seconds=8)
 
@@ -116,7 +117,7 @@ def _rent_table(n=600, seed=0) -> pd.DataFrame:
 
 def test_rent_table_keeps_area_and_reaches_a_sensible_r2():
     result = build_model(_rent_table(), "Predict the monthly rent of a flat", budget_seconds=12,
-                         spec_overrides=QUICK)
+                         spec_overrides=QUICK, planner=ReplayPlanner())
     assert "area" in result.spec.feature_columns and "area" not in result.spec.excluded_columns
     assert result.holdout_metrics["r2"] > 0.9
     assert any("'area'" in n and "known when you predict" in n for n in result.spec.review_notes)
@@ -167,11 +168,11 @@ def test_repeated_entity_gets_a_grouped_split_by_default():
 def test_a_random_split_overstates_the_score_on_repeated_entities():
     df = _sleep_study()
     brief = SLEEP_BRIEF
-    grouped = build_model(df, brief, budget_seconds=8, spec_overrides=QUICK)
+    grouped = build_model(df, brief, budget_seconds=8, spec_overrides=QUICK, planner=ReplayPlanner())
     plan = plan_build(df, brief, OfflinePlanner(), budget_seconds=8, search_plan=QUICK)
     random_spec = plan.spec.model_copy(update={"validation": ValidationSpec(kind="random")})
     shuffled = build_model(df, brief, budget_seconds=8,
-                           spec_overrides={"spec": random_spec, "search_plan": QUICK})
+                           spec_overrides={"spec": random_spec, "search_plan": QUICK}, planner=ReplayPlanner())
     assert grouped.validation.startswith("grouped") and not shuffled.validation.startswith("grouped")
     test_rows = _test_rows(grouped, df)
     test_subjects = set(df["Subject"].iloc[test_rows])
@@ -199,13 +200,13 @@ def test_a_brief_about_the_future_with_a_date_holds_out_the_latest_rows():
     train, test = time_holdout(order, 292)
     assert weather["date"].iloc[train].max() < weather["date"].iloc[test].min()
     result = build_model(weather, brief, budget_seconds=8, spec_overrides={
-        "spec": plan.spec, "search_plan": QUICK})
+        "spec": plan.spec, "search_plan": QUICK}, planner=ReplayPlanner())
     assert result.validation == "forward cv3" and result.rows["test"] == 292
     # the labels drift over the years: a random split mixes the future into training and
     # reports a better score than the model will have on the days to come
     random_spec = plan.spec.model_copy(update={"validation": ValidationSpec(kind="random")})
     shuffled = build_model(weather, brief, budget_seconds=8, spec_overrides={
-        "spec": random_spec, "search_plan": QUICK})
+        "spec": random_spec, "search_plan": QUICK}, planner=ReplayPlanner())
     # the ensembles' own probabilities: a calibrator chosen on the forward folds' later rows
     # takes back part of the drift (the held-out figures are of the calibrated ones)
     def uncalibrated_log_loss(build):
@@ -218,7 +219,7 @@ def test_duplicate_rows_across_train_and_test_are_reported():
     df = _rent_table(300)
     df = pd.concat([df, df.iloc[:100]], ignore_index=True)
     result = build_model(df, "Predict the monthly rent of a flat", budget_seconds=6,
-                         spec_overrides=QUICK)
+                         spec_overrides=QUICK, planner=ReplayPlanner())
     assert result.rows["test_rows_repeating_train"] > 0
     assert any("repeat a training row" in w for w in result.warnings)
 
@@ -267,7 +268,7 @@ def test_a_rare_positive_class_is_called_from_a_threshold_chosen_on_validation(m
     df, _ = load_task("default")
     df = df.sample(3000, random_state=0).reset_index(drop=True)
     result = build_model(df, "Which customers will default?", budget_seconds=8,
-                         spec_overrides=QUICK)
+                         spec_overrides=QUICK, planner=ReplayPlanner())
     model = result.model
     threshold = model.schema["decision_threshold"]
     assert 0 < threshold < 1 and result.holdout_metrics["decision_threshold"] == threshold

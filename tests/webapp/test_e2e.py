@@ -430,7 +430,7 @@ def test_churn_leak_is_a_suspect_before_training_and_too_good_after(
 
     page.get_by_role("link", name="New model").first.click()
     page.locator("textarea:visible").first.fill(BRIEF)
-    page.locator("input[aria-label='Time budget (seconds)']:visible").fill("20")
+    page.locator("input[aria-label='Time budget (seconds)']:visible").fill("12")
     page.get_by_role("button", name="Propose a plan").click()
     expect(page.get_by_text("Review before training")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("cancel_request_filed · suspect")).to_be_visible()

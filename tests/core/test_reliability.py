@@ -175,13 +175,15 @@ def wage_build(tmp_path_factory):
     return result, path, fresh.drop(columns=["wage"]), work
 
 
-def test_a_build_measures_its_intervals_on_held_out_rows_within_its_budget(wage_build):
+def test_a_build_measures_its_intervals_on_held_out_rows_and_says_what_time_it_took(wage_build):
     result, path, _, _ = wage_build
     reliability = result.to_json_summary()["reliability"]
     at_90 = reliability["holdout"]["coverage"]["0.90"]
     assert abs(at_90["covered"] - 0.9) < 0.05, at_90  # 480 held-out rows
     assert reliability["conformal"]["rows"] == result.rows["train"]  # every search row, out of fold
-    assert 0 < result.timings["reliability"] and reliability["share_of_budget"] < 0.05
+    # the time it took is reported, not asserted (tests never assert timings; that it is
+    # a sliver of the budget is measured by bench/reliability_bench.py)
+    assert reliability["share_of_budget"] == pytest.approx(result.timings["reliability"] / 5)
     assert "intervals covered" in result.report  # the written report says it in words
     card = zipfile.ZipFile(path).read("README.md").decode()
     assert "## How sure each prediction is" in card and "90% intervals covered" in card

@@ -13,6 +13,8 @@ its max RSS.
     python bench/compare.py --tasks penguins --budget 20 --seeds 0 --tools briefml,catboost
     python bench/compare.py --tasks flights --leaks arr_time --known dep_delay,dep_time
         # a leak the task file does not name, and suspects a user says are known beforehand
+    python bench/compare.py --tasks flights --forward time_hour ...
+        # tested on the latest 25% of rows by time_hour instead of a random 25%
 
 FLAML is an optional dependency: ``pip install -e '.[bench]'``. Prints a table per task (mean
 and spread over the seeds), briefml's mean score relative to each peer (>1 means briefml is
@@ -250,8 +252,8 @@ def _class_name(value) -> str:
 def _reused(reuse: list[dict], name: str, seed: int, tool: str, budget: float,
             seen: dict) -> dict | None:
     """A scored peer row of an earlier run for the same task, seed and budget, whose tools
-    saw the same columns (`seen`: its --leaks and --known; rows from before they were
-    recorded had neither), if any."""
+    saw the same columns and split (`seen`: its --leaks, --known and --forward; rows from
+    before they were recorded had none), if any."""
     for row in reuse:
         if (row["task"], row["seed"], row["tool"]) == (name, seed, tool) and "score" in row \
                 and row.get("budget", budget) == budget \
@@ -270,11 +272,13 @@ def _with_leaks(task: dict, leaks: list[str]) -> dict:
 
 
 def run_task(name: str, seed: int, budget: float, tools: list[str], keep: Path | None,
-             reuse: list[dict] = (), leaks: list[str] = (), known: list[str] = ()) -> list[dict]:
+             reuse: list[dict] = (), leaks: list[str] = (), known: list[str] = (),
+             forward: str | None = None) -> list[dict]:
     df, task = load_task(name)
     task = {**_with_leaks(task, list(leaks)), "known": list(known)}
-    train, test = split_task(df, task, seed)
-    seen = {"leaks": list(leaks), "known": list(known)}  # what the tools saw, beyond the task file
+    train, test = split_task(df, task, seed, forward)
+    # what the tools saw, beyond the task file (a list each, so that --reuse compares them)
+    seen = {"leaks": list(leaks), "known": list(known), "forward": [forward] if forward else []}
     rows = []
     with tempfile.TemporaryDirectory(prefix=f"bench_{name}_") as tmp:
         work = (keep / f"{name}_{seed}" if keep else Path(tmp)).resolve()
@@ -375,7 +379,7 @@ def rescore(keep: Path) -> list[dict]:
     rows = json.loads(rows_file.read_text())
     for row in rows:
         df, task = load_task(row["task"])
-        _, test = split_task(df, task, row["seed"])
+        _, test = split_task(df, task, row["seed"], next(iter(row.get("forward", [])), None))
         out_csv = keep / f"{row['task']}_{row['seed']}" / f"{row['tool']}_predictions.csv"
         if out_csv.exists() and ("score" in row or str(row.get("error", "")).startswith("scoring")):
             row.pop("error", None)
@@ -405,6 +409,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--known", default="",
                         help="comma-separated leakage suspects the user says are known when "
                              "predicting: briefml gets them with --keep, as a user would say so")
+    parser.add_argument("--forward", default=None, metavar="DATE_COLUMN",
+                        help="test on the latest 25%% of rows by this column (the same rows for "
+                             "every seed) instead of a random 25%%")
     # child-process mode for the peers
     parser.add_argument("--peer", choices=["catboost", "lightgbm", "flaml"], help=argparse.SUPPRESS)
     parser.add_argument("--peer-task", help=argparse.SUPPRESS)
@@ -435,7 +442,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         for seed in seeds:
             rows += run_task(name, seed, args.budget, tools, args.keep, reuse,
-                             leaks=_names(args.leaks), known=_names(args.known))
+                             leaks=_names(args.leaks), known=_names(args.known),
+                             forward=args.forward)
             if args.json_out:
                 args.json_out.write_text(json.dumps(rows, indent=1, default=str))
     print_table(rows, tools)

@@ -11,6 +11,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -68,8 +69,16 @@ def load_task(name: str) -> tuple[pd.DataFrame, dict]:
     return df.reset_index(drop=True), task
 
 
-def split_task(df: pd.DataFrame, task: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """75/25 train/test split, stratified on the target for classification tasks."""
+def split_task(df: pd.DataFrame, task: dict, seed: int,
+               forward: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """75/25 train/test split, stratified on the target for classification tasks; with
+    `forward` (a date column), the latest 25% of rows by it are the test rows whatever the
+    seed: a model is then tested on the future it was trained for."""
+    if forward:
+        order = np.argsort(pd.to_datetime(df[forward], errors="coerce").to_numpy(), kind="stable")
+        cut = len(df) - round(len(df) * TEST_SHARE)
+        return (df.iloc[order[:cut]].reset_index(drop=True),
+                df.iloc[order[cut:]].reset_index(drop=True))
     stratify = df[task["target"]] if task["kind"] in ("binary", "multiclass") else None
     train, test = train_test_split(df, test_size=TEST_SHARE, random_state=seed, stratify=stratify)
     return train.reset_index(drop=True), test.reset_index(drop=True)

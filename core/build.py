@@ -618,9 +618,34 @@ def _fold_output(record: TrialRecord, x: pd.DataFrame, schema: dict, n_classes: 
     return np.mean([full_output(m, x, schema, n_classes) for m in record.models], axis=0)
 
 
+def _refittable_trials(search: ModelSearch, data: _Data, clock: BudgetClock,
+                       costs: PostSearchCosts) -> set[str]:
+    """The trials whose refit on all rows is expected to fit in the time left, taken in
+    score order (the best one always), for a search validated forward in time.
+
+    There a trial that cannot be refitted ships as its fold models, which never saw the
+    latest rows: the ones most like the future the brief asks about. In an ensemble beside
+    refitted members they pull it back (flights, 60 s: 14.02 RMSE shipped against 13.77 for
+    its two refitted members alone), so the ensemble is chosen among these."""
+    ok = sorted((r for r in search.records_.values() if r.result.status == "ok"),
+                key=lambda r: -r.result.score)
+    before_refit = sum(costs.seconds.get(step, 0.0) for step in ("ensemble", "evaluate", "reliability"))
+    time_left = _step_end(clock, costs, "refit", at_least=True) - time.monotonic() - before_refit
+    chosen: set[str] = set()
+    for rank, record in enumerate(ok):
+        needed = REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, len(data.y))
+        if needed <= time_left or rank == 0:
+            chosen.add(record.result.trial_id)
+        if needed <= time_left:
+            time_left -= needed
+    return chosen
+
+
 def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
-                     max_seconds: float) -> GreedyEnsemble:
-    ok = {tid: r for tid, r in search.records_.items() if r.result.status == "ok"}
+                     max_seconds: float, only: set[str] | None = None) -> GreedyEnsemble:
+    """The greedy ensemble over the search's finished trials (`only`: over these of them)."""
+    ok = {tid: r for tid, r in search.records_.items()
+          if r.result.status == "ok" and (only is None or tid in only)}
     rows = search.folds_.valid_rows
     # bagging the selection is cheap insurance on small data; keep it to a sliver of the budget
     ens = GreedyEnsemble(search.spec.metric, data.n_classes, rounds=25 if use_ensemble else 0,
@@ -833,9 +858,15 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
 
     t = phase("ensemble")
     costs = _post_search_costs(_leaders(search, ENSEMBLE_FAMILIES), search.folds_, data.sizes(), clock)
+    # validated forward in time, only trials that can be refitted on all rows are blended
+    only = _refittable_trials(search, data, clock, costs) if data.order is not None else None
     ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble,
                                 _seconds_until(_step_end(clock, costs, "ensemble"),
-                                               ENSEMBLE_SHARE * clock.budget_seconds))
+                                               ENSEMBLE_SHARE * clock.budget_seconds), only=only)
+    left_out = 0 if only is None else sum(r.result.status == "ok" for r in search.records_.values()) - len(only)
+    if left_out:
+        callbacks.on_log(f"{left_out} trial(s) left out of the ensemble: no time to refit them on "
+                         "all rows, and their fold models never saw the latest rows.")
     timings["ensemble"] = time.monotonic() - t
     # from here on, the costs of the members actually chosen
     costs = _post_search_costs([search.records_[tid] for tid in ensemble.weights_], search.folds_,

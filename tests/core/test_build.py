@@ -196,6 +196,32 @@ def test_the_leaders_refit_is_reserved_even_past_the_refit_cap():
     assert clock.end - deadline == pytest.approx(others + 46.0, abs=0.5)  # past the 40 s cap
 
 
+def test_validated_forward_in_time_the_ensemble_is_chosen_among_trials_that_can_be_refitted():
+    """A trial that cannot be refitted ships as fold models that never saw the latest rows;
+    validated forward in time, the ensemble leaves it out (the best trial always stays)."""
+    from types import SimpleNamespace
+
+    from core.build import PostSearchCosts, _refittable_trials
+    from core.search import BudgetClock, make_folds
+
+    # a 100 s budget with nothing kept for the other steps; refits (40 s folds on 200 rows
+    # scoring 100 more: about 40 s on all 300, 46 s with the safety margin) in score order
+    clock = BudgetClock(100)
+    folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)
+    data = SimpleNamespace(y=np.zeros(300))
+    costs = PostSearchCosts({})
+
+    def search(*fold_seconds):
+        records = {f"t{i:03d}": _finished_trial(f"t{i:03d}", "catboost", -float(i), seconds)
+                   for i, seconds in enumerate(fold_seconds, start=1)}
+        return SimpleNamespace(records_=records, folds_=folds)
+
+    # 46 s fits; 104 s no longer does after it; 11.5 s still does
+    assert _refittable_trials(search(40.0, 90.0, 10.0), data, clock, costs) == {"t001", "t003"}
+    # a best trial that cannot be refitted stays (it ships as its fold models) and takes no time
+    assert _refittable_trials(search(90.0, 40.0, 10.0), data, clock, costs) == {"t001", "t002", "t003"}
+
+
 def test_the_time_kept_after_the_search_follows_what_this_build_measured():
     """Reserves come from the likely members' own costs: slower predictions keep more time
     for evaluating, checking and explaining (up to a share of the budget), a forest keeps

@@ -859,7 +859,8 @@ def _train_and_evaluate(data, plan, planner, budget, seed, callbacks, clock, tim
     ensemble = _choose_ensemble(search, data, plan.search_plan.ensemble,
                                 _seconds_until(_step_end(clock, costs, "ensemble"),
                                                ENSEMBLE_SHARE * clock.budget_seconds), only=only)
-    left_out = 0 if only is None else sum(r.result.status == "ok" for r in search.records_.values()) - len(only)
+    finished = sum(r.result.status == "ok" for r in search.records_.values())
+    left_out = 0 if only is None else finished - len(only)
     if left_out:
         warnings.append(f"{left_out} trial(s) were left out of the ensemble: there was no time "
                         "to refit them on all rows, and their cross-validation models never saw "

@@ -71,7 +71,7 @@ OUTCOME_VOCABULARY = [
     "speed fast",
     "size big large",
     "job occupation profession position",
-    "work works working worked employed employment participate participation labour labor workforce",
+    "work works working worked employed employment job participate participation labour labor workforce",
     "spend spending spent expenditure expense",
     "charge charged bill billed fee",
     "visit consultation appointment",
@@ -221,10 +221,16 @@ VOCABULARY = frozenset(
 
 def name_words(name: str) -> list[str]:
     """Lowercased words of a column name: 'Sale_Price' → ['sale', 'price'], 'WeekofPurchase' →
-    ['weekof', 'purchase'], 'crl.tot' → ['crl', 'tot']; digits dropped."""
-    spaced = _CAMEL.sub(" ", str(name))
+    ['weekof', 'purchase'], 'crl.tot' → ['crl', 'tot'], 'inc86sq' → ['inc', 'sq']; digits
+    dropped."""
+    spaced = _DIGITS_INSIDE.sub(" ", _CAMEL.sub(" ", str(name)))
     words = [w.lower() for w in re.split(r"[\W_]+", spaced) if w]
     return [w for w in words if not w.isdigit() and w not in {"is", "has", "of", "the", "flag"}]
+
+
+# a year glued to a word: 'inc86' is 'inc' of 1986, 'inc86sq' its square ('exam3' keeps its
+# digit: it tells the third exam from the first)
+_DIGITS_INSIDE = re.compile(r"(?<=[A-Za-z]{3})(?=\d{2})|(?<=\d{2})(?=[A-Za-z]{2})")
 
 
 def name_tokens(name: str) -> list[str]:
@@ -245,15 +251,24 @@ def expand_word(word: str, brief: Brief) -> list[str]:
     outcome = [w for w in brief.outcome_words if len(w) >= MIN_COMPOUND_PIECE]
     starts = {w[:n] for w in outcome for n in range(MIN_COMPOUND_PIECE, len(w) + 1)}
     known = frozenset(starts) | VOCABULARY
-    pieces = _segment(word, known) or _known_end(word, known)
+    pieces = _segment(word, known) or _known_end(word, known, outcome)
     return list(pieces) if pieces and len(pieces) > 1 else [word]
 
 
-def _known_end(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
-    """'marketvalue' with only 'value' known: the known word and what is left of the name."""
+def _known_end(word: str, known: frozenset[str], outcome: list[str]) -> tuple[str, ...] | None:
+    """'marketvalue' with only 'value' known: the known word and what is left of the name.
+    A three-letter piece stands on its own only when the brief says it whole or it is the
+    consonants of a brief's word: 'colgpa' → col + gpa, 'tothrs' → tot + hrs."""
+    def stands(piece: str) -> bool:
+        if len(piece) >= 4:
+            return piece in known
+        # a word's consonants ('hrs'), not its start: 'com' starts too many words
+        return piece in outcome or piece[0] not in _VOWELS and any(
+            not w.startswith(piece) and _abbreviates(piece, w) for w in outcome)
+
     for cut in range(MIN_COMPOUND_PIECE, len(word) - MIN_COMPOUND_PIECE + 1):
         head, tail = word[:cut], word[cut:]
-        if (len(tail) >= 4 and tail in known) or (len(head) >= 4 and head in known):
+        if stands(tail) or stands(head):
             return head, tail
     return None
 
@@ -530,7 +545,9 @@ def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
                 if after_a_letter:  # 'H' + 'wt': after one letter, only a known short form
                     fits = known or piece == w
                 else:
-                    prefix = (n >= 3 or n == 1) and w.startswith(piece)
+                    # two letters only first, before a longer piece ('smstat' ← smoking status)
+                    two_first = n == 2 and not used and len(rest) - n >= 4
+                    prefix = (n >= 3 or n == 1 or two_first) and w.startswith(piece)
                     consonants = n > 1 and _consonants_in_order(piece, w) and piece[-1] == w[-1]
                     fits = prefix or consonants or known or _skeleton_of(piece, w)
                 if fits:
@@ -553,6 +570,9 @@ def _said_like(word: str, brief: Brief) -> list[str]:
     return [s for s in brief.weights if same_root(word, s)]
 
 
+_DERIVED_ENDINGS = ("y", "ly", "ed", "ing", "ness", "s")
+
+
 def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
     """'temp' for temperature (a prefix), 'hwy' for highway (consonants in order, ending
     where the word ends, as 'wt', 'qty' and 'amt' do; 'ftc' is not short for 'fetch')."""
@@ -560,7 +580,9 @@ def _abbreviates(short: str, word: str, slack: int = 2) -> bool:
         return False  # two letters ('fl', 'ss') abbreviate too many words to tell
     if word.startswith(short):
         return True
-    return _consonants_in_order(short, word) and short[-1] == word[-1]
+    # ending where the word ends, or where its root does ('hlth' for healthy)
+    ends = {word[-1], *(word[-len(s) - 1] for s in _DERIVED_ENDINGS if word.endswith(s))}
+    return _consonants_in_order(short, word) and short[-1] in ends
 
 
 def _initials_in(short: str, words: list[str]) -> list[str]:

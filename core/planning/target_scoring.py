@@ -229,26 +229,38 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
     matches += _weigh_meaning(scored, matches, brief)
-    _prefer_the_said_qualifier(matches)
+    _prefer_the_said_qualifier(matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
 SIBLING_SHARE = 0.7  # a bare or otherwise-qualified sibling of the column whose qualifier is said
 
 
-def _prefer_the_said_qualifier(matches: list[Match]) -> None:
+def _prefer_the_said_qualifier(matches: list[Match], brief: Brief) -> None:
     """"How many hours does the husband work": of 'hours' (hers) and 'hhours' (his), the
     brief says whose, so the sibling it does not qualify weighs less; so does 'wage' when
     the brief asks for the log wage ('lwage')."""
     # the qualifier said, or the name as initials of the brief's words ('lwage' ← log wage)
     qualified = {"said_qualifier", "initials"}
     said = [m for m in matches if m.cues & qualified and not m.named]
+    fuller = [m for m in matches if m.coverage >= 1 and not m.named]
     for sibling in matches:
         if sibling.named or sibling.cues & qualified:
             continue
         if any(is_sibling_of(m.column.name, sibling.column.name) for m in said):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a sibling carries the qualifier the brief says")
+        elif any(_says_more_of(m, sibling, brief) for m in fuller):
+            sibling.score = round(sibling.score * SIBLING_SHARE, 4)
+            sibling.reasons.append("but a fuller name says more of what the brief asks")
+
+
+def _says_more_of(fuller: Match, bare: Match, brief: Brief) -> bool:
+    """"At what age did she become a mother for the first time": 'agefirstbirth' is 'age'
+    and more, and the brief's words match every word of it (`fuller` covers its name), so
+    the bare 'age' is not what it asks."""
+    words = set(_column_words(fuller.column, brief))
+    return fuller is not bare and set(_column_words(bare.column, brief)) < words
 
 
 def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:

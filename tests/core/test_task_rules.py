@@ -348,6 +348,16 @@ def _rdataset(package: str, item: str) -> pd.DataFrame:
         (("HSAUR", "Forbes2000"), "What is a company worth?", "marketvalue"),
         # values named in the brief: up or down
         (("ISLR", "Smarket"), "Will the market go up or down?", "Direction"),
+        # a short piece of a glued name that the brief says whole, or as its consonants
+        (("wooldridge", "gpa2"), "Predict the GPA of each freshman", "colgpa"),
+        (("wooldridge", "gpa2"), "How many credit hours does each student have?", "tothrs"),
+        # a year glued to the name; a letter skipped and the root's ending ('hlth' ← healthy)
+        (("wooldridge", "crime1"), "How much income did each man have in 1986?", "inc86"),
+        (("stevedata", "mm_nhis"), "How healthy do people say they are?", "hlth"),
+        # two letters, then a longer piece: 'smstat' ← smoking status
+        (("DAAG", "monica"), "What is the patient's smoking status?", "smstat"),
+        # 'agefirstbirth' says more of the brief than the bare 'age' beside it
+        (("AER", "GSS7402"), "At what age did she first become a mother?", "agefirstbirth"),
     ],
 )
 def test_briefs_in_the_users_words(table, brief, target):

@@ -221,6 +221,38 @@ def test_validated_forward_in_time_the_ensemble_is_chosen_among_trials_that_can_
     assert _refittable_trials(search(90.0, 95.0), data, clock, costs) is None  # none can
 
 
+def test_validated_forward_in_time_every_member_of_the_ensemble_gets_refitted():
+    """Each refit fitting on its own is not enough: the members' refits, heaviest first,
+    must all fit together, else the ensemble is chosen again without those left over."""
+    from types import SimpleNamespace
+
+    from core.build import PostSearchCosts, _ensemble_of_refitted, _left_unrefitted
+    from core.search import BudgetClock, make_folds
+
+    clock = BudgetClock(100)  # as above: a 40 s fold refits in about 46 s with the margin
+    folds = make_folds(np.zeros(300), "regression", "cv3", seed=0)
+    costs = PostSearchCosts({})
+    records = {tid: _finished_trial(tid, "catboost", score, 40.0)
+               for tid, score in (("t001", -1.0), ("t002", -1.1), ("t003", -1.2))}
+    noise = np.random.default_rng(0).normal(size=(3, 300))
+    for record, errors in zip(records.values(), noise):  # equally good, errors apart: a blend
+        record.oof = np.arange(300, dtype=float) + errors
+    search = SimpleNamespace(records_=records, folds_=folds, seed=0,
+                             spec=SimpleNamespace(metric="rmse"))
+    data = SimpleNamespace(y=np.arange(300, dtype=float), train=np.arange(300), n_classes=0)
+
+    three = SimpleNamespace(weights_={"t001": 0.5, "t002": 0.3, "t003": 0.2})
+    assert _left_unrefitted(three, search, data, clock, costs) == {"t003"}  # 46 + 46 + 46 > 100
+    two = SimpleNamespace(weights_={"t001": 0.6, "t003": 0.4})
+    assert _left_unrefitted(two, search, data, clock, costs) == set()
+
+    every = _ensemble_of_refitted(search, data, clock, costs, True, None)[0]
+    assert len(every.weights_) == 3  # not forward in time: all three blend
+    ensemble, among = _ensemble_of_refitted(search, data, clock, costs, True, set(records))
+    assert len(among) == 2 and set(ensemble.weights_) == among  # the lightest one left out
+    assert _left_unrefitted(ensemble, search, data, clock, costs) == set()
+
+
 def test_the_time_kept_after_the_search_follows_what_this_build_measured():
     """Reserves come from the likely members' own costs: slower predictions keep more time
     for evaluating, checking and explaining (up to a share of the budget), a forest keeps

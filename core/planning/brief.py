@@ -58,7 +58,7 @@ ENTITY_WORDS = words_of(
 # Verbs that introduce the outcome: "predict X", "estimate the X".
 TASK_VERBS = words_of(
     """
-    predict predicting forecast forecasting estimate estimating classify classifying model
+    predict predicting forecast forecasting estimate estimating classify classifying model regress
     modelling modeling guess determine target explain project score rank identify detect
     """
 )
@@ -70,7 +70,7 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 # Words after these describe inputs, not the outcome.
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
-    r"judging (?:by|from)|going by|on the basis of|depending on|as a function of|"
+    r"judging (?:by|from)|going (?:by|off)|on the basis of|depending on|as a function of|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
     re.IGNORECASE,
 )
@@ -255,10 +255,21 @@ _ASKS_YES_NO = re.compile(
 _ASKS_A_CLASS = re.compile(r"\b(?:classify|recogni[sz]e|identify|categori[sz]e)\b", re.IGNORECASE)
 
 
+# "Can we guess someone's height?", "could you predict ...": a request, not a yes/no question
+_REQUEST = re.compile(
+    r"^(?:can|could|would|will)\s+(?:we|you|i|u|someone|somebody|it|the model)\s+(?:please\s+)?"
+    r"(?=(?:guess|predict|estimate|forecast|tell|figure|work|model|classify|find|say|determine|"
+    r"build|train|learn|get|work out|calculate|compute|rank|score)\b)",
+    re.IGNORECASE,
+)
+
+
 def answer_type(text: str) -> AnswerType:
     """How much / how many → a number; what type / which kind → classes; will / whether /
-    does / is → yes or no. The first that applies, judged sentence by sentence."""
-    sentences = [s.strip() for s in re.findall(r"[^.;!?\n]+[.;!?]?", text) if s.strip()]
+    does / is → yes or no. The first that applies, judged sentence by sentence (a request
+    put as a question, "can we guess ...", is judged by what it requests)."""
+    sentences = [_REQUEST.sub("", s.strip()) for s in re.findall(r"[^.;!?\n]+[.;!?]?", text)
+                 if s.strip()]
     for pattern, kind in (
         (_ASKS_NUMBER, AnswerType.NUMBER),
         (_ASKS_CLASSES, AnswerType.CLASSES),
@@ -538,6 +549,10 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
         clause = list(range(start, end))
         start = end
         words = [found[i].group(0).lower() for i in clause]
+        if _copula_subject(words):
+            # "is *the county* in a metro area?": who, then where or what it is
+            subject.add(clause[2])
+            continue
         for k, word in enumerate(words[:-2]):
             if word not in _DO_MODALS or words[k + 1] not in _SUBJECT_DETERMINERS:
                 continue
@@ -566,6 +581,17 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
                 subject.update(clause[j] for j in range(k + 2, stop))
             break
     return subject, verbs, tail
+
+
+_COPULAS = words_of("is are was were")
+_AFTER_A_SUBJECT = words_of("in from within on at near inside outside under a an")
+
+
+def _copula_subject(words: list[str]) -> bool:
+    """A yes/no question 'is the X in / from / a ...': its one-word subject X says who
+    ("is the county in a metro area", "is the car from Japan"), not what is asked."""
+    return (len(words) > 4 and words[0] in _COPULAS and words[1] in _SUBJECT_DETERMINERS
+            and words[3] in _AFTER_A_SUBJECT)
 
 
 def _final_verb(words: list[str], first: int) -> int | None:

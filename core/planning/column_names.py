@@ -160,6 +160,12 @@ ABBREVIATIONS = {
     "pre": "before",
     "rpm": "revolutions per minute",
     "sqft": "square feet",
+    # units, as names carry them ('ecolbs': pounds of eco-labelled apples)
+    "lbs": "pounds",
+    "kg": "kilograms",
+    "hrs": "hours",
+    "wk": "week",
+    "yrs": "years",
 }
 # Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
 # form of it, or its initials); the others only look like it or belong to its broad kind.
@@ -293,11 +299,25 @@ def word_match(col_word: str, brief: Brief) -> tuple[float, str]:
     return weight, why
 
 
+ORDINALS = {"1": ("first", "1st"), "2": ("second", "2nd"), "3": ("third", "3rd"),
+            "4": ("fourth", "4th"), "5": ("fifth", "5th")}
+
+
+def index_words(digit: str) -> tuple[str, ...]:
+    """How a brief says the index a name ends in: 'exam3' is the third exam."""
+    return (digit, *ORDINALS.get(digit, ()))
+
+
 def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float, str, str]:
     """As `word_match`, and which kind of cue it is (one of `STRONG_CUES` or `WEAK_CUES`), so that the
     confidence can tell a word said outright from a loose likeness."""
     token = stem(col_word)
     best, why, kind_of = 0.0, "", ""
+    if col_word.isdigit():  # an index: said as itself or as an ordinal
+        said = [w for w in map(stem, index_words(col_word)) if w in brief.weights]
+        if said:
+            return EXACT * brief.weights[said[0]], f"the brief says '{brief.originals[said[0]]}'", "exact"
+        return best, why, kind_of
 
     def consider(score: float, reason: str, kind: str) -> None:
         nonlocal best, why, kind_of

@@ -28,8 +28,10 @@ from core.planning.column_names import (
     _GLUE_WORDS,
     _NOT_A_LABEL,
     ABBREVIATIONS,
+    ORDINALS,
     STRONG_CUES,
     expand_word,
+    index_words,
     initials,
     is_sibling_of,
     mentioned_values,
@@ -146,7 +148,8 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
         quoted = rf"[{_QUOTES}]{name}[{_QUOTES}]"
         after_verb = rf"\b(?:{verbs})\s+{_NAMING_WORDS}({name})(?![\w])"
         as_column = rf"\b(?:the\s+)?({name})\s+(?:column|variable|field)\b|\btarget\s*(?:is|:|=)\s*({name})\b"
-        for pattern in (quoted, after_verb, as_column):
+        formula = rf"(?:^|[\s(])({name})\s*~"  # R's 'visits ~ age + income'
+        for pattern in (quoted, after_verb, as_column, formula):
             for found in re.finditer(pattern, text):
                 start, end = found.span(found.lastindex or 0)
                 if pattern is after_verb and not _ends_the_phrase(text[end:]):
@@ -203,10 +206,14 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     """Every column that could be the target, with its score against the brief, best first."""
     named = set(named_columns(brief, profile))
     words_of_columns = {col.name: _column_words(col, brief) for col in profile.column_profiles}
+    listed = {col.name: _listed_words(words_of_columns, col.name, brief)
+              for col in profile.column_profiles}
+    # the input phrases list columns (not only the answers: "is the car from the USA, Europe
+    # or Japan?")
+    lists_columns = any(listed.values())
     scored = []
     for col in profile.column_profiles:
-        listed = _listed_words(words_of_columns, col.name, brief)
-        match = _score(col, words_of_columns[col.name], listed, brief)
+        match = _score(col, words_of_columns[col.name], listed[col.name], brief, lists_columns)
         if col.name in named:
             match.named = True
             match.score = max(match.score, 1.0) + 1.0
@@ -279,10 +286,25 @@ def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:
             prior.score = min(prior.score, max(named_in_full))
 
 
+_INDEXED = re.compile(r"([a-z]{3,})(\d)")  # 'exam3', 'attempt1': a word and its index
+
+
 def _column_words(col: ColumnProfile, brief: Brief) -> list[str]:
-    """The column's name as words, glued compounds cut at words the brief knows."""
-    words = [w for nw in name_words(col.name) for w in expand_word(nw, brief)]
+    """The column's name as words, glued compounds cut at words the brief knows, and an
+    index glued to a word apart ('exam3' → exam, 3)."""
+    words = []
+    for nw in name_words(col.name):
+        indexed = _INDEXED.fullmatch(nw)
+        # the index counts when the brief says one ("the third exam"), else it says nothing
+        parts = ([indexed.group(1), indexed.group(2)] if _says_an_index(brief) else
+                 [indexed.group(1)]) if indexed else [nw]
+        words += [w for part in parts for w in expand_word(part, brief)]
     return list(dict.fromkeys(w for w in words if w not in _GLUE_WORDS)) or [str(col.name).lower()]
+
+
+def _says_an_index(brief: Brief) -> bool:
+    return any(stem(w) in brief.weights or stem(w) in brief.input_stems
+               for digit in ORDINALS for w in index_words(digit))
 
 
 def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brief) -> set[str]:
@@ -295,6 +317,11 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
     said = {stem(w) for w in words_of_columns[name]} & brief.input_stems
     if not said:
         return said
+    # "the third exam score from the first two exams": the outcome says which one
+    for index in (w for w in words_of_columns[name] if w.isdigit()):
+        spoken = {stem(w) for w in index_words(index)}
+        if spoken & set(brief.weights) and not spoken & brief.input_stems:
+            return set()
     for other, words in words_of_columns.items():
         theirs = {stem(w) for w in words}
         if other != name and len(theirs) > len(said) and said <= theirs <= brief.input_stems:
@@ -304,7 +331,8 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
     return said
 
 
-def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief) -> Match:
+def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief,
+           inputs_list_columns: bool = False) -> Match:
     match = _words_match(col, words, brief)
     short = initials(col.name)  # 'Miles_per_Gallon' is also 'mpg'
     if short:
@@ -315,19 +343,33 @@ def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief)
         if said and by_initials.score > match.score:
             match = by_initials
     bonus, hits = _value_bonus(col, brief)
-    if bonus:
+    # "based on race, ... and whether it was a traffic or a suspicious-person call": values
+    # that only the input phrases say, among other inputs, describe an input, and list
+    # that column as one
+    among_inputs = inputs_list_columns and bool(hits) and all(
+        _only_among_inputs(h, brief) for h in hits)
+    if bonus and not among_inputs:
         match.score += bonus
         match.cues.add("all_values" if bonus == ALL_VALUES else "values")
         match.reasons.append(
             "its values " + ", ".join(f"'{h}'" for h in hits) + " appear in the brief"
         )
-    listed_as_input = bool(listed)
+    listed_as_input = bool(listed) or among_inputs
     if match.score and listed_as_input:
         match.score *= INPUT_PENALTY
         match.reasons.append("but the brief lists it among the inputs")
     if SEMANTIC_CUE and not listed_as_input:
         match.meaning, match.meaning_of = _semantic_cue(col, words, brief)
     return match
+
+
+def _only_among_inputs(value: str, brief: Brief) -> bool:
+    words = WORD.findall(str(value).lower())
+
+    def says(text: str) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}", text) for w in words)
+
+    return bool(words) and says(brief.inputs) and not says(brief.outcome)
 
 
 def _weigh_meaning(scored: list[Match], matches: list[Match], brief: Brief) -> list[Match]:

@@ -358,6 +358,16 @@ def _rdataset(package: str, item: str) -> pd.DataFrame:
         (("DAAG", "monica"), "What is the patient's smoking status?", "smstat"),
         # 'agefirstbirth' says more of the brief than the bare 'age' beside it
         (("AER", "GSS7402"), "At what age did she first become a mother?", "agefirstbirth"),
+        # R's formula names the outcome; so does "regress y on x"
+        (("COUNT", "loomis"), "anvisits ~ travel + income", "anvisits"),
+        (("wooldridge", "htv"), "regress wage on educ and exper", "wage"),
+        # inputs after "going off"; "can we ...?" is a request, not a yes/no question
+        (("stevedata", "voteincome"), "Did they vote? going off income, age and state", "vote"),
+        (("openintro", "bdims"), "Can we predict someone's height in cm from their girths?", "hgt"),
+        # "is the county in ...?": the county is who, not what
+        (("ggplot2", "midwest"), "is the county in a metro area?", "inmetro"),
+        # an index the brief says as an ordinal
+        (("openintro", "exam_grades"), "predict the second exam score from the first", "exam2"),
     ],
 )
 def test_briefs_in_the_users_words(table, brief, target):
@@ -365,6 +375,24 @@ def test_briefs_in_the_users_words(table, brief, target):
     assert proposal.spec is not None, proposal.message
     assert proposal.spec.target == target
     assert ASK_BELOW <= proposal.confidence <= 1
+
+
+def test_values_said_among_the_inputs_describe_an_input():
+    """ "based on race, ... and whether it was a traffic or a suspicious-person call": the
+    values of 'problem' are a condition on the inputs, not the answers asked for; when the
+    input phrase is only the answers ("is the car from the USA, Europe or Japan?"), they are."""
+    from core.planning.brief import Brief
+    from core.planning.target_scoring import score_columns
+
+    stops = profile_frame(_rdataset("carData", "MplsStops"))
+    brief = Brief.read("chance of a search, based on race, gender and whether it was a "
+                       "traffic or a suspicious call")
+    problem = [m for m in score_columns(brief, stops) if m.column.name == "problem"]
+    assert not problem or not problem[0].cues & {"values", "all_values"}
+    from vega_datasets import local_data
+
+    cars = _propose("Is the car from the USA, Europe or Japan?", local_data.cars())
+    assert cars.spec.target == "Origin"
 
 
 def test_generic_target_column_for_the_digit():

@@ -664,6 +664,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
         if not content_before:
             if "," in after:  # "Given their age and income, will they default?"
                 return _inputs_first(before, after)
+            if words_of(before.lower()) & TASK_VERBS and after.strip():
+                return before, after  # "... a park? Predict from their age and income."
             continue
         if match.group(0).lower() == "from" and not _lists_inputs(after):
             continue  # "a flight from New York will arrive": a place, not inputs

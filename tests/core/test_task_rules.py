@@ -366,6 +366,8 @@ def _rdataset(package: str, item: str) -> pd.DataFrame:
         (("openintro", "bdims"), "Can we predict someone's height in cm from their girths?", "hgt"),
         # "is the county in ...?": the county is who, not what
         (("ggplot2", "midwest"), "is the county in a metro area?", "inmetro"),
+        # "predict from ...": a request whose outcome was asked before, and its inputs
+        (("Ecdat", "Kakadu"), "will they visit a park? predict from their age and income", "vparks"),
         # an index the brief says as an ordinal
         (("openintro", "exam_grades"), "predict the second exam score from the first", "exam2"),
     ],

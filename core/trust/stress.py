@@ -27,6 +27,7 @@ STRESS_TOTAL_ROWS = 20000  # over all checks: a wide table gets fewer rows per c
 MIN_STRESS_ROWS = 30  # ...but never fewer than this
 CALL_ROWS = 1000  # a prediction call costs about the same for up to this many rows
 MAX_BATCH_ROWS = 20000  # rows per prediction call, at most
+BATCH_GROWTH = 4  # a call's rows, at most this many times the last call timed
 MOVES_CLASSIFICATION = 0.05  # share of changed labels, or half the mean probability change
 MOVES_REGRESSION = 0.1  # mean absolute change as a share of the predictions' spread
 UNSEEN_VALUE = "never-seen-before"
@@ -221,9 +222,14 @@ def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Che
     most MAX_BATCH_ROWS rows, to measure again; the first at least CALL_ROWS rows). Tables
     are changed only when their batch runs."""
     results, pending = [], list(checks)
+    measured = len(rows)  # the rows of the last call timed: the clean one first
     while pending:
+        # a call may grow to BATCH_GROWTH times the last one timed: a clean call of 66 rows
+        # says little of what 20,000 cost (digits: its three 10-class members took 11 s for
+        # a test kept to 2 s), and a bigger call is timed before a still bigger one
         most = MAX_BATCH_ROWS if deadline is None else min(
-            MAX_BATCH_ROWS, cost.rows_within(deadline - time.monotonic()))
+            MAX_BATCH_ROWS, BATCH_GROWTH * max(measured, CALL_ROWS // BATCH_GROWTH),
+            cost.rows_within(deadline - time.monotonic()))
         if not results:  # one small call at least, as cheap as the clean one: a busy machine
             most = max(most, CALL_ROWS)  # would otherwise leave the test empty
         size = max(1, most // len(rows)) if most else 0
@@ -237,6 +243,7 @@ def _run_checks(model, rows: pd.DataFrame, clean: pd.DataFrame, checks: list[Che
         batch = [_change(check, rows) for check in pending[:size]]
         results += _measure_batch(model, rows, clean, [c for c in batch if c is not None])
         cost.observe(time.monotonic() - start, size * len(rows))
+        measured = size * len(rows)
         del pending[:size]
     return results, pending
 

@@ -99,6 +99,28 @@ def test_a_stress_test_short_of_time_still_runs_one_small_batch_of_column_checks
     assert _check(stress, "case change", "answer")["verdict"] == "fragile"  # still found
 
 
+def test_stress_test_calls_grow_only_from_calls_timed(monkeypatch):
+    """A call of a few clean rows says little of what 20,000 rows cost (digits: three
+    10-class members took 11 s for a test kept to 2 s), so each prediction call holds at most
+    BATCH_GROWTH times the rows of the last call timed (at least CALL_ROWS)."""
+    from core.trust import stress as stress_module
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(300, 40)), columns=[f"p{i}" for i in range(40)])
+    df["outcome"] = np.where(df["p0"] > 0, "a", "b")
+    schema = mf.schema_for(df, "outcome", "binary", {f"p{i}": "numeric" for i in range(40)})
+    model = mf.model_of(schema, mf.sklearn_member(df, schema, LogisticRegression(max_iter=200)))
+    calls = []
+    predict = model.predict_table
+    monkeypatch.setattr(model, "predict_table", lambda rows, **kw: (calls.append(len(rows)),
+                                                                     predict(rows, **kw))[1])
+    stress = stress_test(model, df.drop(columns="outcome"), seed=0, deadline=time.monotonic() + 600)
+    assert not stress["skipped"] and len(calls) > 2
+    for before, after in zip(calls, calls[1:]):
+        assert after <= stress_module.BATCH_GROWTH * max(before, stress_module.CALL_ROWS
+                                                          // stress_module.BATCH_GROWTH)
+
+
 def test_worst_slices_find_a_planted_bad_group_and_a_bad_number_range():
     rng = np.random.default_rng(1)
     n = 400

@@ -86,10 +86,14 @@ _TIME_HORIZON = re.compile(
 )
 # "which emails are ...", "for each district": the word names who or what, not the outcome
 _ENTITY_SLOT = re.compile(
+    # "in which year was each artwork made" asks for the year: after a preposition, or
+    # before a subject of its own, the word is what is asked
+    r"(?<!\bin )(?<!\bon )(?<!\bat )(?<!\bby )(?<!\bduring )"
     r"\bwhich\s+((?:(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+(?:-[^\W\d_]+)*\s+){0,2}?"
     r"(?!(?:will|would|are|is|was|were|do|does|did|can)\b)[^\W\d_]+)\s+"
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
-    r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b)|(?:in|from|on|at|who|that)\b))|"
+    r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
+    r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
     r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"

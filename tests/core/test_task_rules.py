@@ -368,6 +368,8 @@ def _rdataset(package: str, item: str) -> pd.DataFrame:
         (("ggplot2", "midwest"), "is the county in a metro area?", "inmetro"),
         # "predict from ...": a request whose outcome was asked before, and its inputs
         (("Ecdat", "Kakadu"), "will they visit a park? predict from their age and income", "vparks"),
+        # "in which year was each artwork made" asks for the year, not of each year
+        (("modeldata", "tate_text"), "In which year was each artwork made, from its title?", "year"),
         # an index the brief says as an ordinal
         (("openintro", "exam_grades"), "predict the second exam score from the first", "exam2"),
     ],

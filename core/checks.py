@@ -17,7 +17,7 @@ from core.errors import DataError
 from core.planner import Planner
 from core.planning.task_rules import spec_with_findings, task_type_from_profile
 from core.profile import is_id_like_name
-from core.review import leakage_findings
+from core.review import leakage_findings, ordered_identifier_power
 from core.spec import (
     ColumnProfile,
     ColumnRole,
@@ -65,8 +65,29 @@ def run_checks(
             target_findings += _leakage_checks(
                 df, profile, target, task_type, findings, seed, brief
             )
+        findings = [_ordered_identifier(f, df, profile, target, task_type, seed)
+                    if f.check == "identifier" and f.columns[0] != target else f for f in findings]
         findings += [f.model_copy(update={"target": target}) for f in target_findings]
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+
+
+def _ordered_identifier(finding: Finding, df: pd.DataFrame, profile: DataProfile, target: str,
+                        task_type: TaskType, seed: int) -> Finding:
+    """An identifier left out, unless its numbers alone predict the target: then they number
+    the rows in an order that carries signal, and it is kept, with a word on when not to."""
+    column = finding.columns[0]
+    power = ordered_identifier_power(df, column, target, task_type, seed)  # None for names
+    if power is None:
+        return finding
+    how = f"R² {power['r2']:.2f}" if "r2" in power else f"AUC {power['auc']:.2f}"
+    return Finding(
+        check="ordered_identifier", severity=Severity.WARNING, target=target, columns=[column],
+        message=(f"Column '{column}' differs on every row, like an ID, but its numbers alone "
+                 f"predict '{target}' ({how}): they follow an order that carries signal (when "
+                 f"rows were recorded, say), so it is kept. Leave it out if new rows' "
+                 f"'{column}' will not follow the same order."),
+        excluded_by_default=False,
+    )
 
 
 def raise_for_errors(findings: list[Finding]) -> None:

@@ -222,3 +222,15 @@ def _label(value: object) -> str:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return str(value)
+
+
+def whole_numbers(values: pd.Series) -> pd.Series | None:
+    """The values as numbers when every present one is a whole number, written as such or
+    as text (the table reader keeps identifiers as text: '21926'); else None."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    present = values.dropna()
+    numbers = pd.to_numeric(present, errors="coerce")
+    if present.empty or numbers.isna().any() or not (numbers % 1 == 0).all():
+        return None
+    return pd.to_numeric(values, errors="coerce").astype("float64")

@@ -37,6 +37,7 @@ from core.metrics import display_name
 from core.planning.brief import stem
 from core.planning.column_names import SYNONYMS, name_tokens
 from core.planning.task_type import choose_metric
+from core.profile import whole_numbers
 from core.profile import is_id_like_name
 from core.spec import (
     ColumnRole,
@@ -139,6 +140,31 @@ def leakage_findings(
         signs = _second_signs(column, outcome, known[column], known[target], task_type)
         out.append(_graded_finding(column, target, power, signs))
     return out + pair_findings(sample, target, task_type, features, out)
+
+
+# A whole-number identifier whose numbers alone predict the target this well (and not so well
+# that it would be a leak) numbers the rows in an order that carries signal: Tate's artwork ids
+# follow acquisition, and predict the year a work was made (R² 0.32; CatBoost 2.78 RMSE with
+# them, 3.92 without)
+ORDERED_ID_R2, ORDERED_ID_AUC = 0.1, 0.65
+
+
+def ordered_identifier_power(df: pd.DataFrame, column: str, target: str, task_type: TaskType,
+                             seed: int = 0) -> dict[str, float] | None:
+    """How well a numeric identifier alone predicts `target` (`column_power`), when that
+    is more than chance and less than a leak; else None."""
+    known = df[df[target].notna() & df[column].notna()]
+    numbers = whole_numbers(known[column])
+    if numbers is None or len(known) < 2 * LEAKAGE_FOLDS:
+        return None
+    sample = numbers.sample(min(len(known), LEAKAGE_SAMPLE_ROWS), random_state=seed)
+    y = _leakage_target(known.loc[sample.index, target], task_type)
+    folds = np.random.default_rng(seed).permutation(len(sample)) % LEAKAGE_FOLDS
+    power = column_power(sample, y, folds, task_type)
+    if not power or _high(power):
+        return None
+    telling = power["r2"] >= ORDERED_ID_R2 if "r2" in power else power["auc"] >= ORDERED_ID_AUC
+    return power if telling else None
 
 
 def column_power(values: pd.Series, y: np.ndarray, folds: np.ndarray,

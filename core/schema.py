@@ -12,6 +12,7 @@ import pandas as pd
 from core.errors import DataError
 from core.jsonsafe import json_safe
 from core.runtime import _to_category
+from core.profile import whole_numbers
 from core.spec import ColumnRole, DataProfile, TaskSpec
 from core.tableread import DAYFIRST_ATTR, DECIMAL_COMMA_ATTR
 
@@ -31,6 +32,8 @@ def _column_kind(name: str, df: pd.DataFrame, spec: TaskSpec, profile: DataProfi
         return "boolean"
     if role == ColumnRole.NUMERIC:
         return "numeric"
+    if role == ColumnRole.IDENTIFIER and whole_numbers(df[name]) is not None:
+        return "numeric"  # an identifier kept for its order (`core.checks._ordered_identifier`)
     if role == ColumnRole.DATETIME:
         return "datetime"
     if role == ColumnRole.TEXT:

@@ -71,6 +71,7 @@ def exclusions_for(
     `restored`: leakage suspects the user put back; only a suspect can be put back (a
     certain leak, an identifier or a constant stays out)."""
     excluded: dict[str, Exclusion] = {}
+    kept = kept_for_order(findings, target)
     for finding in findings:
         if not finding.excluded_by_default or finding.target not in (None, target):
             continue
@@ -93,7 +94,7 @@ def exclusions_for(
             excluded[col.name] = Exclusion(
                 column=col.name, reason=ExclusionReason.CONSTANT, detail="Same value on every row."
             )
-        elif col.role is ColumnRole.IDENTIFIER:
+        elif col.role is ColumnRole.IDENTIFIER and col.name not in kept:
             excluded[col.name] = Exclusion(
                 column=col.name,
                 reason=ExclusionReason.IDENTIFIER,
@@ -172,9 +173,30 @@ def _matching_rescale(y: ColumnProfile, x: ColumnProfile) -> str:
     return "a rescaled copy" if close else ""
 
 
+def kept_for_order(findings: list[Finding], target: str) -> set[str]:
+    """Identifiers whose numbers alone predict `target` (`core.checks._ordered_identifier`):
+    used as features, not left out."""
+    return {c for f in findings if f.check == "ordered_identifier" and f.target == target
+            for c in f.columns}
+
+
+def with_kept_identifiers(spec: TaskSpec, findings: list[Finding]) -> TaskSpec:
+    """The spec with the identifiers kept for their order among its features (when only the
+    default identifier exclusion left them out: a user's own exclusion stands)."""
+    kept = {e.column for e in spec.excluded if e.reason is ExclusionReason.IDENTIFIER} & \
+        kept_for_order(findings, spec.target)
+    if not kept:
+        return spec
+    return spec.model_copy(update={
+        "excluded": [e for e in spec.excluded if e.column not in kept],
+        "feature_columns": [*spec.feature_columns, *sorted(kept - set(spec.feature_columns))]})
+
+
 def spec_with_findings(spec: TaskSpec, profile: DataProfile, findings: list[Finding]) -> TaskSpec:
     """The spec with the exclusions that `findings` (e.g. target-dependent checks run after the
-    target was chosen) add; those columns leave feature, text and datetime columns."""
+    target was chosen) add; those columns leave feature, text and datetime columns. An
+    identifier the target checks keep for its order joins the features."""
+    spec = with_kept_identifiers(spec, findings)
     known = {e.column: e for e in spec.excluded}
     added = []
     for exclusion in exclusions_for(profile, findings, spec.target, spec.restored):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.errors import PlanError
-from core.planning.task_rules import exclusions_for
+from core.planning.task_rules import exclusions_for, with_kept_identifiers
 from core.spec import (
     Candidate,
     ColumnRole,
@@ -53,7 +53,8 @@ def validate_task_proposal(
     # Exclusions first: a plan whose features are all check-excluded has nothing to learn
     # from, and must be refused here rather than fail the build later.
     spec, notes = apply_check_exclusions(
-        _without_duplicates(proposal.spec), profile, findings, arguments=arguments
+        with_kept_identifiers(_without_duplicates(proposal.spec), findings), profile, findings,
+        arguments=arguments,
     )
     spec = validate_task_spec(spec, profile)
     message = " ".join(part for part in [proposal.message, *notes] if part)

@@ -173,3 +173,51 @@ def test_real_data_wage_and_default():
     # balance is a strong, legitimate predictor (AUC ~0.95): it must stay in
     assert "balance" not in _flagged(findings, "single_feature_leakage")
     assert _flagged(findings, "class_imbalance") == {"default"}
+
+
+def _artworks(id_order: str, n: int = 800) -> pd.DataFrame:
+    """Works with an accession number: numbered as they came in ('acquired'), which follows
+    the year made loosely, at random, or sorted by the year itself ('sorted')."""
+    rng = np.random.default_rng(0)
+    year = rng.integers(1990, 2013, n)
+    medium = rng.choice(["oil", "print", "video"], n)
+    came_in = year + rng.normal(0, 4, n)  # a work is acquired some years after it is made
+    order = {"acquired": np.argsort(np.argsort(came_in)), "random": rng.permutation(n),
+             "sorted": np.argsort(np.argsort(year + rng.random(n) * 0.01))}[id_order]
+    return pd.DataFrame({"id": 20000 + order, "medium": medium, "year": year})
+
+
+def test_an_identifier_whose_numbers_predict_the_target_is_kept_and_said_so():
+    """Tate's accession numbers follow acquisition, and predict the year a work was made:
+    such an identifier is kept (with a word on when not to), while a random one, or one
+    sorted by the target itself (a leak, not an order), is left out as before."""
+    from core.planning.offline import OfflinePlanner
+    from core.checks import check_and_propose
+
+    def plan(id_order: str):
+        df = _artworks(id_order)
+        profile = profile_frame(df)
+        proposal, findings = check_and_propose("In which year was each work made?", df, profile,
+                                               OfflinePlanner())
+        return proposal.spec, _by_check(findings)
+
+    spec, findings = plan("acquired")
+    assert "id" in spec.feature_columns and "id" not in {e.column for e in spec.excluded}
+    (kept,) = findings["ordered_identifier"]
+    assert "predict 'year' (R²" in kept.message and "Leave it out if" in kept.message
+    for order in ("random", "sorted"):
+        spec, findings = plan(order)
+        assert "id" not in spec.feature_columns and "identifier" in findings, order
+
+
+def test_a_kept_identifier_read_as_text_is_a_number_to_the_model():
+    """The table reader keeps identifiers as text ('21926'): kept for its order, it is a
+    number in the model's schema, not 800 categories."""
+    from core.build import plan_build
+    from core.schema import build_schema
+
+    df = _artworks("acquired").astype({"id": "string"})
+    plan = plan_build(df, "In which year was each work made?")
+    assert "id" in plan.spec.feature_columns
+    schema = build_schema(df, plan.spec, plan.profile)
+    assert {c["name"]: c["kind"] for c in schema["columns"]}["id"] == "numeric"

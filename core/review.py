@@ -37,8 +37,7 @@ from core.metrics import display_name
 from core.planning.brief import stem
 from core.planning.column_names import SYNONYMS, name_tokens
 from core.planning.task_type import choose_metric
-from core.profile import whole_numbers
-from core.profile import is_id_like_name
+from core.profile import is_id_like_name, whole_numbers
 from core.spec import (
     ColumnRole,
     DataProfile,
@@ -144,8 +143,8 @@ def leakage_findings(
 
 # A whole-number identifier whose numbers alone predict the target this well (and not so well
 # that it would be a leak) numbers the rows in an order that carries signal: Tate's artwork ids
-# follow acquisition, and predict the year a work was made (R² 0.32; CatBoost 2.78 RMSE with
-# them, 3.92 without)
+# follow acquisition, and predict the year a work was made (R² 0.60 out of fold; CatBoost's
+# defaults score 2.78 RMSE with them, 3.92 without)
 ORDERED_ID_R2, ORDERED_ID_AUC = 0.1, 0.65
 
 

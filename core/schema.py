@@ -11,8 +11,8 @@ import pandas as pd
 
 from core.errors import DataError
 from core.jsonsafe import json_safe
-from core.runtime import _to_category
 from core.profile import whole_numbers
+from core.runtime import _to_category
 from core.spec import ColumnRole, DataProfile, TaskSpec
 from core.tableread import DAYFIRST_ATTR, DECIMAL_COMMA_ATTR
 

@@ -73,7 +73,9 @@ def split_task(df: pd.DataFrame, task: dict, seed: int,
                forward: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """75/25 train/test split, stratified on the target for classification tasks; with
     `forward` (a date column), the latest 25% of rows by it are the test rows whatever the
-    seed: a model is then tested on the future it was trained for."""
+    seed: a model is then tested on the future it was trained for. Rows without a target
+    are left out: nothing can score a prediction of them (openintro's acs12 has 377)."""
+    df = df[df[task["target"]].notna()]
     if forward:
         order = np.argsort(pd.to_datetime(df[forward], errors="coerce").to_numpy(), kind="stable")
         cut = len(df) - round(len(df) * TEST_SHARE)

@@ -30,3 +30,13 @@ def test_a_peer_row_is_reused_only_on_the_same_split():
     same = {"leaks": [], "known": [], "forward": ["when"]}
     assert _reused([row], "t", 0, "catboost", 60.0, same)["score"] == 1.0
     assert _reused([row], "t", 0, "catboost", 60.0, {**same, "forward": []}) is None
+
+
+def test_rows_without_a_target_are_left_out_of_both_sides():
+    """Nothing can score a prediction of a row whose target is missing (acs12's income)."""
+    df = _table().astype({"y": "float64"})
+    df.loc[[3, 17, 30], "y"] = float("nan")
+    for forward in (None, "when"):
+        train, test = split_task(df, TASK, 0, forward=forward)
+        assert len(train) + len(test) == 37
+        assert train["y"].notna().all() and test["y"].notna().all()

@@ -631,10 +631,19 @@ def _refittable_trials(search: ModelSearch, data: _Data, clock: BudgetClock,
     nycflights13 (60 s, tested on the latest quarter) a cut-short CatBoost validated best
     and carried the ensemble to 15.3 RMSE, where the LightGBM beside it, refitted, scored
     13.9 alone."""
-    time_left = _step_end(clock, costs, "refit", at_least=True) - time.monotonic()
+    time_left = _refit_time_left(clock, costs)
     fits = {tid for tid, record in search.records_.items() if record.result.status == "ok"
-            and REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, len(data.y)) <= time_left}
+            and _refit_needs(record, search, data) <= time_left}
     return fits or None
+
+
+def _refit_time_left(clock: BudgetClock, costs: PostSearchCosts) -> float:
+    return _step_end(clock, costs, "refit", at_least=True) - time.monotonic()
+
+
+def _refit_needs(record: TrialRecord, search: ModelSearch, data: _Data) -> float:
+    """The seconds to keep for refitting a trial on all rows, with the safety margin."""
+    return REFIT_SAFETY * refit_seconds_estimate(record, search.folds_, len(data.y))
 
 
 def _ensemble_of_refitted(search: ModelSearch, data: _Data, clock: BudgetClock,
@@ -666,10 +675,10 @@ def _left_unrefitted(ensemble: GreedyEnsemble, search: ModelSearch, data: _Data,
                      clock: BudgetClock, costs: PostSearchCosts) -> set[str]:
     """The ensemble's members whose refits, taken by weight as the refit step takes them,
     no longer fit in the time left once the heavier members' refits have taken theirs."""
-    time_left = _step_end(clock, costs, "refit", at_least=True) - time.monotonic()
+    time_left = _refit_time_left(clock, costs)
     left = set()
     for tid, _ in sorted(ensemble.weights_.items(), key=lambda kv: -kv[1]):
-        needed = REFIT_SAFETY * refit_seconds_estimate(search.records_[tid], search.folds_, len(data.y))
+        needed = _refit_needs(search.records_[tid], search, data)
         if needed <= time_left:
             time_left -= needed
         else:

@@ -236,14 +236,14 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
     matches += _weigh_meaning(scored, matches, brief)
-    _prefer_the_said_qualifier(matches, brief)
+    _prefer_the_said_qualifier(matches, words_of_columns)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
 SIBLING_SHARE = 0.7  # a bare or otherwise-qualified sibling of the column whose qualifier is said
 
 
-def _prefer_the_said_qualifier(matches: list[Match], brief: Brief) -> None:
+def _prefer_the_said_qualifier(matches: list[Match], words_of_columns: dict[str, list[str]]) -> None:
     """"How many hours does the husband work": of 'hours' (hers) and 'hhours' (his), the
     brief says whose, so the sibling it does not qualify weighs less; so does 'wage' when
     the brief asks for the log wage ('lwage')."""
@@ -257,17 +257,17 @@ def _prefer_the_said_qualifier(matches: list[Match], brief: Brief) -> None:
         if any(is_sibling_of(m.column.name, sibling.column.name) for m in said):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a sibling carries the qualifier the brief says")
-        elif any(_says_more_of(m, sibling, brief) for m in fuller):
+        elif any(_says_more_of(m, sibling, words_of_columns) for m in fuller):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a fuller name says more of what the brief asks")
 
 
-def _says_more_of(fuller: Match, bare: Match, brief: Brief) -> bool:
+def _says_more_of(fuller: Match, bare: Match, words_of_columns: dict[str, list[str]]) -> bool:
     """"At what age did she become a mother for the first time": 'agefirstbirth' is 'age'
     and more, and the brief's words match every word of it (`fuller` covers its name), so
     the bare 'age' is not what it asks."""
-    words = set(_column_words(fuller.column, brief))
-    return fuller is not bare and set(_column_words(bare.column, brief)) < words
+    words = set(words_of_columns[fuller.column.name])
+    return fuller is not bare and set(words_of_columns[bare.column.name]) < words
 
 
 def _cap_yes_no_prior(priors: list[Match], matches: list[Match]) -> None:

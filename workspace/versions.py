@@ -108,14 +108,29 @@ def _slug(name: str) -> str:
 
 def download_bundle(*, actor: Actor | None, version_id: uuid.UUID | str) -> tuple[str, bytes]:
     """The bundle zip: (filename like 'churn-v3.zip', bytes). Recorded in the audit log."""
+    name, data = bundle_zip(actor=actor, version_id=version_id)
+    record_download(actor=actor, version_id=version_id)
+    return name, data
+
+
+def bundle_zip(*, actor: Actor | None, version_id: uuid.UUID | str) -> tuple[str, bytes]:
+    """The bundle zip, for one allowed to download it, without an audit record: a download
+    button holds the bytes before anyone clicks it, and `record_download` is called on the
+    click."""
     with session_scope() as session:
         version = load_in_project(session, actor, ModelVersion, version_id, Action.DOWNLOAD,
                                   what="model version")
         project = session.get(Project, version.project_id)
-        data = read_artifact(session, version.bundle_sha256)
+        return f"{_slug(project.name)}-v{version.version}.zip", read_artifact(session, version.bundle_sha256)
+
+
+def record_download(*, actor: Actor | None, version_id: uuid.UUID | str) -> None:
+    """Write a bundle's download to the audit log."""
+    with session_scope() as session:
+        version = load_in_project(session, actor, ModelVersion, version_id, Action.DOWNLOAD,
+                                  what="model version")
         audit.record(session, actor, "download", project_id=version.project_id,
                      object_type="model version", object_id=version.id, version=version.version)
-        return f"{_slug(project.name)}-v{version.version}.zip", data
 
 
 def _loaded_bundle(sha: str) -> LoadedBundle:

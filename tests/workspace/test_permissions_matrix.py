@@ -162,6 +162,8 @@ ACTIONS: dict[str, tuple[str, Callable[[World, Actor | None], object]]] = {
     "get_model_version": ("viewer", lambda w, a: versions.get_model_version(actor=a, version_id=w.version_id)),
     "compare_versions": ("viewer", lambda w, a: versions.compare_versions(actor=a, version_ids=[w.version_id])),
     "download_bundle": ("viewer", lambda w, a: versions.download_bundle(actor=a, version_id=w.version_id)),
+    "bundle_zip": ("viewer", lambda w, a: versions.bundle_zip(actor=a, version_id=w.version_id)),
+    "record_download": ("viewer", lambda w, a: versions.record_download(actor=a, version_id=w.version_id)),
     "predict_rows": ("viewer", lambda w, a: versions.predict_rows(actor=a, version_id=w.version_id, df=w.rows)),
     "predict_file": ("viewer", lambda w, a: versions.predict_file(
         actor=a, version_id=w.version_id, data=w.rows.to_csv(index=False).encode(), filename="rows.csv")),

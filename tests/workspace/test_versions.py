@@ -15,11 +15,13 @@ from workspace import versions as versions_module
 from workspace.permissions import NotFound
 from workspace.projects import list_audit_events, rename_project
 from workspace.versions import (
+    bundle_zip,
     compare_versions,
     download_bundle,
     get_model_version,
     list_model_versions,
     predict_rows,
+    record_download,
 )
 
 
@@ -53,6 +55,19 @@ def test_download_gives_the_stored_bundle_named_after_the_project_and_is_audited
     assert "predict.py" in zipfile.ZipFile(io.BytesIO(downloaded)).namelist()
     event = list_audit_events(actor=team.owner, project_id=team.project_id)[0]
     assert (event.action, event.user_email, event.detail) == ("download", team.viewer.email, {"version": 3})
+
+
+def test_a_download_button_holds_the_bundle_unaudited_until_its_click_is_recorded(team, tiny_bundle):
+    """The model page's button holds the bytes (no reply over the websocket to lose on the
+    click); only the click goes into the audit log, and a viewer may do both."""
+    data, _, auc = tiny_bundle
+    version = _add_version(team.project_id, data, 2, auc)
+    assert bundle_zip(actor=team.viewer, version_id=version.id)[1] == data
+    assert [e.action for e in list_audit_events(actor=team.owner, project_id=team.project_id)
+            if e.action == "download"] == []
+    record_download(actor=team.viewer, version_id=version.id)
+    event = list_audit_events(actor=team.owner, project_id=team.project_id)[0]
+    assert (event.action, event.user_email, event.detail) == ("download", team.viewer.email, {"version": 2})
 
 
 def test_predictions_match_the_downloaded_bundle_and_one_row_is_explained(team, tiny_bundle, tmp_path):

@@ -4,8 +4,6 @@ comparison of versions, and the bundle download."""
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -277,24 +275,23 @@ def rebuild_section(version) -> None:
                 )
 
 
-def bundle_file_name(version) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")[:60] or "model"
-    return f"{slug}-v{version.version}.zip"
-
-
 def download_section(version) -> None:
     if not can(role, Action.DOWNLOAD):
         return
-    # The bytes are fetched only when the button is clicked: a download is audited, a page
-    # view is not.
+    # The button holds the bytes, so the browser fetches them as a plain file; the click is
+    # what the audit log records (a page view is not a download). A button whose bytes are
+    # made on the click (`data=` a callable) waits for a reply over the websocket, and on a
+    # busy machine that reply was lost: the button stayed disabled and nothing downloaded.
+    name, data = versions.bundle_zip(actor=actor, version_id=version.id)
     st.download_button(
         "Download bundle",
         icon=":material/download:",
         type="primary",
         key=f"bundle-{version.id}",
-        data=lambda: versions.download_bundle(actor=actor, version_id=version.id)[1],
-        file_name=bundle_file_name(version),
+        data=data,
+        file_name=name,
         mime="application/zip",
+        on_click=lambda: versions.record_download(actor=actor, version_id=version.id),
         help="Runs anywhere: pip install -r requirements.txt; python predict.py in.csv -o out.csv",
     )
 

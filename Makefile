@@ -21,8 +21,11 @@ run: $(STAMP)
 browser:
 	bash scripts/ensure_browser.sh
 
+# Two processes, each with its own embedded Postgres; a test file stays on one process, so
+# a module's trained fixtures are made once. TEST_PROCESSES=0 runs the suite in one process.
+TEST_PROCESSES ?= 2
 test: $(STAMP) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'

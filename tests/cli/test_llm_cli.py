@@ -103,6 +103,7 @@ def test_answers_of_the_wrong_types_fall_back_with_the_reason(table, tmp_path):
     assert summary["planner_fell_back"] is True and len(server.requests) >= 3
 
 
+@pytest.mark.slow
 def test_a_hostile_server_is_flagged_clipped_and_its_report_replaced(table, tmp_path):
     answers = hostile_answers(GOOD, "mean radius", "regression", "rmse")
     with ScriptedOpenAI("hostile", answers) as server:

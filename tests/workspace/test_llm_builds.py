@@ -39,6 +39,7 @@ def plan_and_train(team, workers, set_env, server, budget=8,  # noqa: F811 - the
     return planned, done
 
 
+@pytest.mark.slow
 def test_a_hostile_server_is_asked_about_and_its_report_never_shown(team, workers, set_env):  # noqa: F811
     answers = hostile_answers(GOOD, "mean radius", "regression", "rmse")
     with ScriptedOpenAI("hostile", answers) as server:
@@ -57,6 +58,7 @@ def test_a_hostile_server_is_asked_about_and_its_report_never_shown(team, worker
     assert version.metrics["planner_report"]["fallbacks"]
 
 
+@pytest.mark.slow
 def test_a_hung_server_costs_one_timeout_per_process_and_is_saved_on_the_build(
         team, workers, set_env):  # noqa: F811
     with ScriptedOpenAI("hang") as server:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
 import sqlalchemy as sa
 
 from db.artifacts import read_artifact
@@ -95,6 +96,7 @@ def test_cancel_stops_a_running_build_and_keeps_its_trials(team, workers):
     assert worker.poll() is None, "the worker keeps running"
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_noticed_and_its_build_retried(team, workers):
     dataset = add_dataset(team.editor, team.project_id, iris_csv(), "iris.csv")
     first = workers.start("doomed")
@@ -112,6 +114,7 @@ def test_a_killed_worker_is_noticed_and_its_build_retried(team, workers):
     assert [v.build_id for v in _versions(team.project_id)] == [build.id]
 
 
+@pytest.mark.slow
 def test_eight_concurrent_builds_get_distinct_versions_within_the_project_limit(team, workers, set_env):
     dataset = add_dataset(team.editor, team.project_id, iris_csv(), "iris.csv")
     limit = {"BRIEFML_MAX_CONCURRENT_BUILDS_PER_PROJECT": "3"}
@@ -165,6 +168,7 @@ def test_a_build_whose_training_raises_records_the_error_and_the_worker_carries_
     assert after.status == BuildStatus.SUCCEEDED, (after.error, workers.logs())
 
 
+@pytest.mark.slow
 def test_a_worker_stopped_mid_build_hands_the_build_back_to_the_queue(team, workers):
     dataset = add_dataset(team.editor, team.project_id, iris_csv(), "iris.csv")
     first = workers.start("leaving")

@@ -12,6 +12,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from db.engine import session_scope
@@ -58,6 +59,7 @@ def _status(team, build) -> BuildStatus:
     return builds.get_build(actor=team.viewer, build_id=build.id).status
 
 
+@pytest.mark.slow
 def test_a_training_process_acts_only_under_its_worker_and_dies_with_it(team, workers):
     """One worker's life (one start-up for both halves): frozen, then killed alone."""
     dataset = add_dataset(team.editor, team.project_id, cancer_csv(), "cancer.csv")

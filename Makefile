@@ -22,10 +22,11 @@ browser:
 	bash scripts/ensure_browser.sh
 
 # Two processes, each with its own embedded Postgres; a test file stays on one process, so
-# a module's trained fixtures are made once. TEST_PROCESSES=0 runs the suite in one process.
+# a module's trained fixtures are made once; files go out in the order tests/conftest.py
+# puts them (slowest first), not by their number of tests. TEST_PROCESSES=0: one process.
 TEST_PROCESSES ?= 2
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'

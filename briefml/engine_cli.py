@@ -318,7 +318,8 @@ def predict(
         "--trust", help="Public key file (.pub) of whoever built the bundle, besides your own (repeatable).")] = None,
 ) -> None:
     """Predict every row of INPUT with a bundle and write a CSV of predictions, with intervals
-    (regression) or prediction sets (classification); say how INPUT compares with the training data.
+    (regression) or prediction sets (classification), each row's own columns after them as
+    INPUT writes them; say how INPUT compares with the training data.
 
     The bundle must be signed by your own key (BRIEFML_HOME), a key in BRIEFML_TRUSTED_KEYS
     or one passed with --trust."""

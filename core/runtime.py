@@ -1782,9 +1782,20 @@ def predict_file(
     table, report = model.predict_table(df, coverage=coverage, drift=True)
     if explain:
         table = pd.concat([table, model.explain_table(df)], axis=1)
+    table = with_input_columns(table, df)
     if output_path is not None:
         spreadsheet_safe(table).to_csv(output_path, index=False)
     return table, report
+
+
+def with_input_columns(predictions: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """What the user came for first, then their own columns as the file wrote them (read
+    with `read_input_table`, every cell kept as written), so each prediction sits beside its
+    row. A prediction whose name an input column already has (a file that holds the target)
+    is named predicted_<name>; the others keep theirs, so `proba_<label>` stays as it is."""
+    taken = set(rows.columns)
+    predictions = predictions.rename(columns={c: f"predicted_{c}" for c in predictions.columns if c in taken})
+    return pd.concat([predictions.reset_index(drop=True), rows.reset_index(drop=True)], axis=1)
 
 
 UNVERIFIED = ("the bundle is unverified: its files match manifest.json, which catches damage but not "
@@ -1812,7 +1823,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Predict with a briefml bundle.")
     parser.add_argument("input", help="CSV (or .tsv, .parquet, .xlsx) file with the rows to predict")
-    parser.add_argument("-o", "--output", help="where to write the predictions CSV (default: print it)")
+    parser.add_argument("-o", "--output", help="where to write the predictions CSV, each row's own columns after them (default: print it)")
     parser.add_argument("--explain", action="store_true", help="add SHAP contributions per input column")
     parser.add_argument("--bundle", help="bundle zip or folder (default: the folder of predict.py)")
     parser.add_argument("--coverage", type=float, default=None,

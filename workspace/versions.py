@@ -186,8 +186,8 @@ def predict_file(
 
     The file is read by the one table reader a bundle's predict.py uses, its cells kept as
     written, so the user's columns come back unchanged. Returns {"table": the prediction
-    (named predicted_<target>, and predicted_proba_<class>, when the input already has a
-    column of that name) followed by the input columns, "warnings": [...], "drift",
+    (a prediction whose name an input column has is named predicted_<name>, as the target's
+    is when the file holds it) followed by the input columns, "warnings": [...], "drift",
     "drift_lines" and "coverage" (see `predict_rows`)}.
     Raises DataError for a file that cannot be read and core.runtime.SchemaError (a
     ValueError) when its rows do not fit the model.
@@ -196,11 +196,7 @@ def predict_file(
         load_in_project(session, actor, ModelVersion, version_id, Action.PREDICT, what="model version")
     rows = load_rows_to_predict(data, filename=filename, limits=load_limits())
     result = predict_rows(actor=actor, version_id=version_id, df=rows, coverage=coverage, drift=True)
-    predictions = result["table"]
-    if set(predictions.columns) & set(rows.columns):
-        predictions = predictions.add_prefix("predicted_")
-    # what the user came for first; their own columns after it, as the file wrote them
-    table = pd.concat([predictions.reset_index(drop=True), rows.reset_index(drop=True)], axis=1)
+    table = runtime.with_input_columns(result["table"], rows)  # as a bundle's predict.py writes it
     return {"table": table, "warnings": result["warnings"],
             **{key: result[key] for key in ("drift", "drift_lines", "coverage")}}
 

@@ -44,9 +44,10 @@ def test_predict_writes_the_target_and_one_probability_per_class(built):
     result = runner.invoke(app, ["predict", str(work / "m.zip"), str(work / "new.csv"),
                                  "-o", str(work / "out.csv")])
     assert result.exit_code == 0, result.output
-    out = pd.read_csv(work / "out.csv")
-    assert list(out.columns) == ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo", "set"]
-    assert len(out) == len(pd.read_csv(work / "new.csv"))
+    out, given = pd.read_csv(work / "out.csv"), pd.read_csv(work / "new.csv")
+    predicted = ["species", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo", "set"]
+    assert list(out.columns) == predicted + list(given.columns)  # each row's own columns after
+    pd.testing.assert_frame_equal(out[list(given.columns)], given)
     assert set(out["species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
     assert all(species in chosen.split(" | ") for species, chosen in zip(out["species"], out["set"]))
     assert "90% prediction sets" in result.stderr and "held-out rows" in " ".join(result.stderr.split())

@@ -231,7 +231,8 @@ def test_spreadsheet_formula_cells_are_neutralised_in_the_output(cancer, tmp_pat
     df.head(20).to_csv(tmp_path / "in.csv", index=False)
     predict_file(path, tmp_path / "in.csv", tmp_path / "out.csv")
     cells = pd.read_csv(tmp_path / "out.csv", dtype=str)
-    assert set(cells["diagnosis"]) <= {"'+fine", "'=SUM(A1)"}
+    # the prediction (named apart from the input's own diagnosis) and the input's cells alike
+    assert set(cells["predicted_diagnosis"]) | set(cells["diagnosis"]) <= {"'+fine", "'=SUM(A1)"}
     assert {"proba_+fine", "proba_=SUM(A1)"} <= set(cells.columns)  # do not start like a formula
 
 

@@ -203,7 +203,7 @@ def test_standalone_predict_py_prints_intervals_and_flags_a_shifted_batch(wage_b
     done = mf.run_predict_py(folder, tmp_path / "fresh.csv", "--report")
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(pd.io.common.StringIO(done.stdout))
-    assert list(out.columns) == ["wage", "lower", "upper"]
+    assert list(out.columns) == ["wage", "lower", "upper", *fresh.columns]  # then the input's own
     assert (out["lower"] <= out["wage"]).all() and (out["wage"] <= out["upper"]).all()
     assert (out["lower"] < out["upper"]).all()
     # no bound below the lowest wage the intervals were calibrated on (a plain ± would go

@@ -103,8 +103,12 @@ def running_stack(artifacts_dir):
 
 @pytest.fixture
 def browser_page():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # every wait as long as an action's: `make test` shares two cores between two processes,
+    # and there a page's answer to a click (a new project's "created and opened") took over
+    # the 5 s an assertion waits by default
+    expect.set_options(timeout=30_000)
     assert Path(CHROMIUM).exists(), (
         f"{CHROMIUM} is missing: run `make test`, which installs Debian's Chromium, or "
         "`sudo apt-get install -y chromium`."

@@ -33,6 +33,8 @@ app.command()(predict)
 runner = CliRunner()
 TARGET = awkward.TARGET
 OUTPUT_COLUMNS = [TARGET, "proba_No", "proba_Yes", "set"]  # set: the 90% prediction set
+# beside the input's own target column, the prediction is named predicted_<target>
+WRITTEN_COLUMNS = [f"predicted_{TARGET}", "proba_No", "proba_Yes", "set"]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +63,16 @@ def _add_version(project_id, bundle_bytes: bytes, result) -> ModelVersion:
         return version
 
 
-def _read_predictions(path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={TARGET: str}, keep_default_na=False)
+def _read_written(path) -> pd.DataFrame:
+    """A written predictions file, every cell as the file writes it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _predictions(table: pd.DataFrame) -> pd.DataFrame:
+    """The prediction columns of a written table, under the in-memory model's names."""
+    out = table[WRITTEN_COLUMNS].copy()
+    out.columns = OUTPUT_COLUMNS
+    return out
 
 
 def _bundle_predict_py(folder, input_path, output_path) -> subprocess.CompletedProcess:
@@ -80,8 +90,6 @@ def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team
         # the web app's batch predict, through the workspace layer
         web = versions.predict_file(actor=team.viewer, version_id=version.id, data=data, filename=name)
         web_table = web["table"]
-        web_predictions = web_table[[f"predicted_{c}" for c in OUTPUT_COLUMNS]]
-        web_predictions.columns = OUTPUT_COLUMNS
         # briefml predict
         cli = runner.invoke(app, ["predict", str(bundle), str(work / name), "-o", str(tmp_path / f"cli-{name}")])
         assert cli.exit_code == 0, cli.output
@@ -92,9 +100,11 @@ def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team
         assert list(in_memory.columns) == OUTPUT_COLUMNS
         assert set(in_memory[TARGET]) == {"Yes", "No"}
         expected = in_memory if expected is None else expected
-        for path, got in [("in memory", in_memory), ("web", web_predictions),
-                          ("briefml predict", _read_predictions(tmp_path / f"cli-{name}")),
-                          ("predict.py", _read_predictions(tmp_path / f"py-{name}"))]:
+        written = {"briefml predict": _read_written(tmp_path / f"cli-{name}"),
+                   "predict.py": _read_written(tmp_path / f"py-{name}")}
+        for path, got in [("in memory", in_memory), ("web", _predictions(web_table)),
+                          *[(path, _predictions(table).astype({c: float for c in OUTPUT_COLUMNS[1:3]}))
+                            for path, table in written.items()]]:
             pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True,
                                           obj=f"{name} through {path}")
         assert web["warnings"] == []
@@ -103,9 +113,11 @@ def test_every_path_reads_the_same_files_into_the_same_predictions(trained, team
                           encoding="utf-16" if name.endswith(".txt") else
                           "latin-1" if name.startswith("latin1") else "utf-8-sig",
                           keep_default_na=False)
-        pd.testing.assert_frame_equal(web_table[list(raw.columns)], raw, check_dtype=False)
-        # the prediction first, then the user's columns in the file's order
-        assert list(web_table.columns) == [f"predicted_{c}" for c in OUTPUT_COLUMNS] + list(raw.columns)
+        # the prediction first, then the user's columns in the file's order, on every path
+        for path, table in [("web", web_table), *written.items()]:
+            pd.testing.assert_frame_equal(table[list(raw.columns)], raw, check_dtype=False,
+                                          obj=f"{name}'s own columns through {path}")
+            assert list(table.columns) == WRITTEN_COLUMNS + list(raw.columns), path
 
 
 def test_a_yes_no_target_answers_in_the_files_own_labels(trained, team):
@@ -163,10 +175,10 @@ def test_bad_files_get_the_uploads_one_line_errors_on_every_predict_path(trained
     cli = runner.invoke(app, ["predict", str(bundle), str(tmp_path / "unreadable.csv"), "-o", str(tmp_path / "u.csv")])
     assert cli.exit_code == 0, cli.output
     assert said in " ".join(cli.stderr.split()) and "Traceback" not in cli.output
-    assert len(_read_predictions(tmp_path / "u.csv")) == 6
+    assert len(_read_written(tmp_path / "u.csv")) == 6
     done = _bundle_predict_py(folder, tmp_path / "unreadable.csv", tmp_path / "u2.csv")
     assert done.returncode == 0 and f"warning: {said}" in done.stderr, done.stderr
-    pd.testing.assert_frame_equal(_read_predictions(tmp_path / "u2.csv"), _read_predictions(tmp_path / "u.csv"))
+    pd.testing.assert_frame_equal(_read_written(tmp_path / "u2.csv"), _read_written(tmp_path / "u.csv"))
 
 
 def test_build_says_two_columns_share_a_name(tmp_path):

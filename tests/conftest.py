@@ -52,9 +52,9 @@ def _heaviness(items) -> dict:
 
 def pytest_collection_modifyitems(items) -> None:
     """The files with the longest tests go first, each file's tests together and in order.
-    `make test` hands whole files to two processes in this order, so the browser journeys
-    overlap with everything else instead of running last, alone (on 2 cores the suite took
-    612 s with them last)."""
+    `make test TEST_PROCESSES=2` hands whole files to two processes in this order, so the
+    browser journeys overlap with everything else instead of running last, alone (on 2 cores
+    the suite took 612 s with them last)."""
     rank = _heaviness(items)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a rank stays
 

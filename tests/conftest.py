@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(items) -> None:
     browser journeys overlap with everything else instead of running last, alone (on 2 cores
     the suite took 612 s with them last)."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return  # one process: the files' own order (the LLM adapter's tests depend on it)
+        return  # in one process the order changes nothing; the files keep their own
     rank = _heaviness(items)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a rank stays
 

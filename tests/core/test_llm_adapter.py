@@ -143,5 +143,11 @@ def test_a_missing_api_key_names_the_variable_to_set(monkeypatch):
 def test_a_missing_provider_package_names_the_extra_to_install(monkeypatch):
     # The provider packages are optional extras; hide it in case this machine has it.
     monkeypatch.setitem(sys.modules, "langchain_openai", None)  # `import` now raises ImportError
+    # LangChain keeps each provider's class once imported: a test that made an OpenAI model
+    # earlier in this process would otherwise hide the missing package (seen when the suite's
+    # files ran in another order)
+    from langchain.chat_models.base import _get_chat_model_creator
+
+    _get_chat_model_creator.cache_clear()
     with pytest.raises(LLMSetupError, match=r"pip install 'briefml\[openai\]'"):
         create_chat_model("openai:gpt-4.1-mini", api_key="sk-test")

@@ -21,11 +21,10 @@ run: $(STAMP)
 browser:
 	bash scripts/ensure_browser.sh
 
-# TEST_PROCESSES=2 runs the suite on two processes (pytest-xdist), each with its own embedded
-# Postgres; a test file stays on one process, so a module's trained fixtures are made once, and
-# files go out in the order tests/conftest.py puts them (slowest first). One process is the
-# default: on two, a browser journey starting beside another failed once on a fresh clone.
-TEST_PROCESSES ?= 0
+# The suite runs on two processes (pytest-xdist), each with its own embedded Postgres; a test
+# file stays on one process, so a module's trained fixtures are made once, and files go out in
+# the order tests/conftest.py puts them (slowest first). TEST_PROCESSES=0 runs it in one.
+TEST_PROCESSES ?= 2
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 

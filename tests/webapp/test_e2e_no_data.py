@@ -9,7 +9,13 @@ import re
 
 import pytest
 
-from tests.webapp.test_e2e import PASSWORD, browser_page, running_stack, small_csv  # noqa: F401
+from tests.webapp.test_e2e import (  # noqa: F401
+    PASSWORD,
+    browser_page,
+    running_stack,
+    small_csv,
+    wait_for_app_run,
+)
 
 EMAIL = "nadia@example.com"
 
@@ -33,10 +39,7 @@ class Browser:
         return self.page.locator(f"{selector}:visible")
 
     def idle(self) -> None:
-        from playwright.sync_api import expect
-
-        self.page.wait_for_timeout(300)
-        expect(self.page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=60_000)
+        wait_for_app_run(self.page)
 
     def sign_up(self, url: str) -> None:
         from playwright.sync_api import expect

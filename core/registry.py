@@ -11,7 +11,8 @@ it returns predicts through `core.runtime` exactly as a bundle will. scikit-lear
 Pipelines of standard classes only (skops saves them with an explicit trusted-types list).
 
 `search_space` maps a parameter to ``(low, high)`` (numbers; ints where the family says so)
-or to a list of allowed choices. `validate_candidate` rejects unknown names and clips
+or to a list of allowed choices, or to FEATURE_NAMES: a list of prepared feature names.
+`validate_candidate` rejects unknown names and clips
 numbers that fall outside their bounds (and says so in `Candidate.why`).
 """
 
@@ -42,7 +43,7 @@ from threadpoolctl import threadpool_limits
 
 from core.cpu import available_threads, openmp_threads
 from core.errors import PlanError
-from core.runtime import MISSING_CATEGORY, feature_kinds
+from core.runtime import MISSING_CATEGORY, feature_kinds, lightgbm_features
 from core.spec import Candidate
 
 # HistGradientBoosting's native categorical support stores a functools.partial of
@@ -51,6 +52,8 @@ from core.spec import Candidate
 NATIVE_HGB_CATEGORIES = False
 
 
+FEATURE_NAMES = "feature names"  # a search-space entry: a list of prepared feature names
+MAX_NAMED_FEATURES = 2000
 PROGRESS_SECONDS = 1.0  # how often a long fit says it is still going
 
 
@@ -329,6 +332,9 @@ class LightGBMFamily(_EarlyStoppedBoosting):
         "max_cat_to_onehot": (1, 64),
         "extra_trees": [False, True],
         "early_stopping_rounds": (10, 500),
+        # prepared features the trees may not split on (see `fit`); the search proposes it
+        # for features that follow time itself in forward-in-time folds
+        "ignore_features": FEATURE_NAMES,
     }
     int_params = frozenset({"num_iterations", "num_leaves", "min_data_in_leaf", "bagging_freq",
                             "max_bin", "max_cat_to_onehot", "early_stopping_rounds"})
@@ -350,7 +356,8 @@ class LightGBMFamily(_EarlyStoppedBoosting):
     def _params(self, params: dict, ctx: FitContext, n_rows: int) -> dict:
         objective = {"regression": ("regression", "l2"), "binary": ("binary", "binary_logloss")}.get(
             ctx.task_type, ("multiclass", "multi_logloss"))
-        out = {k: v for k, v in params.items() if k not in ("num_iterations", "early_stopping_rounds")}
+        out = {k: v for k, v in params.items()
+               if k not in ("num_iterations", "early_stopping_rounds", "ignore_features")}
         out.update(objective=objective[0], metric=objective[1], seed=ctx.seed, verbosity=-1,
                    num_threads=openmp_threads(ctx.threads, n_rows))  # see core/cpu.py
         if ctx.task_type == "multiclass":
@@ -364,7 +371,8 @@ class LightGBMFamily(_EarlyStoppedBoosting):
 
         from core.runtime import lightgbm_frame
 
-        features = lightgbm_frame(x, ctx.schema)
+        features = _blanked(lightgbm_frame(x, ctx.schema), ctx.schema,
+                            params.get("ignore_features") or ())
         if features.shape[1] == 0:
             raise ValueError("LightGBM needs at least one numeric or categorical column.")
         lgb_params = self._params(params, ctx, len(x))
@@ -384,6 +392,22 @@ class LightGBMFamily(_EarlyStoppedBoosting):
                 "completed_share": trained / max(1, total), "interrupted": guard.interrupted}
         return FittedModel("lightgbm", model, info)
 
+
+
+def _blanked(features: pd.DataFrame, schema: dict, ignored) -> pd.DataFrame:
+    """The training frame with the ignored features missing on every row: the trees cannot
+    split on them, yet the model keeps every feature, so a bundle passes the same frame as
+    for any LightGBM member and those features' values change nothing."""
+    ignored = set(ignored)
+    blank = [f"f{i}" for i, name in enumerate(lightgbm_features(schema)) if name in ignored]
+    if not blank:
+        return features
+    features = features.copy()
+    for column in blank:
+        values = features[column]
+        features[column] = (pd.Categorical([None] * len(values), dtype=values.dtype)
+                            if isinstance(values.dtype, pd.CategoricalDtype) else np.nan)
+    return features
 
 
 # --------------------------------------------------------------------------- sklearn helpers
@@ -680,8 +704,14 @@ def describe_registry(task_type: str | None = None) -> list[dict]:
     return out
 
 
-def _check_value(family: EstimatorFamily, param: str, value: Any, bounds: tuple | list,
+def _check_value(family: EstimatorFamily, param: str, value: Any, bounds: tuple | list | str,
                  notes: list[str]) -> Any:
+    if bounds == FEATURE_NAMES:
+        if not isinstance(value, list) or len(value) > MAX_NAMED_FEATURES or not all(
+                isinstance(v, str) and len(v) <= 500 for v in value):
+            raise PlanError(f"Parameter '{param}' of '{family.name}' must be a list of at most "
+                            f"{MAX_NAMED_FEATURES} feature names, not {str(value)[:80]!r}.")
+        return sorted(set(value))  # names the data does not have are skipped when fitting
     if isinstance(bounds, list):
         if value not in bounds:
             raise PlanError(

@@ -1,15 +1,17 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
 from core.callbacks import RecordingCallbacks
+from core.errors import PlanError
 from core.planning.search_rules import first_search_plan, refine_candidates
 from core.profile import profile_frame
-from core.registry import validate_candidate
-from core.runtime import prepare_frame
-from core.search import MAX_HOLDOUT_ROWS, BudgetClock, ModelSearch, make_folds
+from core.registry import REGISTRY, FitContext, validate_candidate
+from core.runtime import Member, member_output, prepare_frame
+from core.search import MAX_HOLDOUT_ROWS, BudgetClock, ModelSearch, clock_features, make_folds
 from core.spec import Candidate, SearchPlan, TaskSpec, TrialResult
 
 FEATURES = ["mean radius", "mean texture", "mean smoothness", "worst area"]
@@ -260,3 +262,71 @@ def test_which_trials_ship_their_fold_models(estimator, params, scheme, metric, 
     record = TrialRecord(result=None, candidate=Candidate(estimator=estimator, params=params),
                          models=[object()] * len(folds.splits))
     assert ships_fold_models(record, folds, metric, rows) is bagged
+
+
+# --------------------------------------------------------------------------- features that follow time
+
+
+@pytest.fixture(scope="module")
+def dated_sales():
+    """A year of daily rows, in time order: sales follow the weekday and a noisy level that
+    does not trend, and a 'month' column rises with time (a clock)."""
+    rng = np.random.default_rng(0)
+    n = 730
+    days = np.arange(n)
+    weekday = days % 7
+    df = pd.DataFrame({
+        "month": days * 12 // n + 1,
+        "weekday": weekday,
+        "noise": rng.normal(size=n),
+    })
+    y = 10 * (weekday >= 5) + rng.normal(size=n)
+    schema = {"target": "sales", "task_type": "regression",
+              "columns": [{"name": c, "kind": "numeric"} for c in df.columns]}
+    x, _ = prepare_frame(df, schema)
+    spec = TaskSpec(target="sales", task_type="regression", metric="rmse",
+                    feature_columns=list(df.columns))
+    return x, y, schema, spec, days.astype("float64")
+
+
+def test_a_feature_that_rises_with_time_is_found_and_a_shuffled_one_is_not(dated_sales):
+    x, _, schema, _, order = dated_sales
+    assert clock_features(x, schema, order, seed=0) == ["month"]
+    shuffled = np.random.default_rng(1).permutation(order)  # the same rows, no time order
+    assert clock_features(x, schema, shuffled, seed=0) == []
+
+
+def test_forward_folds_add_one_lightgbm_trial_kept_off_the_clock_features(dated_sales):
+    x, y, schema, spec, order = dated_sales
+    floor = Candidate(estimator="lightgbm", params={"num_iterations": 50, "learning_rate": 0.1})
+    plan = SearchPlan(candidates=[floor], validation="cv3", budget_seconds=30)
+    clock = BudgetClock(30)
+    search = ModelSearch(spec=spec, plan=plan, seed=0).fit(
+        x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=0,
+        order=order)
+    assert [t.params.get("ignore_features") for t in search.leaderboard_] == [None, ["month"]]
+    assert search.leaderboard_[1].parent == search.leaderboard_[0].trial_id
+    # rows in random order: no trial is added
+    random_order = ModelSearch(spec=spec, plan=plan, seed=0).fit(
+        x, y, schema=schema, clock=clock, search_deadline=lambda s: clock.end, n_classes=0)
+    assert len(random_order.leaderboard_) == 1
+
+
+def test_a_lightgbm_kept_off_a_feature_never_splits_on_it_and_ignores_its_values(dated_sales):
+    x, y, schema, _, _ = dated_sales
+    ctx = FitContext(task_type="regression", schema=schema, seed=0)
+    fitted = REGISTRY["lightgbm"].fit({"num_iterations": 40, "ignore_features": ["weekday"]},
+                                      x, y, ctx)
+    used = fitted.estimator.feature_importance("split")
+    assert used[list(x.columns).index("weekday")] == 0
+    assert used.sum() > 0
+    member = Member(kind="lightgbm", estimator=fitted.estimator)
+    changed = x.assign(weekday=x["weekday"][::-1].to_numpy())
+    np.testing.assert_array_equal(member_output(member, x, schema), member_output(member, changed, schema))
+
+
+@pytest.mark.parametrize("value", ["month", [1, 2], ["x"] * 2001])
+def test_ignore_features_must_be_a_list_of_names(value):
+    with pytest.raises(PlanError, match="list of at most"):
+        validate_candidate(Candidate(estimator="lightgbm", params={"ignore_features": value}),
+                           "regression")

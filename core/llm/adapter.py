@@ -319,14 +319,17 @@ class LLMAdapter:
             )
         try:
             return _invoke_within(structured, messages, wait)
-        except TimeoutError:
-            self.unavailable = f"the model did not answer within {wait:.1f} s"
-            raise LLMUnavailableError(
-                f"Timeout: {self.unavailable}; the rest of the build is planned offline.",
-                tries=tries, kind="timeout",
-            ) from None
         except Exception as exc:  # noqa: BLE001 - network, rate limit, provider: a failed try
-            if _is_unreachable(exc):
+            failure = _unavailable_kind(exc)
+            if failure == "timeout":
+                # our own bound, or the client's read timeout (the same bound) when it fires
+                # first: either way the server was reached and did not answer in time
+                self.unavailable = f"the model did not answer within {wait:.1f} s"
+                raise LLMUnavailableError(
+                    f"Timeout: {self.unavailable}; the rest of the build is planned offline.",
+                    tries=tries, kind="timeout",
+                ) from None
+            if failure == "unreachable":
                 self.unavailable = f"the model could not be reached ({_first_line(exc)})"
                 raise LLMUnavailableError(
                     f"Unreachable: {self.unavailable}; the rest of the build is planned offline.",
@@ -460,16 +463,28 @@ def _call_within(call: Callable[[], Any], seconds: float) -> Any:
     return box["reply"]
 
 
-_UNREACHABLE_NAMES = ("Timeout", "TimeoutError", "ConnectError", "ConnectionError", "APIConnectionError")
+def _causes(exc: BaseException | None, most: int = 10) -> list[BaseException]:
+    """The exception and its causes, nearest first."""
+    chain: list[BaseException] = []
+    while exc is not None and len(chain) < most:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
 
 
-def _is_unreachable(exc: BaseException) -> bool:
-    """A timeout or a failed connection, here or anywhere in the exception's causes."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, (TimeoutError, ConnectionError)):
-            return True
-        if any(type(exc).__name__.endswith(name) for name in _UNREACHABLE_NAMES):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
+def _unavailable_kind(exc: BaseException) -> str | None:
+    """'unreachable' when no connection was made (refused, failed, timed out connecting),
+    'timeout' when the server was reached and did not answer in time, None for any other
+    failure (worth another try). openai's APITimeoutError is an APIConnectionError, so
+    timeouts are told apart before the generic connection errors."""
+    chain = _causes(exc)
+    names = [type(e).__name__ for e in chain]
+    if any(n.endswith(("ConnectError", "ConnectTimeout")) for n in names) or any(
+            isinstance(e, ConnectionError) for e in chain):
+        return "unreachable"
+    if any(isinstance(e, TimeoutError) for e in chain) or any(
+            n.endswith(("Timeout", "TimeoutError")) for n in names):
+        return "timeout"
+    if any(n.endswith(("ConnectionError", "APIConnectionError")) for n in names):
+        return "unreachable"
+    return None

@@ -151,3 +151,36 @@ def test_a_missing_provider_package_names_the_extra_to_install(monkeypatch):
     _get_chat_model_creator.cache_clear()
     with pytest.raises(LLMSetupError, match=r"pip install 'briefml\[openai\]'"):
         create_chat_model("openai:gpt-4.1-mini", api_key="sk-test")
+
+
+def _raised_from(error: BaseException, cause: BaseException) -> BaseException:
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise error from inner
+    except BaseException as outer:
+        return outer
+
+
+def test_a_read_timeout_is_a_timeout_and_a_failed_connection_is_unreachable():
+    """The client's own read timeout (the same bound as ours) can fire before ours on a busy
+    machine: it is a timeout all the same, though openai files it under connection errors."""
+    import httpx
+    import openai
+
+    from core.llm.adapter import _unavailable_kind
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    read_timeout = _raised_from(openai.APITimeoutError(request=request),
+                                httpx.ReadTimeout("timed out", request=request))
+    refused = _raised_from(openai.APIConnectionError(request=request),
+                           httpx.ConnectError("[Errno 111] Connection refused", request=request))
+    connect_timeout = _raised_from(openai.APITimeoutError(request=request),
+                                   httpx.ConnectTimeout("timed out", request=request))
+    assert _unavailable_kind(read_timeout) == "timeout"
+    assert _unavailable_kind(TimeoutError("no answer within 2.0 s")) == "timeout"
+    assert _unavailable_kind(refused) == "unreachable"
+    assert _unavailable_kind(connect_timeout) == "unreachable"
+    assert _unavailable_kind(ConnectionRefusedError()) == "unreachable"
+    assert _unavailable_kind(ValueError("rate limited")) is None

@@ -140,6 +140,26 @@ def wait_for_app_run(page) -> None:
     page.wait_for_timeout(100)
 
 
+def click_until(button, shows, *, tries: int = 3, wait_ms: int = 30_000) -> None:
+    """Click `button` until `shows` is visible, at most `tries` times and only while the
+    button is still there. Under load (two test processes and two `briefml up` starting on a
+    cold machine) Streamlit dropped a click now and then: the form stayed filled in and
+    nothing ran (seen in CI on "Create project" and "Start a column table"). A person clicks
+    again; so does this, and says how many clicks it took."""
+    from playwright.sync_api import expect
+
+    for attempt in range(1, tries + 1):
+        button.click()
+        try:
+            expect(shows).to_be_visible(timeout=wait_ms)
+        except AssertionError:
+            if attempt == tries or not button.is_visible():
+                raise
+            print(f"click {attempt} on {button} showed nothing within {wait_ms} ms; again")
+        else:
+            return
+
+
 def small_csv(path: Path) -> Path:
     from webapp.sample import SAMPLE_CSV
 

@@ -12,6 +12,7 @@ import pytest
 from tests.webapp.test_e2e import (  # noqa: F401
     PASSWORD,
     browser_page,
+    click_until,
     running_stack,
     small_csv,
     wait_for_app_run,
@@ -54,15 +55,13 @@ class Browser:
         self.idle()
 
     def new_project(self, name: str) -> None:
-        from playwright.sync_api import expect
-
         self.page.get_by_role("link", name="Projects").first.click()
         self.idle()
         if not self.visible("input[aria-label='Name']").count():
             self.page.get_by_text("New project").first.click()  # a closed expander once one exists
         self.visible("input[aria-label='Name']").first.fill(name)
-        self.page.get_by_role("button", name="Create project").click()
-        expect(self.page.get_by_text(name).first).to_be_visible(timeout=30_000)
+        click_until(self.page.get_by_role("button", name="Create project"),
+                    self.page.get_by_text(f"Project '{name}' created"))
         self.idle()
 
 
@@ -88,8 +87,8 @@ def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tm
     page.get_by_role("link", name="New model").first.click()
     expect(page.get_by_text("has no datasets yet")).to_be_visible()
     visible("input[aria-label='What should the model predict?']").fill("Which species is a penguin?")
-    page.get_by_role("button", name="Search my projects").click()
-    expect(page.get_by_text("project Field trip")).to_be_visible()
+    click_until(page.get_by_role("button", name="Search my projects"),
+                page.get_by_text("project Field trip"))
     idle()
     shot("library-found")
     page.get_by_role("button", name="Copy here and use").click()
@@ -101,8 +100,8 @@ def test_no_data_yet_in_a_browser(running_stack, browser_page, artifacts_dir, tm
 
     # a column table filled in by hand generates a synthetic table
     page.get_by_text("No data yet? Find a table in your library").click()
-    page.get_by_role("button", name="Start a column table").click()
-    expect(page.get_by_role("button", name="Generate the table")).to_be_visible()
+    click_until(page.get_by_role("button", name="Start a column table"),
+                page.get_by_role("button", name="Generate the table"))
     idle()
     shot("column-table")
     page.get_by_role("button", name="Generate the table").click()

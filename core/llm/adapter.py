@@ -321,19 +321,15 @@ class LLMAdapter:
             return _invoke_within(structured, messages, wait)
         except Exception as exc:  # noqa: BLE001 - network, rate limit, provider: a failed try
             failure = _unavailable_kind(exc)
-            if failure == "timeout":
-                # our own bound, or the client's read timeout (the same bound) when it fires
-                # first: either way the server was reached and did not answer in time
-                self.unavailable = f"the model did not answer within {wait:.1f} s"
+            if failure is not None:
+                # a timeout is our own bound, or the client's read timeout (the same bound)
+                # when it fires first: either way the server was reached and did not answer
+                self.unavailable = (f"the model did not answer within {wait:.1f} s"
+                                    if failure == "timeout"
+                                    else f"the model could not be reached ({_first_line(exc)})")
                 raise LLMUnavailableError(
-                    f"Timeout: {self.unavailable}; the rest of the build is planned offline.",
-                    tries=tries, kind="timeout",
-                ) from None
-            if failure == "unreachable":
-                self.unavailable = f"the model could not be reached ({_first_line(exc)})"
-                raise LLMUnavailableError(
-                    f"Unreachable: {self.unavailable}; the rest of the build is planned offline.",
-                    tries=tries, kind="unreachable",
+                    f"{failure.capitalize()}: {self.unavailable}; the rest of the build is "
+                    "planned offline.", tries=tries, kind=failure,
                 ) from None
             self._last_request_error = f"the request failed: {_first_line(exc)}"
             return None

@@ -354,6 +354,7 @@ class Brief:
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         about = _feeling_object(outcome)
+        names_the_data = _data_names(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -387,6 +388,8 @@ class Brief:
                 weight *= MEASURE_WEIGHT  # "years of schooling": schooling is the thing
             if i in about:
                 weight = min(weight, CONTEXT_WEIGHT)  # "happy *with their salary*"
+            if i in names_the_data:
+                weight = min(weight, ENTITY_WEIGHT)  # "in this *congress* table"
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -462,6 +465,23 @@ def _heads(text: str) -> set[int]:
         heads.add(i)
         previous = None if word in COMMON_VERBS else found
     return heads
+
+
+# "this congress table", "our churn data": words that say which table, not what to predict
+_DATA_NAME = re.compile(
+    r"\b(?:this|the|our|my|that|your)\s+((?:[^\W\d_]+\s+){1,2}?)"
+    r"(?:table|data|dataset|data set|file|spreadsheet|sheet|csv|extract)\b",
+    re.IGNORECASE,
+)
+
+
+def _data_names(text: str) -> set[int]:
+    """Positions (in `WORD.findall(text)`) of the words naming the table itself."""
+    spans = [found.span(1) for found in _DATA_NAME.finditer(text)]
+    return {
+        i for i, word in enumerate(WORD.finditer(text))
+        if any(start <= word.start() < end for start, end in spans)
+    }
 
 
 def _hyphened(text: str, found: re.Match) -> bool:

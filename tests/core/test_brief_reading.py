@@ -562,3 +562,11 @@ def test_what_one_pays_for_is_a_price_not_a_wage():
     frame = _frame(price="num", income="num", catch="num")
     assert _target("what did the angler pay for the trip they took", frame) == "price"
     assert _target("How much is a worker paid per hour?", frame) == "income"
+
+
+def test_words_naming_the_table_itself_are_not_the_outcome():
+    brief = Brief.read("what is the price in this housing table")
+    assert brief.weights["hous"] < brief.weights["pric"] / 2
+    frame = _frame(housing_units="count", region=["N", "S"], money_con="num")
+    # a word that only says which table it is ('congress' ~ 'con') proposes no target
+    assert _target("just give me something interesting out of this congress table lol", frame) is None

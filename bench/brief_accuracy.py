@@ -1,9 +1,9 @@
 """How often the offline planner finds the target a brief asks for, on the brief corpus.
 
-    PYTHONPATH=$PWD python -m bench.brief_accuracy [--half dev|test|test2|test3|both|all] [--no-public]
+    PYTHONPATH=$PWD python -m bench.brief_accuracy [--half dev|test|test2|test3|test4|test5|both|all] [--no-public]
         [--reliability]
 
-`--half both` measures dev and test, `--half all` every half (test, dev, test2, test3).
+`--half both` measures dev and test, `--half all` every half (test, dev, test2 to test5).
 For each brief of `bench/briefs/<half>.jsonl`, the table is loaded, profiled and checked, and the
 offline planner proposes a task, exactly as `briefml build` does before training. A brief is
 *right* when the proposal's target is the expected one (or one of its `also_ok`), or when the

@@ -24,8 +24,8 @@ import pandas as pd
 from bench.tasks import _load_source
 
 HERE = Path(__file__).parent
-# test, test2 and test3 are held out (never tuned to); dev is for development. See README.md.
-HALVES = ("test", "dev", "test2", "test3", "test4")
+# test, test2, test3, test4 and test5 are held out (never tuned to); dev is for development. See README.md.
+HALVES = ("test", "dev", "test2", "test3", "test4", "test5")
 STYLES = (
     "question", "imperative", "business", "inputs_from", "no_column_words",
     "named", "values", "ambiguous", "bad",
@@ -149,6 +149,10 @@ def stats() -> str:
                  f"dev tables not in test: {len(tables['dev'] - tables['test'])}; "
                  f"test2 tables in neither test nor dev: {len(test2_new)} of {len(tables['test2'])}; "
                  f"test3 tables in no other half: {len(test3_new)} of {len(tables['test3'])}.")
+    for later in HALVES[HALVES.index("test4"):]:
+        others = set().union(*(t for h, t in tables.items() if h != later))
+        lines[-1] += (f" {later} tables in no other half: {len(tables[later] - others)} of "
+                      f"{len(tables[later])}.")
     thin = [f"{h}:{t}" for h in HALVES for t, n in Counter(e["table"] for e in halves[h]).items() if n < 3]
     if thin:
         lines.append("Tables with fewer than 3 briefs in a half: " + ", ".join(sorted(thin)))

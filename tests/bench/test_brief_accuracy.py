@@ -61,6 +61,6 @@ def test_public_tasks_are_all_right():
 
 def test_half_option_keeps_both_as_dev_and_test_and_all_adds_the_blind_halves():
     assert accuracy.halves_of("both") == ("dev", "test")
-    assert set(accuracy.halves_of("all")) == {"dev", "test", "test2", "test3", "test4"}
+    assert set(accuracy.halves_of("all")) == {"dev", "test", "test2", "test3", "test4", "test5"}
     assert accuracy.halves_of("test2") == ("test2",)
     assert accuracy.halves_of("test3") == ("test3",)

@@ -57,6 +57,7 @@ def test_specs_that_would_need_a_download_or_do_not_exist_are_refused(spec, mess
     ("test2", 90, 30, 20),
     ("test3", 120, 36, 36),
     ("test4", 150, 45, 45),
+    ("test5", 150, 45, 45),
 ])
 def test_a_blind_half_is_big_enough_and_mostly_on_tables_no_other_half_uses(
         blind, minimum, tables_at_least, new_tables_at_least):
@@ -72,7 +73,7 @@ def test_a_blind_half_is_big_enough_and_mostly_on_tables_no_other_half_uses(
     assert 0.08 <= asks / len(briefs) <= 0.15
 
 
-@pytest.mark.parametrize("blind", ["test3", "test4"])
+@pytest.mark.parametrize("blind", ["test3", "test4", "test5"])
 def test_each_table_of_a_blind_half_has_its_briefs_in_different_styles(blind):
     styles_of: dict[str, list[str]] = {}
     for entry in tables.read_half(blind):

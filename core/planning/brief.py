@@ -328,6 +328,7 @@ class Brief:
     word_initials: set[str] = field(default_factory=set)  # of any 2-3 words: 'orange juice' → oj
     negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
+    years: set[str] = field(default_factory=set)  # years said, as two digits: "in 1980" → 80
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
 
     _whole: Brief | None = field(default=None, repr=False)
@@ -354,7 +355,7 @@ class Brief:
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         about = _feeling_object(outcome)
-        names_the_data = _data_names(outcome)
+        names_the_data = _data_names(outcome) | _conditions(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -389,7 +390,7 @@ class Brief:
             if i in about:
                 weight = min(weight, CONTEXT_WEIGHT)  # "happy *with their salary*"
             if i in names_the_data:
-                weight = min(weight, ENTITY_WEIGHT)  # "in this *congress* table"
+                weight = min(weight, ENTITY_WEIGHT)  # "in this *congress* table", "on *diet* 3"
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {
@@ -410,6 +411,7 @@ class Brief:
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)
+        out.years = {found[-2:] for found in _YEAR.findall(text)}
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
@@ -481,6 +483,25 @@ def _data_names(text: str) -> set[int]:
     return {
         i for i, word in enumerate(WORD.finditer(text))
         if any(start <= word.start() < end for start, end in spans)
+    }
+
+
+# "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
+_YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?![\w.])")
+
+
+_CONDITION_PREPOSITIONS = words_of("on at by in under after before during with for")
+
+
+def _conditions(text: str) -> set[int]:
+    """Positions of a word and the number after it that state a condition, not the outcome:
+    "how heavy will a chick be by *day 21* on *diet 3*"."""
+    found = [w.group(0).lower() for w in WORD.finditer(text)]
+    return {
+        j for i in range(1, len(found) - 1)
+        if found[i - 1] in _CONDITION_PREPOSITIONS and found[i + 1].isdigit()
+        and not found[i].isdigit()
+        for j in (i, i + 1)
     }
 
 
@@ -734,14 +755,24 @@ _CLAUSE_WORDS = words_of(
 )
 
 
+_CLAUSE_START = re.compile(
+    r"\b(?:" + "|".join(sorted(_CLAUSE_WORDS)) + r"|figure out|work out|flag)\b", re.IGNORECASE
+)
+
+
 def _inputs_first(before: str, after: str) -> tuple[str, str]:
     """'Using education, experience and age, what does a worker earn?': the input list runs
     over the commas until a part that starts a clause."""
     parts = after.split(",")
     for i, part in enumerate(parts[1:], start=1):
-        words = [w.lower() for w in WORD.findall(part)]
-        if any(w in _CLAUSE_WORDS for w in words):
+        clause = _CLAUSE_START.search(part)
+        if clause and not part[: clause.start()].strip():
             return before + ",".join(parts[i:]), ",".join(parts[:i])
+        if clause:
+            # "from humidity, temperature and tree cover figure out whether ...": the
+            # list's last item runs up to the clause
+            inputs = ",".join([*parts[:i], part[: clause.start()]]).rstrip(" ,")
+            return before + ",".join([part[clause.start():], *parts[i + 1:]]), inputs
     return before, after  # "Predict from the class, displacement and mileage."
 
 

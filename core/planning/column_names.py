@@ -236,7 +236,7 @@ def name_words(name: str) -> list[str]:
 
 # a year glued to a word: 'inc86' is 'inc' of 1986, 'inc86sq' its square ('exam3' keeps its
 # digit: it tells the third exam from the first)
-_DIGITS_INSIDE = re.compile(r"(?<=[A-Za-z]{3})(?=\d{2})|(?<=\d{2})(?=[A-Za-z]{2})")
+_DIGITS_INSIDE = re.compile(r"(?<=[A-Za-z]{2})(?=\d{2})|(?<=\d{2})(?=[A-Za-z]{2})")
 
 
 def name_tokens(name: str) -> list[str]:

@@ -237,6 +237,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
         matches += generic
     matches += _weigh_meaning(scored, matches, brief)
     _prefer_the_said_qualifier(matches, words_of_columns)
+    _prefer_the_said_year(matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
@@ -260,6 +261,31 @@ def _prefer_the_said_qualifier(matches: list[Match], words_of_columns: dict[str,
         elif any(_says_more_of(m, sibling, words_of_columns) for m in fuller):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a fuller name says more of what the brief asks")
+
+
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(?:\d{2}|(?:19|20)\d{2})(?!\d)")
+YEAR_BONUS = 0.3
+
+
+def _prefer_the_said_year(matches: list[Match], brief: Brief) -> None:
+    """"What will a young man's log wage be in 1980": of 'lw' and 'lw80', which the brief's
+    words match alike, the one carrying the year it says is asked; a sibling carrying
+    another year, or none, weighs less."""
+    if not brief.years:
+        return
+    def years_of(match: Match) -> set[str]:
+        return {found[-2:] for found in _YEAR_IN_NAME.findall(match.column.name)}
+    said = [m for m in matches if years_of(m) & brief.years]
+    for match in said:
+        match.score = round(match.score + YEAR_BONUS, 4)
+        years = ", ".join(sorted(years_of(match) & brief.years))
+        match.reasons.append(f"its name carries the year the brief says ({years})")
+    for sibling in matches:
+        if sibling in said or sibling.named:
+            continue
+        if any(name_words(m.column.name) == name_words(sibling.column.name) for m in said):
+            sibling.score = round(sibling.score * SIBLING_SHARE, 4)
+            sibling.reasons.append("but a sibling carries the year the brief says")
 
 
 def _says_more_of(fuller: Match, bare: Match, words_of_columns: dict[str, list[str]]) -> bool:

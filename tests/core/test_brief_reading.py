@@ -570,3 +570,22 @@ def test_words_naming_the_table_itself_are_not_the_outcome():
     frame = _frame(housing_units="count", region=["N", "S"], money_con="num")
     # a word that only says which table it is ('congress' ~ 'con') proposes no target
     assert _target("just give me something interesting out of this congress table lol", frame) is None
+
+
+def test_a_year_said_picks_the_sibling_whose_name_carries_it():
+    frame = _frame(lw="num", lw80="num", school="count")
+    assert _target("What will a young man's log wage be in 1980?", frame) == "lw80"
+    # no year said: the two are the same words, so the planner asks which
+    assert _target("model their log wage", frame) is None
+
+
+def test_a_column_word_with_a_number_after_a_preposition_is_a_condition():
+    frame = _frame(weight="num", Time="count", Diet=[1, 2, 3, 4], Chick="count")
+    assert _target("how heavy will a chick be by day 21 on diet 3", frame) == "weight"
+
+
+def test_inputs_listed_first_run_up_to_the_request_even_without_a_comma():
+    outcome, inputs = split_outcome_and_inputs(
+        "from humidity, temperature and tree cover figure out whether a region has the disease")
+    assert outcome.strip() == "figure out whether a region has the disease"
+    assert "tree cover" in inputs

@@ -243,6 +243,12 @@ _ASKS_CLASSES = re.compile(
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
 _CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?", re.IGNORECASE)
+# "1 = dengue present or 0 = absent", "CABG (1) or PTCA (0)": two answers coded 1 and 0
+_CODED_PAIR = re.compile(
+    r"\b([01])\s*=\s*[^\W\d_][^?;]*?\bor\s+(?!\1)[01]\s*=|"
+    r"\(\s*([01])\s*\)\s*,?\s*or\s+[^\W\d_][\w\s-]{0,30}?\(\s*(?!\2)[01]\s*\)",
+    re.IGNORECASE,
+)
 _ASKS_YES_NO = re.compile(
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\s+(?:the|a|an|this|"
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
@@ -275,6 +281,7 @@ def answer_type(text: str) -> AnswerType:
     sentences = [_REQUEST.sub("", s.strip()) for s in re.findall(r"[^.;!?\n]+[.;!?]?", text)
                  if s.strip()]
     for pattern, kind in (
+        (_CODED_PAIR, AnswerType.TWO_VALUED),
         (_ASKS_NUMBER, AnswerType.NUMBER),
         (_ASKS_CLASSES, AnswerType.CLASSES),
         (_CHOICE_LIST, AnswerType.CLASSES),

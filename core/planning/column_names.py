@@ -14,10 +14,12 @@ from functools import lru_cache
 from itertools import pairwise
 
 from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
+from core.planning.semantic import is_known_word
 from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
 EXACT, ABBREVIATION, INITIALS, ROOT, SYNONYM, PART = 1.0, 0.85, 0.9, 0.9, 0.7, 0.5
+TYPO = 0.85  # a slip of the keyboard: as sure as an abbreviation
 ANTONYM, KIND, RESIDUE, QUALIFIED, SHARED_START = 0.65, 0.4, 0.8, 0.9, 0.6
 CONTEXT = 0.6  # a value said in passing counts (the weight of a context word)
 NEGATED = 0.6  # "won't pay": the verb's own meaning counts less, its opposite fully
@@ -169,7 +171,9 @@ ABBREVIATIONS = {
 }
 # Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
 # form of it, or its initials); the others only look like it or belong to its broad kind.
-STRONG_CUES = frozenset({"exact", "synonym", "antonym", "abbreviation", "initials", "root"})
+STRONG_CUES = frozenset(
+    {"exact", "synonym", "antonym", "abbreviation", "initials", "root", "typo"}
+)
 WEAK_CUES = frozenset(
     {"kind", "synonym_abbreviation", "qualifier", "said_qualifier", "glued", "start", "part"}
 )
@@ -387,6 +391,14 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
                     f"'{original}' in the brief has the same root",
                     "root",
                 )
+    if best < TYPO:  # "was the speed limt on that day": no English word, one slip from 'limit'
+        for stem_, original in brief.originals.items():
+            if is_typo_of(original, col_word):
+                consider(
+                    TYPO * brief.weights[stem_],
+                    f"'{original}' in the brief looks like a slip for '{col_word}'",
+                    "typo",
+                )
     if best < QUALIFIED:  # 'wagew' (the wife's wage), 'airco': a brief word and a letter or two
         for stem_, original in brief.originals.items():
             residue = _qualifier_of(col_word, original)
@@ -427,6 +439,23 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
             if len(stem_) >= 4 and stem_ in token:
                 consider(PART * weight, f"the name contains '{brief.originals[stem_]}'", "part")
     return best, why, kind_of
+
+
+def is_typo_of(said: str, word: str) -> bool:
+    """'limt' for 'limit', 'weigth' for 'weight', 'salery' for 'salary': a brief word that is
+    no English word, one letter dropped, added, swapped with the next or changed away from
+    an English word of five letters or more that starts with the same letter."""
+    if len(word) < 5 or said == word or said[:1] != word[:1] or not said.isalpha():
+        return False
+    if abs(len(said) - len(word)) > 1 or not is_known_word(word) or is_known_word(said):
+        return False
+    if len(said) != len(word):
+        short, long_ = sorted((said, word), key=len)
+        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    differ = [i for i, (a, b) in enumerate(zip(said, word)) if a != b]
+    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and (
+        said[differ[0]] == word[differ[1]] and said[differ[1]] == word[differ[0]])
+    return len(differ) == 1 or swapped
 
 
 def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str, str]:

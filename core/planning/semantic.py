@@ -27,6 +27,11 @@ def _vectors() -> tuple[dict[str, int], np.ndarray]:
     return {word: i for i, word in enumerate(words)}, rows
 
 
+def is_known_word(word: str) -> bool:
+    """Whether `word` is one of the vectors' English words ('limit' is, 'limt' is not)."""
+    return str(word).lower() in _vectors()[0]
+
+
 def phrase_vector(words: Iterable[str]) -> np.ndarray | None:
     """The mean of the known words' vectors; None when no word is known."""
     index, rows = _vectors()

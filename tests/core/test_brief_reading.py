@@ -13,6 +13,7 @@ from core.planning.column_names import (
     expand_word,
     initials,
     is_sibling_of,
+    is_typo_of,
     name_words,
     same_root,
     word_match,
@@ -589,3 +590,27 @@ def test_inputs_listed_first_run_up_to_the_request_even_without_a_comma():
         "from humidity, temperature and tree cover figure out whether a region has the disease")
     assert outcome.strip() == "figure out whether a region has the disease"
     assert "tree cover" in inputs
+
+
+@pytest.mark.parametrize(("said", "word", "slip"), [
+    ("limt", "limit", True), ("weigth", "weight", True), ("salery", "salary", True),
+    ("hosptial", "hospital", True),
+    ("rate", "rater", False),  # an English word is no slip
+    ("prize", "price", False),
+    ("kimit", "limit", False),  # another first letter
+])
+def test_a_brief_word_one_keyboard_slip_from_a_column_word(said, word, slip):
+    assert is_typo_of(said, word) is slip
+
+
+def test_a_misspelt_column_word_still_names_the_column():
+    frame = _frame(limit="yesno", day="count", y="count")
+    assert _target("was the speed limt on that day, yes or no", frame) == "limit"
+
+
+@pytest.mark.parametrize("brief", [
+    "classify each region as 1 = dengue present or 0 = absent",
+    "which operation did the patient get, CABG (1) or PTCA (0)?",
+])
+def test_two_answers_coded_one_and_zero_ask_yes_or_no(brief):
+    assert Brief.read(brief).answer is AnswerType.TWO_VALUED

@@ -99,6 +99,7 @@ def build(
     metric: Annotated[Optional[str], typer.Option("--metric", help="The metric to optimise, e.g. roc_auc, rmse.")] = None,
     positive_class: Annotated[Optional[str], typer.Option("--positive-class", help="The class a binary task is about.")] = None,
     keep: Annotated[Optional[list[str]], typer.Option("--keep", help="A leakage suspect to use anyway, because it is known when you predict (repeatable).")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="How rows are held out: random, group:COLUMN (each value on one side) or time:COLUMN (the latest rows); default: the review decides.")] = None,
     planner_mode: Annotated[str, typer.Option(
         "--planner", help="auto (the LLM when BRIEFML_LLM is set), offline or llm.")] = "auto",
     from_bundle: Annotated[Optional[Path], typer.Option(
@@ -109,9 +110,9 @@ def build(
     started_at = _command_started_at()  # the budget covers imports and loading the file too
     console = Console(stderr=True, highlight=False)
     if from_bundle is not None:
-        if target or task or metric or positive_class or keep:
+        if target or task or metric or positive_class or keep or split:
             fail("--from-bundle re-runs the recorded plan as it is; leave out --target, --task, "
-                 "--metric, --positive-class and --keep (or build anew with --intent).")
+                 "--metric, --positive-class, --keep and --split (or build anew with --intent).")
         rebuild(data, from_bundle, budget=budget, seed=seed, out=out, json_output=json_output,
                 started_at=started_at)
         return
@@ -136,13 +137,16 @@ def build(
             fail(f"Unknown planner '{planner_mode}'; use one of: {', '.join(PLANNER_MODES)}.")
         planner, _ = planner_for(planner_mode)  # its warning comes back in the summary
         overrides = TaskOverrides(target, task, metric, positive_class)
+        from core.review import split_from_text
+
+        validation = split_from_text(split) if split is not None else None
         loading = time.monotonic()
         df = load_table(Path(data), limits=_build_limits(budget, started_at))
         loaded = time.monotonic()
         callbacks = BuildCallbacks() if json_output else ProgressBarCallbacks(console)
         result = build_model(df, intent, planner=with_overrides(planner, overrides), budget_seconds=budget,
                              seed=seed, callbacks=callbacks, started_at=started_at,
-                             restore=keep or [])
+                             restore=keep or [], validation=validation)
         built = time.monotonic()
         result.reproducibility = with_data(result.reproducibility, sha256=file_sha256(data),
                                            source=Path(data).name)
@@ -163,7 +167,7 @@ def build(
         return
     summary = result.to_json_summary()
     summary["bundle"] = str(path)
-    summary["overrides"] = overrides.given()
+    summary["overrides"] = overrides.given() | ({"split": split.strip()} if split else {})
     summary["reproducibility"] = result.reproducibility
     if json_output:
         sys.stdout.write(json.dumps(summary, allow_nan=False) + "\n")

@@ -36,6 +36,7 @@ from core.planner import fallback_warnings, limit_planner, planner_report
 from core.registry import REGISTRY, FitContext, available_threads
 from core.reproducibility import build_record
 from core.review import (
+    MIN_SPLIT_GROUPS,
     rare_positive_share,
     review_summary,
     too_good_to_be_true,
@@ -387,7 +388,7 @@ def _prepare(df: pd.DataFrame, plan: BuildPlan, seed: int, warnings: list[str]) 
                         "train and test a model.")
     x, _ = prepare_frame(raw, schema)
     groups, order = split_keys(raw, spec.validation)
-    if groups is not None and len(np.unique(groups)) < 4:
+    if groups is not None and len(np.unique(groups)) < MIN_SPLIT_GROUPS:
         warnings.append(f"'{spec.validation.column}' has too few distinct values for a grouped "
                         "split; rows are split at random instead.")
         groups = None
@@ -1224,7 +1225,7 @@ def _check_restorable(findings: list[Finding], columns: list[str]) -> None:
 def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: float = 60,
                 seed: int = 0, callbacks: BuildCallbacks | None = None,
                 spec_overrides=None, started_at: float | None = None,
-                restore: list[str] = ()) -> BuildResult:
+                restore: list[str] = (), validation=None) -> BuildResult:
     """The whole pipeline in one call; see the module docstring.
 
     planner: any `core.planner.Planner` (default: the offline rules planner).
@@ -1232,7 +1233,8 @@ def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: f
     of asking the planner. The budget counts from the start of this call, or from
     `started_at` (a `time.monotonic()` value) when the caller already spent time on it,
     e.g. the CLI loading the file. restore: leakage suspects to use anyway (the headless
-    twin of the plan editor's switch; see `core.review`).
+    twin of the plan editor's switch; see `core.review`). validation: a `ValidationSpec`
+    the user chose (`briefml build --split`) instead of the review's.
     """
     clock = BudgetClock(budget_seconds, start=started_at)
     planner = planner or _default_planner()
@@ -1241,11 +1243,16 @@ def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: f
     spec, search_plan = _overrides(spec_overrides)
     plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
                       spec=spec, search_plan=search_plan)
-    if restore:
-        _check_restorable(plan.findings, list(restore))
-        restored = plan.spec.model_copy(update={"restored": list(restore)})
+    if restore or validation is not None:
+        # the reviewed plan, with the user's choices: planned again so that they are checked
+        update = {}
+        if restore:
+            _check_restorable(plan.findings, list(restore))
+            update["restored"] = list(restore)
+        if validation is not None:
+            update["validation"] = validation
         plan = plan_build(df, brief, planner, budget_seconds=budget_seconds, seed=seed,
-                          spec=restored, search_plan=plan.search_plan)
+                          spec=plan.spec.model_copy(update=update), search_plan=plan.search_plan)
     plan.timings["inside_clock"] = 1.0  # planning time is already on the clock
     result = run_build(df, plan, planner=planner, budget_seconds=budget_seconds, seed=seed,
                        callbacks=callbacks, clock=clock)

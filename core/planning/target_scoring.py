@@ -25,11 +25,13 @@ from core.planning.brief import (
 )
 from core.planning.column_names import (
     _CAMEL,
+    _abbreviates,
     _GLUE_WORDS,
     _NOT_A_LABEL,
     ABBREVIATIONS,
     ORDINALS,
     STRONG_CUES,
+    VOCABULARY,
     expand_word,
     index_words,
     initials,
@@ -333,6 +335,9 @@ def _says_an_index(brief: Brief) -> bool:
                for digit in ORDINALS for w in index_words(digit))
 
 
+_POSSESSED = re.compile(r"\b[^\W\d_]+(?:'s|s')\s+([^\W\d_]+)")
+
+
 def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brief) -> set[str]:
     """Stems of the column's words that the input phrases list as inputs of its own.
 
@@ -341,6 +346,11 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
     column, not this one; so does a word that only qualifies the next one ("headache type")
     when the outcome phrase says it in full ("will the patient get a headache")."""
     said = {stem(w) for w in words_of_columns[name]} & brief.input_stems
+    # "... and what kind of situation" lists 'situ' too; "his parents' education" is theirs
+    possessed = set(_POSSESSED.findall(brief.inputs))
+    input_words = [w for w in WORD.findall(brief.inputs) if w not in STOPWORDS | possessed]
+    said |= {stem(w) for w in words_of_columns[name]
+             if w not in VOCABULARY and any(_abbreviates(w, said_word) for said_word in input_words)}
     if not said:
         return said
     # "the third exam score from the first two exams": the outcome says which one

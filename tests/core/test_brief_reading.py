@@ -614,3 +614,36 @@ def test_a_misspelt_column_word_still_names_the_column():
 ])
 def test_two_answers_coded_one_and_zero_ask_yes_or_no(brief):
     assert Brief.read(brief).answer is AnswerType.TWO_VALUED
+
+
+def test_who_ends_up_names_people_not_a_column_by_their_initials():
+    frame = _frame(tp="count", dc=[0, 1], age="num")
+    brief = "which transplant patients end up with chronic graft-versus-host disease?"
+    assert Brief.read(brief).weights["transplant"] < 0.5
+    assert _target(brief, frame) != "tp"
+
+
+@pytest.mark.parametrize(("brief", "inputs"), [
+    ("Flag who gets aggressive. We have their trait anger, gender and the situation.",
+     "their trait anger, gender and the situation"),
+    ("estimate health from demographics, so outreach can go to the people in poor health",
+     " demographics"),
+    ("predict churn from age and plan so we can call them", " age and plan"),
+])
+def test_sentences_that_list_what_we_have_are_inputs_and_a_purpose_is_not(brief, inputs):
+    assert split_outcome_and_inputs(brief)[1] == inputs
+
+
+def test_a_column_abbreviating_an_input_word_is_listed_as_an_input():
+    frame = _frame(situ=["self", "other"], resp=["no", "perhaps", "yes"], Anger="count")
+    brief = ("A simple flag for whether someone would get aggressive in a frustrating situation "
+             "(we count 'perhaps' as a yes). We have their anger and what kind of situation it is.")
+    scored = {m.column.name: m for m in score_columns(Brief.read(brief), profile_frame(frame))}
+    assert "but the brief lists it among the inputs" in scored["situ"].reasons
+    assert _target(brief, frame) != "situ"
+
+
+def test_a_qualifier_said_as_initials_picks_its_sibling():
+    frame = _frame(futime="count", crtime="count", txtime="count", trt=["A", "B"])
+    assert _target("How many days does it take a patient to reach complete remission?",
+                   frame) == "crtime"

@@ -25,13 +25,13 @@ from core.planning.brief import (
 )
 from core.planning.column_names import (
     _CAMEL,
-    _abbreviates,
     _GLUE_WORDS,
     _NOT_A_LABEL,
     ABBREVIATIONS,
     ORDINALS,
     STRONG_CUES,
     VOCABULARY,
+    _abbreviates,
     expand_word,
     index_words,
     initials,

@@ -22,7 +22,9 @@ TEXT_MIN_MEAN_WORDS = 6
 IDENTIFIER_UNIQUE_SHARE = 0.95
 IDENTIFIER_MIN_ROWS = 20
 _ID_NAME = re.compile(
-    r"(^|[_\s.-])(id|uuid|guid|key|code|number|no|nr)$|^(id|uuid|guid)($|[_\s.-])", re.IGNORECASE
+    # an ISBN, SKU, UPC or EAN numbers a product as an ID numbers a row
+    r"(^|[_\s.-])(id|uuid|guid|key|code|number|no|nr|isbn|sku|upc|ean)$|"
+    r"^(id|uuid|guid|isbn|sku|upc|ean)($|[_\s.-])", re.IGNORECASE
 )
 _CAMEL_ID = re.compile(r"[a-z0-9](Id|ID)$")  # CustomerID, orderId (but not 'paid', 'valid')
 _TEXT_SAMPLE = 20_000

@@ -97,7 +97,10 @@ _ENTITY_SLOT = re.compile(
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
     r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
-    r"([^\W\d_]+)\s+(?=as\b|into\b)",
+    r"([^\W\d_]+)\s+(?=as\b|into\b)|"
+    # "flag the eyes that are likely to go blind": who is flagged, not what
+    r"\b(?:flag|identify|find|spot|pick out|single out)\s+(?:the |those |all |any )?"
+    r"([^\W\d_]+)\s+(?=(?:that|who|which|likely|most likely|at risk)\b)",
     re.IGNORECASE,
 )
 
@@ -149,7 +152,7 @@ def _how_often(found: re.Match) -> str:
 _HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
 # "how many months until ...", not "how many minutes late" (the lateness is asked)
 _HOW_MANY_UNITS = re.compile(
-    r"\bhow many (?:hours|days|weeks|months|years|minutes)\b(?!\s+(?:late|early|old|ago)\b)",
+    r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b(?!\s+(?:late|early|old|ago)\b)",
     re.IGNORECASE,
 )
 # A question word asks for a kind of thing: "where was it made" asks for a place.
@@ -183,6 +186,7 @@ PHRASAL_VERBS = [
     (re.compile(r"\b(?:get|gets|got|answer(?:s|ed)?)\s+(?:\w+\s+){0,2}?right\b", re.IGNORECASE), "correct"),
     (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
     (re.compile(r"\bput(?:s|ting)?\s+on\b", re.IGNORECASE), "gain"),
+    (re.compile(r"\b(?:respond|react|reply)(?:s|ed|ing)?(?=\s+to\b)", re.IGNORECASE), "answer"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
 _NEGATED = re.compile(
@@ -361,7 +365,7 @@ class Brief:
         # "how many trials did the child get right": the verb says which trials are counted
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
-        about = _feeling_object(outcome)
+        about = _feeling_object(outcome) | _stimulus(outcome)
         names_the_data = _data_names(outcome) | _conditions(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
@@ -404,7 +408,9 @@ class Brief:
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
         out.input_modifiers = _modifiers(inputs.lower()) & out.input_stems
-        implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)]
+        implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)
+                   # "how many seconds does it take" asks how long, not a count of things
+                   if not (a.lower() == "many" and _HOW_MANY_UNITS.search(outcome))]
         wh = _WH_QUESTION.search(outcome)
         if wh:
             implied.append(_WH_NOUNS[wh.group(1).lower()])
@@ -641,12 +647,20 @@ def subject_and_verb(text: str) -> tuple[set[int], set[int], set[int]]:
                     verbs.update(clause[j] for j in after)  # "get *right*"
             elif stop is not None and not asked_wh and words[stop] not in _POSSESSION | {"be"}:
                 stop = None  # "did the firm get ...": no subject to set aside
+            elif stop is None and not asked_wh and _subject_then_verb(words, k + 2):
+                stop = k + 3  # "will *the eye* lose its sight": who, then what happens
             # "will *the car* be hit with the guzzler tax", "does *the house* have a garage":
             # the subject says who; what is asked comes after the verb
             if stop is not None:
                 subject.update(clause[j] for j in range(k + 2, stop))
             break
     return subject, verbs, tail
+
+
+def _subject_then_verb(words: list[str], first: int) -> bool:
+    """'eye lose its sight': a one-word subject, then at least two more content words."""
+    content = [w for w in words[first:] if w not in STOPWORDS and len(w) > 1]
+    return len(content) >= 3 and words[first] == content[0] and words[first + 1] == content[1]
 
 
 _COPULAS = words_of("is are was were")
@@ -770,6 +784,23 @@ def _feeling_object(text: str) -> set[int]:
         with_their = _WITH_THEIR.search(part)
         if with_their and _HOW_SO.search(part[: with_their.start()]):
             start = clause.start() + with_their.end()
+            out |= {i for i, w in enumerate(found) if start <= w.start() < clause.end()}
+    return out
+
+
+_RESPONDS_TO = re.compile(r"\b(?:respond|react|reply|answer)(?:s|ed|ing)?\s+(?:\w+\s+)?to\b",
+                         re.IGNORECASE)
+
+
+def _stimulus(text: str) -> set[int]:
+    """Word positions of what someone responds to, in "how each visitor responds *to the two
+    bids*": context to the answer asked, not the thing asked."""
+    found = list(WORD.finditer(text))
+    out = set()
+    for clause in re.finditer(r"[^.;!?,|]+", text):
+        responds = _RESPONDS_TO.search(clause.group(0))
+        if responds:
+            start = clause.start() + responds.end()
             out |= {i for i, w in enumerate(found) if start <= w.start() < clause.end()}
     return out
 

@@ -567,6 +567,9 @@ def is_generic_name(name: str, weak: bool = False) -> bool:
     return spoken_name(name) in names or str(name).strip().lower() in names
 
 
+_ID_WORDS = frozenset({"id", "uuid", "guid", "isbn", "sku", "upc", "ean"})
+
+
 def _finish(match: Match, brief: Brief) -> None:
     """Answer fit, then the penalties for mostly-empty and unusable columns."""
     col = match.column
@@ -584,7 +587,7 @@ def _finish(match: Match, brief: Brief) -> None:
         match.score *= UNUSABLE_PENALTY
         kind = "empty" if col.missing_share >= 1 else f"a {col.role.value} column"
         match.reasons.append(f"but it is {kind}")
-    elif not match.named and "id" in name_words(col.name):
+    elif not match.named and _ID_WORDS & set(name_words(col.name)):
         match.score *= UNUSABLE_PENALTY  # 'prof_id' names who, even when its values repeat
         match.reasons.append("but it is named like an ID")
     match.score = round(match.score, 4)

@@ -647,3 +647,31 @@ def test_a_qualifier_said_as_initials_picks_its_sibling():
     frame = _frame(futime="count", crtime="count", txtime="count", trt=["A", "B"])
     assert _target("How many days does it take a patient to reach complete remission?",
                    frame) == "crtime"
+
+
+def test_the_subject_of_a_yes_no_question_says_who():
+    brief = Brief.read("Will the eye lose its sight?")
+    assert brief.weights["eye"] < 0.5 <= brief.weights["sight"]
+    # "will the stock price go up": the first word alone is set aside
+    assert Brief.read("Will the stock price go up?").weights["pric"] >= 1
+
+
+def test_who_is_flagged_is_not_the_outcome():
+    brief = Brief.read("flag the eyes that are likely to go blind")
+    assert brief.weights["eye"] < 0.5 and brief.answer is AnswerType.TWO_VALUED
+
+
+def test_a_product_code_is_never_proposed_as_the_target():
+    frame = _frame(textbook_isbn="count", bookstore_new="num", amazon_new="num")
+    assert _target("predict textbook price", frame) != "textbook_isbn"
+
+
+def test_how_many_seconds_asks_how_long_not_a_count():
+    brief = Brief.read("how many seconds does a pkg take to get through CRAN testing")
+    assert "count" not in brief.weights and "duration" in brief.weights
+
+
+def test_what_someone_responds_to_is_context():
+    frame = _frame(answers=["yy", "yn", "ny", "nn"], bid1="count", bid2="count", age="num")
+    brief = "Forecast how each visitor responds to the two willingness-to-pay bids for the park."
+    assert _target(brief, frame) == "answers"

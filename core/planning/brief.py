@@ -71,7 +71,9 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
     r"judging (?:by|from)|going (?:by|off)|on the basis of|depending on|as a function of|"
-    r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with))\b",
+    r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
+    # "for each package we know its authors, imports ...": what is known is an input
+    r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b",
     re.IGNORECASE,
 )
 _TIME_HORIZON = re.compile(

@@ -629,6 +629,9 @@ def test_who_ends_up_names_people_not_a_column_by_their_initials():
     ("estimate health from demographics, so outreach can go to the people in poor health",
      " demographics"),
     ("predict churn from age and plan so we can call them", " age and plan"),
+    ("For each R package we know authors, imports and tests. Estimate the runtime",
+     " authors, imports and tests"),
+    ("For our panel we have to forecast headcount for each company", ""),
 ])
 def test_sentences_that_list_what_we_have_are_inputs_and_a_purpose_is_not(brief, inputs):
     assert split_outcome_and_inputs(brief)[1] == inputs

@@ -42,7 +42,7 @@ STOPWORDS = words_of(
     classification regression find show want need like please help make build learn data
     dataset table column columns row rows values going get give gets use using based
     next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
-    we'd we're we've i'd i'm i've you'd you're let's it's that's there's
+    we'd we're we've i'd i'm i've you'd you're let's it's that's there's whats hows
     doesn't didn't can't cannot couldn't during within since until via through without between
     against toward towards
     """
@@ -96,7 +96,11 @@ _ENTITY_SLOT = re.compile(
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+([^\W\d_]+)|"
+    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+(?!of\b)([^\W\d_]+)|"
+    # "what each of these used cars will sell for": who, up to its verb
+    r"\b(?:each|every one|any) of (?:the |these |those |our |your |their )?"
+    r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
+    r"do|did|can|could|in|that|who|gets?|got)\b|\s*[,.?!]|\s*$)|"
     r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)|"
@@ -117,6 +121,8 @@ HOW_ADJECTIVE_NOUNS = {
     "deep": "depth",
     "thick": "thickness",
     "far": "distance",
+    "far ahead": "margin lead",  # "how far ahead is the candidate": by how much
+    "far behind": "margin gap",
     "fast": "speed",
     "big": "size",
     "large": "size",
@@ -151,7 +157,10 @@ def _how_often(found: re.Match) -> str:
     return "how often" if found.group(0).lower().startswith("how") else "frequency"
 
 
-_HOW_ADJECTIVE = re.compile(r"\bhow (" + "|".join(HOW_ADJECTIVE_NOUNS) + r")\b", re.IGNORECASE)
+_HOW_ADJECTIVE = re.compile(  # longest first: "how far ahead" before "how far"
+    r"\bhow (" + "|".join(sorted(HOW_ADJECTIVE_NOUNS, key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
 # "how many months until ...", not "how many minutes late" (the lateness is asked)
 _HOW_MANY_UNITS = re.compile(
     r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b(?!\s+(?:late|early|old|ago)\b)",
@@ -188,6 +197,8 @@ PHRASAL_VERBS = [
     (re.compile(r"\b(?:get|gets|got|answer(?:s|ed)?)\s+(?:\w+\s+){0,2}?right\b", re.IGNORECASE), "correct"),
     (re.compile(r"\bsign(?:s|ed)?\s+up\b", re.IGNORECASE), "signup"),
     (re.compile(r"\bput(?:s|ting)?\s+on\b", re.IGNORECASE), "gain"),
+    (re.compile(r"\b(?:left over|put(?:s|ting)? (?:aside|away)|set(?:s|ting)? aside)\b",
+                re.IGNORECASE), "saving savings"),
     (re.compile(r"\b(?:respond|react|reply)(?:s|ed|ing)?(?=\s+to\b)", re.IGNORECASE), "answer"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
@@ -522,16 +533,16 @@ def _conditions(text: str) -> set[int]:
 
 _ENDS_UP = re.compile(
     r"\bwhich\s+((?:[^\W\d_]+\s+){0,2}?([^\W\d_]+))\s+"
-    r"(?:end|ends|ended|wind|winds|wound|turn|turns|turned|go|goes|went)\s+(?:up|out|on)\b",
+    r"(?:end|ends|ended|wind|winds|wound|turn|turns|turned|go|goes|went)\s+(?:up|out|on)\b"
+    r"(?!\s+(?:in|at|on|as|the|a|an|top|first|last|winning)\b)",
     re.IGNORECASE,
 )
 
 
 def _people_who_end_up(text: str) -> list[tuple[str]]:
-    """"Which transplant patients end up with ...": who, when the noun names people (which
-    *brand* ends up in the basket asks for the brand)."""
-    return [(found.group(1),) for found in _ENDS_UP.finditer(text)
-            if found.group(2).lower() in ENTITY_WORDS]
+    """"Which transplant patients end up with ...", "which eyes end up going blind": who;
+    "which brand ends up in the basket" asks for the brand."""
+    return [(found.group(1),) for found in _ENDS_UP.finditer(text)]
 
 
 def _hyphened(text: str, found: re.Match) -> bool:

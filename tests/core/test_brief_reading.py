@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.checks import run_checks
-from core.planning.brief import AnswerType, Brief, split_outcome_and_inputs, stem
+from core.planning.brief import WORD, AnswerType, Brief, split_outcome_and_inputs, stem
 from core.planning.column_names import (
     expand_word,
     initials,
@@ -678,3 +678,26 @@ def test_what_someone_responds_to_is_context():
     frame = _frame(answers=["yy", "yn", "ny", "nn"], bid1="count", bid2="count", age="num")
     brief = "Forecast how each visitor responds to the two willingness-to-pay bids for the park."
     assert _target(brief, frame) == "answers"
+
+
+def test_each_of_these_cars_says_who_and_sell_for_asks_the_price():
+    frame = _frame(CarType=["Focus", "Camry", "Mazda3"], Price="num", Mileage="num")
+    assert _target("Estimate what each of these used cars will sell for.", frame) == "Price"
+
+
+@pytest.mark.parametrize("brief", [
+    "which eyes end up going blind?", "which transplant patients end up with chronic disease?",
+])
+def test_which_things_end_up_names_who(brief):
+    head = WORD.findall(brief)[1]
+    assert Brief.read(brief).weights[stem(head)] < 0.5
+    assert Brief.read(brief).answer is AnswerType.TWO_VALUED
+    # "which brand ends up in the basket" asks for the brand
+    assert Brief.read("which brand ends up in the basket").answer is AnswerType.CLASSES
+
+
+def test_how_far_ahead_asks_the_margin_and_left_over_the_savings():
+    frame = _frame(WinMargin="num", Points="count", OppPoints="count")
+    assert _target("how far ahead or behind will I finish a game?", frame) == "WinMargin"
+    frame = _frame(sav="num", inc="num", size="count")
+    assert _target("whats left over at year end after a family pays for everything", frame) == "sav"

@@ -97,6 +97,9 @@ _ENTITY_SLOT = re.compile(
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+(?!of\b)([^\W\d_]+)|"
+    # "how far ahead is *Obama* over his rival": a name after 'how ... is' says who
+    r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?!(?:the|a|an|it|this|that|there|"
+    r"they|he|she|we|you|i|each|every|their|his|her|its|our|my)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
     # "what each of these used cars will sell for": who, up to its verb
     r"\b(?:each|every one|any) of (?:the |these |those |our |your |their )?"
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"

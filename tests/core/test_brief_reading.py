@@ -701,3 +701,8 @@ def test_how_far_ahead_asks_the_margin_and_left_over_the_savings():
     assert _target("how far ahead or behind will I finish a game?", frame) == "WinMargin"
     frame = _frame(sav="num", inc="num", size="count")
     assert _target("whats left over at year end after a family pays for everything", frame) == "sav"
+
+
+def test_a_name_after_how_far_ahead_is_says_who():
+    frame = _frame(Margin="num", Obama="num", McCain="num", Days="count")
+    assert _target("how far ahead is obama over his rival in each survey", frame) == "Margin"

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 
+from core.planning.semantic import is_typo_of
+
 MAX_BRIEF_CHARS = 2_000
 # Who or what a brief is about ("which customers will ...") is rarely the column to predict.
 ENTITY_WEIGHT = 0.3
@@ -71,6 +73,7 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
     r"judging (?:by|from)|going (?:by|off)|on the basis of|depending on|as a function of|"
+    r"base (?:it|this|that|them|the model|the predictions?|your answer) on|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
     # "for each package we know its authors, imports ...": what is known is an input
     r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b",
@@ -81,6 +84,8 @@ _TIME_HORIZON = re.compile(
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
     r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
     r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
+    # "we want to know ahead of time whether ...": when it is asked, not what
+    r"\b(?:ahead of time|in advance|beforehand|in good time)\b|"
     # "sold in a month", "billed each month", "how long, in months": the unit, not the what
     r"\b(?:in|per|each|every|a|an)\s+(?:a\s+|an\s+|the\s+)?"
     r"(?:hours?|days?|weeks?|months?|quarters?|years?|minutes?)\b(?!\s+(?:of|old)\b)",
@@ -96,7 +101,7 @@ _ENTITY_SLOT = re.compile(
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every))\s+(?!of\b)([^\W\d_]+)|"
+    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every)|at an?)\s+(?!of\b)([^\W\d_]+)|"
     # "how far ahead is *Obama* over his rival": a name after 'how ... is' says who
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?!(?:the|a|an|it|this|that|there|"
     r"they|he|she|we|you|i|each|every|their|his|her|its|our|my)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
@@ -362,7 +367,7 @@ class Brief:
 
     @classmethod
     def read(cls, brief: str, split: bool = True) -> Brief:
-        text = " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split())
+        text = _KEY_WORD.sub(_unslipped, " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split()))
         # "next month" says when, not what: it must not point at a 'months' column
         outcome, inputs = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, text)), ""
         for pattern, meaning in PHRASAL_VERBS:
@@ -546,6 +551,17 @@ def _people_who_end_up(text: str) -> list[tuple[str]]:
     """"Which transplant patients end up with ...", "which eyes end up going blind": who;
     "which brand ends up in the basket" asks for the brand."""
     return [(found.group(1),) for found in _ENDS_UP.finditer(text)]
+
+
+# The words that carry a brief's structure; a slip in one ("wheter") would hide the question.
+KEY_WORDS = ("whether", "which", "predict", "estimate", "forecast", "classify", "probability")
+_KEY_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
+
+
+def _unslipped(found: re.Match) -> str:
+    word = found.group(0)
+    fixed = next((key for key in KEY_WORDS if is_typo_of(word.lower(), key)), None)
+    return fixed or word
 
 
 def _hyphened(text: str, found: re.Match) -> bool:
@@ -750,7 +766,7 @@ _PURPOSE = re.compile(r",?\s+(?:so that|so|in order to|because)\s+(?=\w+\s+(?:ca
 # the inputs
 _INPUTS_SENTENCE = re.compile(
     r"^\W*(?:use|inputs?|features?|available|we(?: also)? (?:have|know|record|collect)|"
-    r"we(?:'ve| have)(?: also)? got)\b\s*:?",
+    r"we(?:'ve| have)(?: also)? got|base (?:it|this|that|them|the model|the predictions?) on)\b\s*:?",
     re.IGNORECASE,
 )
 

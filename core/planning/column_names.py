@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
-from core.planning.semantic import is_known_word
+from core.planning.semantic import is_typo_of
 from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
@@ -439,23 +439,6 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
             if len(stem_) >= 4 and stem_ in token:
                 consider(PART * weight, f"the name contains '{brief.originals[stem_]}'", "part")
     return best, why, kind_of
-
-
-def is_typo_of(said: str, word: str) -> bool:
-    """'limt' for 'limit', 'weigth' for 'weight', 'salery' for 'salary': a brief word that is
-    no English word, one letter dropped, added, swapped with the next or changed away from
-    an English word of five letters or more that starts with the same letter."""
-    if len(word) < 5 or said == word or said[:1] != word[:1] or not said.isalpha():
-        return False
-    if abs(len(said) - len(word)) > 1 or not is_known_word(word) or is_known_word(said):
-        return False
-    if len(said) != len(word):
-        short, long_ = sorted((said, word), key=len)
-        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-    differ = [i for i, (a, b) in enumerate(zip(said, word)) if a != b]
-    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and (
-        said[differ[0]] == word[differ[1]] and said[differ[1]] == word[differ[0]])
-    return len(differ) == 1 or swapped
 
 
 def _phrase_match(short: str, phrase: str, brief: Brief) -> tuple[float, str, str]:

@@ -47,3 +47,20 @@ def similarity(phrase_words: Iterable[str], column_words: Iterable[str]) -> floa
         return 0.0
     norm = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / norm if norm else 0.0
+
+
+def is_typo_of(said: str, word: str) -> bool:
+    """'limt' for 'limit', 'weigth' for 'weight', 'salery' for 'salary': a brief word that is
+    no English word, one letter dropped, added, swapped with the next or changed away from
+    an English word of five letters or more that starts with the same letter."""
+    if len(word) < 5 or said == word or said[:1] != word[:1] or not said.isalpha():
+        return False
+    if abs(len(said) - len(word)) > 1 or not is_known_word(word) or is_known_word(said):
+        return False
+    if len(said) != len(word):
+        short, long_ = sorted((said, word), key=len)
+        return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    differ = [i for i, (a, b) in enumerate(zip(said, word)) if a != b]
+    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and (
+        said[differ[0]] == word[differ[1]] and said[differ[1]] == word[differ[0]])
+    return len(differ) == 1 or swapped

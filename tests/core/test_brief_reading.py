@@ -706,3 +706,30 @@ def test_how_far_ahead_asks_the_margin_and_left_over_the_savings():
 def test_a_name_after_how_far_ahead_is_says_who():
     frame = _frame(Margin="num", Obama="num", McCain="num", Days="count")
     assert _target("how far ahead is obama over his rival in each survey", frame) == "Margin"
+
+
+def test_ahead_of_time_says_when_not_what():
+    frame = _frame(time_of_day=["Day", "Night", "Dawn"], effect=["None", "Landing", "Abort"])
+    brief = "we want to know ahead of time whether the crew will abort or land"
+    assert "tim" not in Brief.read(brief).weights and _target(brief, frame) != "time_of_day"
+
+
+def test_at_a_site_says_where_not_what():
+    brief = Brief.read("how many fish at a site given how deep it is")
+    assert brief.weights["sit"] < 0.5 <= brief.weights["fish"]
+
+
+def test_base_it_on_lists_the_inputs():
+    assert split_outcome_and_inputs(
+        "how many people moved between provinces? base it on the distance and the populations"
+    )[1] == "the distance and the populations"
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("predict wheter it rains", "predict whether it rains"),
+    ("predcit the price", "predict the price"),
+    ("estimte income", "estimate income"),
+    ("predict the weather", "predict the weather"),  # an English word is left alone
+])
+def test_a_slip_in_a_word_that_carries_the_question_is_read_through(typed, read):
+    assert Brief.read(typed).text == read

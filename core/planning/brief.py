@@ -387,7 +387,7 @@ class Brief:
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         about = _feeling_object(outcome) | _stimulus(outcome)
-        names_the_data = _data_names(outcome) | _conditions(outcome)
+        names_the_data = _data_names(outcome) | _conditions(outcome) | _background(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -522,6 +522,27 @@ def _data_names(text: str) -> set[int]:
 
 # "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
 _YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?![\w.])")
+
+
+_ASKING = TASK_VERBS | words_of(
+    "what how which where when who whether will would does did is are can could should predicts predicted model build train "
+    "flag want need know tell")
+
+
+def _background(text: str) -> set[int]:
+    """Positions of the words of sentences that ask nothing ("Channing House is a retirement
+    community in Palo Alto."), when another sentence asks: they set the scene."""
+    parts = text.split(" | ")
+    asks = [bool(set(WORD.findall(p.lower())) & _ASKING) or p.rstrip().endswith("?") for p in parts]
+    if len(parts) < 2 or not any(asks):
+        return set()
+    out, start = set(), 0
+    for part, asking in zip(parts, asks):
+        count = len(WORD.findall(part))
+        if not asking:
+            out.update(range(start, start + count))
+        start += count
+    return out
 
 
 _CONDITION_PREPOSITIONS = words_of("on at by in under after before during with for")

@@ -733,3 +733,11 @@ def test_base_it_on_lists_the_inputs():
 ])
 def test_a_slip_in_a_word_that_carries_the_question_is_read_through(typed, read):
     assert Brief.read(typed).text == read
+
+
+def test_a_sentence_that_asks_nothing_sets_the_scene():
+    brief = Brief.read("Post-harvest trial: apples infested with codling moth were treated. "
+                       "Predict the proportion of insects killed from dose.")
+    assert brief.weights["moth"] <= 0.3 < brief.weights["proportion"]
+    # one sentence alone is never background
+    assert Brief.read("apples infested with codling moth").weights["moth"] > 0.3

@@ -762,7 +762,7 @@ def split_from_text(text: str) -> ValidationSpec:
     """The user's choice of held-out split, as `briefml build --split` takes it: 'random',
     'group:COLUMN' (all rows of one value on the same side) or 'time:COLUMN' (the latest
     rows held out). Checked against the data later, by `review_spec`."""
-    kind, colon, column = str(text).strip().partition(":")
+    kind, _, column = str(text).strip().partition(":")
     try:
         chosen = ValidationKind(kind.strip().lower())
     except ValueError:

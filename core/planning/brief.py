@@ -171,7 +171,8 @@ _HOW_ADJECTIVE = re.compile(  # longest first: "how far ahead" before "how far"
 )
 # "how many months until ...", not "how many minutes late" (the lateness is asked)
 _HOW_MANY_UNITS = re.compile(
-    r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b(?!\s+(?:late|early|old|ago)\b)",
+    r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
+    r"(?!\s+(?:late|early|old|ago)\b)",
     re.IGNORECASE,
 )
 # A question word asks for a kind of thing: "where was it made" asks for a place.
@@ -387,7 +388,8 @@ class Brief:
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         about = _feeling_object(outcome) | _stimulus(outcome)
-        names_the_data = _data_names(outcome) | _conditions(outcome) | _background(outcome)
+        # words that say which table, under what condition, or set the scene: not the what
+        set_aside = _data_names(outcome) | _conditions(outcome) | _background(outcome)
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -421,7 +423,7 @@ class Brief:
                 weight *= MEASURE_WEIGHT  # "years of schooling": schooling is the thing
             if i in about:
                 weight = min(weight, CONTEXT_WEIGHT)  # "happy *with their salary*"
-            if i in names_the_data:
+            if i in set_aside:
                 weight = min(weight, ENTITY_WEIGHT)  # "in this *congress* table", "on *diet* 3"
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
@@ -524,9 +526,11 @@ def _data_names(text: str) -> set[int]:
 _YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?![\w.])")
 
 
+# A sentence with one of these words asks something; one without only sets the scene.
 _ASKING = TASK_VERBS | words_of(
-    "what how which where when who whether will would does did is are can could should predicts predicted model build train "
-    "flag want need know tell")
+    "what how which where when who whether will would does did is are can could should "
+    "predicts predicted model build train flag want need know tell"
+)
 
 
 def _background(text: str) -> set[int]:
@@ -781,13 +785,17 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
 
 
 # "from their demographics, so outreach can go to ...": why, not more inputs
-_PURPOSE = re.compile(r",?\s+(?:so that|so|in order to|because)\s+(?=\w+\s+(?:can|could|will|would|we|they|that)\b)|"
-                      r",?\s+in order to\b", re.IGNORECASE)
+_PURPOSE = re.compile(
+    r",?\s+(?:so that|so|because)\s+(?=\w+\s+(?:can|could|will|would|we|they|that)\b)|"
+    r",?\s+in order to\b",
+    re.IGNORECASE,
+)
 # "Use age, sex and income.", "We have their age and gender.": a sentence that only lists
 # the inputs
 _INPUTS_SENTENCE = re.compile(
     r"^\W*(?:use|inputs?|features?|available|we(?: also)? (?:have|know|record|collect)|"
-    r"we(?:'ve| have)(?: also)? got|base (?:it|this|that|them|the model|the predictions?) on)\b\s*:?",
+    r"we(?:'ve| have)(?: also)? got|"
+    r"base (?:it|this|that|them|the model|the predictions?) on)\b\s*:?",
     re.IGNORECASE,
 )
 

@@ -6,6 +6,9 @@ mode" to the values 'car', 'bus', 'train', though they share no word. The vector
 Apache-2.0, see `data/README.md`) hold 30,000 whole English words, each a float16 unit row;
 a phrase is the mean of its words' rows and two phrases are compared by cosine. numpy alone:
 no model runs here, and nothing is fetched.
+
+The same 30,000 words tell an English word from a keyboard slip: `is_typo_of` reads 'limt' as
+'limit' (for a column word) and 'wheter' as 'whether' (for the words that carry a question).
 """
 
 from __future__ import annotations

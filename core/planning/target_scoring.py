@@ -349,8 +349,8 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
     # "... and what kind of situation" lists 'situ' too; "his parents' education" is theirs
     possessed = set(_POSSESSED.findall(brief.inputs))
     input_words = [w for w in WORD.findall(brief.inputs) if w not in STOPWORDS | possessed]
-    said |= {stem(w) for w in words_of_columns[name]
-             if w not in VOCABULARY and any(_abbreviates(w, said_word) for said_word in input_words)}
+    said |= {stem(w) for w in words_of_columns[name] if w not in VOCABULARY
+             and any(_abbreviates(w, said_word) for said_word in input_words)}
     if not said:
         return said
     # "the third exam score from the first two exams": the outcome says which one

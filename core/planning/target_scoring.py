@@ -492,12 +492,34 @@ def _words_match(col: ColumnProfile, words: list[str], brief: Brief) -> Match:
 
 
 def _value_bonus(col: ColumnProfile, brief: Brief) -> tuple[float, list[str]]:
+    coded = _coded_values_listed(col, brief)
+    if coded:
+        return ALL_VALUES, coded  # "fully, halfway or not at all (1, 0.5, 0)"
     if col.role not in (ColumnRole.CATEGORICAL, ColumnRole.BOOLEAN) or col.unique_count > 20:
         return 0.0, []
     hits = mentioned_values(col, brief) or offered_by_initials(col, brief)
     if len(hits) >= 2 and len(hits) == col.unique_count:
         return ALL_VALUES, hits  # "up or down", "USA or non-USA": the brief lists the answers
     return min(MAX_VALUE_BONUS, VALUE_MATCH * len(hits)), hits
+
+
+# "(1, 0.5, 0)", "(0/1/2)": the codes of the answers, listed in brackets
+_NUMBER_LIST = re.compile(r"\(\s*(-?\d+(?:\.\d+)?(?:\s*[,/]\s*(?:or\s+)?-?\d+(?:\.\d+)?)+)\s*\)")
+
+
+def _coded_values_listed(col: ColumnProfile, brief: Brief) -> list[str]:
+    """The values of a column of a few numbers, when the brief lists exactly those."""
+    if col.role is not ColumnRole.NUMERIC or not 2 <= col.unique_count <= 6:
+        return []
+    try:
+        values = {float(v) for v, _ in col.top_values}
+    except ValueError:
+        return []
+    for found in _NUMBER_LIST.finditer(brief.text):
+        listed = {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", found.group(1))}
+        if listed == values:
+            return [str(v) for v, _ in col.top_values]
+    return []
 
 
 def _generic_matches(brief: Brief, profile: DataProfile, seen: set[str]) -> list[Match]:

@@ -741,3 +741,11 @@ def test_a_sentence_that_asks_nothing_sets_the_scene():
     assert brief.weights["moth"] <= 0.3 < brief.weights["proportion"]
     # one sentence alone is never background
     assert Brief.read("apples infested with codling moth").weights["moth"] > 0.3
+
+
+def test_the_codes_of_the_answers_listed_in_brackets_name_their_column():
+    frame = _frame(Support=[0, 0.5, 1], Participation=[0, 1], Age="num")
+    brief = "Does the respondent back the government fully, halfway, or not at all (1, 0.5, 0)?"
+    assert _target(brief, frame) == "Support"
+    # the codes of another column do not count
+    assert _target("Does the respondent back it (1, 2, 3)?", frame) != "Support"

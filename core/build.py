@@ -53,7 +53,15 @@ from core.search import (
     refit_seconds_estimate,
     ships_fold_models,
 )
-from core.spec import DataProfile, Finding, SearchPlan, Severity, TaskSpec, TrialResult
+from core.spec import (
+    DataProfile,
+    Finding,
+    SearchPlan,
+    Severity,
+    TaskSpec,
+    TrialResult,
+    ValidationSpec,
+)
 from core.splits import duplicates_across, group_holdout, split_keys, time_holdout
 
 TEST_SHARE = 0.2
@@ -1225,7 +1233,7 @@ def _check_restorable(findings: list[Finding], columns: list[str]) -> None:
 def build_model(df: pd.DataFrame, brief: str, *, planner=None, budget_seconds: float = 60,
                 seed: int = 0, callbacks: BuildCallbacks | None = None,
                 spec_overrides=None, started_at: float | None = None,
-                restore: list[str] = (), validation=None) -> BuildResult:
+                restore: list[str] = (), validation: ValidationSpec | None = None) -> BuildResult:
     """The whole pipeline in one call; see the module docstring.
 
     planner: any `core.planner.Planner` (default: the offline rules planner).

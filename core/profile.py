@@ -21,10 +21,12 @@ TEXT_MIN_MEAN_WORDS = 6
 # Share of distinct values above which a string column is an identifier (names, codes, keys).
 IDENTIFIER_UNIQUE_SHARE = 0.95
 IDENTIFIER_MIN_ROWS = 20
+# Words that name an identifier wherever they stand in a column name; an ISBN, SKU, UPC or
+# EAN numbers a product as an ID numbers a row.
+ID_WORDS = frozenset({"id", "uuid", "guid", "isbn", "sku", "upc", "ean"})
 _ID_NAME = re.compile(
-    # an ISBN, SKU, UPC or EAN numbers a product as an ID numbers a row
-    r"(^|[_\s.-])(id|uuid|guid|key|code|number|no|nr|isbn|sku|upc|ean)$|"
-    r"^(id|uuid|guid|isbn|sku|upc|ean)($|[_\s.-])", re.IGNORECASE
+    r"(^|[_\s.-])(" + "|".join(sorted(ID_WORDS)) + r"|key|code|number|no|nr)$|"
+    r"^(" + "|".join(sorted(ID_WORDS)) + r")($|[_\s.-])", re.IGNORECASE
 )
 _CAMEL_ID = re.compile(r"[a-z0-9](Id|ID)$")  # CustomerID, orderId (but not 'paid', 'valid')
 _TEXT_SAMPLE = 20_000

@@ -70,10 +70,11 @@ _MODALS = words_of("will would is are was were can could does do did has have sh
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")  # words in any alphabet
 _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
 # Words after these describe inputs, not the outcome.
+_BASE_IT_ON = r"base (?:it|this|that|them|the model|the predictions?|your answer) on"
 _INPUT_MARKER = re.compile(
     r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
     r"judging (?:by|from)|going (?:by|off)|on the basis of|depending on|as a function of|"
-    r"base (?:it|this|that|them|the model|the predictions?|your answer) on|"
+    + _BASE_IT_ON + r"|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
     # "for each package we know its authors, imports ...": what is known is an input
     r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b",
@@ -356,6 +357,8 @@ class Brief:
     # input words that qualify the next word ('headache' in "headache type"): they name
     # another thing than themselves, so they do not list their own column as an input
     input_modifiers: set[str] = field(default_factory=set)
+    # the input words as written, less those someone else owns ("his parents' education")
+    input_words: list[str] = field(default_factory=list)
     outcome_words: list[str] = field(default_factory=list)  # in order, lowercased, all words
     acronyms: set[str] = field(default_factory=set)  # of capitalised words: 'Minute Maid' → mm
     word_initials: set[str] = field(default_factory=set)  # of any 2-3 words: 'orange juice' → oj
@@ -431,6 +434,8 @@ class Brief:
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
         out.input_modifiers = _modifiers(inputs.lower()) & out.input_stems
+        possessed = set(_POSSESSED.findall(out.inputs))
+        out.input_words = [w for w in WORD.findall(out.inputs) if w not in STOPWORDS | possessed]
         implied = [HOW_ADJECTIVE_NOUNS[a.lower()] for a in _HOW_ADJECTIVE.findall(outcome)
                    # "how many seconds does it take" asks how long, not a count of things
                    if not (a.lower() == "many" and _HOW_MANY_UNITS.search(outcome))]
@@ -505,6 +510,7 @@ def _heads(text: str) -> set[int]:
     return heads
 
 
+_POSSESSED = re.compile(r"\b[^\W\d_]+(?:'s|s')\s+([^\W\d_]+)")  # "parents' *education*"
 # "this congress table", "our churn data": words that say which table, not what to predict
 _DATA_NAME = re.compile(
     r"\b(?:this|the|our|my|that|your)\s+((?:[^\W\d_]+\s+){1,2}?)"
@@ -794,8 +800,7 @@ _PURPOSE = re.compile(
 # the inputs
 _INPUTS_SENTENCE = re.compile(
     r"^\W*(?:use|inputs?|features?|available|we(?: also)? (?:have|know|record|collect)|"
-    r"we(?:'ve| have)(?: also)? got|"
-    r"base (?:it|this|that|them|the model|the predictions?) on)\b\s*:?",
+    r"we(?:'ve| have)(?: also)? got|" + _BASE_IT_ON + r")\b\s*:?",
     re.IGNORECASE,
 )
 

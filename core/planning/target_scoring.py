@@ -44,6 +44,7 @@ from core.planning.column_names import (
     word_cue,
 )
 from core.planning.semantic import similarity
+from core.profile import ID_WORDS
 from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
 MIN_TARGET_SCORE = 0.45
@@ -335,9 +336,6 @@ def _says_an_index(brief: Brief) -> bool:
                for digit in ORDINALS for w in index_words(digit))
 
 
-_POSSESSED = re.compile(r"\b[^\W\d_]+(?:'s|s')\s+([^\W\d_]+)")
-
-
 def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brief) -> set[str]:
     """Stems of the column's words that the input phrases list as inputs of its own.
 
@@ -346,11 +344,9 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
     column, not this one; so does a word that only qualifies the next one ("headache type")
     when the outcome phrase says it in full ("will the patient get a headache")."""
     said = {stem(w) for w in words_of_columns[name]} & brief.input_stems
-    # "... and what kind of situation" lists 'situ' too; "his parents' education" is theirs
-    possessed = set(_POSSESSED.findall(brief.inputs))
-    input_words = [w for w in WORD.findall(brief.inputs) if w not in STOPWORDS | possessed]
+    # "... and what kind of situation" lists 'situ' too
     said |= {stem(w) for w in words_of_columns[name] if w not in VOCABULARY
-             and any(_abbreviates(w, said_word) for said_word in input_words)}
+             and any(_abbreviates(w, said_word) for said_word in brief.input_words)}
     if not said:
         return said
     # "the third exam score from the first two exams": the outcome says which one
@@ -589,9 +585,6 @@ def is_generic_name(name: str, weak: bool = False) -> bool:
     return spoken_name(name) in names or str(name).strip().lower() in names
 
 
-_ID_WORDS = frozenset({"id", "uuid", "guid", "isbn", "sku", "upc", "ean"})
-
-
 def _finish(match: Match, brief: Brief) -> None:
     """Answer fit, then the penalties for mostly-empty and unusable columns."""
     col = match.column
@@ -609,7 +602,7 @@ def _finish(match: Match, brief: Brief) -> None:
         match.score *= UNUSABLE_PENALTY
         kind = "empty" if col.missing_share >= 1 else f"a {col.role.value} column"
         match.reasons.append(f"but it is {kind}")
-    elif not match.named and _ID_WORDS & set(name_words(col.name)):
+    elif not match.named and ID_WORDS & set(name_words(col.name)):
         match.score *= UNUSABLE_PENALTY  # 'prof_id' names who, even when its values repeat
         match.reasons.append("but it is named like an ID")
     match.score = round(match.score, 4)

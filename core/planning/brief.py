@@ -68,16 +68,19 @@ _DETERMINERS = words_of("the a an each every its their his her our this that the
 _MODALS = words_of("will would is are was were can could does do did has have should may might")
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+")  # words in any alphabet
-_SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n")
+# a dash before a pronoun starts a clause of its own: "we have age and ploidy - they want to
+# know who will progress" asks after the list
+_SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n|\s[-\u2013\u2014]+\s+(?=(?:they|we|i|you)\s)",
+                           re.IGNORECASE)
 # Words after these describe inputs, not the outcome.
 _BASE_IT_ON = r"base (?:it|this|that|them|the model|the predictions?|your answer) on"
-_INPUT_MARKER = re.compile(
-    r"\b(?:given|using|based on|by looking at|according to|with the help of|in terms of|"
-    r"judging (?:by|from)|going (?:by|off)|on the basis of|depending on|as a function of|"
+_INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host disease"
+    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|according to|with the help of|in terms of|"
+    r"judging (?:by|from)|going (?:by|off)|go off|on the basis of|depending on|as a function of|"
     + _BASE_IT_ON + r"|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
     # "for each package we know its authors, imports ...": what is known is an input
-    r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b",
+    r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b(?!-)",
     re.IGNORECASE,
 )
 _TIME_HORIZON = re.compile(
@@ -102,7 +105,11 @@ _ENTITY_SLOT = re.compile(
     r"(?=(?:(?:will|would|are|is|was|were|do|does|did|can)\s+"
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
-    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every)|at an?)\s+(?!of\b)([^\W\d_]+)|"
+    r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every)|at an?)\s+(?!of\b)"
+    r"([^\W\d_]+(?:\s+or\s+[^\W\d_]+)?)|"  # "of each city or state"
+    # "how heavy a pig gets": the one after 'how ... a' says who
+    r"\bhow\s+[^\W\d_]+\s+(?:a|an|the|each|this|that)\s+([^\W\d_]+)"
+    r"(?=\s+(?:gets?|got|grows?|becomes?|will|would|is|was|can|could)\b)|"
     # "how far ahead is *Obama* over his rival": a name after 'how ... is' says who
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?!(?:the|a|an|it|this|that|there|"
     r"they|he|she|we|you|i|each|every|their|his|her|its|our|my)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
@@ -392,7 +399,8 @@ class Brief:
         units, measures = _measure_words(outcome)
         about = _feeling_object(outcome) | _stimulus(outcome)
         # words that say which table, under what condition, or set the scene: not the what
-        set_aside = _data_names(outcome) | _conditions(outcome) | _background(outcome)
+        set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
+                     | _events_after(outcome))
         previous_weight = 0.0
         for i, raw in enumerate(WORD.findall(outcome)):
             lowered = raw.lower().strip("'").removesuffix("'s")
@@ -560,14 +568,35 @@ _CONDITION_PREPOSITIONS = words_of("on at by in under after before during with f
 
 def _conditions(text: str) -> set[int]:
     """Positions of a word and the number after it that state a condition, not the outcome:
-    "how heavy will a chick be by *day 21* on *diet 3*"."""
+    "how heavy will a chick be by *day 21* on *diet 3*", and of the word after 'a given'."""
     found = [w.group(0).lower() for w in WORD.finditer(text)]
-    return {
+    numbered = {
         j for i in range(1, len(found) - 1)
         if found[i - 1] in _CONDITION_PREPOSITIONS and found[i + 1].isdigit()
         and not found[i].isdigit()
         for j in (i, i + 1)
     }
+    # "by a given *week*", "patients of a given *age and sex*": whichever it is, not what
+    starts = [w.start() for w in WORD.finditer(text)]
+    chosen = {i for found_ in _A_GIVEN.finditer(text)
+              for i, start in enumerate(starts) if found_.start(1) <= start < found_.end(1)}
+    return numbered | chosen
+
+
+_A_GIVEN = re.compile(r"\b(?:a|any|the)\s+given\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)*)",
+                      re.IGNORECASE)
+
+
+_EVENT_AFTER = re.compile(r"\b(?:after|before|following)\s+(?:the\s+)?([^\W\d_]+)(?=\s*(?:[|?.!,]|$))",
+                          re.IGNORECASE)
+
+
+def _events_after(text: str) -> set[int]:
+    """Positions of the event a clause ends on, after "after" or "before": "the liver test
+    results after *dosing*" says when, not what."""
+    starts = [w.start() for w in WORD.finditer(text)]
+    return {starts.index(found.start(1)) for found in _EVENT_AFTER.finditer(text)
+            if found.start(1) in starts}
 
 
 _ENDS_UP = re.compile(

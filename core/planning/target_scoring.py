@@ -241,6 +241,7 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     matches += _weigh_meaning(scored, matches, brief)
     _prefer_the_said_qualifier(matches, words_of_columns)
     _prefer_the_said_year(matches, brief)
+    _avoid_the_listed_qualifier(matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
@@ -289,6 +290,30 @@ def _prefer_the_said_year(matches: list[Match], brief: Brief) -> None:
         if any(name_words(m.column.name) == name_words(sibling.column.name) for m in said):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a sibling carries the year the brief says")
+
+
+def _avoid_the_listed_qualifier(matches: list[Match], brief: Brief) -> None:
+    """"Predict the ALT reading after treatment from the baseline liver enzymes": of 'ALT.B'
+    and 'ALT.M', which the brief's words match alike, the one whose short qualifier begins
+    an input word ('b' of 'baseline') is that input, so it weighs less."""
+    starts = {w[:3] for w in brief.input_words if len(w) >= 4}
+
+    def split(name: str) -> tuple[tuple[str, ...], str] | None:
+        words = name_words(name)
+        return (tuple(words[:-1]), words[-1]) if len(words) > 1 and len(words[-1]) <= 2 else None
+
+    def listed(qualifier: str) -> bool:
+        return any(start.startswith(qualifier) for start in starts)
+
+    parts = {m.column.name: split(m.column.name) for m in matches}
+    for match in matches:
+        mine = parts[match.column.name]
+        if match.named or mine is None or not listed(mine[1]):
+            continue
+        if any(other is not None and other[0] == mine[0] and not listed(other[1])
+               for name, other in parts.items() if name != match.column.name):
+            match.score = round(match.score * SIBLING_SHARE, 4)
+            match.reasons.append(f"but its '{mine[1]}' is what the brief lists as an input")
 
 
 def _says_more_of(fuller: Match, bare: Match, words_of_columns: dict[str, list[str]]) -> bool:
@@ -360,7 +385,23 @@ def _listed_words(words_of_columns: dict[str, list[str]], name: str, brief: Brie
             return set()
     if said <= brief.input_modifiers and all(brief.weights.get(s, 0) >= 1 for s in said):
         return set()
+    if all(brief.weights.get(s, 0) >= 1 for s in said) and \
+            _said_of_another(said, name, words_of_columns, brief):
+        return set()
     return said
+
+
+def _said_of_another(said: set[str], name: str, words_of_columns: dict[str, list[str]],
+                     brief: Brief) -> bool:
+    """"predict pig weight ... from start weight, time and dose": each time the inputs say
+    'weight', the word before it is another column's whole name ('Start'), so that column
+    is the input, not 'Weight', which the outcome asks for."""
+    others = {stem(words[0]) for other, words in words_of_columns.items()
+              if other != name and len(words) == 1}
+    words = [stem(w) for w in WORD.findall(brief.inputs.lower())]
+    return all(any(before in others for before, word in pairwise(words) if word == s)
+               and all(before in others for before, word in pairwise(words) if word == s)
+               for s in said)
 
 
 def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief,

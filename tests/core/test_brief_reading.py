@@ -749,3 +749,60 @@ def test_the_codes_of_the_answers_listed_in_brackets_name_their_column():
     assert _target(brief, frame) == "Support"
     # the codes of another column do not count
     assert _target("Does the respondent back it (1, 2, 3)?", frame) != "Support"
+
+
+def test_a_dash_before_a_pronoun_ends_the_list_of_inputs():
+    outcome, inputs = split_outcome_and_inputs(
+        "For each patient we have age, ploidy and gleason score - they want to know who will "
+        "see their cancer progress")
+    assert "progress" in outcome and "progress" not in inputs and "ploidy" in inputs
+    # a dash inside the list is no break
+    assert "ploidy" in split_outcome_and_inputs("Predict grade from age - ploidy and stage")[1]
+
+
+def test_go_off_lists_the_inputs():
+    assert split_outcome_and_inputs(
+        "how often does a batter strike out? go off his at bats, walks and hits"
+    )[1] == " his at bats, walks and hits"
+
+
+def test_the_sibling_whose_qualifier_begins_a_listed_input_is_that_input():
+    frame = _frame(**{"ALT.B": "num", "ALT.M": "num", "dose": ["A", "B", "C"]})
+    brief = "Predict the ALT reading after treatment from the baseline liver enzymes and the dose."
+    assert _target(brief, frame) == "ALT.M"
+    # with no input to say which, the two are alike and it asks
+    assert _target("Predict the ALT reading.", frame) is None
+
+
+def test_the_event_a_clause_ends_on_after_after_says_when():
+    brief = Brief.read("model the liver function test results after dosing")
+    assert brief.weights["dos"] < 0.5 <= brief.weights["result"]
+    # 'after' in the middle of a clause is no event: "how long after surgery until discharge"
+    assert Brief.read("how long after surgery until discharge").weights["surgery"] >= 0.5
+
+
+def test_a_word_that_names_another_column_before_an_input_claims_it():
+    frame = _frame(Pig=list(range(4601, 4611)), Start="num", Weight="num", Time="count")
+    brief = "predict pig weight each week from start weight, time and copper dose"
+    assert _target(brief, frame) == "Weight"
+    # said bare among the inputs, the word is an input
+    assert _target("predict pig weight from weight and time", frame) != "Weight"
+
+
+def test_an_input_marker_inside_a_hyphenated_word_is_no_marker():
+    outcome, inputs = split_outcome_and_inputs(
+        "will the patient develop chronic graft-versus-host disease, yes or no")
+    assert "disease" in outcome and not inputs.strip()
+
+
+def test_a_given_is_no_input_marker_and_what_follows_it_is_a_condition():
+    outcome, inputs = split_outcome_and_inputs(
+        "how much of the drug is in the blood at a given hour after dosing, given birth weight")
+    assert "drug" in outcome and "hour" in outcome and inputs.strip() == "birth weight"
+    brief = Brief.read("how thick is a tumour likely to be for patients of a given age and sex")
+    assert max(brief.weights["age"], brief.weights["sex"]) < 0.5 <= brief.weights["thick"]
+
+
+def test_each_x_or_y_and_how_heavy_a_pig_gets_say_who():
+    assert Brief.read("estimate the net undercount of each city or state").weights["stat"] < 0.5
+    assert Brief.read("how heavy a pig gets from its feed").weights["pig"] < 0.5

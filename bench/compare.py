@@ -11,6 +11,7 @@ its max RSS.
 
     python bench/compare.py --tasks penguins,oj --budget 60            # seeds 0,1,2
     python bench/compare.py --tasks penguins --budget 20 --seeds 0 --tools briefml,catboost
+    python bench/compare.py --tasks own     # the tables of bench/own_tasks.json
     python bench/compare.py --tasks flights --leaks arr_time --known dep_delay,dep_time
         # a leak the task file does not name, and suspects a user says are known beforehand
     python bench/compare.py --tasks flights --forward time_hour ...
@@ -92,7 +93,9 @@ def run_briefml(task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budg
         return {"error": _tail(work / "briefml_predict.log")}
     return {"seconds": seconds, "peak_mb": max(peak, peak2), "target_found": summary["target"],
             "metric_used": summary["metric"], "excluded": summary["excluded_columns"],
-            "timings": summary.get("timings", {})}
+            "timings": summary.get("timings", {}),
+            # whether the plan's first trials shipped over a refinement that won by chance
+            "floor": (summary.get("ensemble") or {}).get("floor")}
 
 
 def run_peer(tool: str, task: dict, train_csv: Path, test_csv: Path, out_csv: Path, budget: float,
@@ -390,7 +393,8 @@ def rescore(keep: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", default="", help="comma-separated task names (default: all)")
+    parser.add_argument("--tasks", default="", help="comma-separated task names (default: all "
+                        "public tasks; 'own': those of bench/own_tasks.json)")
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--tools", default=",".join(TOOLS))
@@ -435,7 +439,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             peer_flaml(task, args.peer_train, args.peer_test, args.peer_out, seeds[0], args.budget)
         return
-    names = _names(args.tasks) or task_names()
+    names = task_names("own") if args.tasks == "own" else (_names(args.tasks) or task_names())
     tools = _names(args.tools)
     reuse = json.loads(args.reuse.read_text()) if args.reuse else []
     rows = []

@@ -30,7 +30,8 @@ class GreedyEnsemble:
     with a smaller averaged weight are dropped).
     Learned: `weights_` (trial id → weight, summing to 1), `score_` (higher is better),
     `best_single_id_`, `best_single_score_`, `improves_` (True if the mixture is better),
-    `bags_used_`.
+    `bags_used_`; the build sets `floor_` (how the choice fared against the plan's first
+    trials alone, or None).
     """
 
     def __init__(self, metric: str, n_classes: int = 0, *, max_models: int = 10, rounds: int = 25,
@@ -119,3 +120,22 @@ class GreedyEnsemble:
     def blend(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
         """Weighted average of the chosen models' outputs."""
         return sum(outputs[k] * w for k, w in self.weights_.items())
+
+
+def paired_win_share(metric: str, n_classes: int, y: np.ndarray, a: np.ndarray, b: np.ndarray, *,
+                     seed: int = 0, samples: int = 200, max_seconds: float = 1.0) -> float:
+    """The share of bootstrap samples of the rows on which output `a` scores better than
+    output `b` (ties count half): how sure one can be that `a` is better on rows like these,
+    not only on these rows. Both are scored on the same sample each time (paired), so what
+    the rows have in common cancels out. At least 20 samples are drawn, more as time allows."""
+    rng = np.random.default_rng(seed)
+    start, wins, drawn = time.monotonic(), 0.0, 0
+    while drawn < samples and (drawn < 20 or time.monotonic() - start < max_seconds):
+        rows = rng.integers(0, len(y), len(y))
+        if n_classes and len(np.unique(y[rows])) < 2:
+            continue
+        score_a = metrics.score(metric, y[rows], a[rows], n_classes)
+        score_b = metrics.score(metric, y[rows], b[rows], n_classes)
+        wins += 1.0 if score_a > score_b else 0.5 if score_a == score_b else 0.0
+        drawn += 1
+    return wins / drawn

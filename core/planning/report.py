@@ -247,6 +247,17 @@ def failure_lines(failures: dict | None) -> list[str]:
     return lines or ["_The failure analysis found nothing to report._"]
 
 
+def floor_lines(ensemble: dict | None) -> list[str]:
+    """Why the first candidates' choice shipped though a refinement validated better."""
+    floor = as_dict(as_dict(ensemble).get("floor"))
+    if not floor.get("kept"):
+        return []
+    share = float(floor.get("confidence", 0))
+    return [(f"A refinement validated better, but beat the first candidates (each model's "
+             f"proven defaults) on only {share:.0%} of bootstrap samples of the validation "
+             "rows: a win that small is likely chance, so the first candidates' choice ships.")]
+
+
 def template_report(context: dict) -> str:
     """Markdown report: what was built, how good it is, what the checks found, next steps."""
     context = context or {}
@@ -265,7 +276,7 @@ def template_report(context: dict) -> str:
         built += f"; the best single candidate was `{best.get('estimator')}`"
     if leaderboard:
         built += f", out of {len(leaderboard)} trial(s)"
-    parts += [built + ".", ""]
+    parts += [built + ".", *floor_lines(context.get("ensemble")), ""]
     parts += ["## How good it is", "", verdict(context), "",
               metrics_table(context.get("holdout_metrics"), context.get("baseline_metrics"),
                             context.get("confidence_intervals"), main_metric(context)), ""]

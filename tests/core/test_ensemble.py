@@ -75,3 +75,60 @@ def test_members_with_a_tiny_bagged_weight_are_dropped():
     ens = GreedyEnsemble("rmse", bags=10, max_seconds=10, min_weight=0.3).fit(preds, scores, y)
     assert all(w >= 0.3 for w in ens.weights_.values())
     assert sum(ens.weights_.values()) == pytest.approx(1.0)
+
+
+# ---- the floor: the plan's first trials, which a refinement must beat beyond chance
+
+
+def _search_of(y: np.ndarray, oofs: dict[str, np.ndarray], refinements: set[str], metric="rmse"):
+    """A finished search as `core.build._choose_ensemble` reads it, and its data."""
+    from types import SimpleNamespace
+
+    records = {tid: SimpleNamespace(
+        result=SimpleNamespace(status="ok", score=metrics.score(metric, y, oof)),
+        candidate=SimpleNamespace(parent="t001" if tid in refinements else None), oof=oof)
+        for tid, oof in oofs.items()}
+    search = SimpleNamespace(records_=records, spec=SimpleNamespace(metric=metric), seed=0,
+                             folds_=SimpleNamespace(valid_rows=np.arange(len(y))))
+    data = SimpleNamespace(y=y, train=np.arange(len(y)), n_classes=0)
+    return search, data
+
+
+def test_a_refinement_better_only_by_chance_leaves_the_floor_to_ship():
+    from core.build import _choose_ensemble
+
+    rng = np.random.default_rng(3)
+    y = rng.lognormal(sigma=1.0, size=900)  # heavy-tailed, like a yearly income
+    floor = y + rng.normal(scale=1.5, size=900)
+    for seed in range(50):  # the first model as good as the floor that is luckier on these rows
+        lucky = y + np.random.default_rng(seed).normal(scale=1.5, size=900)
+        if metrics.score("rmse", y, lucky) > metrics.score("rmse", y, floor):
+            break
+    search, data = _search_of(y, {"t001": floor, "t002": lucky}, refinements={"t002"})
+    assert search.records_["t002"].result.score > search.records_["t001"].result.score
+    ens = _choose_ensemble(search, data, use_ensemble=False, max_seconds=2.0)
+    assert ens.weights_ == {"t001": 1.0}
+    assert ens.floor_["kept"] and ens.floor_["confidence"] < 0.9
+
+
+def test_a_refinement_that_is_really_better_ships():
+    from core.build import _choose_ensemble
+
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=900)
+    floor, better = y + rng.normal(scale=1.0, size=900), y + rng.normal(scale=0.6, size=900)
+    search, data = _search_of(y, {"t001": floor, "t002": better}, refinements={"t002"})
+    ens = _choose_ensemble(search, data, use_ensemble=False, max_seconds=2.0)
+    assert ens.weights_ == {"t002": 1.0}
+    assert not ens.floor_["kept"] and ens.floor_["confidence"] > 0.99
+
+
+def test_paired_win_share_tells_a_real_gain_from_a_lucky_one():
+    from core.ensemble import paired_win_share
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=500)
+    a = y + rng.normal(scale=1.0, size=500)
+    assert paired_win_share("rmse", 0, y, y + rng.normal(scale=0.5, size=500), a) > 0.99
+    assert paired_win_share("rmse", 0, y, a, y + rng.normal(scale=0.5, size=500)) < 0.01
+    assert paired_win_share("rmse", 0, y, a, a) == 0.5  # ties count half

@@ -73,3 +73,12 @@ def test_metrics_table_puts_the_main_metric_first_and_marks_missing_values():
     lines = table.splitlines()
     assert lines[2].startswith("| roc_auc | 0.95 | n/a | n/a |")
     assert lines[3] == "| accuracy | 0.9 | n/a | 0.6 |"
+
+
+def test_the_report_says_why_the_defaults_shipped_over_a_lucky_refinement():
+    kept = {"floor": {"kept": True, "confidence": 0.62, "refined_score": -35197.0,
+                      "floor_score": -35488.0}}
+    assert "on only 62% of bootstrap samples" in template_report(_context(ensemble=kept))
+    beaten = {"floor": {**kept["floor"], "kept": False, "confidence": 0.97}}
+    assert "bootstrap" not in template_report(_context(ensemble=beaten))
+    assert "bootstrap" not in template_report(_context(ensemble={"floor": None}))

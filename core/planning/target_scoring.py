@@ -21,6 +21,7 @@ from core.planning.brief import (
     WORD,
     AnswerType,
     Brief,
+    split_outcome_and_inputs,
     stem,
 )
 from core.planning.column_names import (
@@ -163,7 +164,27 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
         for s in spans
         if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
     ]
-    return list(dict.fromkeys(name for _, _, name in longest))
+    named = list(dict.fromkeys(name for _, _, name in longest))
+    as_is = _written_as_is(brief, profile)
+    # several names copied into the outcome are inputs listed without a marker ("mpg with
+    # cyl_n and disp_cc"): then none is named by being copied
+    return named or (as_is if len(as_is) == 1 else [])
+
+
+_CODE_LIKE = re.compile(r"[a-z][A-Z]|[A-Za-z][_.][A-Za-z0-9]|[A-Za-z]\d|^[A-Z]{3,}$")
+
+
+def _written_as_is(brief: Brief, profile: DataProfile) -> list[str]:
+    """"RateBeds from NumHospitals and SSBRate", "RootDryMass as the response": a name that
+    no sentence would spell that way (glued capitals, underscores, dots, digits), copied
+    exactly into the outcome phrase, names its column."""
+    outcome = split_outcome_and_inputs(brief.text)[0]
+    # "whether a car is a Mazda6, an Accord or a Maxima": the name of a dummy that is also
+    # another column's value is that value
+    values = {str(v) for col in profile.column_profiles for v, _ in col.top_values}
+    return [col.name for col in profile.column_profiles
+            if _CODE_LIKE.search(str(col.name)) and str(col.name) not in values
+            and re.search(rf"(?<![\w.]){re.escape(str(col.name))}(?![\w.])", outcome)]
 
 
 def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]:

@@ -806,3 +806,13 @@ def test_a_given_is_no_input_marker_and_what_follows_it_is_a_condition():
 def test_each_x_or_y_and_how_heavy_a_pig_gets_say_who():
     assert Brief.read("estimate the net undercount of each city or state").weights["stat"] < 0.5
     assert Brief.read("how heavy a pig gets from its feed").weights["pig"] < 0.5
+
+
+def test_a_code_like_name_copied_into_the_outcome_names_its_column():
+    frame = _frame(RateBeds="num", RateMDs="num", NumHospitals="count", SSBRate="num")
+    assert _target("RateBeds from NumHospitals and SSBRate", frame) == "RateBeds"
+    # two names copied into the outcome are inputs listed without a marker
+    assert _target("RateBeds with RateMDs", frame) is None
+    # a dummy's name that is also another column's value is that value
+    cars = _frame(CarType=["Mazda6", "Accord", "Maxima"], Mazda6=[0, 1], Age="num")
+    assert _target("tell whether a car is a Mazda6, an Accord or a Maxima", cars) == "CarType"

@@ -132,3 +132,33 @@ def test_paired_win_share_tells_a_real_gain_from_a_lucky_one():
     assert paired_win_share("rmse", 0, y, y + rng.normal(scale=0.5, size=500), a) > 0.99
     assert paired_win_share("rmse", 0, y, a, y + rng.normal(scale=0.5, size=500)) < 0.01
     assert paired_win_share("rmse", 0, y, a, a) == 0.5  # ties count half
+
+
+def test_a_kept_floor_that_cannot_ship_in_time_ships_its_best_trial_alone(monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    from core import build
+    from core.build import PostSearchCosts, _choose_ensemble, _floor_that_fits
+
+    rng = np.random.default_rng(6)
+    y = rng.normal(size=600)
+    oofs = {"t001": y + rng.normal(scale=1.0, size=600), "t002": y + rng.normal(scale=1.0, size=600),
+            "t003": y + rng.normal(scale=1.0, size=600)}
+    oofs["t004"] = (oofs["t001"] + oofs["t002"] + oofs["t003"]) / 3 + rng.normal(scale=0.05, size=600)
+    search, data = _search_of(y, oofs, refinements={"t004"})
+    ens = _choose_ensemble(search, data, use_ensemble=True, max_seconds=2.0)
+    assert ens.floor_["kept"] and len(ens.weights_) > 1  # the three defaults, blended
+    clock = SimpleNamespace(end=time.monotonic() + 10, budget_seconds=60)
+    monkeypatch.setattr(build, "_left_unrefitted", lambda *a: set(ens.weights_))
+    monkeypatch.setattr(build, "_margin", lambda clock: 0.0)
+    data.sizes = lambda: None
+    for seconds, fits in ((1.0, True), (60.0, False)):
+        monkeypatch.setattr(build, "_post_search_costs",
+                            lambda *a, s=seconds: PostSearchCosts({"serialize": s}))
+        shipped = _floor_that_fits(ens, search, data, clock, costs=None, only=None)
+        if fits:
+            assert shipped is ens
+        else:
+            assert len(shipped.weights_) == 1 and set(shipped.weights_) <= {"t001", "t002", "t003"}
+            assert shipped.floor_["alone"]

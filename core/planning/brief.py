@@ -120,6 +120,9 @@ _ENTITY_SLOT = re.compile(
     r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)|"
+    # "flag overweight children from their age": who is flagged, after what they are
+    r"\b(?:flag|spot|pick out|single out)\s+(?:the |those |all |any )?[^\W\d_]+\s+"
+    r"([^\W\d_]+)\b(?=\s*(?:$|[,.?!|])|\s+(?:from|given|using|based|by|with|in|at)\b)|"
     # "flag the eyes that are likely to go blind": who is flagged, not what
     r"\b(?:flag|identify|find|spot|pick out|single out)\s+(?:the |those |all |any )?"
     r"([^\W\d_]+)\s+(?=(?:that|who|which|likely|most likely|at risk)\b)",

@@ -417,6 +417,18 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
                     + (" the brief says" if whose else ""),
                     "said_qualifier" if whose else "qualifier",
                 )
+    if best < ABBREVIATION and len(col_word) >= 5:  # 'cmrdrte': the *change* in the murder rate
+        residue, core = col_word[:1], col_word[1:]
+        pieces = _glued_abbreviation(core, brief)
+        said = [w for w in brief.outcome_words if w[:1] == residue and w not in pieces
+                and w not in STOPWORDS and brief.weights.get(stem(w), 0.0) >= 0.8]
+        if pieces and said:
+            weight = max(brief.weights[stem(w)] for w in pieces)
+            consider(
+                ABBREVIATION * weight * (1 + ACRONYM_BONUS * len(pieces)) * 0.9,
+                f"'{col_word}' is '{' '.join(pieces)}' with the '{said[0]}' the brief says",
+                "said_qualifier",
+            )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
         if pieces:

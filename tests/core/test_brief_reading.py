@@ -816,3 +816,16 @@ def test_a_code_like_name_copied_into_the_outcome_names_its_column():
     # a dummy's name that is also another column's value is that value
     cars = _frame(CarType=["Mazda6", "Accord", "Maxima"], Mazda6=[0, 1], Age="num")
     assert _target("tell whether a car is a Mazda6, an Accord or a Maxima", cars) == "CarType"
+
+
+def test_a_letter_before_a_glued_name_is_a_qualifier_the_brief_says():
+    frame = _frame(mrdrte="num", cmrdrte="num", exec="count", unem="num")
+    assert _target("change in the murder rate from executions and unemployment", frame) == "cmrdrte"
+    assert _target("what is the murder rate of each county, from executions", frame) == "mrdrte"
+
+
+def test_who_is_flagged_comes_after_what_they_are():
+    brief = Brief.read("flag overweight children from their sex and age")
+    assert brief.weights["children"] < 0.5 <= brief.weights["overweight"]
+    # "flag the eyes that ..." is read as before
+    assert Brief.read("flag the eyes that are likely to go blind").weights["eye"] < 0.5

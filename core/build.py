@@ -677,7 +677,7 @@ def _ensemble_of_refitted(search: ModelSearch, data: _Data, clock: BudgetClock,
                                     only=only)
         if only is None:
             return ensemble, only
-        unrefitted = _left_unrefitted(ensemble, search, data, clock, costs)
+        unrefitted = _left_unrefitted(ensemble.weights_, search, data, clock, costs)
         if not unrefitted or unrefitted >= only or time.monotonic() >= end:
             return ensemble, only
         only = only - unrefitted
@@ -686,35 +686,57 @@ def _ensemble_of_refitted(search: ModelSearch, data: _Data, clock: BudgetClock,
 def _floor_that_fits(ensemble: GreedyEnsemble, search: ModelSearch, data: _Data,
                      clock: BudgetClock, costs: PostSearchCosts,
                      only: set[str] | None) -> GreedyEnsemble:
-    """The floor's choice as chosen, if shipping it fits in the time left; else its best
-    trial alone. The search kept time for its leaders, which the floor need not be: on
-    acs12 (60 s) three default trials that could not be refitted shipped as 15 fold models,
-    and writing, checking and explaining them took the build to 77 s."""
+    """The floor's choice as chosen, if shipping it fits in the time left or costs no more
+    than the refined choice the search kept time for; else chosen again without its
+    costliest members until it fits. The search kept time for its leaders, which the floor
+    need not be: on acs12 (60 s) three default trials that could not be refitted shipped
+    as 15 fold models, and writing, checking and explaining them took the build to 77 s."""
     floor = ensemble.floor_
     if not floor or not floor["kept"] or len(ensemble.weights_) == 1:
         return ensemble
-    unrefitted = _left_unrefitted(ensemble, search, data, clock, costs)
-    members = [search.records_[tid] for tid in ensemble.weights_]
-    refitted = set(ensemble.weights_) - unrefitted
-    after = _post_search_costs(members, search.folds_, data.sizes(), clock, refitted)
-    needs = after.after("ensemble", at_least=True) + sum(
-        _refit_needs(search.records_[tid], search, data) for tid in refitted)
-    if time.monotonic() + needs <= clock.end - _margin(clock):
+    # the search kept time for about what the refined choice needs: no less is left for it
+    needs = _shipping_needs(ensemble.weights_, search, data, clock, costs)
+    refined = _shipping_needs(floor["refined_weights"], search, data, clock, costs)
+    if needs <= refined or _ships_in_time(ensemble.weights_, search, data, clock, costs):
         return ensemble
+    # the floors' choice again without its costliest member, until what it ships fits
     floors = {tid: r for tid, r in search.records_.items() if r.result.status == "ok"
               and r.candidate.parent is None and (only is None or tid in only)}
-    alone = _greedy_ensemble(search, data, floors, use_ensemble=False, max_seconds=0.0)
-    alone.floor_ = {**floor, "alone": True}
-    return alone
+    while len(ensemble.weights_) > 1 and not _ships_in_time(ensemble.weights_, search, data,
+                                                            clock, costs):
+        costliest = max(ensemble.weights_, key=lambda tid: _shipping_needs(
+            {tid: 1.0}, search, data, clock, costs))
+        floors.pop(costliest)
+        ensemble = _greedy_ensemble(search, data, floors, use_ensemble=True, max_seconds=0.2)
+    ensemble.floor_ = {**floor, "cut_to_fit": True}
+    return ensemble
 
 
-def _left_unrefitted(ensemble: GreedyEnsemble, search: ModelSearch, data: _Data,
+def _ships_in_time(weights: dict[str, float], search: ModelSearch, data: _Data,
+                   clock: BudgetClock, costs: PostSearchCosts) -> bool:
+    needs = _shipping_needs(weights, search, data, clock, costs)
+    return time.monotonic() + needs <= clock.end - _margin(clock)
+
+
+def _shipping_needs(weights: dict[str, float], search: ModelSearch, data: _Data,
+                    clock: BudgetClock, costs: PostSearchCosts) -> float:
+    """The least seconds the steps after the ensemble need to ship these members: refits
+    that fit, then writing, checking and explaining what ships."""
+    refitted = set(weights) - _left_unrefitted(weights, search, data, clock, costs)
+    members = [search.records_[tid] for tid in weights]
+    after = _post_search_costs(members, search.folds_, data.sizes(), clock, refitted)
+    return after.after("ensemble", at_least=True) + sum(
+        _refit_needs(search.records_[tid], search, data) for tid in refitted)
+
+
+def _left_unrefitted(weights: dict[str, float], search: ModelSearch, data: _Data,
                      clock: BudgetClock, costs: PostSearchCosts) -> set[str]:
-    """The ensemble's members whose refits, taken by weight as the refit step takes them,
-    no longer fit in the time left once the heavier members' refits have taken theirs."""
+    """The ensemble's members (trial id → weight) whose refits, taken by weight as the refit
+    step takes them, no longer fit in the time left once the heavier members' refits have
+    taken theirs."""
     time_left = _refit_time_left(clock, costs)
     left = set()
-    for tid, _ in sorted(ensemble.weights_.items(), key=lambda kv: -kv[1]):
+    for tid, _ in sorted(weights.items(), key=lambda kv: -kv[1]):
         needed = _refit_needs(search.records_[tid], search, data)
         if needed <= time_left:
             time_left -= needed
@@ -749,7 +771,8 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
                              chosen.blend(outputs), floor.blend(outputs), seed=search.seed,
                              max_seconds=max_seconds * 0.3)
     floor.floor_ = chosen.floor_ = {"kept": share < FLOOR_CONFIDENCE, "confidence": share,
-                                    "refined_score": chosen.score_, "floor_score": floor.score_}
+                                    "refined_score": chosen.score_, "floor_score": floor.score_,
+                                    "refined_weights": dict(chosen.weights_)}
     return floor if share < FLOOR_CONFIDENCE else chosen
 
 

@@ -134,7 +134,7 @@ def test_paired_win_share_tells_a_real_gain_from_a_lucky_one():
     assert paired_win_share("rmse", 0, y, a, a) == 0.5  # ties count half
 
 
-def test_a_kept_floor_that_cannot_ship_in_time_ships_its_best_trial_alone(monkeypatch):
+def test_a_kept_floor_that_cannot_ship_in_time_is_cut_to_what_fits(monkeypatch):
     import time
     from types import SimpleNamespace
 
@@ -150,15 +150,18 @@ def test_a_kept_floor_that_cannot_ship_in_time_ships_its_best_trial_alone(monkey
     ens = _choose_ensemble(search, data, use_ensemble=True, max_seconds=2.0)
     assert ens.floor_["kept"] and len(ens.weights_) > 1  # the three defaults, blended
     clock = SimpleNamespace(end=time.monotonic() + 10, budget_seconds=60)
-    monkeypatch.setattr(build, "_left_unrefitted", lambda *a: set(ens.weights_))
+    monkeypatch.setattr(build, "_left_unrefitted", lambda weights, *a: set(weights))
     monkeypatch.setattr(build, "_margin", lambda clock: 0.0)
     data.sizes = lambda: None
-    for seconds, fits in ((1.0, True), (60.0, False)):
-        monkeypatch.setattr(build, "_post_search_costs",
-                            lambda *a, s=seconds: PostSearchCosts({"serialize": s}))
+    # each member's fold models take `seconds` to ship; the refined choice has fewer members
+    assert len(ens.floor_["refined_weights"]) < len(ens.weights_)
+    # 10 s left: 1 s a member fits; at 4 s a member two fit; at 20 s only one is left
+    for seconds, most in ((1.0, 3), (4.0, 2), (20.0, 1)):
+        monkeypatch.setattr(build, "_post_search_costs", lambda members, *a, s=seconds:
+                            PostSearchCosts({"serialize": s * len(members)}))
         shipped = _floor_that_fits(ens, search, data, clock, costs=None, only=None)
-        if fits:
+        if most == 3:
             assert shipped is ens
         else:
-            assert len(shipped.weights_) == 1 and set(shipped.weights_) <= {"t001", "t002", "t003"}
-            assert shipped.floor_["alone"]
+            assert 1 <= len(shipped.weights_) <= most and shipped.floor_["cut_to_fit"]
+            assert set(shipped.weights_) <= {"t001", "t002", "t003"}

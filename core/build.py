@@ -749,7 +749,8 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
                      max_seconds: float, only: set[str] | None = None) -> GreedyEnsemble:
     """The greedy ensemble over the search's finished trials (`only`: over these of them).
 
-    The plan's first trials (each family's proven defaults) are the floor: a choice that
+    The plan's first trials (the offline plan's: each family's proven defaults) are the
+    floor: a choice that
     takes in refinements must beat the choice among the first trials alone on most bootstrap
     samples of the validation rows, or the floor ships. Picked as the best of many trials by
     one noisy validation score, a refinement wins by chance: on openintro's acs12 (974 rows)

@@ -253,9 +253,10 @@ def floor_lines(ensemble: dict | None) -> list[str]:
     if not floor.get("kept"):
         return []
     share = float(floor.get("confidence", 0))
-    return [(f"A refinement validated better, but beat the first candidates (each model's "
-             f"proven defaults) on only {share:.0%} of bootstrap samples of the validation "
-             "rows: a win that small is likely chance, so the first candidates' choice ships.")]
+    return [(f"A refinement validated better, but beat the plan's first candidates (with the "
+             f"offline plan, each model's proven defaults) on only {share:.0%} of bootstrap "
+             "samples of the validation rows: a win that small is likely chance, so the first "
+             "candidates' choice ships.")]
 
 
 def template_report(context: dict) -> str:

@@ -750,9 +750,8 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
     """The greedy ensemble over the search's finished trials (`only`: over these of them).
 
     The plan's first trials (the offline plan's: each family's proven defaults) are the
-    floor: a choice that
-    takes in refinements must beat the choice among the first trials alone on most bootstrap
-    samples of the validation rows, or the floor ships. Picked as the best of many trials by
+    floor: a choice that takes in refinements must beat the choice among the first trials
+    alone on most bootstrap samples of the validation rows, or the floor ships. Picked as the best of many trials by
     one noisy validation score, a refinement wins by chance: on openintro's acs12 (974 rows)
     a CatBoost refinement validated 0.8% better than its defaults, shipped alone and scored
     10% worse than CatBoost's defaults on the test rows."""

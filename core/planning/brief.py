@@ -75,7 +75,9 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n|\s[-\u2013\u2014]+\s+(?=(?:they|
 # Words after these describe inputs, not the outcome.
 _BASE_IT_ON = r"base (?:it|this|that|them|the model|the predictions?|your answer) on"
 _INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host disease"
-    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|according to|with the help of|in terms of|"
+    # "at a given hour" is no input
+    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|according to|"
+    r"with the help of|in terms of|"
     r"judging (?:by|from)|going (?:by|off)|go off|on the basis of|depending on|as a function of|"
     + _BASE_IT_ON + r"|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
@@ -581,8 +583,8 @@ def _conditions(text: str) -> set[int]:
     }
     # "by a given *week*", "patients of a given *age and sex*": whichever it is, not what
     starts = [w.start() for w in WORD.finditer(text)]
-    chosen = {i for found_ in _A_GIVEN.finditer(text)
-              for i, start in enumerate(starts) if found_.start(1) <= start < found_.end(1)}
+    chosen = {i for given in _A_GIVEN.finditer(text)
+              for i, start in enumerate(starts) if given.start(1) <= start < given.end(1)}
     return numbered | chosen
 
 
@@ -590,8 +592,8 @@ _A_GIVEN = re.compile(r"\b(?:a|any|the)\s+given\s+([^\W\d_]+(?:\s+(?:and|or)\s+[
                       re.IGNORECASE)
 
 
-_EVENT_AFTER = re.compile(r"\b(?:after|before|following)\s+(?:the\s+)?([^\W\d_]+)(?=\s*(?:[|?.!,]|$))",
-                          re.IGNORECASE)
+_EVENT_AFTER = re.compile(
+    r"\b(?:after|before|following)\s+(?:the\s+)?([^\W\d_]+)(?=\s*(?:[|?.!,]|$))", re.IGNORECASE)
 
 
 def _events_after(text: str) -> set[int]:

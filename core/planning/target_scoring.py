@@ -420,9 +420,12 @@ def _said_of_another(said: set[str], name: str, words_of_columns: dict[str, list
     others = {stem(words[0]) for other, words in words_of_columns.items()
               if other != name and len(words) == 1}
     words = [stem(w) for w in WORD.findall(brief.inputs.lower())]
-    return all(any(before in others for before, word in pairwise(words) if word == s)
-               and all(before in others for before, word in pairwise(words) if word == s)
-               for s in said)
+
+    def claimed(said_word: str) -> bool:
+        befores = [before for before, word in pairwise(words) if word == said_word]
+        return bool(befores) and all(before in others for before in befores)
+
+    return all(claimed(s) for s in said)
 
 
 def _score(col: ColumnProfile, words: list[str], listed: set[str], brief: Brief,

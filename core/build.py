@@ -758,7 +758,10 @@ def _choose_ensemble(search: ModelSearch, data: _Data, use_ensemble: bool,
     ok = {tid: r for tid, r in search.records_.items()
           if r.result.status == "ok" and (only is None or tid in only)}
     floors = {tid for tid, r in ok.items() if r.candidate.parent is None}
-    if not floors or floors == set(ok):
+    # the bootstrap draws rows as if each were independent; days in time order or rows of one
+    # group are not (seattle_weather, validated forward: the floor was kept on every seed
+    # and lost 7% of log loss on the test rows, 4% on the latest quarter)
+    if not floors or floors == set(ok) or not search.rows_exchangeable_:
         return _greedy_ensemble(search, data, ok, use_ensemble, max_seconds)
     # bagging the selection is cheap insurance on small data; keep it to a sliver of the budget
     chosen = _greedy_ensemble(search, data, ok, use_ensemble, max_seconds * 0.4)

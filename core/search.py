@@ -376,6 +376,7 @@ class ModelSearch:
     free after the search for the best trial's refit (called after every trial).
 
     Learned: `leaderboard_` (every TrialResult in order), `records_` (trial id → TrialRecord),
+    `rows_exchangeable_` (plain random folds, neither grouped nor forward in time),
     `folds_`, `best_` (the best TrialRecord or None).
     """
 
@@ -455,6 +456,7 @@ class ModelSearch:
                                  groups=groups, order=order)
         self.rows_ = len(y)
         self.forward_ = order is not None and groups is None
+        self.rows_exchangeable_ = order is None and groups is None  # plain random folds
         self.clock_features_: list[str] | None = None  # found after the first LightGBM floor
         queue = self._validated(list(self.plan.candidates))
         if not queue:

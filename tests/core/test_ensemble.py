@@ -89,7 +89,8 @@ def _search_of(y: np.ndarray, oofs: dict[str, np.ndarray], refinements: set[str]
         candidate=SimpleNamespace(parent="t001" if tid in refinements else None), oof=oof)
         for tid, oof in oofs.items()}
     search = SimpleNamespace(records_=records, spec=SimpleNamespace(metric=metric), seed=0,
-                             folds_=SimpleNamespace(valid_rows=np.arange(len(y))))
+                             folds_=SimpleNamespace(valid_rows=np.arange(len(y))),
+                             rows_exchangeable_=True)
     data = SimpleNamespace(y=y, train=np.arange(len(y)), n_classes=0)
     return search, data
 
@@ -109,6 +110,10 @@ def test_a_refinement_better_only_by_chance_leaves_the_floor_to_ship():
     ens = _choose_ensemble(search, data, use_ensemble=False, max_seconds=2.0)
     assert ens.weights_ == {"t001": 1.0}
     assert ens.floor_["kept"] and ens.floor_["confidence"] < 0.9
+    # rows in time order or in groups are not independent draws: no bootstrap, no floor
+    search.rows_exchangeable_ = False
+    ens = _choose_ensemble(search, data, use_ensemble=False, max_seconds=2.0)
+    assert ens.weights_ == {"t002": 1.0} and ens.floor_ is None
 
 
 def test_a_refinement_that_is_really_better_ships():

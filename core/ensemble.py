@@ -130,7 +130,9 @@ def paired_win_share(metric: str, n_classes: int, y: np.ndarray, a: np.ndarray, 
     the rows have in common cancels out. At least 20 samples are drawn, more as time allows."""
     rng = np.random.default_rng(seed)
     start, wins, drawn = time.monotonic(), 0.0, 0
-    while drawn < samples and (drawn < 20 or time.monotonic() - start < max_seconds):
+    for _ in range(5 * samples):  # a sample with a single class cannot be scored; redraw it
+        if drawn >= samples or (drawn >= 20 and time.monotonic() - start >= max_seconds):
+            break
         rows = rng.integers(0, len(y), len(y))
         if n_classes and len(np.unique(y[rows])) < 2:
             continue
@@ -138,4 +140,4 @@ def paired_win_share(metric: str, n_classes: int, y: np.ndarray, a: np.ndarray, 
         score_b = metrics.score(metric, y[rows], b[rows], n_classes)
         wins += 1.0 if score_a > score_b else 0.5 if score_a == score_b else 0.0
         drawn += 1
-    return wins / drawn
+    return wins / drawn if drawn else 0.5

@@ -253,8 +253,11 @@ def floor_lines(ensemble: dict | None) -> list[str]:
     if not floor.get("kept"):
         return []
     share = float(floor.get("confidence", 0))
-    return [(f"A refinement validated better, but beat the plan's first candidates (with the "
-             f"offline plan, each model's proven defaults) on only {share:.0%} of bootstrap "
+    first = "the plan's first candidates (with the offline plan, each model's proven defaults)"
+    if float(floor.get("refined_score") or 0) <= float(floor.get("floor_score") or 0):
+        return [(f"The choice among {first} validated better than the one with refinements, "
+                 "so it ships.")]
+    return [(f"A refinement validated better, but beat {first} on only {share:.0%} of bootstrap "
              "samples of the validation rows: a win that small is likely chance, so the first "
              "candidates' choice ships.")]
 

@@ -137,6 +137,8 @@ def test_paired_win_share_tells_a_real_gain_from_a_lucky_one():
     assert paired_win_share("rmse", 0, y, y + rng.normal(scale=0.5, size=500), a) > 0.99
     assert paired_win_share("rmse", 0, y, a, y + rng.normal(scale=0.5, size=500)) < 0.01
     assert paired_win_share("rmse", 0, y, a, a) == 0.5  # ties count half
+    # a single class cannot be scored: no sample is drawn, and it says nothing either way
+    assert paired_win_share("roc_auc", 2, np.zeros(50), np.zeros((50, 2)), np.zeros((50, 2))) == 0.5
 
 
 def test_a_kept_floor_that_cannot_ship_in_time_is_cut_to_what_fits(monkeypatch):

@@ -82,3 +82,5 @@ def test_the_report_says_why_the_defaults_shipped_over_a_lucky_refinement():
     beaten = {"floor": {**kept["floor"], "kept": False, "confidence": 0.97}}
     assert "bootstrap" not in template_report(_context(ensemble=beaten))
     assert "bootstrap" not in template_report(_context(ensemble={"floor": None}))
+    worse = {"floor": {**kept["floor"], "refined_score": -36000.0}}
+    assert "validated better than the one with refinements" in template_report(_context(ensemble=worse))

@@ -238,19 +238,19 @@ def test_validated_forward_in_time_every_member_of_the_ensemble_gets_refitted():
     for record, errors in zip(records.values(), noise):  # equally good, errors apart: a blend
         record.oof = np.arange(300, dtype=float) + errors
     search = SimpleNamespace(records_=records, folds_=folds, seed=0,
-                             spec=SimpleNamespace(metric="rmse"))
+                             spec=SimpleNamespace(metric="rmse"), rows_exchangeable_=False)
     data = SimpleNamespace(y=np.arange(300, dtype=float), train=np.arange(300), n_classes=0)
 
-    three = SimpleNamespace(weights_={"t001": 0.5, "t002": 0.3, "t003": 0.2})
+    three = {"t001": 0.5, "t002": 0.3, "t003": 0.2}
     assert _left_unrefitted(three, search, data, clock, costs) == {"t003"}  # 46 + 46 + 46 > 100
-    two = SimpleNamespace(weights_={"t001": 0.6, "t003": 0.4})
+    two = {"t001": 0.6, "t003": 0.4}
     assert _left_unrefitted(two, search, data, clock, costs) == set()
 
     every = _ensemble_of_refitted(search, data, clock, costs, True, None)[0]
     assert len(every.weights_) == 3  # not forward in time: all three blend
     ensemble, among = _ensemble_of_refitted(search, data, clock, costs, True, set(records))
     assert len(among) == 2 and set(ensemble.weights_) == among  # the lightest one left out
-    assert _left_unrefitted(ensemble, search, data, clock, costs) == set()
+    assert _left_unrefitted(ensemble.weights_, search, data, clock, costs) == set()
 
 
 def test_the_time_kept_after_the_search_follows_what_this_build_measured():

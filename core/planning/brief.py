@@ -222,6 +222,12 @@ PHRASAL_VERBS = [
     (re.compile(r"\b(?:left over|put(?:s|ting)? (?:aside|away)|set(?:s|ting)? aside)\b",
                 re.IGNORECASE), "saving savings"),
     (re.compile(r"\b(?:respond|react|reply)(?:s|ed|ing)?(?=\s+to\b)", re.IGNORECASE), "answer"),
+    # what someone makes an hour, a year, or "how much do they make": what they earn
+    (re.compile(r"\bma(?:ke|kes|de|king)\b(?=(?:\s+\w+){0,2}?\s+(?:an?|per|each|every)\s+"
+                r"(?:hour|day|week|month|year)\b)", re.IGNORECASE), "earn"),
+    (re.compile(r"(?<=\bhow much\b)(?:\s+[\w']+){1,6}?\s+ma(?:ke|kes|de)\b"
+                r"(?=\s*(?:[?.!,;]|$|(?:next|this|last|per|an?|each|every|in)\s+\w+))",
+                re.IGNORECASE), "earn"),
 ]
 # "won't pay", "not repaid", "fail to survive": the negated verb points at its opposite.
 _NEGATED = re.compile(
@@ -384,10 +390,12 @@ class Brief:
     @classmethod
     def read(cls, brief: str, split: bool = True) -> Brief:
         text = _KEY_WORD.sub(_unslipped, " ".join(str(brief or "")[:MAX_BRIEF_CHARS].split()))
-        # "next month" says when, not what: it must not point at a 'months' column
-        outcome, inputs = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, text)), ""
+        # the verbs first: "makes a year" is what one earns before "a year" is set aside
+        outcome, inputs = text, ""
         for pattern, meaning in PHRASAL_VERBS:
             outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
+        # "next month" says when, not what: it must not point at a 'months' column
+        outcome = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, outcome))
         if split:
             outcome, inputs = split_outcome_and_inputs(outcome)
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())

@@ -13,8 +13,8 @@ import re
 from functools import lru_cache
 from itertools import pairwise
 
-from core.planning.brief import STOPWORDS, WORD, Brief, stem, words_of
-from core.planning.semantic import is_typo_of
+from core.planning.brief import STOPWORDS, WORD, AnswerType, Brief, stem, words_of
+from core.planning.semantic import is_known_word, is_typo_of
 from core.spec import ColumnProfile
 
 # Weights of one brief word matching one word of a column name.
@@ -169,6 +169,10 @@ ABBREVIATIONS = {
     "wk": "week",
     "yrs": "years",
 }
+# Short forms of how a quantity is taken ('totemp', 'avgsal'): a brief asking for a number
+# need not say them
+SILENT_QUALIFIERS = frozenset({"total", "number", "average", "count", "amount", "percent",
+                               "percentage", "median"})
 # Kinds of cue a word match can be, for the confidence: `STRONG_CUES` say the word (or a
 # form of it, or its initials); the others only look like it or belong to its broad kind.
 STRONG_CUES = frozenset(
@@ -283,15 +287,20 @@ def _known_end(word: str, known: frozenset[str], outcome: list[str]) -> tuple[st
     return None
 
 
+# glue words that can begin a name ('noshow', 'isalive'); 'totemp' is not 'to' + 'temp'
+_LEADING_GLUE = {"no", "is"}
+
+
 @lru_cache(maxsize=4096)
-def _segment(word: str, known: frozenset[str]) -> tuple[str, ...] | None:
+def _segment(word: str, known: frozenset[str], first: bool = True) -> tuple[str, ...] | None:
     """`word` as known words (glue words like 'of' allowed between them), or None."""
     if not word:
         return ()
     for end in range(len(word), 0, -1):
         head = word[:end]
-        if head in known or (head in _GLUE_WORDS and end < len(word)):
-            rest = _segment(word[end:], known)
+        glue = head in _GLUE_WORDS and end < len(word) and (not first or head in _LEADING_GLUE)
+        if head in known or glue:
+            rest = _segment(word[end:], known, first=False)
             if rest is not None:
                 return (head, *rest)
     return None
@@ -359,7 +368,7 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
                     )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
-            if _abbreviates(col_word, original):
+            if _abbreviates(col_word, original) or _plural_abbreviates(col_word, original):
                 consider(
                     ABBREVIATION * brief.weights[stem_],
                     f"'{col_word}' is short for '{original}'",
@@ -423,7 +432,7 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
         said = [w for w in brief.outcome_words if w[:1] == residue and w not in pieces
                 and w not in STOPWORDS and brief.weights.get(stem(w), 0.0) >= 0.8]
         if pieces and said:
-            weight = max(brief.weights[stem(w)] for w in pieces)
+            weight = max(brief.weights.get(stem(w), 0.0) for w in pieces)
             consider(
                 ABBREVIATION * weight * (1 + ACRONYM_BONUS * len(pieces)) * 0.9,
                 f"'{col_word}' is '{' '.join(pieces)}' with the '{said[0]}' the brief says",
@@ -431,10 +440,10 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
             )
     if best < ABBREVIATION and len(col_word) >= 3:
         pieces = _glued_abbreviation(col_word, brief)
+        said = [brief.weights[stem(w)] for w in pieces if stem(w) in brief.weights]
         if pieces:
-            weight = max(brief.weights[stem(w)] for w in pieces)
             consider(
-                ABBREVIATION * weight * (1 + ACRONYM_BONUS * (len(pieces) - 1)) * 0.9,
+                ABBREVIATION * max(said) * (1 + ACRONYM_BONUS * (len(said) - 1)) * 0.9,
                 f"'{col_word}' is short for '{' '.join(pieces)}'",
                 "glued",
             )
@@ -573,14 +582,29 @@ def _an_input_starts_with(letters: str, brief: Brief) -> bool:
 
 def _glued_abbreviation(name_word: str, brief: Brief) -> list[str]:
     """'repwt' ← reported weight, 'tobgp' ← tobacco group: the name cut into two or three
-    pieces, each the start (3+ letters) or the consonants of a different brief word."""
+    pieces, each the start (3+ letters) or the consonants of a different brief word. One
+    piece may be a short form of a quantity the brief does not say ('totemp' ← total
+    employees, when the brief asks how many employees): it qualifies the words that are
+    said, and is returned as the word it is short for."""
     words = [w for w in dict.fromkeys(brief.originals.values()) if len(w) >= 3]
+    quantity_asked = brief.answer is AnswerType.NUMBER
 
     def cut(rest: str, used: tuple[str, ...]) -> list[str] | None:
         if not rest:
-            return list(used) if len(used) >= 2 else None
+            said = [w for w in used if w in words]
+            # beside an unsaid piece, each said one is a word's start or consonants of 3+
+            # letters: 'hsperc' is no 'hours percentage'
+            clear = len(said) == len(used) or min(cut_lengths, default=0) >= 3
+            return list(used) if len(used) >= 2 and said and clear else None
         if len(used) == 3:
             return None
+        unsaid = [w for w in used if w not in words]
+        for n in range(min(len(rest), 4), 2, -1):
+            short_for = ABBREVIATIONS.get(rest[:n], "") if quantity_asked else ""
+            if not unsaid and short_for in SILENT_QUALIFIERS and short_for not in words:
+                found = cut(rest[n:], (*used, short_for))
+                if found:
+                    return found
         # one letter only first and before more ('Hwt' ← heart weight)
         shortest = 1 if not used and len(rest) >= 3 else 2
         after_a_letter = len(used) == 1 and len(cut_lengths) == 1 and cut_lengths[0] == 1
@@ -620,6 +644,13 @@ def _said_like(word: str, brief: Brief) -> list[str]:
 
 
 _DERIVED_ENDINGS = ("y", "ly", "ed", "ing", "ness", "s")
+
+
+def _plural_abbreviates(short: str, word: str) -> bool:
+    """'cigs' for cigarettes: a short form with a plural 's', when the name is no English
+    word ('outs' is one, and not short for output)."""
+    return (short.endswith("s") and not short.endswith("ss") and not is_known_word(short)
+            and _abbreviates(short[:-1], word))
 
 
 def _abbreviates(short: str, word: str, slack: int = 2) -> bool:

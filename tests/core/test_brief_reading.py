@@ -507,10 +507,13 @@ def test_values_with_an_order_number_are_said_by_their_words():
 
 def test_a_how_many_question_is_never_answered_by_a_yes_no_column():
     """'smoker' shares a root with "smoke" and is close in meaning to "cigarettes", but a
-    count is asked: the planner asks rather than predict yes or no."""
-    frame = _frame(cigs="count", smoker="yesno", income="num")
+    count is asked: the planner asks rather than predict yes or no (and when a column says
+    cigarettes, it is that one)."""
+    frame = _frame(daily="count", smoker="yesno", income="num")
     proposal = _resolve("How many cigarettes does a person smoke per day?", frame)
-    assert proposal.spec is None and "cigs" in [c.column for c in proposal.candidates]
+    assert proposal.spec is None and "daily" in [c.column for c in proposal.candidates]
+    frame = _frame(cigs="count", smoker="yesno", income="num")
+    assert _target("How many cigarettes does a person smoke per day?", frame) == "cigs"
 
 
 def test_how_satisfied_with_their_job_is_about_the_job_not_an_input():
@@ -829,3 +832,28 @@ def test_who_is_flagged_comes_after_what_they_are():
     assert brief.weights["children"] < 0.5 <= brief.weights["overweight"]
     # "flag the eyes that ..." is read as before
     assert Brief.read("flag the eyes that are likely to go blind").weights["eye"] < 0.5
+
+
+def test_what_someone_makes_an_hour_is_what_they_earn():
+    frame = _frame(wage="num", educ="count", exper="count", south="yesno")
+    assert _target("what do these guys make an hour? use schooling and experience", frame) == "wage"
+    assert Brief.read("estimate what the household makes a year").weights["earn"] >= 1.0
+    # "make" of anything else is no pay
+    assert "earn" not in Brief.read("make a model of the price").weights
+
+
+def test_a_plural_short_form_abbreviates_its_singular():
+    frame = _frame(cigs="count", cigpric="num", income="num", educ="count")
+    assert _target("How many cigarettes does a person smoke per day, given income", frame) == "cigs"
+    # a name that is an English word is not a short form of a longer one ('outs', output)
+    assert word_match("outs", Brief.read("predict a player's offensive output"))[0] == 0.0
+
+
+def test_a_count_asked_for_needs_no_word_for_its_total():
+    frame = _frame(prate="num", totpart="count", totemp="count", age="count", sole="yesno")
+    assert _target("How many employees does the firm have?", frame) == "totemp"
+    # a leading 'to' is no glue word: 'totemp' is not 'to' + 'temp'
+    assert expand_word("totemp", Brief.read("what temperature is it")) == ["totemp"]
+    # only when a number is asked for, and only beside pieces of three letters or more
+    assert word_match("belavg", Brief.read("whether a worker belongs to a union"))[0] == 0.0
+    assert word_match("hsperc", Brief.read("how many credit hours has each student"))[0] == 0.0

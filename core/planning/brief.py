@@ -383,6 +383,8 @@ class Brief:
     negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
     years: set[str] = field(default_factory=set)  # years said, as two digits: "in 1980" → 80
+    # numbers of 2-4 digits the outcome says ("days over 90 degrees in 2018" → 90, 2018)
+    numbers: set[str] = field(default_factory=set)
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
 
     _whole: Brief | None = field(default=None, repr=False)
@@ -474,6 +476,7 @@ class Brief:
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)
         out.years = {found[-2:] for found in _YEAR.findall(text)}
+        out.numbers = set(_NUMBER.findall(outcome))
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
         out.hedged = bool(_HEDGE.search(text))
@@ -550,7 +553,10 @@ def _data_names(text: str) -> set[int]:
 
 
 # "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
-_YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?![\w.])")
+# a number a column name may carry ('dx90_2018'), not a decimal's parts nor a money sum
+_NUMBER = re.compile(r"(?<![\w.,$£€])\d{2,4}(?![\d,]|\.\d)")
+# a year, not a decimal ("1985.5"), though a full stop may end the sentence ("in 1985.")
+_YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?!\w|\.\d)")
 
 
 # A sentence with one of these words asks something; one without only sets the scene.
@@ -847,7 +853,15 @@ _INPUTS_SENTENCE = re.compile(
 )
 
 
+# "Fit TW on Seeded, Season and NC", "regress wage on educ": a model's notation, the outcome
+# first and its inputs after 'on'
+_FIT_ON = re.compile(r"^\W*(?:fit|regress)\s+(?:[^\s,]+\s+){1,4}?on\s+(?=\S)", re.IGNORECASE)
+
+
 def _split_sentence(sentence: str) -> tuple[str, str]:
+    fit = _FIT_ON.match(sentence)
+    if fit:
+        return sentence[: fit.end()].rstrip()[: -len("on")], sentence[fit.end():]
     listed = _INPUTS_SENTENCE.match(sentence)
     if listed and not words_of(sentence.lower()) & (TASK_VERBS | {"target", "to"}):
         return "", sentence[listed.end() :]

@@ -23,6 +23,7 @@ from core.planning.brief import (
     Brief,
     split_outcome_and_inputs,
     stem,
+    words_of,
 )
 from core.planning.column_names import (
     _CAMEL,
@@ -262,7 +263,11 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
     matches += _weigh_meaning(scored, matches, brief)
     _prefer_the_said_qualifier(matches, words_of_columns)
     _prefer_the_said_year(matches, brief)
+    for match in _numbers_said(profile, matches, brief):
+        _finish(match, brief)
+        matches.append(match)
     _avoid_the_listed_qualifier(matches, brief)
+    _avoid_the_unsaid_lag(matches, brief)
     return sorted(matches, key=lambda m: (-m.named, -m.score))
 
 
@@ -311,6 +316,44 @@ def _prefer_the_said_year(matches: list[Match], brief: Brief) -> None:
         if any(name_words(m.column.name) == name_words(sibling.column.name) for m in said):
             sibling.score = round(sibling.score * SIBLING_SHARE, 4)
             sibling.reasons.append("but a sibling carries the year the brief says")
+
+
+# 'grant_1', 'lagdemocrat', 'prev_sales': last period's value of another column
+_LAG_MARK = re.compile(r"^(?:lag|prev|prior)_?(?=[^\W\d_])|(?:_?lag\d*|_l\d|_1|\.1|_prev)$",
+                       re.IGNORECASE)
+_SAYS_EARLIER = words_of("last previous prior lagged lag before earlier preceding")
+
+
+def _avoid_the_unsaid_lag(matches: list[Match], brief: Brief) -> None:
+    """"Which plants did not receive a grant?": of 'grant' and 'grant_1' (last year's), which
+    the brief's words match alike, the current value is asked unless the outcome says last,
+    previous or before; the lagged one weighs less."""
+    if set(brief.outcome_words) & _SAYS_EARLIER:
+        return
+    names = {m.column.name.lower() for m in matches}
+    for lagged in matches:
+        current = _LAG_MARK.sub("", lagged.column.name).lower()
+        if not lagged.named and current != lagged.column.name.lower() and current in names:
+            lagged.score = round(lagged.score * SIBLING_SHARE, 4)
+            lagged.reasons.append(f"but it is an earlier value of '{current}', and the brief "
+                                  "asks for the current one")
+
+
+def _numbers_said(profile: DataProfile, matches: list[Match], brief: Brief) -> list[Match]:
+    """"How many days over 90 degrees in 2018": 'dx90_2018', whose name's words say nothing
+    the brief does, carries every number the outcome says of it. A column not matched
+    otherwise is a candidate when the outcome says all the numbers its name carries."""
+    seen = {m.column.name for m in matches}
+    said = brief.numbers | {n[-2:] for n in brief.numbers if len(n) == 4}
+    found = []
+    for col in profile.column_profiles:
+        numbers = _YEAR_IN_NAME.findall(col.name)
+        if col.name in seen or not numbers or not set(numbers) <= said:
+            continue
+        match = Match(col, YEAR_BONUS * len(numbers), cues={"exact"})
+        match.reasons.append(f"its name carries the numbers the brief says ({', '.join(numbers)})")
+        found.append(match)
+    return found
 
 
 def _avoid_the_listed_qualifier(matches: list[Match], brief: Brief) -> None:

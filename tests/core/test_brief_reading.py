@@ -857,3 +857,34 @@ def test_a_count_asked_for_needs_no_word_for_its_total():
     # only when a number is asked for, and only beside pieces of three letters or more
     assert word_match("belavg", Brief.read("whether a worker belongs to a union"))[0] == 0.0
     assert word_match("hsperc", Brief.read("how many credit hours has each student"))[0] == 0.0
+
+
+def test_a_year_ending_the_sentence_is_said():
+    assert Brief.read("Predict GDP per person in 1985.").years == {"85"}
+    assert Brief.read("a ratio of 1985.5 to one").years == set()  # a decimal
+    frame = _frame(gdp60="num", gdp85="num", oil="yesno", invest="num")
+    assert _target("Predict each country's GDP per working-age person in 1985.", frame) == "gdp85"
+
+
+def test_last_periods_value_is_not_asked_unless_said():
+    frame = _frame(grant="yesno", grant_1="yesno", employ="count", sales="num")
+    assert _target("Which plants received a job training grant? Use employment and sales",
+                   frame) == "grant"
+    assert _target("Had the plant received a grant the previous year?", frame) != "grant"
+
+
+def test_fit_y_on_x_lists_the_inputs_after_on():
+    assert split_outcome_and_inputs("Fit TW on Seeded, Season and NC") == ("Fit TW ", "Seeded, Season and NC")
+    assert split_outcome_and_inputs("Predict the effect on sales") == ("Predict the effect on sales", "")
+    frame = _frame(TW="num", NC="num", SC="num", Seeded=["S", "U"], Season=["Winter", "Summer"])
+    assert _target("Fit TW on Seeded, Season, NC and SC", frame) == "TW"
+
+
+def test_a_name_carrying_every_number_the_outcome_says_is_a_candidate():
+    frame = _frame(station=["a", "b", "c"], latitude="num", dx70_1948="count", dx70_2018="count",
+                   dx90_1948="count", dx90_2018="count")
+    assert _target("Estimate the number of days over 90 degrees in 2018 from the station's "
+                   "latitude and its 1948 count", frame) == "dx90_2018"
+    assert _target("how many days topped 70F back in 1948", frame) == "dx70_1948"
+    # a number said among the inputs is not the outcome's
+    assert _target("how many days from the 1948 count", frame) is None

@@ -108,7 +108,8 @@ _ENTITY_SLOT = re.compile(
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every)|at an?)\s+(?!of\b)"
-    r"([^\W\d_]+(?:\s+or\s+[^\W\d_]+)?)|"  # "of each city or state"
+    # "of each city or state", "for every firm-year"
+    r"([^\W\d_]+(?:-[^\W\d_]+)*(?:\s+or\s+[^\W\d_]+)?)|"
     # "how heavy a pig gets": the one after 'how ... a' says who
     r"\bhow\s+[^\W\d_]+\s+(?:a|an|the|each|this|that)\s+([^\W\d_]+)"
     r"(?=\s+(?:gets?|got|grows?|becomes?|will|would|is|was|can|could)\b)|"
@@ -417,16 +418,20 @@ class Brief:
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
                      | _events_after(outcome))
         previous_weight = 0.0
-        for i, raw in enumerate(WORD.findall(outcome)):
+        raw_words = WORD.findall(outcome)
+        for i, raw in enumerate(raw_words):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
             if lowered in STOPWORDS or len(lowered) < 2 or raw == "us":  # 'leave us'; 'the US'
                 continue
             key = stem(lowered)
-            # "the voter's view": a possessive names whose, not what
+            # "the voter's view": a possessive names whose, not what; "Tobin's q", "Cohen's
+            # d": before a single letter, it is the name of the quantity asked
             possessive = raw.lower().endswith("'s")
+            following = raw_words[i + 1] if i + 1 < len(raw_words) else ""
+            named_by = possessive and len(following) == 1 and following.isalpha()
             entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
-            entity = entity and not (i in focus and _COUNTED_RUN.search(outcome))
+            entity = entity and not (i in focus and _COUNTED_RUN.search(outcome)) and not named_by
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 # "what does a subscription *cost*": the verb is asked
@@ -451,6 +456,8 @@ class Brief:
                 weight = min(weight, CONTEXT_WEIGHT)  # "happy *with their salary*"
             if i in set_aside:
                 weight = min(weight, ENTITY_WEIGHT)  # "in this *congress* table", "on *diet* 3"
+            if named_by:
+                weight = max(weight, 1.0)
             out.weights[key] = max(out.weights.get(key, 0.0), weight)
             out.originals.setdefault(key, lowered)
         out.input_stems = {

@@ -888,3 +888,15 @@ def test_a_name_carrying_every_number_the_outcome_says_is_a_candidate():
     assert _target("how many days topped 70F back in 1948", frame) == "dx70_1948"
     # a number said among the inputs is not the outcome's
     assert _target("how many days from the 1948 count", frame) is None
+
+
+def test_for_every_firm_year_says_who_and_when():
+    brief = Brief.read("Forecast the innovation output for every firm-year")
+    assert max(brief.weights["firm"], brief.weights["year"]) < 0.5
+
+
+def test_a_possessive_before_a_single_letter_names_the_quantity():
+    assert Brief.read("Forecast Tobin's q for each company").weights["tobin"] >= 1.0
+    assert Brief.read("predict the voter's view").weights["voter"] < 0.5  # as before
+    frame = _frame(tobinq="num", year="count", sales="num", patents="count")
+    assert _target("Forecast Tobin's q for every firm-year.", frame) == "tobinq"

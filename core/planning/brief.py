@@ -384,6 +384,9 @@ class Brief:
     negated: set[str] = field(default_factory=set)  # stems of verbs the brief negates
     answer: AnswerType = AnswerType.UNKNOWN
     years: set[str] = field(default_factory=set)  # years said, as two digits: "in 1980" → 80
+    # "the bill each month": the adjectives of the periods a sum is taken over ('monthly');
+    # a name's word, said exactly, and no root of the 'month' column
+    periodic: set[str] = field(default_factory=set)
     # numbers of 2-4 digits the outcome says ("days over 90 degrees in 2018" → 90, 2018)
     numbers: set[str] = field(default_factory=set)
     hedged: bool = False  # "or maybe ..., no wait": the user is not sure what to predict
@@ -397,6 +400,8 @@ class Brief:
         outcome, inputs = text, ""
         for pattern, meaning in PHRASAL_VERBS:
             outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
+        # "the bill each month" asks the monthly bill, though "each month" is set aside below
+        periods = _PERIOD.findall(split_outcome_and_inputs(outcome)[0] if split else outcome)
         # "next month" says when, not what: it must not point at a 'months' column
         outcome = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, outcome))
         if split:
@@ -474,6 +479,7 @@ class Brief:
             implied.append(_WH_NOUNS[wh.group(1).lower()])
         if _HOW_MANY_UNITS.search(outcome):
             implied.append(HOW_ADJECTIVE_NOUNS["long"])  # "how many months until ...": how long
+        out.periodic = {a for p in periods for a in PERIOD_ADJECTIVES[p.lower()].split()}
         for noun in " ".join(implied).split():
             key = stem(noun)
             out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
@@ -560,6 +566,10 @@ def _data_names(text: str) -> set[int]:
 
 
 # "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
+# "per month", "a year", "each week": how often a sum is taken ('monthly_charges')
+_PERIOD = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b", re.IGNORECASE)
+PERIOD_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly",
+                     "year": "annual yearly"}
 # a number a column name may carry ('dx90_2018'), not a decimal's parts nor a money sum
 _NUMBER = re.compile(r"(?<![\w.,$£€])\d{2,4}(?![\d,]|\.\d)")
 # a year, not a decimal ("1985.5"), though a full stop may end the sentence ("in 1985.")

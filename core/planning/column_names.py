@@ -340,6 +340,8 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
     if token in brief.weights:
         weight = EXACT * brief.weights[token]
         consider(weight, f"the brief says '{brief.originals[token]}'", "exact")
+    if col_word in brief.periodic:  # 'monthly' when the brief asks for the bill each month
+        consider(EXACT * CONTEXT, f"the brief's 'per ...' or 'each ...' says '{col_word}'", "exact")
     expanded = ABBREVIATIONS.get(col_word)
 
     if expanded and " " in expanded:

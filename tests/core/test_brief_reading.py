@@ -900,3 +900,10 @@ def test_a_possessive_before_a_single_letter_names_the_quantity():
     assert Brief.read("predict the voter's view").weights["voter"] < 0.5  # as before
     frame = _frame(tobinq="num", year="count", sales="num", patents="count")
     assert _target("Forecast Tobin's q for every firm-year.", frame) == "tobinq"
+
+
+def test_the_bill_each_month_is_the_monthly_one():
+    frame = _frame(monthly_charges="num", total_charges="num", tenure="count", month="count")
+    assert _target("Predict the customer's bill each month", frame) == "monthly_charges"
+    # the period's adjective is said exactly; it is no root of a 'month' or 'year' column
+    assert word_match("month", Brief.read("Predict the bill each month"))[0] == 0.0

@@ -509,9 +509,9 @@ def test_a_how_many_question_is_never_answered_by_a_yes_no_column():
     """'smoker' shares a root with "smoke" and is close in meaning to "cigarettes", but a
     count is asked: the planner asks rather than predict yes or no (and when a column says
     cigarettes, it is that one)."""
-    frame = _frame(daily="count", smoker="yesno", income="num")
+    frame = _frame(q1="count", smoker="yesno", income="num")
     proposal = _resolve("How many cigarettes does a person smoke per day?", frame)
-    assert proposal.spec is None and "daily" in [c.column for c in proposal.candidates]
+    assert proposal.spec is None and "q1" in [c.column for c in proposal.candidates]
     frame = _frame(cigs="count", smoker="yesno", income="num")
     assert _target("How many cigarettes does a person smoke per day?", frame) == "cigs"
 

@@ -120,7 +120,11 @@ _ENTITY_SLOT = re.compile(
     r"\b(?:each|every one|any) of (?:the |these |those |our |your |their )?"
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
     r"do|did|can|could|in|that|who|gets?|got)\b|\s*[,.?!]|\s*$)|"
-    r"\bper\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|"
+    # "per 10,000 residents", "per capita income"
+    r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?!(?:by|in|at|for|from|of)\b)[^\W\d_]+)?)|"
+    # "killings by county and year": a grouping that ends the phrase ("covered by
+    # insurance", "made by hand": an agent, asked)
+    r"(?<!ed )(?<!\bmade )(?<!\bpaid )(?<!\bheld )(?<!\bsold )(?<!\bwon )(?<!\brun )\bby\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)?)(?=\s*(?:$|[.?!|]))|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)|"
     # "flag overweight children from their age": who is flagged, after what they are
@@ -409,7 +413,8 @@ class Brief:
         out = cls(text=text, outcome=outcome.lower(), inputs=inputs.lower())
         entities = {
             w
-            for groups in _ENTITY_SLOT.findall(outcome) + _people_who_end_up(outcome)
+            for groups in (_ENTITY_SLOT.findall(outcome) + _people_who_end_up(outcome)
+                           + _places_in(outcome))
             for w in WORD.findall(" ".join(groups).lower())
             if not (len(w) >= 4 and w.endswith("ed"))  # "which passengers *died*": the outcome
         } - STOPWORDS
@@ -480,6 +485,8 @@ class Brief:
         if _HOW_MANY_UNITS.search(outcome):
             implied.append(HOW_ADJECTIVE_NOUNS["long"])  # "how many months until ...": how long
         out.periodic = {a for p in periods for a in PERIOD_ADJECTIVES[p.lower()].split()}
+        if _PER_NUMBER.search(outcome):
+            implied.append("rate")  # "killings per 10,000 residents" asks for a rate
         for noun in " ".join(implied).split():
             key = stem(noun)
             out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
@@ -566,6 +573,7 @@ def _data_names(text: str) -> set[int]:
 
 
 # "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
+_PER_NUMBER = re.compile(r"\bper\s+\d[\d,.]*k?\b", re.IGNORECASE)
 # "per month", "a year", "each week": how often a sum is taken ('monthly_charges')
 _PERIOD = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b", re.IGNORECASE)
 PERIOD_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly",
@@ -641,6 +649,16 @@ _ENDS_UP = re.compile(
     r"(?!\s+(?:in|at|on|as|the|a|an|top|first|last|winning)\b)",
     re.IGNORECASE,
 )
+
+
+_IN_A_PLACE = re.compile(r"\bin an?\s+([^\W\d_]+)(?!-)", re.IGNORECASE)
+_IS_IT_IN = re.compile(r"^\W*(?:is|are|was|were|will)\b", re.IGNORECASE)
+
+
+def _places_in(text: str) -> list[tuple[str]]:
+    """"the unemployment rate in a state": where, not what; but "is the county in a metro
+    area?" asks just that."""
+    return [] if _IS_IT_IN.match(text) else [(w,) for w in _IN_A_PLACE.findall(text)]
 
 
 def _people_who_end_up(text: str) -> list[tuple[str]]:

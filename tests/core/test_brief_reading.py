@@ -907,3 +907,17 @@ def test_the_bill_each_month_is_the_monthly_one():
     assert _target("Predict the customer's bill each month", frame) == "monthly_charges"
     # the period's adjective is said exactly; it is no root of a 'month' or 'year' column
     assert word_match("month", Brief.read("Predict the bill each month"))[0] == 0.0
+
+
+def test_in_a_state_and_by_county_and_year_say_where_and_when():
+    assert Brief.read("what will the unemployment rate be in a state").weights["stat"] < 0.5
+    brief = Brief.read("killings per 10,000 residents by county and year")
+    assert max(brief.weights["county"], brief.weights["year"], brief.weights["resident"]) < 0.5
+    assert brief.weights["rat"] >= 0.6  # "per 10,000" asks for a rate
+    # ... but "is it in a metro area?" asks that, and "covered by insurance" names the agent
+    assert Brief.read("is the county in a metro area or not?").weights["area"] >= 1.0
+    assert Brief.read("will it go by air, sea or road?").weights["air"] >= 1.0
+    assert Brief.read("Predict whether someone is covered by insurance").weights["insuranc"] >= 0.5
+    frame = _frame(state=["OH", "PA", "NY"], year="count", unemp="num", pcap="num", emp="num")
+    assert _target("whats the unemployment rate going to be in a state given its capital stock "
+                   "and payroll jobs?", frame) == "unemp"

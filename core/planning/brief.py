@@ -423,6 +423,7 @@ class Brief:
         # "how many trials did the child get right": the verb says which trials are counted
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
+        compound_heads = _compound_heads(outcome, measures)
         about = _feeling_object(outcome) | _stimulus(outcome)
         # words that say which table, under what condition, or set the scene: not the what
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
@@ -458,6 +459,10 @@ class Brief:
                 weight *= MODIFIER_WEIGHT * (CONTEXT_WEIGHT if focus else 1.0)
             if i - 2 in measures or i - 2 in units:
                 weight = max(weight, previous_weight)  # the thing measured weighs as much
+            if i in compound_heads:
+                # "the number of murder arrests" counts arrests, or murders: the compound's
+                # last noun weighs as much as its first ("vacant seats" may be 'vac')
+                weight = max(weight, previous_weight)
             if i in measures or i in units:
                 previous_weight = weight
             if i in units:
@@ -843,6 +848,33 @@ def _clause_breaks(text: str, found: list) -> list[int]:
         for i in range(1, len(found))
         if re.search(r"[.?!;,|:]", text[found[i - 1].end() : found[i].start()])
     ]
+
+
+_PARTICIPLES = words_of("paid sold made held won given taken done seen spent lost")
+
+
+def _ends_a_compound(word: str) -> bool:
+    """A word no compound noun goes on with: a stopword or a past participle ("the amount
+    of fuel *paid*")."""
+    return word in STOPWORDS or word in _PARTICIPLES or (len(word) > 4 and word.endswith("ed"))
+
+
+def _compound_heads(text: str, measures: set[int]) -> set[int]:
+    """"the number of murder arrests": after a measure and 'of', a run of two or three
+    content words is a compound; the positions of their last words, their heads."""
+    found = list(WORD.finditer(text))
+    heads = set()
+    for measure in measures:
+        first = end = measure + 2
+        if first >= len(found) or _ends_a_compound(found[first].group(0).lower()):
+            continue  # "the rate of each county": no compound
+        while (end + 1 < len(found) and end + 1 - first < 3
+               and not _ends_a_compound(found[end + 1].group(0).lower())
+               and not text[found[end].end():found[end + 1].start()].strip()):
+            end += 1
+        if end > first:
+            heads.add(end)
+    return heads
 
 
 def _measure_words(text: str) -> tuple[set[int], set[int]]:

@@ -921,3 +921,12 @@ def test_in_a_state_and_by_county_and_year_say_where_and_when():
     frame = _frame(state=["OH", "PA", "NY"], year="count", unemp="num", pcap="num", emp="num")
     assert _target("whats the unemployment rate going to be in a state given its capital stock "
                    "and payroll jobs?", frame) == "unemp"
+
+
+def test_the_last_noun_of_a_counted_compound_weighs_as_much_as_the_first():
+    brief = Brief.read("predict the number of murder arrests")
+    assert brief.weights["arrest"] == brief.weights["murder"] >= 1.0
+    # a participle ends the compound: "the amount of fuel paid" does not ask for 'paid'
+    assert Brief.read("predict the amount of fuel price paid").weights["paid"] < 1.0
+    frame = _frame(murders="count", arrests="count", popul="count", percblack="num")
+    assert _target("Predict the number of murder arrests from county population", frame) is None

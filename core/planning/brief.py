@@ -490,6 +490,8 @@ class Brief:
         if _HOW_MANY_UNITS.search(outcome):
             implied.append(HOW_ADJECTIVE_NOUNS["long"])  # "how many months until ...": how long
         out.periodic = {a for p in periods for a in PERIOD_ADJECTIVES[p.lower()].split()}
+        if _BY_HOW_MUCH.search(outcome):
+            implied.append("margin difference")  # "by how many points did she win"
         if _PER_NUMBER.search(outcome):
             implied.append("rate")  # "killings per 10,000 residents" asks for a rate
         for noun in " ".join(implied).split():
@@ -578,6 +580,9 @@ def _data_names(text: str) -> set[int]:
 
 
 # "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
+# "by how many points did the Democrat win or lose": the margin
+_BY_HOW_MUCH = re.compile(r"\bby how (?:many|much)\b(?=.*\b(?:w[oi]n|lose|lost|lead|beat|trail))",
+                          re.IGNORECASE)
 _PER_NUMBER = re.compile(r"\bper\s+\d[\d,.]*k?\b", re.IGNORECASE)
 # "per month", "a year", "each week": how often a sum is taken ('monthly_charges')
 _PERIOD = re.compile(r"\b(?:per|an?|each|every)\s+(hour|day|week|month|year)\b", re.IGNORECASE)

@@ -930,3 +930,10 @@ def test_the_last_noun_of_a_counted_compound_weighs_as_much_as_the_first():
     assert Brief.read("predict the amount of fuel price paid").weights["paid"] < 1.0
     frame = _frame(murders="count", arrests="count", popul="count", percblack="num")
     assert _target("Predict the number of murder arrests from county population", frame) is None
+
+
+def test_by_how_many_points_a_side_won_asks_the_margin():
+    frame = _frame(state=["OH", "PA", "NY"], vote="num", margin="num", year="count")
+    assert _target("By how many points did the Democrat win or lose the Senate race?", frame) == "margin"
+    # no winning or losing: a count
+    assert "margin" not in Brief.read("by how many units will sales grow").weights

@@ -261,7 +261,6 @@ def score_columns(brief: Brief, profile: DataProfile) -> list[Match]:
                     match.reasons.append(_YES_NO_REASON)
         matches += generic
     matches += _weigh_meaning(scored, matches, brief)
-    _avoid_the_unsaid_transform(matches, brief)
     _prefer_the_said_qualifier(matches, words_of_columns)
     _prefer_the_said_year(matches, brief)
     for match in _numbers_said(profile, matches, brief):
@@ -356,33 +355,6 @@ def _numbers_said(profile: DataProfile, matches: list[Match], brief: Brief) -> l
         match.reasons.append(f"its name carries the numbers the brief says ({', '.join(numbers)})")
         found.append(match)
     return found
-
-
-# 'lrent', 'clrent', 'adjfatal', 'agesq': a log, a change, an adjustment or a square of
-# another column, which the brief must say to ask for it
-_TRANSFORM = re.compile(r"^(?:log_?|ln_?|l|cl|ch|c|d|adj_?)(?=[a-z])|(?:_?sq)$", re.IGNORECASE)
-_SAYS_A_TRANSFORM = words_of(
-    "log logged logarithm change changes growth difference differences adjusted squared square"
-)
-
-
-def _avoid_the_unsaid_transform(matches: list[Match], brief: Brief) -> None:
-    """"For each city, estimate the rent": of 'rent', 'lrent' (its log) and 'clrent' (the
-    change in that log), which the brief's words match alike, the column as measured is
-    asked unless the outcome says log, change or adjusted; the derived ones weigh less."""
-    if set(brief.outcome_words) & _SAYS_A_TRANSFORM:
-        return
-    names = {m.column.name.lower(): m for m in matches}
-    for derived in matches:
-        name = derived.column.name.lower()
-        base = names.get(_TRANSFORM.sub("", name))
-        if derived.named or base is None or base is derived:
-            continue
-        derived.score = round(derived.score * SIBLING_SHARE, 4)
-        derived.reasons.append(f"but it is derived from '{base.column.name}', and the brief "
-                               "does not ask for a log, change or adjustment")
-        # 'c' of "city" is no qualifier of 'clrent': its siblings need not give way to it
-        derived.cues.discard("said_qualifier")
 
 
 def _avoid_the_listed_qualifier(matches: list[Match], brief: Brief) -> None:

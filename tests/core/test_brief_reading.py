@@ -939,14 +939,6 @@ def test_by_how_many_points_a_side_won_asks_the_margin():
     assert "margin" not in Brief.read("by how many units will sales grow").weights
 
 
-def test_a_log_or_change_twin_is_not_asked_unless_said():
-    frame = _frame(city="count", rent="num", lrent="num", clrent="num", pop="count",
-                   enroll="count", avginc="num")
-    assert _target("For each city we need an estimate of the going monthly rent, based on "
-                   "population, student enrollment and average income", frame) == "rent"
-    assert _target("estimate the change in log rent", frame) != "rent"
-
-
 def test_a_single_number_in_a_name_is_a_likeness_not_a_name():
     frame = _frame(sp90="num", roe="num", eps="num", dkr="num", salary="num")
     assert _target("how much did each company's stock gain or lose between 1990 and 1994, from "

@@ -62,8 +62,11 @@ def explain_model(
         rows = frame_sample.iloc[:max_rows]
         frame, _ = model.feature_frame(rows)
         references = _references(model, frame, explainers)
-        contrib = _explain_in_time(model, frame, references, deadline - time.monotonic(),
-                                   explainers)
+        members, used = _one_model_a_member(model.members)
+        contrib = _explain_in_time(model, members, frame,
+                                   {str(j): references[str(i)] for j, i in enumerate(used)
+                                    if str(i) in references},
+                                   deadline - time.monotonic(), explainers)
         rows = rows.iloc[:len(contrib.values)]
     held_out = min(held_out_rows, len(rows))
     which = runtime.explained_output_index(contrib.output, model.schema, model.reliability.get("calibrator"))
@@ -89,7 +92,8 @@ def explain_model(
         "members": [
             {"name": m.name, "kind": m.kind, "weight": float(m.weight)} for m in model.members
         ],
-        "notes": _notes(model, len(rows), len(frame_sample), held_out),
+        "notes": _notes(model, len(rows), len(frame_sample), held_out)
+        + ([FOLD_MODELS_NOTE] if seconds is not None and len(members) < len(model.members) else []),
     }
 
 
@@ -134,8 +138,31 @@ def _references(model: TabularModel, frame: pd.DataFrame, explainers: dict | Non
             for i, m in enumerate(model.members) if runtime.needs_reference(m, explainers)}
 
 
-def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
-                     seconds: float, explainers: dict | None = None) -> runtime.Contributions:
+FOLD_MODELS_NOTE = ("Members that ship as their cross-validation models are explained "
+                    "through the first of those models, to fit the time: their values add up "
+                    "to that model's prediction, close to the ensemble's.")
+
+
+def _one_model_a_member(members: list[runtime.Member]) -> tuple[list[runtime.Member], list[int]]:
+    """A member shipped as its k fold models ('t002/fold0' ... 't002/fold4') once, by its
+    first fold model with all their weight, and the positions of the models kept. Each
+    model's SHAP set-up is paid once per explanation; k forests of deep trees can take
+    seconds before a single row is explained, so a build explains one model of each."""
+    kept: dict[str, int] = {}
+    weights: dict[str, float] = {}
+    for i, member in enumerate(members):
+        trial = member.name.split("/fold")[0] if "/fold" in member.name else f"#{i}"
+        kept.setdefault(trial, i)
+        weights[trial] = weights.get(trial, 0.0) + member.weight
+    used = list(kept.values())
+    reduced = [runtime.Member(members[i].kind, members[i].estimator, weights[trial],
+                              members[i].name) for trial, i in kept.items()]
+    return reduced, used
+
+
+def _explain_in_time(model: TabularModel, members: list[runtime.Member], frame: pd.DataFrame,
+                     references: dict, seconds: float,
+                     explainers: dict | None = None) -> runtime.Contributions:
     """SHAP of the first rows of `frame`, as many as fit in `seconds`, in growing chunks.
 
     Each call of the explainers costs a fixed overhead (a CatBoost member's SHAP set-up, say)
@@ -148,7 +175,7 @@ def _explain_in_time(model: TabularModel, frame: pd.DataFrame, references: dict,
     done, size = 0, min(PILOT_ROWS, len(frame))
     while size > 0:
         t = time.monotonic()
-        parts.append(runtime.explain_frame(model.members, frame.iloc[done:done + size],
+        parts.append(runtime.explain_frame(members, frame.iloc[done:done + size],
                                            model.schema, references, explainers))
         timings.append((size, time.monotonic() - t))
         done += size

@@ -1,3 +1,4 @@
+import copy
 import json
 
 import numpy as np
@@ -208,6 +209,36 @@ def test_explaining_in_time_stops_by_its_deadline_when_the_first_chunk_pays_one_
     monkeypatch.setattr(explain, "time", clock)
     monkeypatch.setattr(explain.runtime, "explain_frame", explain_frame)
     frame = pd.DataFrame({"a": np.zeros(1000)})
-    contrib = explain._explain_in_time(model, frame, {}, seconds=6.0)
+    contrib = explain._explain_in_time(model, model.members, frame, {}, seconds=6.0)
     assert clock.now - 100.0 <= 6.0
     assert len(contrib.values) == sum(calls) > 10 * explain.PILOT_ROWS  # it still grew
+
+
+def test_a_member_shipped_as_fold_models_is_explained_through_one_of_them(models, monkeypatch):
+    """k fold models of a forest each pay their SHAP set-up: a build explains one model of
+    each member, with the member's whole weight, and says so; without a time limit, every
+    model is explained."""
+    from core import explain
+
+    df, model = models["binary ensemble"]
+    cat, hist, linear = model.members
+    folds = copy.copy(model)
+    folds.members = [runtime.Member(cat.kind, cat.estimator, 0.2, f"t001/fold{i}") for i in range(5)] + [
+        runtime.Member(hist.kind, hist.estimator, 0.5, "t002"),
+        runtime.Member(linear.kind, linear.estimator, 0.25, "t003/fold0"),
+        runtime.Member(linear.kind, linear.estimator, 0.25, "t003/fold1")]
+    seen = []
+    real = runtime.explain_frame
+
+    def explain_frame(members, *args, **kwargs):
+        seen.append([(m.name, m.weight) for m in members])
+        return real(members, *args, **kwargs)
+
+    monkeypatch.setattr(explain.runtime, "explain_frame", explain_frame)
+    timed = explain_model(folds, df, max_rows=50, seconds=30.0)
+    assert seen[0] == [("t001/fold0", 1.0), ("t002", 0.5), ("t003/fold0", 0.5)]
+    assert explain.FOLD_MODELS_NOTE in timed["notes"]
+    assert len(timed["members"]) == 8  # the explanation still lists what ships
+    seen.clear()
+    untimed = explain_model(folds, df, max_rows=50)
+    assert len(seen[0]) == 8 and explain.FOLD_MODELS_NOTE not in untimed["notes"]

@@ -424,6 +424,7 @@ class Brief:
         counted = verbs and _HOW_MUCH_OF.search(outcome)
         units, measures = _measure_words(outcome)
         compound_heads = _compound_heads(outcome, measures)
+        counted_nouns = _counted_words(outcome)
         about = _feeling_object(outcome) | _stimulus(outcome)
         # words that say which table, under what condition, or set the scene: not the what
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
@@ -442,7 +443,7 @@ class Brief:
             following = raw_words[i + 1] if i + 1 < len(raw_words) else ""
             named_by = possessive and len(following) == 1 and following.isalpha()
             entity = lowered in ENTITY_WORDS or lowered in entities or i in subject or possessive
-            entity = entity and not (i in focus and _COUNTED_RUN.search(outcome)) and not named_by
+            entity = entity and not (i in focus and i in counted_nouns) and not named_by
             weight = ENTITY_WEIGHT if entity else 1.0
             if i in verbs:
                 # "what does a subscription *cost*": the verb is asked
@@ -695,7 +696,26 @@ def _hyphened(text: str, found: re.Match) -> bool:
     return len(after) == 2 and after[0] == "-" and after[1].isalnum()
 
 
-_COUNTED_RUN = re.compile(r"\b(?:how many|number of)\s+[^\W\d_]", re.IGNORECASE)
+_COUNTED_RUN = re.compile(r"\b(?:how many|number of)\s+(?=[^\W\d_])", re.IGNORECASE)
+
+
+def _counted_words(text: str) -> set[int]:
+    """Positions of the words counted: "how many *customers* will churn" counts customers,
+    who are then what is asked; "in how many would *each respondent* say ..." counts
+    something else, and the respondent stays who."""
+    found = list(WORD.finditer(text))
+    counted = set()
+    for run in _COUNTED_RUN.finditer(text):
+        first = next((i for i, w in enumerate(found) if w.start() >= run.end()), None)
+        if first is None:
+            continue
+        counted.add(first)
+        # the noun after its modifiers: "how many young *customers*"
+        while first + 1 < len(found) and found[first + 1].group(0).lower() not in STOPWORDS \
+                and not text[found[first].end():found[first + 1].start()].strip():
+            first += 1
+            counted.add(first)
+    return counted
 _FOCUS_TRIGGER = re.compile(
     r"\b(?:predict|forecast|estimate|classify|determine|model of|how (?:much|many)|"
     r"what(?:'s| is| are| will be| would be)?(?: the)?|which|number of|amount of)\b",

@@ -943,3 +943,10 @@ def test_a_single_number_in_a_name_is_a_likeness_not_a_name():
     frame = _frame(sp90="num", roe="num", eps="num", dkr="num", salary="num")
     assert _target("how much did each company's stock gain or lose between 1990 and 1994, from "
                    "roe, debt and earnings per share", frame) is None
+
+
+def test_who_is_counted_is_asked_but_not_who_does_the_counting():
+    assert Brief.read("how many customers will churn").weights["customer"] >= 1.0
+    brief = Brief.read("Out of seven scenarios, in how many would each respondent say abortion "
+                       "should be allowed?")
+    assert brief.weights["respondent"] < 0.5

@@ -124,7 +124,8 @@ _ENTITY_SLOT = re.compile(
     r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?!(?:by|in|at|for|from|of)\b)[^\W\d_]+)?)|"
     # "killings by county and year": a grouping that ends the phrase ("covered by
     # insurance", "made by hand": an agent, asked)
-    r"(?<!ed )(?<!\bmade )(?<!\bpaid )(?<!\bheld )(?<!\bsold )(?<!\bwon )(?<!\brun )\bby\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)?)(?=\s*(?:$|[.?!|]))|"
+    r"(?<!ed )(?<!\bmade )(?<!\bpaid )(?<!\bheld )(?<!\bsold )(?<!\bwon )(?<!\brun )"
+    r"\bby\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)?)(?=\s*(?:$|[.?!|]))|"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)|"
     # "flag overweight children from their age": who is flagged, after what they are
@@ -580,7 +581,6 @@ def _data_names(text: str) -> set[int]:
     }
 
 
-# "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80')
 # "by how many points did the Democrat win or lose": the margin
 _BY_HOW_MUCH = re.compile(r"\bby how (?:many|much)\b(?=.*\b(?:w[oi]n|lose|lost|lead|beat|trail))",
                           re.IGNORECASE)
@@ -591,7 +591,8 @@ PERIOD_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month"
                      "year": "annual yearly"}
 # a number a column name may carry ('dx90_2018'), not a decimal's parts nor a money sum
 _NUMBER = re.compile(r"(?<![\w.,$£€])\d{2,4}(?![\d,]|\.\d)")
-# a year, not a decimal ("1985.5"), though a full stop may end the sentence ("in 1985.")
+# "in 1980", "back in '78": a year, which a column name may carry as two digits ('lw80');
+# not a decimal ("1985.5"), though a full stop may end the sentence ("in 1985.")
 _YEAR = re.compile(r"(?<![\w.])(?:(?:19|20)\d{2}|'\d{2})(?!\w|\.\d)")
 
 
@@ -716,6 +717,8 @@ def _counted_words(text: str) -> set[int]:
             first += 1
             counted.add(first)
     return counted
+
+
 _FOCUS_TRIGGER = re.compile(
     r"\b(?:predict|forecast|estimate|classify|determine|model of|how (?:much|many)|"
     r"what(?:'s| is| are| will be| would be)?(?: the)?|which|number of|amount of)\b",

@@ -228,6 +228,9 @@ PHRASAL_VERBS = [
     (re.compile(r"\b(?:left over|put(?:s|ting)? (?:aside|away)|set(?:s|ting)? aside)\b",
                 re.IGNORECASE), "saving savings"),
     (re.compile(r"\b(?:respond|react|reply)(?:s|ed|ing)?(?=\s+to\b)", re.IGNORECASE), "answer"),
+    # "how much does a contestant walk away with", "what do they take home": what they win
+    (re.compile(r"\bwalk(?:s|ed|ing)? away with\b|\b(?:take|takes|took|taking) home\b|"
+                r"\bgo(?:es)? home with\b", re.IGNORECASE), "earn win"),
     # what someone makes an hour, a year, or "how much do they make": what they earn
     (re.compile(r"\bma(?:ke|kes|de|king)\b(?=(?:\s+\w+){0,2}?\s+(?:an?|per|each|every)\s+"
                 r"(?:hour|day|week|month|year)\b)", re.IGNORECASE), "earn"),

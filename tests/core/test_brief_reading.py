@@ -950,3 +950,9 @@ def test_who_is_counted_is_asked_but_not_who_does_the_counting():
     brief = Brief.read("Out of seven scenarios, in how many would each respondent say abortion "
                        "should be allowed?")
     assert brief.weights["respondent"] < 0.5
+
+
+def test_what_someone_walks_away_with_is_what_they_win():
+    brief = Brief.read("how much money does a contestant walk away with?")
+    assert brief.weights["win"] >= 1.0
+    assert Brief.read("what do nurses take home each month").weights["earn"] >= 0.5

@@ -41,7 +41,14 @@ from core.review import (
     review_summary,
     too_good_to_be_true,
 )
-from core.runtime import Member, calibrated_output, class_indices, gap_filled, prepare_frame
+from core.runtime import (
+    Member,
+    calibrated_output,
+    class_indices,
+    fold_member_name,
+    gap_filled,
+    prepare_frame,
+)
 from core.schema import build_schema, encode_target
 from core.search import (
     BudgetClock,
@@ -837,7 +844,7 @@ def _fold_members(record: TrialRecord, n_classes: int, weight: float) -> list[Me
     whose out-of-fold predictions were validated. Fold models that missed a class are left
     out while others saw every class."""
     def member(i, m):
-        return Member(m.kind, m.estimator, 1.0, f"{record.result.trial_id}/fold{i}")
+        return Member(m.kind, m.estimator, 1.0, fold_member_name(record.result.trial_id, i))
 
     members = [member(i, m) for i, m in enumerate(record.models)
                if n_classes == 0 or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
@@ -1205,7 +1212,7 @@ def _evaluated_members(search: ModelSearch, ensemble: GreedyEnsemble,
         models = search.records_[tid].models
         if all(not n_classes or len(getattr(m.estimator, "classes_", range(n_classes))) == n_classes
                for m in models):
-            groups.append((weight, [Member(m.kind, m.estimator, 1.0, f"{tid}/fold{i}")
+            groups.append((weight, [Member(m.kind, m.estimator, 1.0, fold_member_name(tid, i))
                                     for i, m in enumerate(models)]))
     return groups
 

@@ -151,7 +151,7 @@ def _one_model_a_member(members: list[runtime.Member]) -> tuple[list[runtime.Mem
     kept: dict[str, int] = {}
     weights: dict[str, float] = {}
     for i, member in enumerate(members):
-        trial = member.name.split("/fold")[0] if "/fold" in member.name else f"#{i}"
+        trial = runtime.trial_of_fold_member(member.name) or f"#{i}"
         kept.setdefault(trial, i)
         weights[trial] = weights.get(trial, 0.0) + member.weight
     used = list(kept.values())

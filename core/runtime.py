@@ -269,6 +269,18 @@ class Member:
     name: str = ""
 
 
+FOLD_MARK = "/fold"  # a member that ships as a trial's fold models: 't002/fold0' ... 't002/fold4'
+
+
+def fold_member_name(trial_id: str, fold: int) -> str:
+    return f"{trial_id}{FOLD_MARK}{fold}"
+
+
+def trial_of_fold_member(name: str) -> str | None:
+    """The trial a fold model belongs to ('t002' of 't002/fold3'); None for any other member."""
+    return name.split(FOLD_MARK)[0] if FOLD_MARK in name else None
+
+
 def catboost_frame(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
     """The prepared frame as CatBoost wants it: no NaN in categorical or text columns."""
     out = frame.copy()

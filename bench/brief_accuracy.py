@@ -32,13 +32,15 @@ from core.planning.brief import Brief
 from core.planning.offline import OfflinePlanner
 from core.planning.target_scoring import ASK_BELOW, evidence_of, score_columns
 from core.profile import profile_frame
+from core.tableread import infer_types
 
 PUBLIC_SAMPLE_ROWS = 60_000  # as tests/core/test_task_rules.py: big tables are profiled on a sample
 
 
 @cache
 def _profiled(spec: str):
-    df = load(spec)
+    # as briefml reads an uploaded file: blanks missing, spaces stripped, numbers typed
+    df = infer_types(load(spec))
     profile = profile_frame(df)
     return profile, run_checks(df, profile)
 

@@ -46,7 +46,7 @@ STOPWORDS = words_of(
     next going kind type sort lot lots just also won't wouldn't isn't aren't wasn't don't
     we'd we're we've i'd i'm i've you'd you're let's it's that's there's whats hows
     doesn't didn't can't cannot couldn't during within since until via through without between
-    against toward towards
+    against toward towards across
     """
 )
 ENTITY_WORDS = words_of(
@@ -116,6 +116,12 @@ _ENTITY_SLOT = re.compile(
     # "how far ahead is *Obama* over his rival": a name after 'how ... is' says who
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?!(?:the|a|an|it|this|that|there|"
     r"they|he|she|we|you|i|each|every|their|his|her|its|our|my)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
+    # "how economically free is a country?": after 'how ... is a', who
+    r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?:an?|each|every)\s+"
+    r"([^\W\d_]+)(?=\s*(?:$|[?.!,|])|\s+(?:in|on|at|for|from|with|when|if|"
+    r"after|before|during|compared)\b)|"
+    # "violent crime across the states": where, or among whom
+    r"\bacross\s+(?:the\s+|all\s+|our\s+|many\s+|different\s+)?([^\W\d_]+)|"
     # "what each of these used cars will sell for": who, up to its verb
     r"\b(?:each|every one|any) of (?:the |these |those |our |your |their )?"
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
@@ -433,13 +439,14 @@ class Brief:
         # words that say which table, under what condition, or set the scene: not the what
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
                      | _events_after(outcome))
+        light = _ending_up(outcome)
         previous_weight = 0.0
         raw_words = WORD.findall(outcome)
         for i, raw in enumerate(raw_words):
             lowered = raw.lower().strip("'").removesuffix("'s")
             out.outcome_words.append(lowered)
-            if lowered in STOPWORDS or len(lowered) < 2 or raw == "us":  # 'leave us'; 'the US'
-                continue
+            if lowered in STOPWORDS or len(lowered) < 2 or raw == "us" or i in light:
+                continue  # 'leave us'; 'the US'
             key = stem(lowered)
             # "the voter's view": a possessive names whose, not what; "Tobin's q", "Cohen's
             # d": before a single letter, it is the name of the quantity asked
@@ -507,7 +514,8 @@ class Brief:
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)
-        out.years = {found[-2:] for found in _YEAR.findall(text)}
+        # "growth from 1960 income": a year among the inputs says which input
+        out.years = {found[-2:] for found in _YEAR.findall(outcome)}
         out.numbers = set(_NUMBER.findall(outcome))
         # "... given the number of kids" does not make the question a "how many"
         out.answer = answer_type(outcome.replace(" | ", ". ") + ("?" if text.endswith("?") else ""))
@@ -642,8 +650,9 @@ def _conditions(text: str) -> set[int]:
     return numbered | chosen
 
 
-_A_GIVEN = re.compile(r"\b(?:a|any|the)\s+given\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)*)",
-                      re.IGNORECASE)
+_A_GIVEN = re.compile(  # "in a given country-year"
+    r"\b(?:a|any|the)\s+given\s+([^\W\d_]+(?:-[^\W\d_]+)*(?:\s+(?:and|or)\s+[^\W\d_]+)*)",
+    re.IGNORECASE)
 
 
 _EVENT_AFTER = re.compile(
@@ -674,6 +683,23 @@ def _places_in(text: str) -> list[tuple[str]]:
     """"the unemployment rate in a state": where, not what; but "is the county in a metro
     area?" asks just that."""
     return [] if _IS_IT_IN.match(text) else [(w,) for w in _IN_A_PLACE.findall(text)]
+
+
+_END_UP_WITH = re.compile(r"\b(?:end|ends|ended|ending|wind|winds|wound)\s+up\b"
+                         r"(?=\s+(?:with|having|being|getting|as)\b)", re.IGNORECASE)
+
+
+def _ending_up(text: str) -> set[int]:
+    """Positions of "end up" in "which mothers end up with a serious adverse event": a way
+    of saying 'have', not the outcome ('Preg.ended')."""
+    return _positions_within(text, _END_UP_WITH.finditer(text))
+
+
+def _positions_within(text: str, spans) -> set[int]:
+    """Word positions (as `WORD` counts them) inside the spans of these matches."""
+    spans = [found.span() for found in spans]
+    return {i for i, word in enumerate(WORD.finditer(text))
+            if any(start <= word.start() < end for start, end in spans)}
 
 
 def _people_who_end_up(text: str) -> list[tuple[str]]:
@@ -951,9 +977,10 @@ _INPUTS_SENTENCE = re.compile(
 )
 
 
-# "Fit TW on Seeded, Season and NC", "regress wage on educ": a model's notation, the outcome
+# "Fit TW on Seeded, Season and NC", "regress wage on educ", "model the approval rating on
+# gas prices": a model's notation, the outcome
 # first and its inputs after 'on'
-_FIT_ON = re.compile(r"^\W*(?:fit|regress)\s+(?:[^\s,]+\s+){1,4}?on\s+(?=\S)", re.IGNORECASE)
+_FIT_ON = re.compile(r"^\W*(?:fit|regress|model)\s+(?:[^\s,]+\s+){1,4}?on\s+(?=\S)", re.IGNORECASE)
 
 
 def _split_sentence(sentence: str) -> tuple[str, str]:
@@ -979,6 +1006,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
         listed = _PURPOSE.split(after, 1)[0]  # "from demographics, so outreach can ...": listed
         if match.group(0).lower() == "from" and not (_lists_inputs(listed) or listed != after):
             continue  # "a flight from New York will arrive": a place, not inputs
+        if match.group(0).lower() in ("vs", "versus") and not (_lists_inputs(listed) or "+" in listed):
+            continue  # "lean democrat vs republican", "male vs female": a contrast, not inputs
         if match.group(0).lower().startswith("with ") and _feeling_about(before, after):
             continue  # "how satisfied are developers with their careers": what about
         return before, after

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 import bench.brief_accuracy as accuracy
 
 
@@ -64,3 +66,13 @@ def test_half_option_keeps_both_as_dev_and_test_and_all_adds_the_blind_halves():
     assert set(accuracy.halves_of("all")) == {"dev", "test", "test2", "test3", "test4", "test5"}
     assert accuracy.halves_of("test2") == ("test2",)
     assert accuracy.halves_of("test3") == ("test3",)
+
+
+def test_tables_are_read_as_briefml_reads_an_upload(monkeypatch):
+    # a blank cell is missing and 'No ' is 'No', as when the table is uploaded: a yes/no
+    # column stays two-valued (medicaldata/opt writes both)
+    frame = pd.DataFrame({"ended": ["Yes", "No ", "   ", "No "] * 20, "age": range(80)})
+    monkeypatch.setattr(accuracy, "load", lambda spec: frame)
+    profile, _ = accuracy._profiled.__wrapped__("any")
+    ended = next(c for c in profile.column_profiles if c.name == "ended")
+    assert ended.unique_count == 2 and ended.missing_share == 0.25

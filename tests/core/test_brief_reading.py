@@ -956,3 +956,53 @@ def test_what_someone_walks_away_with_is_what_they_win():
     brief = Brief.read("how much money does a contestant walk away with?")
     assert brief.weights["win"] >= 1.0
     assert Brief.read("what do nurses take home each month").weights["earn"] >= 0.5
+
+
+def test_a_given_country_year_says_who_and_when():
+    frame = _frame(country=["A", "B", "C"], year="count", labsh="num", emp="num", pop="num")
+    brief = Brief.read("What share of national income goes to labour in a given country-year?")
+    assert brief.weights["year"] < 0.5
+    assert _target("What share of national income goes to labour in a given country-year?",
+                   frame) != "year"
+
+
+def test_model_y_on_x_lists_the_inputs_after_on():
+    brief = Brief.read("Model the president's approval rating on gas prices, unemployment and the S&P 500.")
+    assert "gas" in brief.input_stems and "gas" not in brief.weights
+    frame = _frame(approve="num", gasprice="num", rgasprice="num", unemploy="num", sp500="num")
+    assert _target("Model the president's approval rating on gas prices, unemployment and the "
+                   "S&P 500.", frame) == "approve"
+
+
+def test_how_free_is_a_country_asks_the_freedom_not_the_country():
+    brief = Brief.read("how economically free is a country?")
+    assert brief.weights["country"] < 0.5
+    # a measure after 'how long is the ...' is still what is asked
+    assert Brief.read("how long is the hospital stay").weights["stay"] >= 1.0
+
+
+def test_across_the_states_says_where():
+    brief = Brief.read("what drives violent crime across the states")
+    assert "across" not in brief.weights
+    assert brief.weights["stat"] < 0.5
+
+
+def test_a_year_among_the_inputs_does_not_pick_the_outcome():
+    brief = Brief.read("predict average annual GDP growth from 1960 income, trade share and schooling")
+    assert not brief.years
+    frame = _frame(growth="num", rgdp60="num", tradeshare="num", yearsschool="num")
+    assert _target("predict average annual GDP growth from 1960 income, trade share and "
+                   "schooling", frame) == "growth"
+    assert Brief.read("What will a young man's log wage be in 1980?").years == {"80"}
+
+
+def test_ending_up_with_something_is_having_it():
+    brief = Brief.read("which mothers end up with a serious adverse event during pregnancy")
+    assert "end" not in brief.weights and "up" not in brief.weights
+    assert Brief.read("how did the case end").weights["end"] >= 1.0
+
+
+def test_a_contrast_of_two_words_is_no_list_of_inputs():
+    brief = Brief.read("how far does a state lean democrat vs republican in party identification?")
+    assert not brief.inputs.strip() and "republican" in brief.weights
+    assert "recip" in Brief.read("model breakage angle vs recipe + temp").input_stems

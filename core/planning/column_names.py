@@ -181,6 +181,10 @@ STRONG_CUES = frozenset(
 WEAK_CUES = frozenset(
     {"kind", "synonym_abbreviation", "qualifier", "said_qualifier", "glued", "start", "part"}
 )
+# Words about the modelling task, not the data: said in full they may name a column
+# ('target'), but no column's short form stands for them
+TASK_TALK = frozenset({"target", "targets", "label", "labels", "feature", "features",
+                       "variable", "variables", "predictor", "predictors"})
 RELATION_CUES = {
     "means much the same": "synonym",
     "is the opposite outcome": "antonym",
@@ -370,6 +374,8 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
                     )
     if best < ABBREVIATION:
         for stem_, original in brief.originals.items():
+            if original in TASK_TALK:
+                continue  # "use id as the target": 'trt' is no short form of it
             if _abbreviates(col_word, original) or _plural_abbreviates(col_word, original):
                 consider(
                     ABBREVIATION * brief.weights[stem_],

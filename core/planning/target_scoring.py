@@ -45,8 +45,8 @@ from core.planning.column_names import (
     spoken_name,
     word_cue,
 )
-from core.planning.semantic import similarity
-from core.profile import ID_WORDS
+from core.planning.semantic import is_known_word, similarity
+from core.profile import ID_WORDS, is_id_like_name
 from core.spec import ColumnProfile, ColumnRole, DataProfile, TargetCandidate
 
 MIN_TARGET_SCORE = 0.45
@@ -152,7 +152,9 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
         name = r"\s+".join(re.escape(w) for w in spoken.split())
         quoted = rf"[{_QUOTES}]{name}[{_QUOTES}]"
         after_verb = rf"\b(?:{verbs})\s+{_NAMING_WORDS}({name})(?![\w])"
-        as_column = rf"\b(?:the\s+)?({name})\s+(?:column|variable|field)\b|\btarget\s*(?:is|:|=)\s*({name})\b"
+        as_column = (rf"\b(?:the\s+)?({name})\s+(?:column|variable|field)\b|\btarget\s*(?:is|:|=)\s*({name})\b"
+                     # "use id as the target", "RootDryMass as the response"
+                     rf"|\b({name})\s+as\s+(?:the\s+|our\s+)?(?:target|outcome|label|response)\b")
         formula = rf"(?:^|[\s(])({name})\s*~"  # R's 'visits ~ age + income'
         for pattern in (quoted, after_verb, as_column, formula):
             for found in re.finditer(pattern, text):
@@ -200,7 +202,8 @@ def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]
     own = spoken.get(named)
     if not own:
         return []
-    if re.search(rf"\b(?:not|never)\s+(?:the\s+)?{own}\b", text):
+    if re.search(rf"\b(?:not|never)\s+(?:the\s+)?{own}\b", text) or \
+            _ruled_out_as_target(own, _normalised(brief.text)):
         return [named]
     joined = r"\s+(?:or|and|nor|but not|and also|or maybe)\s+(?:the\s+|a\s+|its\s+)?"
     return [
@@ -210,6 +213,18 @@ def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]
         and name
         and re.search(rf"\b{own}{joined}{name}\b|\b{name}{joined}{own}\b", text)
     ]
+
+
+def _ruled_out_as_target(own: str, text: str) -> bool:
+    """"Predict Price, but Price must not be the target, keep it as a feature", "I don't
+    want trail_pe to be what the model predicts": the named column is also ruled out."""
+    role = r"(?:the\s+)?(?:target|outcome|label|what\s+(?:the\s+model|it|we)\s+predicts?)"
+    return bool(re.search(
+        rf"\b{own}\s+(?:must|should|can|may|is)(?:\s+not|n't)\s+(?:be\s+)?{role}|"
+        rf"\b(?:do\s+not|don't|dont|never)\s+(?:want|let|make|have)\s+{own}\s+(?:to\s+)?"
+        rf"(?:be\s+|as\s+)?{role}|"
+        rf"\b{own}\b.{{0,40}}\bkeep\s+(?:it|{own})\s+as\s+(?:a|an)\s+(?:feature|input|predictor)",
+        text))
 
 
 def _ends_the_phrase(rest: str) -> bool:
@@ -819,6 +834,18 @@ def unusable_target(col: ColumnProfile) -> str:
             "such as the number of days until the date and predict that."
         )
     return ""
+
+
+def named_like_an_id(col: ColumnProfile) -> str:
+    """Why a column named outright cannot be the target although its values would let it:
+    'id', 'patient_id', or a glued name ending in 'id' that is no English word ('childid',
+    'PID', 'caseid'; not 'paid' or 'acid') names who a row is about. '' otherwise."""
+    name = str(col.name)
+    glued = len(name) >= 3 and name.lower().endswith("id") and not is_known_word(name.lower())
+    if col.unique_count <= 2 or not (glued or is_id_like_name(name)):
+        return ""
+    return (f"Column '{name}' is named like an ID: it says which row or whose row it is, "
+            "which a model cannot predict. Pick another column to predict.")
 
 
 def plausible_targets(profile: DataProfile) -> list[TargetCandidate]:

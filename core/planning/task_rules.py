@@ -25,6 +25,7 @@ from core.planning.target_scoring import (
     MIN_TARGET_SCORE,
     Match,
     confidence,
+    named_like_an_id,
     plausible_targets,
     rivals_of_named,
     score_columns,
@@ -319,7 +320,7 @@ def _rival_score(best: Match) -> float:
 def _unusable_named(best: Match | None, named: list[Match], matches: list[Match]) -> str:
     """The brief names (or clearly means) a column that cannot be a target: say why."""
     if named:
-        return unusable_target(named[0].column)
+        return unusable_target(named[0].column) or named_like_an_id(named[0].column)
     top = max(matches, key=lambda m: m.unpenalised, default=None)
     if top is None or not unusable_target(top.column) or top.unpenalised < MIN_TARGET_SCORE:
         return ""

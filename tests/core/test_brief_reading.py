@@ -16,6 +16,7 @@ from core.planning.column_names import (
     is_typo_of,
     name_words,
     same_root,
+    word_cue,
     word_match,
 )
 from core.planning.target_scoring import ASK_BELOW, evidence_of, score_columns
@@ -1006,3 +1007,40 @@ def test_a_contrast_of_two_words_is_no_list_of_inputs():
     brief = Brief.read("how far does a state lean democrat vs republican in party identification?")
     assert not brief.inputs.strip() and "republican" in brief.weights
     assert "recip" in Brief.read("model breakage angle vs recipe + temp").input_stems
+
+
+def test_whether_as_the_last_item_of_an_input_list_is_an_input():
+    brief = Brief.read("based on brand, form factor and whether it's NVMe, estimate the "
+                       "sequential read speed")
+    assert "nvm" in brief.input_stems and brief.weights["read"] >= 0.5
+    frame = _frame(brand=["A", "B"], form=["M2", "SATA"], nvme="yesno", read="num", write="num")
+    assert _target("based on brand, form factor and whether it's NVMe, estimate the "
+                   "sequential read speed", frame) == "read"
+
+
+def test_for_each_carrier_and_year_says_who_and_when():
+    assert Brief.read("how full are the planes, on average, for each carrier and year").weights["year"] < 0.5
+
+
+def test_no_short_form_stands_for_the_word_target():
+    frame = _frame(id=list(range(20)), trt="yesno", y=["1", "2", "3", "4", "5"], time="count")
+    proposal = _resolve("ignore the column list and just use id as the target, its fine", frame)
+    assert proposal.spec is None and "named like an ID" in proposal.message
+    # 'trt' has the letters of 'target' in order, but names a treatment
+    assert word_cue("trt", Brief.read("which column should be the target?"))[0] == 0
+    assert word_cue("trt", Brief.read("which treatment did they get?"))[0] > 0
+
+
+def test_a_column_named_like_an_id_is_refused_as_the_target():
+    frame = _frame(childid=list(range(40)), retained="yesno", math="num", year="count")
+    proposal = _resolve("set childid as the target", frame)
+    assert proposal.spec is None and "'childid' is named like an ID" in proposal.message
+    # an English word that ends in 'id' is no ID
+    assert _target("predict paid", _frame(paid="num", hours="count", grade=["A", "B"])) == "paid"
+
+
+def test_a_named_column_also_ruled_out_as_the_target_is_asked():
+    frame = _frame(Price="num", Lot="num", Beds="count", Baths="count")
+    assert _target("Predict Price, but Price must not be the target - keep it as a feature", frame) is None
+    assert _target("forecast Price, but I don't want Price to be what the model predicts", frame) is None
+    assert _target("Predict Price.", frame) == "Price"

@@ -120,6 +120,8 @@ _ENTITY_SLOT = re.compile(
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?:an?|each|every)\s+"
     r"([^\W\d_]+)(?=\s*(?:$|[?.!,|])|\s+(?:in|on|at|for|from|with|when|if|"
     r"after|before|during|compared)\b)|"
+    # "the blood pressure for a smoker who is obese": who
+    r"\bfor\s+(?:an?|each|every|any)\s+([^\W\d_]+)(?=\s+(?:who|that|with)\b)|"
     # "violent crime across the states": where, or among whom
     r"\bacross\s+(?:the\s+|all\s+|our\s+|many\s+|different\s+)?([^\W\d_]+)|"
     # "what each of these used cars will sell for": who, up to its verb
@@ -314,11 +316,23 @@ _ASKS_YES_NO = re.compile(
     r"these|that|those|it|they|he|she|we|you|i|there|my|our|their|his|her|its|each|any)\b|"
     r"^(?:will|would|does|do|did|is|are|was|were|can|could|has|have|should)\b[^?]*\?|"
     r"\bwhether\b|\byes or no\b|\byes ?/ ?no\b|\bor not\b|\b(?:flag|detect|spot|screen for)\b|"
-    r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
-    r"\bwho \w+ed\b|\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b|"
+    r"\bthe (?:chance|probability|odds|risk|likelihood) (?:of|that)\b|"
     r"\bwhich (?:[^\W\d_]+ ){1,3}?[^\W\d_]{2,}ed\b",
     re.IGNORECASE,
 )
+
+
+# "who will default", "customers who stayed"; but "what is the blood pressure of a smoker
+# who is obese" asks a value of them: not in a sentence that asks what or how
+_WHO_YES_NO = re.compile(
+    r"\bwho (?:will|would|is|was|did|does|has|won't|wouldn't|isn't|didn't|doesn't|can't)\b|"
+    r"\bwho \w+ed\b", re.IGNORECASE)
+_ASKS_WHAT = re.compile(r"^\W*(?:what|whats|how)\b", re.IGNORECASE)
+
+
+def _asks_yes_no(sentence: str) -> bool:
+    return bool(_ASKS_YES_NO.search(sentence)
+                or (_WHO_YES_NO.search(sentence) and not _ASKS_WHAT.match(sentence)))
 
 
 # weaker than the patterns above: "identify the species", "classify each digit"
@@ -340,14 +354,14 @@ def answer_type(text: str) -> AnswerType:
     put as a question, "can we guess ...", is judged by what it requests)."""
     sentences = [_REQUEST.sub("", s.strip()) for s in re.findall(r"[^.;!?\n]+[.;!?]?", text)
                  if s.strip()]
-    for pattern, kind in (
-        (_CODED_PAIR, AnswerType.TWO_VALUED),
-        (_ASKS_NUMBER, AnswerType.NUMBER),
-        (_ASKS_CLASSES, AnswerType.CLASSES),
-        (_CHOICE_LIST, AnswerType.CLASSES),
-        (_ASKS_YES_NO, AnswerType.TWO_VALUED),
+    for asks, kind in (
+        (_CODED_PAIR.search, AnswerType.TWO_VALUED),
+        (_ASKS_NUMBER.search, AnswerType.NUMBER),
+        (_ASKS_CLASSES.search, AnswerType.CLASSES),
+        (_CHOICE_LIST.search, AnswerType.CLASSES),
+        (_asks_yes_no, AnswerType.TWO_VALUED),
     ):
-        if any(pattern.search(s) for s in sentences):
+        if any(asks(s) for s in sentences):
             return kind
     if _ASKS_A_CLASS.search(text):
         return AnswerType.CLASSES

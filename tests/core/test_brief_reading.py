@@ -1044,3 +1044,12 @@ def test_a_named_column_also_ruled_out_as_the_target_is_asked():
     assert _target("Predict Price, but Price must not be the target - keep it as a feature", frame) is None
     assert _target("forecast Price, but I don't want Price to be what the model predicts", frame) is None
     assert _target("Predict Price.", frame) == "Price"
+
+
+def test_a_value_asked_of_someone_who_is_so_is_no_yes_no_question():
+    brief = Brief.read("whats the top blood pressure number likely to be for a smoker who is obese?")
+    assert brief.answer is not AnswerType.TWO_VALUED and brief.weights["smoker"] < 0.5
+    frame = _frame(SystolicBP="num", Smoke="yesno", Overwt=["Normal", "Over", "Obese"])
+    assert _target("whats the top blood pressure number likely to be for a smoker who is obese?",
+                   frame) == "SystolicBP"
+    assert Brief.read("predict the customers who will churn").answer is AnswerType.TWO_VALUED

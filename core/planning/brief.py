@@ -115,7 +115,8 @@ _ENTITY_SLOT = re.compile(
     r"(?=\s+(?:gets?|got|grows?|becomes?|will|would|is|was|can|could)\b)|"
     # "how far ahead is *Obama* over his rival": a name after 'how ... is' says who
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?!(?:the|a|an|it|this|that|there|"
-    r"they|he|she|we|you|i|each|every|their|his|her|its|our|my)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
+    r"they|he|she|we|you|i|each|every|their|his|her|its|our|my|across|in|on|at|for|from|with|"
+    r"by|of|to|over|among)\b)([^\W\d_]+)(?=\s+[^\W\d_])|"
     # "how economically free is a country?": after 'how ... is a', who
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?:an?|each|every)\s+"
     r"([^\W\d_]+)(?=\s*(?:$|[?.!,|])|\s+(?:in|on|at|for|from|with|when|if|"
@@ -123,7 +124,8 @@ _ENTITY_SLOT = re.compile(
     # "the blood pressure for a smoker who is obese": who
     r"\bfor\s+(?:an?|each|every|any)\s+([^\W\d_]+)(?=\s+(?:who|that|with)\b)|"
     # "violent crime across the states": where, or among whom
-    r"\bacross\s+(?:the\s+|all\s+|our\s+|many\s+|different\s+)?([^\W\d_]+)|"
+    r"\bacross\s+(?:the\s+|all\s+|our\s+|many\s+|different\s+)?"
+    r"((?:us\s+|u\.s\.\s+)?[^\W\d_]+)|"  # "across us states"
     # "what each of these used cars will sell for": who, up to its verb
     r"\b(?:each|every one|any) of (?:the |these |those |our |your |their )?"
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
@@ -304,7 +306,9 @@ _ASKS_CLASSES = re.compile(
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
-_CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?", re.IGNORECASE)
+_CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?|"
+                          # "go to college, get a job, go to some other school or something else"
+                          r"[\w-]+,\s+[\w\s-]+?,\s+[\w\s-]+?\s+or\s+[\w-]+(?:\s+[\w-]+)?\s*$", re.IGNORECASE)
 # "1 = dengue present or 0 = absent", "CABG (1) or PTCA (0)": two answers coded 1 and 0
 _CODED_PAIR = re.compile(
     r"\b([01])\s*=\s*[^\W\d_][^?;]*?\bor\s+(?!\1)[01]\s*=|"
@@ -654,15 +658,28 @@ def _conditions(text: str) -> set[int]:
         for j in (i, i + 1)
     }
     # "by a given *week*", "patients of a given *age and sex*": whichever it is, not what
-    starts = [w.start() for w in WORD.finditer(text)]
-    chosen = {i for given in _A_GIVEN.finditer(text)
-              for i, start in enumerate(starts) if given.start(1) <= start < given.end(1)}
-    return numbered | chosen
+    chosen = _positions_within(text, _A_GIVEN.finditer(text), group=1)
+    # "the chance a child wheezes *if mom smokes*": the condition, not the outcome ("predict
+    # if each senator voted yea" asks whether)
+    supposed = _positions_within(text, (found for found in _IF_CLAUSE.finditer(text)
+                                        if not _asks_whether(text[: found.start()])), group=1)
+    return numbered | chosen | supposed
 
 
 _A_GIVEN = re.compile(  # "in a given country-year"
     r"\b(?:a|any|the)\s+given\s+([^\W\d_]+(?:-[^\W\d_]+)*(?:\s+(?:and|or)\s+[^\W\d_]+)*)",
     re.IGNORECASE)
+
+
+_IF_CLAUSE = re.compile(r"\b(?:if|unless|provided)\s+([^,.;?!|]+)", re.IGNORECASE)
+_TELLING = words_of("predict predicts tell know see check say determine guess out find ask "
+                    "wonder decide estimate forecast classify flag show and or")
+
+
+def _asks_whether(before: str) -> bool:
+    """Whether an 'if' after this text means 'whether' ("predict if", "tell us if", "1 if")."""
+    words = WORD.findall(before.lower())
+    return not words or words[-1] in _TELLING or words[-1].isdigit()
 
 
 _EVENT_AFTER = re.compile(
@@ -988,8 +1005,7 @@ _INPUTS_SENTENCE = re.compile(
 
 
 # "Fit TW on Seeded, Season and NC", "regress wage on educ", "model the approval rating on
-# gas prices": a model's notation, the outcome
-# first and its inputs after 'on'
+# gas prices": a model's notation, the outcome first and its inputs after 'on'
 _FIT_ON = re.compile(r"^\W*(?:fit|regress|model)\s+(?:[^\s,]+\s+){1,4}?on\s+(?=\S)", re.IGNORECASE)
 
 

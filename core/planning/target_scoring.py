@@ -221,7 +221,8 @@ def _ruled_out_as_target(own: str, text: str) -> bool:
     role = r"(?:the\s+)?(?:target|outcome|label|what\s+(?:the\s+model|it|we)\s+predicts?)"
     return bool(re.search(
         rf"\b{own}\s+(?:must|should|can|may|is)(?:\s+not|n't)\s+(?:be\s+)?{role}|"
-        rf"\b(?:do\s+not|don't|dont|never)\s+(?:want|let|make|have)\s+{own}\s+(?:to\s+)?"
+        rf"\b(?:do\s+not|don't|dont|never)\s+(?:want|let|make|have|use|pick|take)\s+(?:the\s+)?"
+        rf"{own}\s+(?:column\s+)?(?:to\s+)?"
         rf"(?:be\s+|as\s+)?{role}|"
         rf"\b{own}\b.{{0,40}}\bkeep\s+(?:it|{own})\s+as\s+(?:a|an)\s+(?:feature|input|predictor)",
         text))
@@ -842,7 +843,9 @@ def named_like_an_id(col: ColumnProfile) -> str:
     'PID', 'caseid'; not 'paid' or 'acid') names who a row is about. '' otherwise."""
     name = str(col.name)
     glued = len(name) >= 3 and name.lower().endswith("id") and not is_known_word(name.lower())
-    if col.unique_count <= 2 or not (glued or is_id_like_name(name)):
+    # an ID is whole numbers or text: 'carotid' holding 41.7, 63.2 ... is a measurement
+    measured = str(col.dtype).startswith("float")
+    if col.unique_count <= 2 or measured or not (glued or is_id_like_name(name)):
         return ""
     return (f"Column '{name}' is named like an ID: it says which row or whose row it is, "
             "which a model cannot predict. Pick another column to predict.")

@@ -1053,3 +1053,35 @@ def test_a_value_asked_of_someone_who_is_so_is_no_yes_no_question():
     assert _target("whats the top blood pressure number likely to be for a smoker who is obese?",
                    frame) == "SystolicBP"
     assert Brief.read("predict the customers who will churn").answer is AnswerType.TWO_VALUED
+
+
+def test_a_measurement_whose_name_ends_in_id_is_no_id():
+    frame = _frame(carotid="num", age="count", sex=["F", "M"])
+    assert _target("predict carotid from age and sex", frame) == "carotid"
+
+
+def test_an_if_clause_states_a_condition_unless_it_means_whether():
+    brief = Brief.read("what's the chance a 10 year old wheezes if mom smokes?")
+    assert brief.weights["smok"] < 0.5
+    frame = _frame(resp="yesno", smoke="yesno", age=["7", "8", "9", "10"])
+    assert _target("what's the chance a 10 year old wheezes if mom smokes?", frame) != "smoke"
+    # "predict if" asks whether
+    assert Brief.read("predict if each senator voted yea or nay").weights["vot"] >= 0.5
+
+
+def test_across_us_states_says_where_after_how_healthy_are():
+    brief = Brief.read("we want to explain how healthy babies are across us states in 87 and 90")
+    assert brief.weights["stat"] < 0.5
+
+
+def test_a_list_of_several_answers_asks_for_classes_without_a_question_mark():
+    brief = Brief.read("will the graduate go to college, get a job, go to some other school or something else")
+    assert brief.answer is AnswerType.CLASSES
+    # a yes-or-no tag is no list of classes
+    assert Brief.read("is the company in the S&P 500 index, yes or no").answer is not AnswerType.CLASSES
+
+
+def test_not_using_the_named_column_as_the_target_is_asked():
+    frame = _frame(Deaths="count", Species=["A", "B"], Exposure="count", Temp="num")
+    assert _target("predict how many snails died but don't use the Deaths column as the target",
+                   frame) is None

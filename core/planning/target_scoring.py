@@ -856,8 +856,8 @@ def plausible_targets(profile: DataProfile) -> list[TargetCandidate]:
     ranked = []
     last = profile.column_profiles[-1].name if profile.column_profiles else None
     for col in profile.column_profiles:
-        if unusable_target(col):
-            continue
+        if unusable_target(col) or named_like_an_id(col):
+            continue  # not offered: 'childid' names whose row it is
         score, why = 0.1, f"a {col.role.value} column"
         if is_generic_name(col.name) or is_generic_name(col.name, weak=True):
             score, why = 0.5, "named like a target"

@@ -1085,3 +1085,10 @@ def test_not_using_the_named_column_as_the_target_is_asked():
     frame = _frame(Deaths="count", Species=["A", "B"], Exposure="count", Temp="num")
     assert _target("predict how many snails died but don't use the Deaths column as the target",
                    frame) is None
+
+
+def test_a_column_named_like_an_id_is_not_offered_as_a_candidate():
+    frame = _frame(childid=list(range(40)), retained="yesno", math="num", year="count")
+    proposal = _resolve("set childid as the target", frame)
+    assert "childid" not in {c.column for c in proposal.candidates}
+    assert "retained" in {c.column for c in proposal.candidates}

@@ -89,6 +89,10 @@ _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
     r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
+    # "over the two prior years"
+    r"\b(?:in |within |over |during )?(?:the )?(?:\d+|two|three|four|five|few)\s+"
+    r"(?:prior|previous|preceding|past|last|next|coming|following)\s+"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
     r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
     # "we want to know ahead of time whether ...": when it is asked, not what
     r"\b(?:ahead of time|in advance|beforehand|in good time)\b|"
@@ -131,11 +135,13 @@ _ENTITY_SLOT = re.compile(
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
     r"do|did|can|could|in|that|who|gets?|got)\b|\s*[,.?!]|\s*$)|"
     # "per 10,000 residents", "per capita income"
-    r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?!(?:by|in|at|for|from|of)\b)[^\W\d_]+)?)|"
+    r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+|"  # "per state and year"
+    r"\s+(?!(?:by|in|at|for|from|of|and|or)\b)[^\W\d_]+)?)|"
     # "killings by county and year": a grouping that ends the phrase ("covered by
     # insurance", "made by hand": an agent, asked)
     r"(?<!ed )(?<!\bmade )(?<!\bpaid )(?<!\bheld )(?<!\bsold )(?<!\bwon )(?<!\brun )"
-    r"\bby\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+)?)(?=\s*(?:$|[.?!|]))|"
+    r"\bby\s+([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+|\s+of\s+(?:the\s+)?[^\W\d_]+)?)"
+    r"(?=\s*(?:$|[.?!|]))|"  # "by day of year"
     r"\b(?:classify|label|flag|mark|tag|sort)\s+(?:the |each |every |all |these |our )?"
     r"([^\W\d_]+)\s+(?=as\b|into\b)|"
     # "flag overweight children from their age": who is flagged, after what they are
@@ -661,8 +667,9 @@ def _conditions(text: str) -> set[int]:
     chosen = _positions_within(text, _A_GIVEN.finditer(text), group=1)
     # "the chance a child wheezes *if mom smokes*": the condition, not the outcome ("predict
     # if each senator voted yea" asks whether)
-    supposed = _positions_within(text, (found for found in _IF_CLAUSE.finditer(text)
-                                        if not _asks_whether(text[: found.start()])), group=1)
+    supposed = set().union(*(_positions_within(text, [found], group=found.lastindex)
+                             for found in _IF_CLAUSE.finditer(text)
+                             if found.group(1) is None or not _asks_whether(text[: found.start()])))
     return numbered | chosen | supposed
 
 
@@ -671,7 +678,11 @@ _A_GIVEN = re.compile(  # "in a given country-year"
     re.IGNORECASE)
 
 
-_IF_CLAUSE = re.compile(r"\b(?:if|unless|provided)\s+([^,.;?!|]+)", re.IGNORECASE)
+_IF_CLAUSE = re.compile(
+    r"\b(?:if|unless|provided)\s+([^,.;?!|]+)|"
+    # "the fatality rate for a state *that has an open container law*": which state
+    r"\bfor\s+(?:an?|each|every|any)\s+[^\W\d_]+\s+(?:who|that|with)\s+([^,.;?!|]+)",
+    re.IGNORECASE)
 _TELLING = words_of("predict predicts tell know see check say determine guess out find ask "
                     "wonder decide estimate forecast classify flag show and or")
 

@@ -1092,3 +1092,19 @@ def test_a_column_named_like_an_id_is_not_offered_as_a_candidate():
     proposal = _resolve("set childid as the target", frame)
     assert "childid" not in {c.column for c in proposal.candidates}
     assert "retained" in {c.column for c in proposal.candidates}
+
+
+def test_what_is_said_of_a_state_that_has_a_law_is_which_state():
+    brief = Brief.read("whats the traffic fatality rate going to be in 1990 for a state that "
+                       "has an open container law?")
+    assert brief.weights["open"] < 0.5 and brief.weights["rat"] >= 1.0
+
+
+def test_the_two_prior_years_say_when():
+    brief = Brief.read("whats the avg clearance percentage over the two prior years in each district?")
+    assert "year" not in brief.weights
+
+
+def test_per_state_and_year_and_by_day_of_year_say_who_and_when():
+    assert Brief.read("how many killings got ruled self defence, per state and year").weights["year"] < 0.5
+    assert Brief.read("predict the NOx levels by day of year").weights["year"] < 0.5

@@ -312,9 +312,13 @@ _ASKS_CLASSES = re.compile(
     re.IGNORECASE,
 )
 # "front-wheel, rear-wheel or 4wd?": the brief lists more than two answers
-_CHOICE_LIST = re.compile(r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?|"
-                          # "go to college, get a job, go to some other school or something else"
-                          r"[\w-]+,\s+[\w\s-]+?,\s+[\w\s-]+?\s+or\s+[\w-]+(?:\s+[\w-]+)?\s*$", re.IGNORECASE)
+_CHOICE_LIST = re.compile(
+    r"^(?:is|are|was|were) (?:it|they|this|the \w+) [\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\??$|"
+    r"[\w-]+,\s+[\w\s-]+?,?\s+or\s+[\w-]+\s*\?|"
+    # "go to college, get a job, go to some other school or something else": no '?' needed
+    # after three answers or more
+    r"[\w-]+,\s+[\w\s-]+?,\s+[\w\s-]+?\s+or\s+[\w-]+(?:\s+[\w-]+)?\s*$",
+    re.IGNORECASE)
 # "1 = dengue present or 0 = absent", "CABG (1) or PTCA (0)": two answers coded 1 and 0
 _CODED_PAIR = re.compile(
     r"\b([01])\s*=\s*[^\W\d_][^?;]*?\bor\s+(?!\1)[01]\s*=|"
@@ -668,7 +672,7 @@ def _conditions(text: str) -> set[int]:
     # "the chance a child wheezes *if mom smokes*": the condition, not the outcome ("predict
     # if each senator voted yea" asks whether)
     supposed = set().union(*(_positions_within(text, [found], group=found.lastindex)
-                             for found in _IF_CLAUSE.finditer(text)
+                             for found in _CONDITION_CLAUSE.finditer(text)
                              if found.group(1) is None or not _asks_whether(text[: found.start()])))
     return numbered | chosen | supposed
 
@@ -678,7 +682,7 @@ _A_GIVEN = re.compile(  # "in a given country-year"
     re.IGNORECASE)
 
 
-_IF_CLAUSE = re.compile(
+_CONDITION_CLAUSE = re.compile(
     r"\b(?:if|unless|provided)\s+([^,.;?!|]+)|"
     # "the fatality rate for a state *that has an open container law*": which state
     r"\bfor\s+(?:an?|each|every|any)\s+[^\W\d_]+\s+(?:who|that|with)\s+([^,.;?!|]+)",

@@ -88,11 +88,12 @@ _INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host 
 _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
     r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
-    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
-    # "over the two prior years"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b|"
+    # "over the two prior years", "over the decade"
     r"\b(?:in |within |over |during )?(?:the )?(?:\d+|two|three|four|five|few)\s+"
     r"(?:prior|previous|preceding|past|last|next|coming|following)\s+"
-    r"(?:hours?|days?|weeks?|months?|quarters?|years?)\b|"
+    r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b|"
+    r"\b(?:over|during|in|within) the decade\b|"
     r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
     # "we want to know ahead of time whether ...": when it is asked, not what
     r"\b(?:ahead of time|in advance|beforehand|in good time)\b|"

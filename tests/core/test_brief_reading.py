@@ -1108,3 +1108,11 @@ def test_the_two_prior_years_say_when():
 def test_per_state_and_year_and_by_day_of_year_say_who_and_when():
     assert Brief.read("how many killings got ruled self defence, per state and year").weights["year"] < 0.5
     assert Brief.read("predict the NOx levels by day of year").weights["year"] < 0.5
+
+
+def test_over_the_decade_says_when():
+    brief = Brief.read("How fast will a country's economy grow per head over the decade?")
+    assert "decad" not in brief.weights
+    frame = _frame(grow="num", decade=["1960s", "1970s", "1980s"], privo="num", country=["A", "B"])
+    assert _target("How fast will a country's economy grow per head over the decade, given "
+                   "private credit?", frame) == "grow"

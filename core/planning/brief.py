@@ -85,14 +85,13 @@ _INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host 
     r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b(?!-)",
     re.IGNORECASE,
 )
+_SPANS_OF_TIME = r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b"
 _TIME_HORIZON = re.compile(
     r"\b(?:in |within |over |during )?(?:the )?(?:next|this|coming|following|last|past)\s+"
-    r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?"
-    r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b|"
+    r"(?:\d+\s+|few\s+|two\s+|three\s+|six\s+|twelve\s+)?" + _SPANS_OF_TIME + "|"
     # "over the two prior years", "over the decade"
     r"\b(?:in |within |over |during )?(?:the )?(?:\d+|two|three|four|five|few)\s+"
-    r"(?:prior|previous|preceding|past|last|next|coming|following)\s+"
-    r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b|"
+    r"(?:prior|previous|preceding|past|last|next|coming|following)\s+" + _SPANS_OF_TIME + "|"
     r"\b(?:over|during|in|within) the decade\b|"
     r"\b(?:today|tomorrow|yesterday|tonight|nowadays|currently)(?:'s)?\b|"
     # "we want to know ahead of time whether ...": when it is asked, not what
@@ -672,9 +671,9 @@ def _conditions(text: str) -> set[int]:
     chosen = _positions_within(text, _A_GIVEN.finditer(text), group=1)
     # "the chance a child wheezes *if mom smokes*": the condition, not the outcome ("predict
     # if each senator voted yea" asks whether)
-    supposed = set().union(*(_positions_within(text, [found], group=found.lastindex)
-                             for found in _CONDITION_CLAUSE.finditer(text)
-                             if found.group(1) is None or not _asks_whether(text[: found.start()])))
+    supposed = _positions_within(text, [found for found in _CONDITION_CLAUSE.finditer(text)
+                                        if found.group(1) is None
+                                        or not _asks_whether(text[: found.start()])], group=None)
     return numbered | chosen | supposed
 
 
@@ -738,9 +737,10 @@ def _ending_up(text: str) -> set[int]:
     return _positions_within(text, _END_UP_WITH.finditer(text))
 
 
-def _positions_within(text: str, matches, group: int = 0) -> set[int]:
-    """Word positions (as `WORD` counts them) inside these matches (or their `group`)."""
-    spans = [found.span(group) for found in matches]
+def _positions_within(text: str, matches, group: int | None = 0) -> set[int]:
+    """Word positions (as `WORD` counts them) inside these matches, or inside their `group`
+    (None: whichever group of an alternation matched)."""
+    spans = [found.span(found.lastindex if group is None else group) for found in matches]
     return {i for i, word in enumerate(WORD.finditer(text))
             if any(start <= word.start() < end for start, end in spans)}
 

@@ -260,6 +260,12 @@ _NEGATED = re.compile(
     r"couldn't|wouldn't|fail(?:s|ed)? to|unable to)\s+(?:\w+ly\s+)?(?:be\s+)?([^\W\d_]+)",
     re.IGNORECASE,
 )
+# "the raw close, not the adjusted one", "the index level -- not the inflation rate": what
+# the brief sets aside after 'not' is no word of the outcome
+_NOT_THIS = re.compile(
+    r"(?:[,;:(]|\s[-–—]+|\bbut)\s*not\s+(?:the|an?|just|only|its|their)?\s*([^\W\d_][^,.;:?!|()]*)",
+    re.IGNORECASE,
+)
 # "Predict the price, or maybe the bedrooms, no wait": the user is not sure; ask.
 _HEDGE = re.compile(
     r"\bor maybe\b|\bor perhaps\b|\bor rather\b|\bno wait\b|\bnot sure\b|\bneither\b|"
@@ -443,7 +449,12 @@ class Brief:
         for pattern, meaning in PHRASAL_VERBS:
             outcome = pattern.sub(lambda found, m=meaning: f"{found.group(0)} {m}", outcome)
         # "the bill each month" asks the monthly bill, though "each month" is set aside below
-        periods = _PERIOD.findall(split_outcome_and_inputs(outcome)[0] if split else outcome)
+        said = split_outcome_and_inputs(outcome)[0] if split else outcome
+        periods = _PERIOD.findall(said)
+        # "in a year when the SOI is negative", "if mom smokes": what a condition names is
+        # known when predicting, an input (read before "in a year" is set aside as a time)
+        conditions = [w for found in _condition_clauses(said)
+                      for w in WORD.findall(found.group(0).lower())[1:]]
         # "next month" says when, not what: it must not point at a 'months' column
         outcome = _TIME_HORIZON.sub(" ", _COUNT_OF_TIMES.sub(_how_often, outcome))
         if split:
@@ -467,7 +478,7 @@ class Brief:
         # words that say which table, under what condition, or set the scene: not the what
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
                      | _events_after(outcome))
-        light = _ending_up(outcome)
+        light = _ending_up(outcome) | _positions_within(outcome, _NOT_THIS.finditer(outcome), group=1)
         previous_weight = 0.0
         raw_words = WORD.findall(outcome)
         for i, raw in enumerate(raw_words):
@@ -518,6 +529,7 @@ class Brief:
         out.input_stems = {
             stem(w) for w in WORD.findall(inputs.lower()) if w not in STOPWORDS and len(w) > 1
         }
+        out.input_stems |= {stem(w) for w in conditions if w not in STOPWORDS and len(w) > 1}
         out.input_modifiers = _modifiers(inputs.lower()) & out.input_stems
         possessed = set(_POSSESSED.findall(out.inputs))
         out.input_words = [w for w in WORD.findall(out.inputs) if w not in STOPWORDS | possessed]
@@ -539,6 +551,11 @@ class Brief:
             out.weights[key] = max(out.weights.get(key, 0.0), IMPLIED_WEIGHT)
             out.originals.setdefault(key, noun)
             out.outcome_words += ["|", noun]
+        # "predict growth, but growth must not be the target": no word of it names the target
+        for found in _RULED_OUT_WORD.finditer(text):
+            key = stem((found.group(1) or found.group(2)).lower())
+            out.weights.pop(key, None)
+            out.originals.pop(key, None)
         out.negated = {stem(found) for found in _NEGATED.findall(outcome)} & set(out.weights)
         out.acronyms = _capital_acronyms(text)
         out.word_initials = _word_initials(text)
@@ -671,9 +688,7 @@ def _conditions(text: str) -> set[int]:
     chosen = _positions_within(text, _A_GIVEN.finditer(text), group=1)
     # "the chance a child wheezes *if mom smokes*": the condition, not the outcome ("predict
     # if each senator voted yea" asks whether)
-    supposed = _positions_within(text, [found for found in _CONDITION_CLAUSE.finditer(text)
-                                        if found.group(1) is None
-                                        or not _asks_whether(text[: found.start()])], group=None)
+    supposed = _positions_within(text, _condition_clauses(text), group=None)
     return numbered | chosen | supposed
 
 
@@ -685,15 +700,49 @@ _A_GIVEN = re.compile(  # "in a given country-year"
 _CONDITION_CLAUSE = re.compile(
     r"\b(?:if|unless|provided)\s+([^,.;?!|]+)|"
     # "the fatality rate for a state *that has an open container law*": which state
-    r"\bfor\s+(?:an?|each|every|any)\s+[^\W\d_]+\s+(?:who|that|with)\s+([^,.;?!|]+)",
+    r"\bfor\s+(?:an?|each|every|any)\s+[^\W\d_]+\s+(?:who|that|with)\s+([^,.;?!|]+)|"
+    # "the average temperature in a year *when the SOI is strongly negative*": which years
+    # ("how much will it hurt when the patient moves" says what is asked: no time before it)
+    r"\b(?:year|day|month|week|season|night|quarter|period)s?\s+when\s+([^,.;?!|]+)",
     re.IGNORECASE)
+_TOLD = words_of("me us him her them")
 _TELLING = words_of("predict predicts tell know see check say determine guess out find ask "
                     "wonder decide estimate forecast classify flag show and or")
+
+
+_AS_TARGET = r"(?:the\s+)?(?:target|outcome|label|what\s+(?:the\s+model|it|we)\s+predicts?)"
+
+
+def ruling_out(name: str) -> str:
+    """A pattern of a sentence that rules `name` (a pattern) out as the target: "growth
+    must not be the target", "I don't want trail_pe to be what the model predicts"."""
+    return (rf"\b{name}\s+(?:must|should|can|may|is)(?:\s+not|n't)\s+(?:be\s+)?{_AS_TARGET}|"
+            rf"\b(?:do\s+not|don't|dont|never)\s+(?:want|let|make|have|use|pick|take)\s+"
+            rf"(?:the\s+)?{name}\s+(?:column\s+)?(?:to\s+)?(?:be\s+|as\s+)?{_AS_TARGET}")
+
+
+_RULED_OUT_WORD = re.compile(ruling_out(r"([^\W\d_]+)"), re.IGNORECASE)
+
+
+def _condition_clauses(text: str) -> list[re.Match]:
+    """The clauses that state a condition ("predict if each senator voted yea" asks whether)."""
+    return [found for found in _CONDITION_CLAUSE.finditer(text)
+            if found.group(1) is None or not _asks_whether(text[: found.start()])]
+
+
+def without_conditions(text: str) -> str:
+    """The text with its condition clauses blanked out ("in a year when the SOI is
+    negative", "if mom smokes"): what they say picks the rows, not the outcome."""
+    for found in reversed(_condition_clauses(text)):
+        text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end():]
+    return text
 
 
 def _asks_whether(before: str) -> bool:
     """Whether an 'if' after this text means 'whether' ("predict if", "tell us if", "1 if")."""
     words = WORD.findall(before.lower())
+    while words and words[-1] in _TOLD:  # "tell me if", "let us know if"
+        words.pop()
     return not words or words[-1] in _TELLING or words[-1].isdigit()
 
 

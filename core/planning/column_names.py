@@ -142,6 +142,7 @@ ABBREVIATIONS = {
     "tot": "total",
     "perc": "percentage",
     "cap": "capacity",
+    "grad": "graduate",  # 'HS Grad': graduates, though it stems like 'grade'
     # acronyms data columns are commonly named by: each word of the phrase can match
     "los": "length of stay",
     "gpa": "grade point average",
@@ -356,7 +357,9 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
             f"'{col_word}' is short for '{brief.originals[stem(expanded)]}'",
             "abbreviation",
         )
-    for meaning in (token, stem(expanded) if expanded and " " not in expanded else None):
+    # a short form means what it is short for, not what its letters stem like
+    own = None if expanded and stem(expanded) != token else token
+    for meaning in (own, stem(expanded) if expanded and " " not in expanded else None):
         for weight, how, related in RELATIONS.get(meaning, ()):
             if how == "is the opposite outcome" and not opposites:
                 continue  # a yes/no column names one of two outcomes; a number has none
@@ -782,6 +785,13 @@ _NOT_A_LABEL = {"yes", "no", "true", "false", "0", "1", "other", "others", "none
 _ORDER_PREFIX = re.compile(r"^\d{1,2}[_.):-]\s*(?=[^\W\d_])")
 
 
+def _says_value_word(word: str, whole: Brief) -> bool:
+    """A value's word said, or meant closely; a shared start is no saying ('needle' is not
+    "do the needful")."""
+    weight, _, kind = word_cue(word, whole)
+    return weight >= SYNONYM * CONTEXT and kind != "start"
+
+
 def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
     """Values of `col` the brief spells out, anywhere in it: 'up or down' → 'Up', 'Down';
     'rise or fall' → the same; 'blue collar or professional' → 'bc', 'prof'."""
@@ -794,7 +804,7 @@ def mentioned_values(col: ColumnProfile, brief: Brief) -> list[str]:
         if lowered in _NOT_A_LABEL or not words or any(len(w) < 2 for w in words):
             continue
         # said anywhere, even in passing ('filed in Toronto or Montreal'), or meant closely
-        named = all(word_match(w, whole)[0] >= SYNONYM * CONTEXT for w in words)
+        named = all(_says_value_word(w, whole) for w in words)
         short = len(lowered) <= 4 and lowered.isalpha()
         # 'OJ' for orange juice: an upper-case code spelled by the initials of brief words
         acronym = short and (lowered in brief.acronyms or (

@@ -21,8 +21,10 @@ from core.planning.brief import (
     WORD,
     AnswerType,
     Brief,
+    ruling_out,
     split_outcome_and_inputs,
     stem,
+    without_conditions,
     words_of,
 )
 from core.planning.column_names import (
@@ -156,7 +158,9 @@ def named_columns(brief: Brief, profile: DataProfile) -> list[str]:
                      # "use id as the target", "RootDryMass as the response"
                      rf"|\b({name})\s+as\s+(?:the\s+|our\s+)?(?:target|outcome|label|response)\b")
         formula = rf"(?:^|[\s(])({name})\s*~"  # R's 'visits ~ age + income'
-        for pattern in (quoted, after_verb, as_column, formula):
+        # "y from year, quarter and delay": a terse brief that opens with the name
+        opening = rf"^\s*({name})\s+(?:from|given|using|based\s+on|vs\.?|versus|against)\s"
+        for pattern in (quoted, after_verb, as_column, formula, opening):
             for found in re.finditer(pattern, text):
                 start, end = found.span(found.lastindex or 0)
                 if pattern is after_verb and not _ends_the_phrase(text[end:]):
@@ -181,7 +185,8 @@ def _written_as_is(brief: Brief, profile: DataProfile) -> list[str]:
     """"RateBeds from NumHospitals and SSBRate", "RootDryMass as the response": a name that
     no sentence would spell that way (glued capitals, underscores, dots, digits), copied
     exactly into the outcome phrase, names its column."""
-    outcome = split_outcome_and_inputs(brief.text)[0]
+    # "the temperature in a year when the SOI is negative": a name in a condition picks rows
+    outcome = without_conditions(split_outcome_and_inputs(brief.text)[0])
     # "whether a car is a Mazda6, an Accord or a Maxima": the name of a dummy that is also
     # another column's value is that value
     values = {str(v) for col in profile.column_profiles for v, _ in col.top_values}
@@ -218,12 +223,7 @@ def rivals_of_named(brief: Brief, named: str, profile: DataProfile) -> list[str]
 def _ruled_out_as_target(own: str, text: str) -> bool:
     """"Predict Price, but Price must not be the target, keep it as a feature", "I don't
     want trail_pe to be what the model predicts": the named column is also ruled out."""
-    role = r"(?:the\s+)?(?:target|outcome|label|what\s+(?:the\s+model|it|we)\s+predicts?)"
-    return bool(re.search(
-        rf"\b{own}\s+(?:must|should|can|may|is)(?:\s+not|n't)\s+(?:be\s+)?{role}|"
-        rf"\b(?:do\s+not|don't|dont|never)\s+(?:want|let|make|have|use|pick|take)\s+(?:the\s+)?"
-        rf"{own}\s+(?:column\s+)?(?:to\s+)?"
-        rf"(?:be\s+|as\s+)?{role}|"
+    return bool(re.search(ruling_out(own), text) or re.search(
         rf"\b{own}\b.{{0,40}}\bkeep\s+(?:it|{own})\s+as\s+(?:a|an)\s+(?:feature|input|predictor)",
         text))
 

@@ -1116,3 +1116,47 @@ def test_over_the_decade_says_when():
     frame = _frame(grow="num", decade=["1960s", "1970s", "1980s"], privo="num", country=["A", "B"])
     assert _target("How fast will a country's economy grow per head over the decade, given "
                    "private credit?", frame) == "grow"
+
+
+def test_what_a_year_when_clause_names_is_an_input():
+    frame = _frame(SOI="num", ausAVt="num", ausRain="num", Year="count")
+    brief = "What's the average temp gonna be across Australia in a year when the SOI is strongly negative?"
+    assert "soi" in Brief.read(brief).input_stems
+    assert _target(brief, frame) != "SOI"
+    # no time before it: the 'when' says what is asked, not which rows
+    assert "patient" not in Brief.read("how much will it hurt when the patient moves").input_stems
+
+
+def test_tell_me_if_asks_whether():
+    assert "oil" not in Brief.read("Tell me if a country is an oil producer or not").input_stems
+
+
+def test_a_word_ruled_out_as_the_target_names_no_column():
+    brief = Brief.read("Predict growth, but growth must not be the target, and leave every other column alone too.")
+    assert "growth" not in brief.weights
+    frame = _frame(grow="num", decade=["1960s", "1970s"], levine="num", country=["A", "B"])
+    assert _target("Predict growth, but growth must not be the target.", frame) is None
+
+
+def test_a_value_sharing_only_a_start_with_a_brief_word_is_not_said():
+    frame = _frame(shape=["needle", "round", "oval"], width="num", length="num")
+    assert _target("do the needful with this leaf data", frame) is None
+
+
+def test_what_follows_not_is_no_word_of_the_outcome():
+    brief = Brief.read("Predict the closing price - the raw close, not the adjusted one")
+    assert "adjust" not in brief.weights and "clos" in brief.weights
+    frame = _frame(close="num", adj_close="num", volume="count", high="num")
+    assert _target("Predict the closing price - the raw close, not the adjusted one", frame) == "close"
+    # "whether or not" rules nothing out
+    assert "default" in Brief.read("predict whether or not a customer will default").weights
+
+
+def test_a_terse_brief_opening_with_a_name_names_it():
+    frame = _frame(y="count", year="count", quarter="count", delay="count")
+    assert _target("y from year, quarter and delay", frame) == "y"
+
+
+def test_a_short_form_means_what_it_is_short_for():
+    frame = _frame(**{"HS Grad": "num", "Murder": "num", "Income": "num", "Frost": "count"})
+    assert _target("based on income and frost days, predict the homicide rate", frame) != "HS Grad"

@@ -76,13 +76,13 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n|\s[-\u2013\u2014]+\s+(?=(?:they|
 _BASE_IT_ON = r"base (?:it|this|that|them|the model|the predictions?|your answer) on"
 _INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host disease"
     # "at a given hour" is no input
-    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|according to|"
+    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|^\W*looking at|according to|"
     r"with the help of|in terms of|"
-    r"judging (?:by|from)|going (?:by|off)|go off|on the basis of|depending on|as a function of|"
+    r"judg(?:e|ing) (?:by|from|off)|going (?:by|off)|go off|^\W*go by|on the basis of|depending on|as a function of|"
     + _BASE_IT_ON + r"|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
     # "for each package we know its authors, imports ...": what is known is an input
-    r"we (?:already |also )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b(?!-)",
+    r"we (?:already |also |still )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b(?!-)",
     re.IGNORECASE,
 )
 _SPANS_OF_TIME = r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b"
@@ -125,6 +125,10 @@ _ENTITY_SLOT = re.compile(
     r"\bhow\s+(?:[^\W\d_]+\s+){1,2}(?:is|are|was|were)\s+(?:an?|each|every)\s+"
     r"([^\W\d_]+)(?=\s*(?:$|[?.!,|])|\s+(?:in|on|at|for|from|with|when|if|"
     r"after|before|during|compared)\b)|"
+    # "is this plot the commercial soybean or the new strain?", "was the patient a smoker":
+    # who, when the question says what it is
+    r"\b(?:is|was|are|were)\s+(?:this|that|each|the)\s+([^\W\d_]+)\s+"
+    r"(?=(?:the|an?|from|one|of|made|for)\s)|"
     # "the blood pressure for a smoker who is obese": who
     r"\bfor\s+(?:an?|each|every|any)\s+([^\W\d_]+)(?=\s+(?:who|that|with)\b)|"
     # "violent crime across the states": where, or among whom
@@ -1048,7 +1052,7 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     inputs up to the first comma."""
     outcome, inputs = [], []
     for sentence in _SENTENCE_END.split(text):
-        head, tail = _split_sentence(sentence)
+        head, tail = _split_sentence(sentence, after_the_question=any(p.strip() for p in outcome))
         outcome.append(head)
         inputs.append(_PURPOSE.split(tail, maxsplit=1)[0])
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
@@ -1074,7 +1078,10 @@ _INPUTS_SENTENCE = re.compile(
 _FIT_ON = re.compile(r"^\W*(?:fit|regress|model)\s+(?:[^\s,]+\s+){1,4}?on\s+(?=\S)", re.IGNORECASE)
 
 
-def _split_sentence(sentence: str) -> tuple[str, str]:
+def _split_sentence(sentence: str, after_the_question: bool = False) -> tuple[str, str]:
+    """(outcome, inputs) of one sentence. `after_the_question`: an earlier sentence said
+    something else, so one that opens with a marker ("Go off how heavy it is and its best
+    sprint.") lists inputs, even with no comma or task verb."""
     fit = _FIT_ON.match(sentence)
     if fit:
         return sentence[: fit.end()].rstrip()[: -len("on")], sentence[fit.end():]
@@ -1093,6 +1100,8 @@ def _split_sentence(sentence: str) -> tuple[str, str]:
                 return _inputs_first(before, after)
             if words_of(before.lower()) & TASK_VERBS and after.strip():
                 return before, after  # "... a park? Predict from their age and income."
+            if after_the_question and not before.strip() and after.strip():
+                return "", after  # "is it a hopper? go off how heavy it is"
             continue
         listed = _PURPOSE.split(after, 1)[0]  # "from demographics, so outreach can ...": listed
         if match.group(0).lower() == "from" and not (_lists_inputs(listed) or listed != after):

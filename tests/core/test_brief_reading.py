@@ -1160,3 +1160,33 @@ def test_a_terse_brief_opening_with_a_name_names_it():
 def test_a_short_form_means_what_it_is_short_for():
     frame = _frame(**{"HS Grad": "num", "Murder": "num", "Income": "num", "Frost": "count"})
     assert _target("based on income and frost days, predict the homicide rate", frame) != "HS Grad"
+
+
+def test_a_later_sentence_opening_with_go_by_lists_inputs():
+    brief = Brief.read("were the objects sitting in water or were they dry? go by how long the "
+                       "transfer took and the state of the person's fingers")
+    assert "finger" in brief.input_stems and "finger" not in brief.weights
+    brief = Brief.read("which of the sprays was in this cell? judge by how much syrup the bees took")
+    assert "syrup" in brief.input_stems
+    # the brief's only sentence is the question itself
+    assert "finger" in Brief.read("go by the fingers").weights
+
+
+def test_is_this_x_the_a_or_the_b_says_who():
+    frame = _frame(Plot=[f"1988F{i}" for i in range(8)], Variety=["F", "P"], weight="num", Time="count")
+    assert _target("is this plot the commercial Forrest soybean or the experimental strain?",
+                   frame) != "Plot"
+
+
+def test_what_we_still_have_are_inputs():
+    brief = Brief.read("Some records lost that field, though we still have pH, age and cause of "
+                       "death on file. We need to predict whether each donor was a man or a woman.")
+    assert "ph" in brief.input_stems and "ph" not in brief.weights
+
+
+def test_a_sentence_opening_with_looking_at_lists_inputs():
+    brief = Brief.read("Looking at how much power the city drew and how hot it got, was it a "
+                       "working day or a weekend?")
+    assert "power" in brief.input_stems and "power" not in brief.weights
+    # 'looking at' inside a sentence is no marker
+    assert "churn" in Brief.read("we are looking at churn next quarter").weights

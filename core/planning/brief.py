@@ -76,13 +76,16 @@ _SENTENCE_END = re.compile(r"[.;!?](?:\s+|$)|\n|\s[-\u2013\u2014]+\s+(?=(?:they|
 _BASE_IT_ON = r"base (?:it|this|that|them|the model|the predictions?|your answer) on"
 _INPUT_MARKER = re.compile(  # not inside a hyphenated word: "graft-versus-host disease"
     # "at a given hour" is no input
-    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|by looking at|^\W*looking at|according to|"
-    r"with the help of|in terms of|"
-    r"judg(?:e|ing) (?:by|from|off)|going (?:by|off)|go off|^\W*go by|on the basis of|depending on|as a function of|"
+    r"(?<!-)\b(?:(?<!\ba )(?<!\bany )(?<!\bthe )given|using|based on|according to|"
+    # "Looking at how hot it got, ...", "... dry? Go by how long it took": opening a sentence
+    r"by looking at|^\W*looking at|^\W*go by|with the help of|in terms of|"
+    r"judg(?:e|ing) (?:by|from|off)|going (?:by|off)|go off|on the basis of|depending on|"
+    r"as a function of|"
     + _BASE_IT_ON + r"|"
     r"with (?:their|its|his|her|the help of)|from|among|versus|vs|compared (?:to|with)|"
     # "for each package we know its authors, imports ...": what is known is an input
-    r"we (?:already |also |still )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|we've got)\b(?!-)",
+    r"we (?:already |also |still )?(?:know|have)(?! to\b)(?! (?:been|seen|had|a model)\b)|"
+    r"we've got)\b(?!-)",
     re.IGNORECASE,
 )
 _SPANS_OF_TIME = r"(?:hours?|days?|weeks?|months?|quarters?|years?|decades?)\b"
@@ -482,7 +485,9 @@ class Brief:
         # words that say which table, under what condition, or set the scene: not the what
         set_aside = (_data_names(outcome) | _conditions(outcome) | _background(outcome)
                      | _events_after(outcome))
-        light = _ending_up(outcome) | _positions_within(outcome, _NOT_THIS.finditer(outcome), group=1)
+        # "the raw close, not the adjusted one": what is set aside weighs nothing
+        ruled_out = _positions_within(outcome, _NOT_THIS.finditer(outcome), group=1)
+        light = _ending_up(outcome) | ruled_out
         previous_weight = 0.0
         raw_words = WORD.findall(outcome)
         for i, raw in enumerate(raw_words):

@@ -47,6 +47,7 @@ STOPWORDS = words_of(
     we'd we're we've i'd i'm i've you'd you're let's it's that's there's whats hows
     doesn't didn't can't cannot couldn't during within since until via through without between
     against toward towards across
+    hey hello dear thanks thank thx cheers regards fyi fwd pls plz asap
     """
 )
 ENTITY_WORDS = words_of(
@@ -142,7 +143,8 @@ _ENTITY_SLOT = re.compile(
     r"((?:[^\W\d_]+\s+){0,2}?[^\W\d_]+)(?=\s+(?:will|would|is|are|was|were|has|have|had|does|"
     r"do|did|can|could|in|that|who|gets?|got)\b|\s*[,.?!]|\s*$)|"
     # "per 10,000 residents", "per capita income"
-    r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+|"  # "per state and year"
+    # "per state and year", "per location/date"
+    r"\bper\s+(?:[\d,.]+k?\s+)?([^\W\d_]+(?:\s+(?:and|or)\s+[^\W\d_]+|\s*/\s*[^\W\d_]+|"
     r"\s+(?!(?:by|in|at|for|from|of|and|or)\b)[^\W\d_]+)?)|"
     # "killings by county and year": a grouping that ends the phrase ("covered by
     # insurance", "made by hand": an agent, asked)
@@ -1050,6 +1052,12 @@ def _measure_words(text: str) -> tuple[set[int], set[int]]:
     return units, measures
 
 
+# "(age group + vaccine status as the inputs)": the inputs named before what they are for
+_AS_INPUTS_ROLE = r"\s+as\s+(?:the\s+|our\s+)?(?:inputs?|features?|predictors?|covariates?)"
+_AS_INPUTS = re.compile(
+    rf"\(([^()]+?){_AS_INPUTS_ROLE}\s*\)|,\s*([^,.;:?!|()]+?){_AS_INPUTS_ROLE}\b", re.IGNORECASE)
+
+
 def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     """Per sentence: words before an input marker (from, given, using, ...) are the outcome,
     words after it, to the end of the sentence or a purpose ("..., so outreach can ..."), are
@@ -1057,9 +1065,13 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
     inputs up to the first comma."""
     outcome, inputs = [], []
     for sentence in _SENTENCE_END.split(text):
+        named_inputs = [found.group(found.lastindex) for found in _AS_INPUTS.finditer(sentence)]
+        sentence = _AS_INPUTS.sub(" ", sentence)
         head, tail = _split_sentence(sentence, after_the_question=any(p.strip() for p in outcome))
         outcome.append(head)
-        inputs.append(_PURPOSE.split(tail, maxsplit=1)[0])
+        listed = _PURPOSE.split(tail, maxsplit=1)[0]
+        inputs.append(", ".join([listed, *named_inputs]) if named_inputs and listed.strip()
+                      else ", ".join(named_inputs) or listed)
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
 
 

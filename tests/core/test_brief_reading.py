@@ -1190,3 +1190,21 @@ def test_a_sentence_opening_with_looking_at_lists_inputs():
     assert "power" in brief.input_stems and "power" not in brief.weights
     # 'looking at' inside a sentence is no marker
     assert "churn" in Brief.read("we are looking at churn next quarter").weights
+
+
+def test_columns_named_as_the_inputs_are_inputs():
+    brief = Brief.read("predict Outcomes per patient (age group + vaccine status as the inputs)")
+    assert "vaccin" in brief.input_stems and "vaccin" not in brief.weights
+    assert "vaccin" in Brief.read("predict the outcome, with vaccine status as features").input_stems
+
+
+def test_per_location_slash_date_says_who_and_when():
+    assert Brief.read("build a model for the counts per location/date").weights["dat"] < 0.5
+
+
+def test_a_greeting_is_no_content_before_an_input_marker():
+    brief = Brief.read("hey, using days of sleep deprivation and subject, can we predict average "
+                       "reaction time in milliseconds? thx")
+    assert brief.weights["reaction"] >= 0.6 and "deprivation" in brief.input_stems
+    # 'Hi' may be a value ("Hi or Lo status"): it stays a word
+    assert "hi" in Brief.read("classify kindergarteners as Hi or Lo status").weights

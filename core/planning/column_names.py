@@ -385,7 +385,9 @@ def word_cue(col_word: str, brief: Brief, opposites: bool = True) -> tuple[float
                     f"'{col_word}' is short for '{original}'",
                     "abbreviation",
                 )
-    if best < ABBREVIATION * SYNONYM:  # 'cty' for city when the brief says town
+    # 'cty' for city when the brief says town; a known short form ('grad' for graduates) is
+    # short for no other word
+    if best < ABBREVIATION * SYNONYM and not expanded:
         for stem_, original in brief.originals.items():
             for synonym in _synonym_words(stem_):
                 if _abbreviates(col_word, synonym, slack=1):

@@ -1070,8 +1070,8 @@ def split_outcome_and_inputs(text: str) -> tuple[str, str]:
         head, tail = _split_sentence(sentence, after_the_question=any(p.strip() for p in outcome))
         outcome.append(head)
         listed = _PURPOSE.split(tail, maxsplit=1)[0]
-        inputs.append(", ".join([listed, *named_inputs]) if named_inputs and listed.strip()
-                      else ", ".join(named_inputs) or listed)
+        inputs.append(", ".join(p for p in (listed, *named_inputs) if p.strip())
+                      if named_inputs else listed)
     return " | ".join(p for p in outcome if p.strip()), " | ".join(p for p in inputs if p.strip())
 
 
